@@ -1,0 +1,87 @@
+// The one reaper: waitpid(-1, WNOHANG) on every SIGCHLD, dispatching each
+// exit to whoever spawned that pid. Anything else is an adopted orphan.
+import * as libc from '../../native/libc.ts';
+import { decodeWaitStatus, type ExitStatus } from './wait-status.ts';
+
+export type ExitHandler = (status: ExitStatus) => void;
+
+export interface WaitSource {
+  /** next exited child, pid 0 when none is ready, undefined when there are no children */
+  waitAny(): { pid: number; status: number } | undefined;
+}
+
+export const libcWaitSource: WaitSource = {
+  waitAny: () => libc.waitpid(-1, libc.WNOHANG),
+};
+
+export class Reaper {
+  private readonly owners = new Map<number, ExitHandler>();
+  private readonly source: WaitSource;
+  private started = false;
+  orphansReaped = 0;
+  onOrphan: ((status: ExitStatus) => void) | undefined;
+  onError: ((err: unknown) => void) | undefined;
+
+  constructor(source: WaitSource = libcWaitSource) {
+    this.source = source;
+  }
+
+  /** Register the owner of a freshly spawned pid. */
+  watch(pid: number, handler: ExitHandler): void {
+    this.owners.set(pid, handler);
+  }
+
+  /** Number of children spawned by tsinit that are still running. */
+  get running(): number {
+    return this.owners.size;
+  }
+
+  isWatched(pid: number): boolean {
+    return this.owners.has(pid);
+  }
+
+  /** Reap everything that has exited; returns how many were reaped. */
+  reapNow(): number {
+    let n = 0;
+    for (;;) {
+      let r: { pid: number; status: number } | undefined;
+      try {
+        r = this.source.waitAny();
+      } catch (err) {
+        this.onError?.(err);
+        return n;
+      }
+      if (!r || r.pid <= 0) return n;
+      n++;
+      const st = decodeWaitStatus(r.pid, r.status);
+      const owner = this.owners.get(r.pid);
+      if (owner) {
+        this.owners.delete(r.pid);
+        try {
+          owner(st);
+        } catch (err) {
+          // One owner's bug must not stop the reaping of the others.
+          this.onError?.(err);
+        }
+      } else {
+        this.orphansReaped++;
+        try {
+          this.onOrphan?.(st);
+        } catch (err) {
+          this.onError?.(err);
+        }
+      }
+    }
+  }
+
+  /** Install the SIGCHLD handler (once per process). */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    process.on('SIGCHLD', () => this.reapNow());
+    // Children that exited before the handler was installed.
+    setImmediate(() => this.reapNow());
+  }
+}
+
+export const reaper = new Reaper();

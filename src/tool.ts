@@ -1,0 +1,13 @@
+// The contract between the multi-call dispatcher and each tool.
+
+export interface ToolContext {
+  /** argv[0] as the tool should print it (e.g. "sv", or "/etc/init.d/web" in LSB mode) */
+  argv0: string;
+  /** the arguments after argv[0] */
+  args: string[];
+  /** LSB init-script mode of sv: the service name (basename of the link) */
+  lsbName?: string;
+}
+
+/** A tool's entry point; resolves to the process exit code. */
+export type ToolMain = (ctx: ToolContext) => Promise<number> | number;

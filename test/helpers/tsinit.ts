@@ -1,0 +1,39 @@
+// How tests run tsinit: the built single executable (default), or the
+// TypeScript sources under Node 24 with TSINIT_FROM_SOURCE=1 (no build needed).
+import fs from 'node:fs';
+import path from 'node:path';
+import { repoRoot } from './debian.ts';
+
+export const fromSource = process.env.TSINIT_FROM_SOURCE === '1';
+export const binary = path.join(repoRoot, 'dist', 'tsinit');
+export const toolNames = ['tsinit', 'runit', 'runit-init', 'sv', 'runsv', 'runsvdir', 'chpst', 'svlogd', 'runsvchdir', 'utmpset', 'envdir', 'envuidgid', 'pgrphack', 'setuidgid', 'softlimit', 'setlock'] as const;
+
+let binDir: string | undefined;
+
+/**
+ * A folder holding one executable per tool name (symlinks to dist/tsinit, or
+ * shell wrappers around the sources), for PATH or direct use.
+ */
+export function toolBin(): string {
+  if (binDir) return binDir;
+  const dir = path.join(repoRoot, '.cache', fromSource ? 'srcbin' : 'bin');
+  fs.mkdirSync(dir, { recursive: true });
+  for (const name of toolNames) {
+    const p = path.join(dir, name);
+    const tmp = `${p}.${process.pid}`;
+    if (fromSource) {
+      const tool = name === 'tsinit' ? '' : ` ${name}`;
+      fs.writeFileSync(tmp, `#!/bin/sh\nexec '${process.execPath}' --no-warnings '${path.join(repoRoot, 'src', 'main.ts')}'${tool} "$@"\n`, { mode: 0o755 });
+    } else {
+      fs.symlinkSync(binary, tmp);
+    }
+    fs.renameSync(tmp, p);
+  }
+  binDir = dir;
+  return dir;
+}
+
+/** Path of the executable for one tool. */
+export function tool(name: (typeof toolNames)[number]): string {
+  return path.join(toolBin(), name);
+}
