@@ -16,6 +16,8 @@ export interface SpawnOptions {
   stderr?: number;
   /** further descriptors to pass: child fd -> parent fd */
   extraFds?: Array<[childFd: number, parentFd: number]>;
+  /** descriptors to leave closed in the child (e.g. sv runs ./check without stdout) */
+  closeFds?: number[];
   setsid?: boolean;
   pgroup?: number;
   onExit: ExitHandler;
@@ -39,7 +41,9 @@ export function spawnChild(opts: SpawnOptions): number {
     [2, opts.stderr ?? 2],
     ...(opts.extraFds ?? []),
   ];
-  for (const [child, parent] of std) fileActions.push({ dup2: [parent, child] });
+  const closed = opts.closeFds ?? [];
+  for (const [child, parent] of std) if (!closed.includes(child)) fileActions.push({ dup2: [parent, child] });
+  for (const fd of closed) fileActions.push({ close: fd });
   const pid = libc.spawn({
     path: opts.path,
     argv: opts.argv,
