@@ -117,6 +117,7 @@ interface Bindings {
   dup2: (fd: number, newfd: number) => number;
   close: (fd: number) => number;
   umask: (mask: number) => number;
+  fchdir: (fd: number) => number;
 }
 
 let bound: Bindings | undefined;
@@ -168,6 +169,7 @@ function lib(): Bindings {
     dup2: f('int dup2(int fd, int newfd)'),
     close: f('int close(int fd)'),
     umask: f('uint32_t umask(uint32_t mask)'),
+    fchdir: f('int fchdir(int fd)'),
   };
   return bound;
 }
@@ -381,6 +383,11 @@ export function close(fd: number): void {
 
 export function umask(mask: number): number {
   return lib().umask(mask);
+}
+
+/** Return to a directory held open (sv goes back to its original cwd this way). */
+export function fchdir(fd: number): void {
+  check('fchdir', lib().fchdir(fd));
 }
 
 /**
