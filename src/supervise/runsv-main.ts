@@ -1,8 +1,19 @@
-// Placeholder until this tool lands (prints "not built yet", exit 100).
+// `runsv dir`: supervise one service directory (reference spec 3).
+// Exit 1 on usage, 111 on start-up failure, 0 after `x` or SIGTERM.
 import type { ToolContext } from '../tool.ts';
 import { err } from '../util/output.ts';
+import { startRunsv } from './runsv.ts';
 
-export function main(ctx: ToolContext): number {
-  err(`${ctx.argv0}: not built yet\n`);
-  return 100;
+export async function main(ctx: ToolContext): Promise<number> {
+  const dir = ctx.args[0];
+  if (dir === undefined || ctx.args.length !== 1) {
+    err(`usage: ${ctx.argv0} dir\n\n`);
+    return 1;
+  }
+  const handle = startRunsv(dir, { name: `runsv ${dir}` });
+  const onTerm = (): void => handle.terminate();
+  process.on('SIGTERM', onTerm);
+  const code = await handle.done;
+  process.removeListener('SIGTERM', onTerm);
+  return code;
 }

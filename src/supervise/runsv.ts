@@ -1,0 +1,406 @@
+// runsv inside the tsinit process: the effect layer around ServiceMachine for
+// one service directory. Many of these run side by side in one Node process,
+// so nothing here sleeps or waits synchronously: the 1 s restart pause and
+// control scripts block only this service (its events are queued meanwhile).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as libc from '../../native/libc.ts';
+import { spawnChild } from '../process/spawn.ts';
+import { reaper } from '../process/reaper.ts';
+import { err } from '../util/output.ts';
+import { errstrOf } from '../util/errstr.ts';
+import { wallNow } from '../util/tai64n.ts';
+import { MachineDriver, type Effects } from './machine-driver.ts';
+import { initialState, ServiceMachine, statusOf, type Action, type Reply, type Side } from './service-machine.ts';
+import { writeStatusFiles } from './status-writer.ts';
+import { ControlFifo } from './control-fifo.ts';
+import { LogPipe } from './log-pipe.ts';
+import {
+  StartupError,
+  fatalSys,
+  lockNow,
+  makeSuperviseDir,
+  openControl,
+  openLock,
+  openOk,
+  tryLock,
+  type ControlFds,
+} from './supervise-dir.ts';
+
+export interface RunsvOptions {
+  /** prefix for messages, e.g. "runsv web" -> "runsv web: warning: ..." (runit uses argv[1] as given) */
+  name: string;
+  /** where runit-style warnings/fatals go, one line without its newline; default: stderr via src/util/output.ts */
+  report?: (line: string) => void;
+}
+
+export interface RunsvHandle {
+  readonly dir: string;
+  /** resolves with runsv's exit code: 0 after x/terminate, 111 on a start-up failure (message already reported) */
+  readonly done: Promise<number>;
+  /** exactly what SIGTERM does to runsv: 'x' on the main service */
+  terminate(): void;
+  /** pids of this service's running processes (main, finish, log), for shutdown bookkeeping */
+  pids(): number[];
+}
+
+/** How often a blocked log/supervise/lock is retried (runit blocks in flock). */
+const LOG_LOCK_RETRY_MS = 200;
+
+const { O_RDONLY, O_NONBLOCK } = fs.constants;
+
+function exists(p: string): boolean {
+  try {
+    fs.statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function codeOf(e: unknown): string | undefined {
+  return e && typeof e === 'object' && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
+}
+
+class Runsv implements RunsvHandle, Effects {
+  readonly dir: string;
+  readonly done: Promise<number>;
+  private resolveDone: (code: number) => void = () => {};
+  private readonly name: string;
+  private readonly report: (line: string) => void;
+  private base = '';
+  private machine: ServiceMachine | undefined;
+  private driver: MachineDriver | undefined;
+  private logPipe: LogPipe | undefined;
+  private readonly fds: number[] = [];
+  private readonly controls: ControlFifo[] = [];
+  private termPending = false;
+  private finished = false;
+  private scriptPid = 0;
+  private fakePid = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(dir: string, opts: RunsvOptions) {
+    this.dir = dir;
+    this.name = opts.name;
+    this.report = opts.report ?? ((line: string) => err(`${line}\n`));
+    this.done = new Promise<number>((resolve) => {
+      this.resolveDone = resolve;
+    });
+  }
+
+  // ---- messages -------------------------------------------------------
+
+  private say(line: string): void {
+    try {
+      this.report(line);
+    } catch {
+      // a broken reporter must not break supervision
+    }
+  }
+
+  private warn = (msg: string): void => this.say(`${this.name}: warning: ${msg}`);
+  private fatalMsg = (msg: string): void => this.say(`${this.name}: fatal: ${msg}`);
+  private internal = (e: unknown): void =>
+    this.warn(`internal error: ${e instanceof Error ? e.message : String(e)}`);
+
+  // ---- start-up -------------------------------------------------------
+
+  begin(): void {
+    try {
+      this.setup();
+    } catch (e) {
+      this.failStartup(e);
+    }
+  }
+
+  private failStartup(e: unknown): void {
+    this.fatalMsg(e instanceof StartupError ? e.text : `unexpected: ${e instanceof Error ? e.message : String(e)}`);
+    this.cleanup();
+    this.finish(111);
+  }
+
+  private setup(): void {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(this.dir);
+      if (!st.isDirectory()) throw Object.assign(new Error('ENOTDIR'), { code: 'ENOTDIR' });
+      this.base = fs.realpathSync(this.dir);
+    } catch (e) {
+      throw fatalSys('unable to change to directory', e);
+    }
+    const base = this.base;
+    const now = wallNow();
+    const down = exists(path.join(base, 'down'));
+    let log: { down: boolean } | null = null;
+    try {
+      const ls = fs.statSync(path.join(base, 'log'));
+      if (!ls.isDirectory()) this.warn('./log: not a directory.');
+      else {
+        log = { down: exists(path.join(base, 'log', 'down')) };
+        try {
+          this.logPipe = LogPipe.create();
+        } catch (e) {
+          throw fatalSys('unable to create log pipe', e);
+        }
+      }
+    } catch (e) {
+      if (e instanceof StartupError) throw e;
+      if (codeOf(e) !== 'ENOENT') this.warn(`unable to stat() ./log: : ${errstrOf(e)}`);
+    }
+    this.machine = new ServiceMachine(initialState(now, { down, log }), wallNow);
+
+    makeSuperviseDir(base, 'supervise', './supervise');
+    const lock = openLock(path.join(base, 'supervise', 'lock'), 'supervise/lock');
+    this.fds.push(lock);
+    lockNow(lock, 'supervise/lock');
+    if (!log) {
+      this.afterLocks();
+      return;
+    }
+    makeSuperviseDir(base, 'log/supervise', './log/supervise');
+    const logLock = openLock(path.join(base, 'log', 'supervise', 'lock'), 'log/supervise/lock');
+    this.fds.push(logLock);
+    // runit blocks in flock() here; we poll so that other services go on.
+    const attempt = (): void => {
+      this.timer = undefined;
+      if (this.finished) return;
+      try {
+        if (tryLock(logLock, 'log/supervise/lock')) this.afterLocks();
+        else this.timer = setTimeout(attempt, LOG_LOCK_RETRY_MS);
+      } catch (e) {
+        this.failStartup(e);
+      }
+    };
+    attempt();
+  }
+
+  private afterLocks(): void {
+    const m = this.machine;
+    if (!m) return;
+    const base = this.base;
+    const mainFds = this.trackControl(
+      openControl(path.join(base, 'supervise', 'control'), 'supervise/control', 'supervise/control'),
+    );
+    this.writeInitialStatus('main');
+    let logFds: ControlFds | undefined;
+    if (m.s.log) {
+      logFds = this.trackControl(
+        openControl(path.join(base, 'log', 'supervise', 'control'), 'log/supervise/control', 'log/supervise/control'),
+      );
+      this.writeInitialStatus('log');
+    }
+    this.fds.push(openOk(path.join(base, 'supervise', 'ok'), 'supervise/ok'));
+    if (m.s.log) this.fds.push(openOk(path.join(base, 'log', 'supervise', 'ok'), 'log/supervise/ok'));
+
+    const driver = new MachineDriver(m, this, this.internal);
+    this.driver = driver;
+    reaper.start();
+    this.listen(mainFds, 'main');
+    if (logFds) this.listen(logFds, 'log');
+    driver.post({ type: 'start' });
+    if (this.termPending) driver.post({ type: 'term' });
+  }
+
+  private trackControl(fds: ControlFds): ControlFds {
+    this.fds.push(fds.readFd, fds.writeFd);
+    return fds;
+  }
+
+  private listen(fds: ControlFds, side: Side): void {
+    // The socket owns both descriptors from now on.
+    const i = this.fds.indexOf(fds.readFd);
+    if (i >= 0) this.fds.splice(i, 1);
+    const j = this.fds.indexOf(fds.writeFd);
+    if (j >= 0) this.fds.splice(j, 1);
+    this.controls.push(
+      new ControlFifo(fds, (byte) => this.driver?.post({ type: 'control', side, byte }), this.internal),
+    );
+  }
+
+  private writeInitialStatus(side: Side): void {
+    const m = this.machine;
+    if (!m) return;
+    const s = side === 'main' ? m.s.main : m.s.log;
+    if (!s) return;
+    const writePid = m.s.pidChanged;
+    const ok = writeStatusFiles(this.base, this.prefix(side), statusOf(s), writePid, this.warn);
+    if (writePid && ok) m.s.pidChanged = false;
+  }
+
+  private prefix(side: Side): string {
+    return side === 'main' ? 'supervise' : 'log/supervise';
+  }
+
+  // ---- effects --------------------------------------------------------
+
+  perform(a: Action): Reply {
+    switch (a.type) {
+      case 'spawn':
+        return this.spawn(a.side, a.argv);
+      case 'kill':
+        if (a.pid > 0) {
+          const sig = os.constants.signals[`SIG${a.signal}`];
+          if (sig !== undefined) libc.tryKill(a.pid, sig);
+        }
+        return undefined;
+      case 'write-status':
+        return writeStatusFiles(this.base, this.prefix(a.side), a.status, a.writePid, this.warn);
+      case 'has-finish':
+        try {
+          fs.closeSync(fs.openSync(path.join(this.base, 'finish'), O_RDONLY | O_NONBLOCK));
+          return true;
+        } catch {
+          return false;
+        }
+      case 'close-log-pipe':
+        this.logPipe?.close(this.warn);
+        return undefined;
+      case 'exit':
+        this.cleanup();
+        this.finish(a.code);
+        return undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  performAsync(a: Action, done: (reply: Reply) => void): void {
+    if (a.type === 'sleep') {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        done(undefined);
+      }, a.ms);
+      return;
+    }
+    if (a.type === 'control-script') {
+      this.runScript(a.c, done);
+      return;
+    }
+    done(undefined);
+  }
+
+  private spawn(side: Side, argv: string[]): number {
+    const prog = argv[0] ?? './run';
+    const shown = side === 'log' ? `log/${prog}` : prog;
+    const pipe = this.logPipe;
+    try {
+      let stdin: number | undefined;
+      let stdout: number | undefined;
+      if (pipe) {
+        if (!pipe.isOpen) {
+          const what = side === 'log' ? './log/run' : './run';
+          return this.spawnFailed(`unable to setup filedescriptor for ${what}: ${errstrOf({ code: 'EBADF' })}`);
+        }
+        if (side === 'log') stdin = pipe.readFd;
+        else stdout = pipe.writeFd;
+      }
+      const pid = spawnChild({
+        path: prog,
+        argv,
+        cwd: side === 'log' ? path.join(this.base, 'log') : this.base,
+        ...(stdin !== undefined ? { stdin } : {}),
+        ...(stdout !== undefined ? { stdout } : {}),
+        onExit: (st) => this.driver?.post({ type: 'exit', pid: st.pid, wstat: st.raw }),
+      });
+      return pid;
+    } catch (e) {
+      return this.spawnFailed(`unable to start ${shown}: ${errstrOf(e)}`);
+    }
+  }
+
+  /** runit's child would print the message and exit 111: emulate both. */
+  private spawnFailed(msg: string): number {
+    this.fatalMsg(msg);
+    const pid = -++this.fakePid;
+    this.driver?.post({ type: 'exit', pid, wstat: 111 << 8 });
+    return pid;
+  }
+
+  private runScript(c: string, done: (reply: Reply) => void): void {
+    const rel = `control/${c}`;
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(path.join(this.base, rel));
+    } catch (e) {
+      if (codeOf(e) !== 'ENOENT') this.warn(`unable to stat ${rel}: ${errstrOf(e)}`);
+      done(false);
+      return;
+    }
+    if ((st.mode & 0o100) === 0) {
+      done(false);
+      return;
+    }
+    let stdout: number | undefined;
+    const pipe = this.logPipe;
+    if (pipe) {
+      if (pipe.isOpen) stdout = pipe.writeFd;
+      else this.warn(`unable to setup stdout for ${rel}: ${errstrOf({ code: 'EBADF' })}`);
+    }
+    try {
+      this.scriptPid = spawnChild({
+        path: rel,
+        argv: [rel],
+        cwd: this.base,
+        ...(stdout !== undefined ? { stdout } : {}),
+        onExit: (ex) => {
+          this.scriptPid = 0;
+          // runit: handled when wait_exitcode (status >> 8) is 0, which also
+          // holds for a script killed by a signal.
+          done(ex.raw >> 8 === 0);
+        },
+      });
+    } catch (e) {
+      this.fatalMsg(`unable to run control/?: ${errstrOf(e)}`);
+      done(false);
+    }
+  }
+
+  // ---- handle ---------------------------------------------------------
+
+  terminate(): void {
+    if (this.finished) return;
+    if (this.driver) this.driver.post({ type: 'term' });
+    else this.termPending = true;
+  }
+
+  pids(): number[] {
+    const out: number[] = [];
+    const m = this.machine;
+    if (m && !this.finished) {
+      if (m.s.main.pid > 0) out.push(m.s.main.pid);
+      if (m.s.log && m.s.log.pid > 0) out.push(m.s.log.pid);
+    }
+    if (this.scriptPid > 0) out.push(this.scriptPid);
+    return out;
+  }
+
+  private cleanup(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const c of this.controls) c.close();
+    this.controls.length = 0;
+    for (const fd of this.fds) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // already closed
+      }
+    }
+    this.fds.length = 0;
+    this.logPipe?.close(() => {});
+  }
+
+  private finish(code: number): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.resolveDone(code);
+  }
+}
+
+export function startRunsv(dir: string, opts: RunsvOptions): RunsvHandle {
+  const r = new Runsv(dir, opts);
+  r.begin();
+  return r;
+}

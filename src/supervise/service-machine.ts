@@ -1,0 +1,311 @@
+// runsv's logic for one service directory (main service plus optional log
+// service), transcribed from runit 2.1.2's behaviour (reference spec 3) as a
+// pure step function: it performs no I/O, it yields actions and receives their
+// replies. The effect layer (runsv.ts) performs them; tests use a fake one.
+//
+// Why a generator: runsv's control handling is a sequence that may block in
+// the middle (control/t, then TERM, then control/d; the 1 s restart pause).
+// Yielding keeps that sequence written in runit's order, while the effect
+// layer "blocks" only this one service by queueing its further events.
+import type { RunState, ServiceStatus, Want } from './status-file.ts';
+import type { WallTime } from '../util/tai64n.ts';
+
+export type Side = 'main' | 'log';
+
+export interface SideState {
+  /** 0 when nothing runs; negative = a child that failed to exec (no real process) */
+  pid: number;
+  state: RunState;
+  want: Want;
+  paused: boolean;
+  termSent: boolean;
+  /** start of the current state, as written to supervise/status */
+  start: WallTime;
+  /** raw wait status of the last ./run, handed to ./finish */
+  wstat: number;
+}
+
+export interface MachineState {
+  main: SideState;
+  /** null when the service has no log/ directory */
+  log: SideState | null;
+  /** runit's single `pidchanged` flag, shared by main and log */
+  pidChanged: boolean;
+  logPipeOpen: boolean;
+  exited: boolean;
+}
+
+export type Signal = 'TERM' | 'KILL' | 'CONT' | 'STOP' | 'HUP' | 'ALRM' | 'INT' | 'QUIT' | 'USR1' | 'USR2';
+
+/** Things the machine asks the effect layer to do; each gets a reply. */
+export type Action =
+  /** spawn ./run or ./finish; reply: the pid (negative when exec failed: an exit 111 event follows) */
+  | { type: 'spawn'; side: Side; argv: string[] }
+  /** kill(pid, sig); reply ignored */
+  | { type: 'kill'; side: Side; pid: number; signal: Signal }
+  /** write pid (if writePid), stat and status; reply: false when the pid file could not be written */
+  | { type: 'write-status'; side: Side; status: ServiceStatus; writePid: boolean }
+  /** run control/<c> if present and owner-executable, wait for it; reply: true when it exited 0 */
+  | { type: 'control-script'; c: string }
+  /** can ./finish be opened for reading? reply: boolean */
+  | { type: 'has-finish' }
+  /** block this service for ms milliseconds (runit's sleep(1)); reply ignored */
+  | { type: 'sleep'; ms: number }
+  /** close both ends of the log pipe so the logger sees EOF; reply ignored */
+  | { type: 'close-log-pipe' }
+  /** runsv is done with this exit code; reply ignored */
+  | { type: 'exit'; code: number };
+
+export type Reply = number | boolean | undefined;
+
+export type Event =
+  | { type: 'start' }
+  | { type: 'exit'; pid: number; wstat: number }
+  | { type: 'control'; side: Side; byte: number }
+  | { type: 'term' };
+
+export type Step = Generator<Action, void, Reply>;
+
+export type Clock = () => WallTime;
+
+export function initialSide(now: WallTime, wantDown: boolean): SideState {
+  return { pid: 0, state: 'down', want: wantDown ? 'down' : 'up', paused: false, termSent: false, start: now, wstat: 0 };
+}
+
+export function initialState(now: WallTime, opts: { down: boolean; log: { down: boolean } | null }): MachineState {
+  return {
+    main: initialSide(now, opts.down),
+    log: opts.log ? initialSide(now, opts.log.down) : null,
+    pidChanged: true,
+    logPipeOpen: opts.log !== null,
+    exited: false,
+  };
+}
+
+/** a < b */
+export function timeLess(a: WallTime, b: WallTime): boolean {
+  return a.sec < b.sec || (a.sec === b.sec && a.usec < b.usec);
+}
+
+export function plusSecond(t: WallTime): WallTime {
+  return { sec: t.sec + 1, usec: t.usec };
+}
+
+export function statusOf(s: SideState): ServiceStatus {
+  return {
+    since: s.start,
+    pid: s.pid > 0 ? s.pid : 0,
+    paused: s.paused,
+    want: s.want,
+    termSent: s.termSent,
+    state: s.state,
+  };
+}
+
+/** ./finish's arguments: exit code (or -1 when killed by a signal) and the low byte of the wait status. */
+export function finishArgs(wstat: number): [string, string] {
+  const crashed = (wstat & 0x7f) !== 0;
+  return [crashed ? '-1' : String((wstat >> 8) & 0xff), String(wstat & 0xff)];
+}
+
+const signalFor: Record<string, Signal> = { a: 'ALRM', h: 'HUP', i: 'INT', q: 'QUIT', '1': 'USR1', '2': 'USR2' };
+
+export class ServiceMachine {
+  readonly s: MachineState;
+  private readonly now: Clock;
+
+  constructor(state: MachineState, now: Clock) {
+    this.s = state;
+    this.now = now;
+  }
+
+  private side(side: Side): SideState {
+    const st = side === 'main' ? this.s.main : this.s.log;
+    if (!st) throw new Error('no log service');
+    return st;
+  }
+
+  /** Handle one event, then runsv's end-of-iteration exit check and start-of-iteration starts. */
+  *step(ev: Event): Step {
+    if (this.s.exited) return;
+    switch (ev.type) {
+      case 'start':
+        break;
+      case 'exit':
+        yield* this.reap(ev.pid, ev.wstat);
+        break;
+      case 'control':
+        if (ev.side === 'log' && !this.s.log) break;
+        yield* this.ctrl(ev.side, String.fromCharCode(ev.byte));
+        break;
+      case 'term':
+        yield* this.ctrl('main', 'x');
+        break;
+    }
+    const main = this.s.main;
+    const log = this.s.log;
+    if (main.want === 'exit' && main.state === 'down') {
+      if (!log || log.pid === 0) {
+        this.s.exited = true;
+        yield { type: 'exit', code: 0 };
+        return;
+      }
+      if (log.want !== 'exit') {
+        log.want = 'exit';
+        yield* this.update('log');
+        this.s.logPipeOpen = false;
+        yield { type: 'close-log-pipe' };
+      }
+    }
+    if (log && log.pid === 0 && log.want === 'up') yield* this.startService('log');
+    if (main.pid === 0 && (main.want === 'up' || main.state === 'finish')) yield* this.startService('main');
+  }
+
+  private *update(side: Side): Step {
+    const writePid = this.s.pidChanged;
+    const ok = yield { type: 'write-status', side, status: statusOf(this.side(side)), writePid };
+    if (writePid && ok !== false) this.s.pidChanged = false;
+  }
+
+  /** control/<c>: main service only; true when it handled the command. */
+  private *custom(side: Side, c: string): Generator<Action, boolean, Reply> {
+    if (side === 'log') return false;
+    const r = yield { type: 'control-script', c };
+    return r === true;
+  }
+
+  private *kill(side: Side, pid: number, signal: Signal): Step {
+    // pid 0 or negative would address a process group: never.
+    if (pid > 0) yield { type: 'kill', side, pid, signal };
+  }
+
+  private *stop(side: Side): Step {
+    const s = this.side(side);
+    if (s.pid !== 0 && !(yield* this.custom(side, 't'))) {
+      yield* this.kill(side, s.pid, 'TERM');
+      s.termSent = true;
+      yield* this.update(side);
+    }
+    if (s.want === 'down') {
+      yield* this.kill(side, s.pid, 'CONT');
+      yield* this.custom(side, 'd');
+      return;
+    }
+    if (s.want === 'exit') {
+      yield* this.kill(side, s.pid, 'CONT');
+      yield* this.custom(side, 'x');
+    }
+  }
+
+  private *startService(side: Side): Step {
+    const s = this.side(side);
+    let argv: string[];
+    if (s.state === 'finish') {
+      argv = ['./finish', ...finishArgs(s.wstat)];
+    } else {
+      argv = ['./run'];
+      yield* this.custom(side, 'u');
+    }
+    // Only after `k` (state down, child not reaped yet): runit stops the old one.
+    if (s.pid !== 0) yield* this.stop(side);
+    const pid = yield { type: 'spawn', side, argv };
+    if (s.state !== 'finish') {
+      s.start = this.now();
+      s.state = 'run';
+    }
+    s.pid = typeof pid === 'number' ? pid : 0;
+    this.s.pidChanged = true;
+    s.paused = false;
+    s.termSent = false;
+    yield* this.update(side);
+  }
+
+  private *reap(pid: number, wstat: number): Step {
+    const main = this.s.main;
+    if (pid !== 0 && pid === main.pid) {
+      main.pid = 0;
+      this.s.pidChanged = true;
+      main.wstat = wstat;
+      main.termSent = false;
+      if (main.state !== 'finish' && (yield { type: 'has-finish' }) === true) {
+        main.state = 'finish';
+        yield* this.update('main');
+        return;
+      }
+      main.state = 'down';
+      const deadline = plusSecond(main.start);
+      main.start = this.now();
+      yield* this.update('main');
+      if (timeLess(main.start, deadline)) yield { type: 'sleep', ms: 1000 };
+      return;
+    }
+    const log = this.s.log;
+    if (log && pid !== 0 && pid === log.pid) {
+      log.pid = 0;
+      this.s.pidChanged = true;
+      log.state = 'down';
+      log.termSent = false;
+      const deadline = plusSecond(log.start);
+      log.start = this.now();
+      yield* this.update('log');
+      if (timeLess(log.start, deadline)) yield { type: 'sleep', ms: 1000 };
+    }
+  }
+
+  private *ctrl(side: Side, c: string): Step {
+    const s = this.side(side);
+    switch (c) {
+      case 'd':
+        s.want = 'down';
+        yield* this.update(side);
+        if (s.state === 'run') yield* this.stop(side);
+        break;
+      case 'u':
+        s.want = 'up';
+        yield* this.update(side);
+        if (s.state === 'down') yield* this.startService(side);
+        break;
+      case 'x':
+        if (side === 'log') break;
+        s.want = 'exit';
+        yield* this.update(side);
+        if (s.state === 'run') yield* this.stop(side);
+        break;
+      case 't':
+        if (s.state === 'run') yield* this.stop(side);
+        break;
+      case 'k':
+        if (s.state === 'run' && !(yield* this.custom(side, c))) yield* this.kill(side, s.pid, 'KILL');
+        s.state = 'down';
+        break;
+      case 'p':
+        if (s.state === 'run' && !(yield* this.custom(side, c))) yield* this.kill(side, s.pid, 'STOP');
+        s.paused = true;
+        yield* this.update(side);
+        break;
+      case 'c':
+        if (s.state === 'run' && !(yield* this.custom(side, c))) yield* this.kill(side, s.pid, 'CONT');
+        s.paused = false;
+        yield* this.update(side);
+        break;
+      case 'o':
+        s.want = 'down';
+        yield* this.update(side);
+        if (s.state === 'down') yield* this.startService(side);
+        break;
+      case 'a':
+      case 'h':
+      case 'i':
+      case 'q':
+      case '1':
+      case '2': {
+        const sig = signalFor[c];
+        if (sig && s.state === 'run' && !(yield* this.custom(side, c))) yield* this.kill(side, s.pid, sig);
+        break;
+      }
+      default:
+        // any other byte is ignored, as by runit
+        break;
+    }
+  }
+}
