@@ -1,8 +1,46 @@
-// Placeholder until this tool lands (prints "not built yet", exit 100).
+// sv: control and report runsv-supervised services (runit 2.1.2 as Debian
+// ships it, reference spec section 4), also as an LSB init script when
+// reached through /etc/init.d/NAME -> sv. tsinit adds `sv --json status`.
 import type { ToolContext } from '../tool.ts';
 import { err } from '../util/output.ts';
+import { parseArgs, scanUlong, usageText } from './args.ts';
+import { resolveCommand } from './commands.ts';
+import { jsonStatus } from './json-report.ts';
+import { capExit, modeOf, usageExit } from './lsb.ts';
+import { Session, SvExit } from './session.ts';
 
-export function main(ctx: ToolContext): number {
-  err(`${ctx.argv0}: not built yet\n`);
-  return 100;
+const DEFAULT_SVDIR = '/etc/service/';
+const DEFAULT_WAIT = 7;
+
+export async function main(ctx: ToolContext): Promise<number> {
+  const { progname, lsb } = modeOf(ctx.argv0, ctx.lsbName);
+  const usage = (stderr = ''): number => {
+    err(stderr + usageText(progname, lsb));
+    return usageExit(lsb);
+  };
+
+  const svdir = process.env.SVDIR ?? DEFAULT_SVDIR;
+  const svwait = process.env.SVWAIT;
+  const parsed = parseArgs(progname, ctx.args);
+  if (parsed.kind === 'usage') return usage(parsed.stderr);
+  const opts = parsed.options;
+  // LSB mode: the one service is the link's own name; extra words are ignored.
+  const services = lsb ? [progname] : opts.services;
+  if (services.length === 0) return usage();
+  const waitSec = opts.waitSec ?? (svwait !== undefined ? scanUlong(svwait) : DEFAULT_WAIT);
+
+  const command = resolveCommand(opts.action, lsb, opts.verbose);
+  if (!command) return usage();
+  if (opts.json) {
+    if (command.act !== 'status') return usage();
+    return capExit(jsonStatus(services, svdir));
+  }
+
+  const session = new Session({ command, lsb, svdir, waitSec });
+  try {
+    return capExit(await session.run(services));
+  } catch (e) {
+    if (e instanceof SvExit) return e.code;
+    throw e;
+  }
 }
