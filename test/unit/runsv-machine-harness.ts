@@ -1,0 +1,138 @@
+// A fake effect layer for ServiceMachine: a manual clock, numbered pids,
+// control scripts answered from a table (or held open), sleeps held until
+// the test releases them. Every action is recorded in order.
+import { MachineDriver, type Effects } from '../../src/supervise/machine-driver.ts';
+import { initialState, ServiceMachine, type Action, type Reply, type Side } from '../../src/supervise/service-machine.ts';
+import type { WallTime } from '../../src/util/tai64n.ts';
+
+export class Harness implements Effects {
+  now: WallTime = { sec: 1_000_000, usec: 0 };
+  readonly actions: Action[] = [];
+  nextPid = 100;
+  finishExists = false;
+  /** control/<c> present: true = exits 0 (handled), false = exits non-zero */
+  scripts: Record<string, boolean> = {};
+  /** when true, control scripts stay running until releaseScript() */
+  holdScripts = false;
+  /** spawn of ./run fails like a missing file (the effect layer posts exit 111) */
+  failSpawn = false;
+  private heldScript: ((r: Reply) => void) | undefined;
+  private heldSleep: ((r: Reply) => void) | undefined;
+  readonly machine: ServiceMachine;
+  readonly driver: MachineDriver;
+  readonly errors: unknown[] = [];
+  private fake = 0;
+
+  constructor(opts: { down?: boolean; log?: { down: boolean } | null } = {}) {
+    this.machine = new ServiceMachine(
+      initialState(this.now, { down: opts.down ?? false, log: opts.log ?? null }),
+      () => this.now,
+    );
+    this.driver = new MachineDriver(this.machine, this, (e) => this.errors.push(e));
+  }
+
+  get s() {
+    return this.machine.s;
+  }
+
+  advance(ms: number): void {
+    const us = this.now.sec * 1e6 + this.now.usec + ms * 1000;
+    this.now = { sec: Math.floor(us / 1e6), usec: us % 1e6 };
+  }
+
+  perform(a: Action): Reply {
+    this.actions.push(a);
+    switch (a.type) {
+      case 'spawn':
+        if (this.failSpawn && a.argv[0] === './run') {
+          const pid = -++this.fake;
+          this.driver.post({ type: 'exit', pid, wstat: 111 << 8 });
+          return pid;
+        }
+        return this.nextPid++;
+      case 'write-status':
+        return true;
+      case 'has-finish':
+        return this.finishExists;
+      default:
+        return undefined;
+    }
+  }
+
+  performAsync(a: Action, done: (r: Reply) => void): void {
+    this.actions.push(a);
+    if (a.type === 'sleep') {
+      this.heldSleep = done;
+      return;
+    }
+    if (a.type === 'control-script') {
+      const present = a.c in this.scripts;
+      if (present && this.holdScripts) {
+        this.heldScript = done;
+        return;
+      }
+      done(present ? this.scripts[a.c] === true : false);
+    }
+  }
+
+  get sleeping(): boolean {
+    return this.heldSleep !== undefined;
+  }
+
+  releaseSleep(): void {
+    const d = this.heldSleep;
+    this.heldSleep = undefined;
+    this.advance(1000);
+    d?.(undefined);
+  }
+
+  releaseScript(handled: boolean): void {
+    const d = this.heldScript;
+    this.heldScript = undefined;
+    d?.(handled);
+  }
+
+  start(): void {
+    // runsv.ts writes the first status (and the empty pid file) before the loop
+    this.machine.s.pidChanged = false;
+    this.driver.post({ type: 'start' });
+  }
+
+  ctl(chars: string, side: Side = 'main'): void {
+    for (const ch of chars) this.driver.post({ type: 'control', side, byte: ch.charCodeAt(0) });
+  }
+
+  exit(pid: number, wstat: number): void {
+    this.driver.post({ type: 'exit', pid, wstat });
+  }
+
+  /** actions since the last call, in a compact text form */
+  take(): string[] {
+    const out = this.actions.splice(0).map(describe);
+    return out;
+  }
+}
+
+export function describe(a: Action): string {
+  switch (a.type) {
+    case 'spawn':
+      return `spawn ${a.side} ${a.argv.join(' ')}`;
+    case 'kill':
+      return `kill ${a.side} ${a.pid} ${a.signal}`;
+    case 'write-status': {
+      const s = a.status;
+      const flags = `${s.paused ? 'P' : '-'}${s.want === 'up' ? 'u' : 'd'}${s.termSent ? 'T' : '-'}`;
+      return `status ${a.side} ${s.state} ${s.pid} ${flags}${a.writePid ? ' +pid' : ''}`;
+    }
+    case 'control-script':
+      return `script ${a.c}`;
+    case 'has-finish':
+      return 'has-finish';
+    case 'sleep':
+      return `sleep ${a.ms}`;
+    case 'close-log-pipe':
+      return 'close-log-pipe';
+    case 'exit':
+      return `exit ${a.code}`;
+  }
+}
