@@ -77,7 +77,7 @@ fs.writeFileSync(
     2,
   ),
 );
-execFileSync(nodeBinary, ['--experimental-sea-config', seaConfig], { stdio: 'inherit' });
+execFileSync(nodeBinary, ['--experimental-sea-config', seaConfig], { stdio: 'pipe' });
 
 // 4. Inject into a copy of the binary.
 const out = path.join(distDir, 'tsinit');
@@ -88,7 +88,8 @@ const postject = path.join(path.dirname(require.resolve('postject/package.json')
 execFileSync(
   nodeBinary,
   [postject, tmp, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'],
-  { stdio: ['ignore', 'ignore', 'inherit'] },
+  // postject warns about ELF note names on every run; its output matters only on failure
+  { stdio: 'pipe' },
 );
 fs.renameSync(tmp, out);
 fs.rmSync(blob, { force: true });

@@ -117,7 +117,12 @@ interface Bindings {
   dup2: (fd: number, newfd: number) => number;
   close: (fd: number) => number;
   umask: (mask: number) => number;
+  tcgetpgrp: (fd: number) => number;
+  tcsetpgrp: (fd: number, pgrp: number) => number;
+  getpgrp: () => number;
   fchdir: (fd: number) => number;
+  nice: (inc: number) => number;
+  execve_bytes: (path: Buffer, argv: (Buffer | null)[], envp: (Buffer | null)[]) => number;
 }
 
 let bound: Bindings | undefined;
@@ -169,7 +174,12 @@ function lib(): Bindings {
     dup2: f('int dup2(int fd, int newfd)'),
     close: f('int close(int fd)'),
     umask: f('uint32_t umask(uint32_t mask)'),
+    tcgetpgrp: f('int tcgetpgrp(int fd)'),
+    tcsetpgrp: f('int tcsetpgrp(int fd, int pgrp)'),
+    getpgrp: f('int getpgrp()'),
     fchdir: f('int fchdir(int fd)'),
+    nice: f('int nice(int inc)'),
+    execve_bytes: f('int execve(void *path, void **argv, void **envp)'),
   };
   return bound;
 }
@@ -381,6 +391,18 @@ export function close(fd: number): void {
   check('close', lib().close(fd));
 }
 
+/**
+ * Make pgrp the foreground process group of the terminal on fd, but only when
+ * this process is in the foreground itself (otherwise SIGTTOU would stop it).
+ */
+export function tcsetpgrp(fd: number, pgrp: number): void {
+  const l = lib();
+  const fg = l.tcgetpgrp(fd);
+  if (fg === -1) throw new LibcError('tcgetpgrp', errno());
+  if (fg !== l.getpgrp()) throw new LibcError('tcsetpgrp', errnoNumber('EPERM') ?? 1, 'not in the foreground');
+  check('tcsetpgrp', l.tcsetpgrp(fd, pgrp));
+}
+
 export function umask(mask: number): number {
   return lib().umask(mask);
 }
@@ -407,4 +429,25 @@ export function resetSignalsForExec(): void {
 export function execve(path: string, argv: string[], env: string[]): never {
   lib().execve(path, [...argv, null], [...env, null]);
   throw new LibcError('execve', errno(), path);
+}
+
+/** nice(inc); -1 is a valid result, so errno decides (as chpst does). */
+export function nice(inc: number): number {
+  koffi().errno(0);
+  const r = lib().nice(inc);
+  if (r === -1 && errno() !== 0) throw new LibcError('nice', errno());
+  return r;
+}
+
+function cString(b: Buffer): Buffer {
+  return Buffer.concat([b, Buffer.alloc(1)]);
+}
+
+/**
+ * execve with raw bytes (argv and environment need not be UTF-8, as in C).
+ * Returns only by throwing.
+ */
+export function execveBytes(path: Buffer, argv: Buffer[], env: Buffer[]): never {
+  lib().execve_bytes(cString(path), [...argv.map(cString), null], [...env.map(cString), null]);
+  throw new LibcError('execve', errno(), path.toString());
 }

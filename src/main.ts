@@ -94,12 +94,21 @@ async function run(): Promise<number> {
     return 100;
   }
   const main = await loader();
-  return main(d.ctx);
+  // Signal listeners do not keep Node's event loop alive: a tool waiting only
+  // for SIGCHLD would otherwise be left to exit early.
+  const keepAlive = setInterval(() => {}, 0x7fffffff);
+  try {
+    return await main(d.ctx);
+  } finally {
+    clearInterval(keepAlive);
+  }
 }
 
 run().then(
   (code) => {
-    process.exitCode = code;
+    // Output is written synchronously, so exiting now loses nothing; tools
+    // that keep handles open (signal listeners, FIFOs) would otherwise linger.
+    process.exit(code);
   },
   (e: unknown) => {
     err(`tsinit: fatal: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

@@ -18,6 +18,9 @@ export class Reaper {
   private readonly owners = new Map<number, ExitHandler>();
   private readonly source: WaitSource;
   private started = false;
+  private readonly reapListeners = new Set<() => void>();
+  /** false once waitpid reported ECHILD: no child (spawned or adopted) is left */
+  private childrenSeen = true;
   orphansReaped = 0;
   onOrphan: ((status: ExitStatus) => void) | undefined;
   onError: ((err: unknown) => void) | undefined;
@@ -40,8 +43,34 @@ export class Reaper {
     return this.owners.has(pid);
   }
 
+  /** Called after every round of reaping that reaped something; returns an unsubscribe. */
+  onReaped(listener: () => void): () => void {
+    this.reapListeners.add(listener);
+    return () => this.reapListeners.delete(listener);
+  }
+
+  /** Whether any child process (spawned or adopted) is still alive. */
+  hasChildren(): boolean {
+    this.reapNow();
+    return this.childrenSeen;
+  }
+
   /** Reap everything that has exited; returns how many were reaped. */
   reapNow(): number {
+    const n = this.reapLoop();
+    if (n > 0) {
+      for (const l of [...this.reapListeners]) {
+        try {
+          l();
+        } catch (err) {
+          this.onError?.(err);
+        }
+      }
+    }
+    return n;
+  }
+
+  private reapLoop(): number {
     let n = 0;
     for (;;) {
       let r: { pid: number; status: number } | undefined;
@@ -51,6 +80,8 @@ export class Reaper {
         this.onError?.(err);
         return n;
       }
+      if (!r) this.childrenSeen = false;
+      else if (r.pid === 0) this.childrenSeen = true;
       if (!r || r.pid <= 0) return n;
       n++;
       const st = decodeWaitStatus(r.pid, r.status);

@@ -1,0 +1,43 @@
+// tsinit install DIR: one symlink per tool name, pointing at this executable,
+// and the FFI addon extracted beside the executable (for read-only roots).
+import fs from 'node:fs';
+import path from 'node:path';
+import { extractKoffiBeside } from '../../native/koffi-loader.ts';
+import { err, out } from '../util/output.ts';
+import { errstrOf } from '../util/errstr.ts';
+
+export const INSTALLED_NAMES = [
+  'sv', 'runsv', 'runsvdir', 'chpst', 'svlogd', 'runsvchdir', 'utmpset', 'runit', 'runit-init',
+  'envdir', 'envuidgid', 'pgrphack', 'setuidgid', 'softlimit', 'setlock',
+] as const;
+
+export function install(dir: string, binary: string = process.execPath): number {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    err(`tsinit: fatal: unable to create ${dir}: ${errstrOf(e)}\n`);
+    return 111;
+  }
+  let failed = 0;
+  for (const name of INSTALLED_NAMES) {
+    const link = path.join(dir, name);
+    if (path.resolve(link) === path.resolve(binary)) continue;
+    const tmp = `${link}.tsinit-new`;
+    try {
+      fs.rmSync(tmp, { force: true });
+      fs.symlinkSync(binary, tmp);
+      fs.renameSync(tmp, link);
+    } catch (e) {
+      err(`tsinit: warning: unable to link ${link}: ${errstrOf(e)}\n`);
+      failed++;
+    }
+  }
+  try {
+    const addon = extractKoffiBeside(binary);
+    if (addon) out(`tsinit: extracted ${addon}\n`);
+  } catch (e) {
+    err(`tsinit: warning: unable to extract the FFI module beside ${binary}: ${errstrOf(e)}\n`);
+  }
+  out(`tsinit: linked ${INSTALLED_NAMES.length - failed} tools in ${dir} to ${binary}\n`);
+  return failed > 0 ? 111 : 0;
+}

@@ -1,0 +1,341 @@
+// tsinit as runit: stages 1, 2, 3 from the runit directory, stage 2 restarts,
+// and the shutdown sequence that turns docker stop into an orderly stage 3
+// within one time budget.
+import os from 'node:os';
+import type { Logger } from 'pino';
+import { spawnChild } from '../process/spawn.ts';
+import { describeExit, type ExitStatus } from '../process/wait-status.ts';
+import { errstrOf } from '../util/errstr.ts';
+import { VERSION } from '../version.ts';
+import { shutdownDeadlines } from './budget.ts';
+import { stagePath, type InitConfig } from './config.ts';
+import { stageModeExitCode } from './exit-codes.ts';
+import { raceDeadline, waitNoChildren, type InitSystem } from './system.ts';
+
+const SIG = os.constants.signals;
+
+/** What stage 2 is: a user's /etc/runit/2, or the built-in supervisor. */
+export interface BuiltinStage2 {
+  start(): void;
+  rescan(): void;
+  stopAll(): Promise<void>;
+  pids(): number[];
+}
+
+export type BuiltinFactory = (serviceDir: string) => Promise<BuiltinStage2>;
+
+interface StageProcess {
+  path: string;
+  pid: number;
+  exit: Promise<ExitStatus>;
+  exited: boolean;
+}
+
+type StageOutcome = { kind: 'exited'; status: ExitStatus } | { kind: 'spawn-failed' } | { kind: 'missing' };
+
+export interface StageModeDeps {
+  cfg: InitConfig;
+  sys: InitSystem;
+  log: Logger;
+  builtin: BuiltinFactory;
+}
+
+export class StageMode {
+  private readonly cfg: InitConfig;
+  private readonly sys: InitSystem;
+  private readonly log: Logger;
+  private readonly builtinFactory: BuiltinFactory;
+
+  private stage: 0 | 1 | 2 | 3 | 4 = 0;
+  private current: StageProcess | undefined;
+  private builtin: BuiltinStage2 | undefined;
+  private shutdownReason: string | undefined;
+  private forced = false;
+  private resolveShutdown: () => void = () => {};
+  private readonly shutdownRequested: Promise<void>;
+  private stage1Failed = false;
+  private stage3Failed = false;
+
+  constructor(deps: StageModeDeps) {
+    this.cfg = deps.cfg;
+    this.sys = deps.sys;
+    this.log = deps.log;
+    this.builtinFactory = deps.builtin;
+    this.shutdownRequested = new Promise((r) => {
+      this.resolveShutdown = r;
+    });
+  }
+
+  /** Runs the three stages; resolves with tsinit's exit code. */
+  async run(): Promise<number> {
+    this.log.info(`tsinit ${VERSION}: booting.`);
+    this.stage = 1;
+    const s1 = await this.runStage(1);
+    let skipStage2 = false;
+    if (s1.kind === 'spawn-failed') this.stage1Failed = true;
+    if (s1.kind === 'exited') {
+      const st = s1.status;
+      if (st.code === 100) {
+        this.log.info(`leave stage: ${s1Path(this.cfg)}`);
+        this.log.warn('skipping stage 2...');
+        skipStage2 = true;
+      } else {
+        if (st.code !== 0) {
+          this.log.warn({ status: describeExit(st) }, `child failed: ${s1Path(this.cfg)}`);
+          // A stage 1 stopped by our own shutdown request is not its failure.
+          if (this.shutdownReason === undefined) this.stage1Failed = true;
+        }
+        this.log.info(`leave stage: ${s1Path(this.cfg)}`);
+      }
+    }
+    if (!skipStage2 && this.shutdownReason === undefined) {
+      this.stage = 2;
+      await this.runStage2();
+    }
+    await this.shutdown();
+    return stageModeExitCode({ stage1Failed: this.stage1Failed, stage3Failed: this.stage3Failed });
+  }
+
+  /** Command mode runs only stage 1; true when it succeeded or is absent. */
+  async runStage1Only(): Promise<boolean> {
+    this.stage = 1;
+    const s1 = await this.runStage(1);
+    if (s1.kind === 'spawn-failed') return false;
+    if (s1.kind === 'missing') return true;
+    this.log.info(`leave stage: ${s1Path(this.cfg)}`);
+    return s1.status.code === 0;
+  }
+
+  // ---- signals -------------------------------------------------------------
+
+  /** Entry point for every signal tsinit receives in stage mode. */
+  handleSignal(name: NodeJS.Signals): void {
+    switch (name) {
+      case 'SIGTERM':
+      case 'SIGPWR':
+        this.requestShutdown(name);
+        return;
+      case 'SIGCONT': {
+        const stopit = this.cfg.stopitFiles.find((f) => this.sys.ownerExecutable(f));
+        if (stopit === undefined) {
+          this.log.debug('SIGCONT without an executable stopit file: ignored');
+          return;
+        }
+        try {
+          this.sys.chmod(stopit, 0);
+        } catch (e) {
+          this.log.warn(`unable to chmod ${stopit}: ${errstrOf(e)}`);
+        }
+        this.requestShutdown(`SIGCONT (${stopit})`);
+        return;
+      }
+      case 'SIGINT':
+        void this.ctrlAltDel();
+        return;
+      case 'SIGALRM':
+        // Debian's runit forwards ALRM to stage 2 (runsvdir: forced rescan).
+        if (this.stage === 2) {
+          if (this.builtin) this.builtin.rescan();
+          else if (this.current && !this.current.exited) this.sys.killPid(this.current.pid, SIG.SIGALRM);
+        }
+        return;
+      default:
+        this.log.debug(`${name} ignored`);
+    }
+  }
+
+  private async ctrlAltDel(): Promise<void> {
+    if (this.shutdownReason !== undefined) {
+      this.requestShutdown('SIGINT');
+      return;
+    }
+    const path = this.cfg.ctrlaltdel;
+    if (this.sys.ownerExecutable(path)) {
+      this.log.info('ctrl-alt-del request...');
+      const p = this.startProcess(path, false);
+      if (p) {
+        await p.exit;
+        this.log.info(`leave stage: ${path}`);
+      }
+    }
+    this.requestShutdown('SIGINT');
+  }
+
+  private requestShutdown(reason: string): void {
+    if (this.shutdownReason !== undefined) {
+      if (reason === 'SIGTERM' || reason === 'SIGINT') this.forceKill();
+      return;
+    }
+    this.shutdownReason = reason;
+    this.log.info(`shutdown requested: ${reason}`);
+    if (this.stage === 1 && this.current && !this.current.exited) {
+      // Containers must stop even during a long stage 1: end it, skip stage 2.
+      this.sys.killGroup(this.current.pid, SIG.SIGTERM);
+      this.sys.killGroup(this.current.pid, SIG.SIGCONT);
+    }
+    this.resolveShutdown();
+  }
+
+  /** A second TERM during shutdown: no more waiting, KILL everything. */
+  private forceKill(): void {
+    if (this.forced) return;
+    this.forced = true;
+    this.log.warn('second shutdown request: sending KILL signal to all processes...');
+    this.sys.killAll(SIG.SIGKILL);
+  }
+
+  // ---- stages --------------------------------------------------------------
+
+  private startProcess(path: string, announce = true): StageProcess | undefined {
+    if (announce) this.log.info(`enter stage: ${path}`);
+    let resolve: (s: ExitStatus) => void = () => {};
+    const exit = new Promise<ExitStatus>((r) => {
+      resolve = r;
+    });
+    try {
+      const proc: StageProcess = { path, pid: 0, exit, exited: false };
+      proc.pid = spawnChild({
+        path,
+        argv: [path],
+        setsid: true,
+        onExit: (st) => {
+          proc.exited = true;
+          resolve(st);
+        },
+      });
+      return proc;
+    } catch (e) {
+      this.log.fatal(`unable to start child: ${path}: ${errstrOf(e)}`);
+      return undefined;
+    }
+  }
+
+  private async runStage(n: 1 | 3): Promise<StageOutcome> {
+    const path = stagePath(this.cfg, n);
+    if (!this.sys.exists(path)) {
+      this.log.debug(`no ${path}: stage ${n} skipped`);
+      return { kind: 'missing' };
+    }
+    const proc = this.startProcess(path);
+    if (!proc) return { kind: 'spawn-failed' };
+    this.current = proc;
+    const status = await proc.exit;
+    this.current = undefined;
+    return { kind: 'exited', status };
+  }
+
+  private async runStage2(): Promise<void> {
+    const path = stagePath(this.cfg, 2);
+    if (!this.sys.exists(path)) {
+      this.log.info(`enter stage: ${path} (built-in supervisor on ${this.cfg.serviceDir})`);
+      try {
+        this.builtin = await this.builtinFactory(this.cfg.serviceDir);
+        this.builtin.start();
+      } catch (e) {
+        this.log.error(`unable to start the supervisor on ${this.cfg.serviceDir}: ${errstrOf(e)}`);
+      }
+      await this.shutdownRequested;
+      return;
+    }
+    for (;;) {
+      const proc = this.startProcess(path);
+      let restart = true;
+      if (proc) {
+        this.current = proc;
+        const outcome = await Promise.race([proc.exit, this.shutdownRequested.then(() => undefined)]);
+        if (outcome === undefined) return; // shutdown() stops it
+        this.current = undefined;
+        restart = outcome.code === 111 || outcome.signal !== null;
+        if (!restart) {
+          if (outcome.code !== 0) this.log.warn({ status: describeExit(outcome) }, `child failed: ${path}`);
+          this.log.info(`leave stage: ${path}`);
+          return;
+        }
+        this.log.warn({ status: describeExit(outcome) }, `child ${outcome.signal !== null ? 'crashed' : 'failed'}: ${path}`);
+        this.log.warn('killing all processes in stage 2...');
+        this.sys.killGroup(proc.pid, SIG.SIGKILL);
+      }
+      const stop = await raceDeadline(this.shutdownRequested, this.sys.now() + this.cfg.stage2RestartPauseMs, () => this.sys.now());
+      if (stop) return;
+      this.log.warn('restarting.');
+    }
+  }
+
+  // ---- shutdown ------------------------------------------------------------
+
+  private async shutdown(): Promise<void> {
+    const start = this.sys.now();
+    const dl = shutdownDeadlines(start, this.cfg.shutdownTimeoutMs);
+    const now = (): number => this.sys.now();
+
+    // 1. Stop stage 2.
+    if (this.stage === 2) {
+      const s2 = this.current;
+      if (s2 && !s2.exited) {
+        this.sys.killGroup(s2.pid, SIG.SIGTERM);
+        this.sys.killGroup(s2.pid, SIG.SIGCONT);
+        if (!(await raceDeadline(s2.exit, dl.stage2Kill, now))) {
+          this.log.warn('stage 2 not terminated, sending sigkill...');
+          this.sys.killGroup(s2.pid, SIG.SIGKILL);
+          await raceDeadline(s2.exit, dl.stage3Kill, now);
+        }
+        this.log.info(`leave stage: ${s2.path}`);
+      } else if (this.builtin) {
+        const b = this.builtin;
+        const stopped = b.stopAll();
+        if (!(await raceDeadline(stopped, dl.stage2Kill, now))) {
+          this.log.warn('services not terminated, sending sigkill...');
+          for (const pid of b.pids()) this.sys.killPid(pid, SIG.SIGKILL);
+          await raceDeadline(stopped, dl.stage3Kill, now);
+        }
+        this.log.info(`leave stage: ${stagePath(this.cfg, 2)}`);
+      }
+      this.current = undefined;
+    }
+
+    // 2. Stage 3, unless a second TERM asked for no more waiting.
+    this.stage = 3;
+    if (!this.forced) {
+      const path = stagePath(this.cfg, 3);
+      if (this.sys.exists(path)) {
+        const proc = this.startProcess(path);
+        if (!proc) this.stage3Failed = true;
+        else {
+          this.current = proc;
+          if (!(await raceDeadline(proc.exit, dl.stage3Kill, now))) {
+            this.log.warn('stage 3 not terminated, sending sigkill...');
+            this.sys.killGroup(proc.pid, SIG.SIGKILL);
+            this.stage3Failed = true;
+            await raceDeadline(proc.exit, dl.finalKill, now);
+          } else {
+            const st = await proc.exit;
+            if (st.code !== 0) {
+              this.log.warn({ status: describeExit(st) }, `child failed: ${path}`);
+              if (!this.forced) this.stage3Failed = true;
+            }
+          }
+          this.log.info(`leave stage: ${path}`);
+          this.current = undefined;
+        }
+      }
+    }
+
+    // 3. Whatever is left: TERM, then KILL at the deadline; done as soon as nothing is left.
+    this.stage = 4;
+    if (this.sys.hasChildren()) {
+      this.log.info('sending TERM signal to all processes...');
+      this.sys.killAll(SIG.SIGTERM);
+      this.sys.killAll(SIG.SIGCONT);
+      if (!(await waitNoChildren(this.sys, dl.finalKill))) {
+        this.log.warn('sending KILL signal to all processes...');
+        this.sys.killAll(SIG.SIGKILL);
+        if (!(await waitNoChildren(this.sys, dl.exit))) this.log.warn('some processes could not be reaped in time');
+      }
+    }
+    this.log.info(`exit after ${this.sys.now() - start} ms.`);
+  }
+}
+
+function s1Path(cfg: InitConfig): string {
+  return stagePath(cfg, 1);
+}

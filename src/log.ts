@@ -1,0 +1,79 @@
+// tsinit's own log lines, through pino, written synchronously to stderr so
+// nothing is lost when PID 1 exits. Human format by default, in runit's
+// style ("- tsinit: warning: ..."); JSON lines with TSINIT_LOG_FORMAT=json.
+import fs from 'node:fs';
+import { pino, type Logger, type LevelWithSilent } from 'pino';
+
+export type LogFormat = 'human' | 'json';
+
+const levelNames: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warning', 50: 'error', 60: 'fatal' };
+
+/** Render one pino JSON record as a runit-style line. */
+export function humanLine(prefix: string, record: string): string {
+  let obj: Record<string, unknown>;
+  try {
+    obj = JSON.parse(record) as Record<string, unknown>;
+  } catch {
+    return record;
+  }
+  const level = typeof obj.level === 'number' ? obj.level : 30;
+  const msg = typeof obj.msg === 'string' ? obj.msg : '';
+  const tag = level === 30 ? '' : `${levelNames[level] ?? 'info'}: `;
+  const extra: string[] = [];
+  for (const [k, v] of Object.entries(obj)) {
+    if (k === 'level' || k === 'msg' || k === 'time' || k === 'name') continue;
+    extra.push(`${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  }
+  return `- ${prefix}: ${tag}${msg}${extra.length ? ` (${extra.join(' ')})` : ''}\n`;
+}
+
+function syncWrite(fd: number, text: string): void {
+  const buf = Buffer.from(text);
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      off += fs.writeSync(fd, buf, off);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
+      return; // stderr gone: nothing sensible left to do, and PID 1 must not die of it
+    }
+  }
+}
+
+export interface LogOptions {
+  format: LogFormat;
+  level: LevelWithSilent;
+  /** program name in human lines */
+  prefix?: string;
+  fd?: number;
+}
+
+export function createLog(opts: LogOptions): Logger {
+  const fd = opts.fd ?? 2;
+  const prefix = opts.prefix ?? 'tsinit';
+  const stream = {
+    write(record: string): void {
+      syncWrite(fd, opts.format === 'json' ? record : humanLine(prefix, record));
+    },
+  };
+  return pino(
+    {
+      level: opts.level,
+      base: opts.format === 'json' ? { name: prefix } : null,
+      timestamp: opts.format === 'json' ? pino.stdTimeFunctions.isoTime : false,
+      formatters: { level: (label, number) => (opts.format === 'json' ? { level: label } : { level: number }) },
+    },
+    stream,
+  );
+}
+
+export function parseLogFormat(v: string | undefined): LogFormat {
+  return v === 'json' ? 'json' : 'human';
+}
+
+export function parseLogLevel(v: string | undefined): LevelWithSilent {
+  const ok = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+  const l = (v ?? '').toLowerCase();
+  if (l === 'warning') return 'warn';
+  return (ok.includes(l) ? l : 'info') as LevelWithSilent;
+}

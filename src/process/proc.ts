@@ -1,0 +1,63 @@
+// Reading the process table from /proc: who is left, who is a zombie, and
+// which processes descend from tsinit (needed when tsinit is not PID 1 and
+// must not signal processes outside its own tree).
+import fs from 'node:fs';
+
+export interface ProcEntry {
+  pid: number;
+  ppid: number;
+  pgrp: number;
+  /** one-letter state: R S D Z T ... */
+  state: string;
+  comm: string;
+}
+
+/** Parse /proc/PID/stat; comm may contain spaces and parentheses. */
+export function parseProcStat(text: string): ProcEntry | undefined {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) return undefined;
+  const pid = Number(text.slice(0, open).trim());
+  const rest = text.slice(close + 2).split(' ');
+  const [state, ppid, pgrp] = rest;
+  if (state === undefined || ppid === undefined || pgrp === undefined) return undefined;
+  return { pid, ppid: Number(ppid), pgrp: Number(pgrp), state, comm: text.slice(open + 1, close) };
+}
+
+export function listProcesses(procRoot = '/proc'): ProcEntry[] {
+  const out: ProcEntry[] = [];
+  let names: string[];
+  try {
+    names = fs.readdirSync(procRoot);
+  } catch {
+    return out;
+  }
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const e = parseProcStat(fs.readFileSync(`${procRoot}/${name}/stat`, 'latin1'));
+      if (e) out.push(e);
+    } catch {
+      // exited while we looked
+    }
+  }
+  return out;
+}
+
+/** Pids of every descendant of root (not root itself), from a snapshot. */
+export function descendantsOf(root: number, procs: ProcEntry[]): number[] {
+  const children = new Map<number, number[]>();
+  for (const p of procs) {
+    const list = children.get(p.ppid);
+    if (list) list.push(p.pid);
+    else children.set(p.ppid, [p.pid]);
+  }
+  const out: number[] = [];
+  const stack = [...(children.get(root) ?? [])];
+  while (stack.length > 0) {
+    const pid = stack.pop() as number;
+    out.push(pid);
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return out;
+}

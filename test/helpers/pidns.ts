@@ -1,0 +1,89 @@
+// Running tsinit as PID 1 of a fresh PID namespace (unshare --pid --fork
+// --mount-proc), with its output captured and its host pid at hand.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { tool } from './tsinit.ts';
+
+export interface Run {
+  proc: ChildProcess;
+  /** host pid of tsinit (PID 1 inside) */
+  initPid(): Promise<number>;
+  output(): string;
+  /** resolves when output contains text */
+  waitFor(text: string | RegExp, timeoutMs?: number): Promise<void>;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; elapsedMs: number }>;
+  /** send a signal to tsinit itself */
+  signal(sig: NodeJS.Signals): Promise<void>;
+  startedAt: number;
+}
+
+export function run(cmd: string[], env: NodeJS.ProcessEnv = {}, opts: { pidns?: boolean } = {}): Run {
+  const pidns = opts.pidns ?? true;
+  const argv = pidns ? ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child', ...cmd] : cmd;
+  const startedAt = Date.now();
+  const proc = spawn(argv[0] as string, argv.slice(1), {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const waiters: Array<() => void> = [];
+  const onData = (d: Buffer): void => {
+    out += d.toString();
+    for (const w of [...waiters]) w();
+  };
+  proc.stdout?.on('data', onData);
+  proc.stderr?.on('data', onData);
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; elapsedMs: number }>((resolve) => {
+    proc.on('exit', (code, signal) => resolve({ code, signal, elapsedMs: Date.now() - startedAt }));
+  });
+  const initPid = async (): Promise<number> => {
+    if (!pidns) return proc.pid as number;
+    for (let i = 0; i < 200; i++) {
+      try {
+        const kids = fs.readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, 'utf8').trim();
+        if (kids) return Number(kids.split(' ')[0]);
+      } catch {
+        // not yet
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error('tsinit did not start');
+  };
+  return {
+    proc,
+    initPid,
+    output: () => out,
+    exit,
+    startedAt,
+    waitFor: (text, timeoutMs = 20000) =>
+      new Promise<void>((resolve, reject) => {
+        const matches = (): boolean => (typeof text === 'string' ? out.includes(text) : text.test(out));
+        if (matches()) return resolve();
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${String(text)}; output:\n${out}`)), timeoutMs);
+        const check = (): void => {
+          if (matches()) {
+            clearTimeout(timer);
+            waiters.splice(waiters.indexOf(check), 1);
+            resolve();
+          }
+        };
+        waiters.push(check);
+      }),
+    signal: async (sig) => {
+      process.kill(await initPid(), sig);
+    },
+  };
+}
+
+/** A temp runit dir with the given stage scripts (shell bodies). */
+export function runitDir(stages: Partial<Record<'1' | '2' | '3' | 'ctrlaltdel', string>>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-runit-'));
+  for (const [name, body] of Object.entries(stages)) {
+    fs.writeFileSync(path.join(dir, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+  }
+  return dir;
+}
+
+export const tsinit = (): string => tool('tsinit');
