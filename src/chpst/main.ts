@@ -1,8 +1,176 @@
-// Placeholder until this tool lands (prints "not built yet", exit 100).
+// chpst and its alias names: change the process state, then become the
+// program (execve, same pid). The order of the steps is runit's, fixed
+// whatever the order of the options: setsid, envdir, chroot, (-C chdir),
+// nice, env uid/gid, setuidgid, lock, close 0/1/2, limits, exec.
+import fs from 'node:fs';
+import {
+  chroot,
+  close,
+  flock,
+  LOCK_EX,
+  LOCK_NB,
+  nice,
+  O_NONBLOCK,
+  setgid,
+  setgroups,
+  setsid,
+  setuid,
+} from '../../native/libc.ts';
 import type { ToolContext } from '../tool.ts';
 import { err } from '../util/output.ts';
+import { envEntry, readEnvdir, applyEnvChanges, envGet } from './envdir.ts';
+import { execProgram, inheritedDescriptors, keepAcrossExec, originalEnviron, rawArgs } from './exec.ts';
+import { ChpstFatal, sysFatal } from './fatal.ts';
+import { AccountDbError, accountIds, extendedIds, filesDb, type UidGids, type AccountDb } from './ids.ts';
+import { applyLimits } from './limits.ts';
+import { parseCommandLine, type LockSpec, type Plan, type UserSpec } from './options.ts';
+
+const FATAL = 'chpst: fatal: ';
+const WARNING = 'chpst: warning: ';
+
+function resolveIds(db: AccountDb, user: UserSpec): UidGids {
+  let ids: UidGids | undefined;
+  try {
+    ids = user.extended ? extendedIds(db, user.spec) : accountIds(db, user.spec);
+  } catch (e) {
+    if (!(e instanceof AccountDbError)) throw e;
+    if (user.extended && user.spec.startsWith(':')) throw new ChpstFatal(`invalid uid/gids: ${user.spec.slice(1)}`);
+    throw sysFatal(user.extended ? 'unable to get password/group file entry' : 'unable to get password file entry', e);
+  }
+  if (ids) return ids;
+  if (!user.extended) throw new ChpstFatal(`unknown account: ${user.spec}`);
+  if (user.spec.startsWith(':')) throw new ChpstFatal(`invalid uid/gids: ${user.spec.slice(1)}`);
+  throw new ChpstFatal(`unknown user/group: ${user.spec}`);
+}
+
+function setUidGid(db: AccountDb, user: UserSpec): void {
+  const ids = resolveIds(db, user);
+  const gid = ids.gids[0] as number;
+  try {
+    setgroups(ids.gids);
+  } catch (e) {
+    throw sysFatal('unable to setgroups', e);
+  }
+  try {
+    setgid(gid);
+  } catch (e) {
+    throw sysFatal('unable to setgid', e);
+  }
+  try {
+    setuid(ids.uid);
+  } catch (e) {
+    throw sysFatal('unable to setuid', e);
+  }
+}
+
+/** Open and lock; the descriptor stays open (and inheritable) for the program. */
+function takeLock(lock: LockSpec): number {
+  const giveUp = (what: string, e: unknown): ChpstFatal =>
+    lock.quiet ? new ChpstFatal('', 0, true) : sysFatal(`${what}: ${lock.file}`, e);
+  let fd: number;
+  try {
+    const c = fs.constants;
+    fd = fs.openSync(lock.file, c.O_WRONLY | O_NONBLOCK | c.O_APPEND | c.O_CREAT, 0o600);
+  } catch (e) {
+    throw giveUp('unable to open lock', e);
+  }
+  try {
+    flock(fd, lock.wait ? LOCK_EX : LOCK_EX | LOCK_NB);
+  } catch (e) {
+    throw giveUp('unable to lock', e);
+  }
+  return fd;
+}
+
+function closeStd(fd: number, name: string): void {
+  try {
+    close(fd);
+  } catch (e) {
+    throw sysFatal(`unable to close ${name}`, e);
+  }
+}
+
+function run(plan: Plan, args: readonly string[], inherited: number[]): number {
+  const environ = originalEnviron();
+  const changes: Buffer[] = [];
+  const keep = [...inherited];
+
+  if (plan.setsid) {
+    try {
+      setsid();
+    } catch {
+      // runit ignores it (a process group leader cannot start a session)
+    }
+  }
+  if (plan.envDir !== undefined) {
+    changes.push(
+      ...readEnvdir(plan.envDir, {
+        skipDirs: plan.envDirSkipsDirs,
+        verbose: plan.verbose,
+        warn: (m) => err(`${WARNING}${m}\n`),
+      }),
+    );
+  }
+  if (plan.root !== undefined) {
+    try {
+      process.chdir(plan.root);
+    } catch (e) {
+      throw sysFatal(`unable to change directory: ${plan.root}`, e);
+    }
+    try {
+      chroot('.');
+    } catch (e) {
+      throw sysFatal('unable to change root directory', e);
+    }
+    process.chdir('/'); // refresh Node's cached cwd; "/" is where chroot(".") left us
+  }
+  if (plan.chdir !== undefined) {
+    try {
+      process.chdir(plan.chdir);
+    } catch (e) {
+      throw sysFatal(`unable to change directory: ${plan.chdir}`, e);
+    }
+  }
+  if (plan.nice !== 0n) {
+    try {
+      nice(Number(BigInt.asIntN(32, plan.nice)));
+    } catch (e) {
+      throw sysFatal('unable to set nice level', e);
+    }
+  }
+  if (plan.envUser) {
+    const ids = resolveIds(filesDb, plan.envUser);
+    changes.push(envEntry('GID', String(ids.gids[0])), envEntry('UID', String(ids.uid)));
+  }
+  if (plan.setUser) setUidGid(filesDb, plan.setUser);
+  if (plan.lock) keep.push(takeLock(plan.lock));
+  if (plan.closeStdin) closeStd(0, 'stdin');
+  if (plan.closeStdout) closeStd(1, 'stdout');
+  if (plan.closeStderr) closeStd(2, 'stderr');
+  applyLimits(plan.limits);
+
+  const prog = rawArgs(args).slice(plan.progIndex);
+  const file = prog[0] as Buffer;
+  if (plan.argv0 !== undefined) prog[0] = Buffer.from(plan.argv0);
+  keepAcrossExec(keep.filter((fd) => !(fd === 0 && plan.closeStdin) && !(fd === 1 && plan.closeStdout) && !(fd === 2 && plan.closeStderr)));
+  const code = execProgram(file, prog, applyEnvChanges(environ, changes), envGet(environ, 'PATH'));
+  if (plan.lock?.quiet) return 0;
+  throw sysFatal(`unable to run: ${plan.argv0 ?? (args[plan.progIndex] as string)}`, { code });
+}
 
 export function main(ctx: ToolContext): number {
-  err(`${ctx.argv0}: not built yet\n`);
-  return 100;
+  // Before anything here opens a file: which descriptors came from our parent.
+  const inherited = inheritedDescriptors();
+  const parsed = parseCommandLine(ctx.argv0, ctx.args);
+  if (parsed.kind === 'exit') {
+    err(parsed.stderr);
+    return parsed.code;
+  }
+  try {
+    return run(parsed.plan, ctx.args, inherited);
+  } catch (e) {
+    if (!(e instanceof ChpstFatal)) throw e;
+    if (!e.silent) err(`${FATAL}${e.message}\n`);
+    return e.exitCode;
+  }
 }

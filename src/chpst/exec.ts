@@ -1,0 +1,155 @@
+// The end of chpst: replace this process with the program (same pid) through
+// execve, searching PATH as runit's pathexec_run does, with the descriptors
+// the caller gave us still open across the exec.
+import fs from 'node:fs';
+import { execveBytes, F_GETFD, FD_CLOEXEC, fcntl, LibcError, resetSignalsForExec, setCloexec } from '../../native/libc.ts';
+
+/**
+ * The files pathexec_run tries, in order. A name with a `/` is used as is;
+ * otherwise each PATH element (default "/bin:/usr/bin", empty = ".") + "/" + name.
+ */
+export function pathCandidates(file: Buffer, pathValue: Buffer | undefined): Buffer[] {
+  if (file.includes(0x2f)) return [file];
+  const path = pathValue ?? Buffer.from('/bin:/usr/bin');
+  const out: Buffer[] = [];
+  let start = 0;
+  for (;;) {
+    const colon = path.indexOf(0x3a, start);
+    const end = colon === -1 ? path.length : colon;
+    const dir = end === start ? Buffer.from('.') : path.subarray(start, end);
+    out.push(Buffer.concat([dir, Buffer.from('/'), file]));
+    if (colon === -1) return out;
+    start = colon + 1;
+  }
+}
+
+/**
+ * Try the candidates with `attempt` (which only returns on failure, with the
+ * errno name). Stops at the first error other than ENOENT, EACCES, EPERM,
+ * EISDIR; otherwise returns the last error that was not ENOENT, else ENOENT.
+ */
+export function searchExec(candidates: readonly Buffer[], attempt: (file: Buffer) => string): string {
+  let saved: string | undefined;
+  let last = 'ENOENT';
+  for (const c of candidates) {
+    last = attempt(c);
+    if (last !== 'ENOENT') {
+      saved = last;
+      if (last !== 'EACCES' && last !== 'EPERM' && last !== 'EISDIR') return last;
+    }
+  }
+  return saved ?? last;
+}
+
+/** Arguments as the exact bytes the kernel gave us (Node decodes argv as UTF-8). */
+export function rawArgs(args: readonly string[]): Buffer[] {
+  const fallback = args.map((a) => Buffer.from(a));
+  let cmdline: Buffer;
+  try {
+    cmdline = fs.readFileSync('/proc/self/cmdline');
+  } catch {
+    return fallback;
+  }
+  const parts = splitNul(cmdline);
+  if (parts.length < args.length) return fallback;
+  const tail = parts.slice(parts.length - args.length);
+  return tail.every((b, i) => b.toString() === args[i]) ? tail : fallback;
+}
+
+/** The environment this process was started with, byte for byte and in order. */
+export function originalEnviron(): Buffer[] {
+  try {
+    return splitNul(fs.readFileSync('/proc/self/environ'));
+  } catch {
+    return Object.entries(process.env).map(([k, v]) => Buffer.from(`${k}=${v ?? ''}`));
+  }
+}
+
+function splitNul(b: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let start = 0;
+  for (;;) {
+    const z = b.indexOf(0, start);
+    if (z === -1) {
+      if (start < b.length) out.push(b.subarray(start));
+      return out;
+    }
+    out.push(b.subarray(start, z));
+    start = z + 1;
+  }
+}
+
+/**
+ * Node marks every descriptor it inherited close-on-exec at start-up (libuv's
+ * uv_disable_stdio_inheritance); its own are close-on-exec too. This guesses
+ * which open descriptors came from our parent: everything except Node's
+ * anonymous inodes (epoll, eventfd, io_uring) and pipes whose read and write
+ * ends are both open here (libuv's internal signal/async pipes). Call it
+ * before chpst opens anything itself.
+ */
+export function inheritedDescriptors(): number[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync('/proc/self/fd');
+  } catch {
+    return [0, 1, 2];
+  }
+  const info: { fd: number; target: string; mode: number }[] = [];
+  for (const n of names) {
+    const fd = Number(n);
+    let target: string;
+    let flags: string;
+    try {
+      target = fs.readlinkSync(`/proc/self/fd/${n}`);
+      flags = fs.readFileSync(`/proc/self/fdinfo/${n}`, 'latin1');
+    } catch {
+      continue; // the directory listing's own descriptor, already closed
+    }
+    const m = /flags:\s*([0-7]+)/.exec(flags);
+    info.push({ fd, target, mode: m ? parseInt(m[1] as string, 8) & 3 : 0 });
+  }
+  const pipeModes = new Map<string, Set<number>>();
+  for (const i of info) {
+    if (!i.target.startsWith('pipe:')) continue;
+    const s = pipeModes.get(i.target) ?? new Set<number>();
+    s.add(i.mode);
+    pipeModes.set(i.target, s);
+  }
+  return info
+    .filter((i) => !i.target.startsWith('anon_inode:'))
+    .filter((i) => {
+      const modes = pipeModes.get(i.target);
+      return !(modes && modes.has(0) && modes.has(1));
+    })
+    .map((i) => i.fd)
+    .sort((a, b) => a - b);
+}
+
+/** Let these descriptors survive the exec; closed ones are skipped. */
+export function keepAcrossExec(fds: readonly number[]): void {
+  for (const fd of fds) {
+    try {
+      if (fcntl(fd, F_GETFD) & FD_CLOEXEC) setCloexec(fd, false);
+    } catch {
+      // closed by -0/-1/-2 or never open: nothing to keep
+    }
+  }
+}
+
+/**
+ * Replace this process. `file` is what PATH search looks for, `argv` what the
+ * program sees (argv[0] may differ with -b), `env` its whole environment,
+ * `searchPath` the PATH of chpst's own original environment (as runit).
+ * Returns the errno name only if every attempt failed.
+ */
+export function execProgram(file: Buffer, argv: Buffer[], env: Buffer[], searchPath: Buffer | undefined): string {
+  resetSignalsForExec();
+  return searchExec(pathCandidates(file, searchPath), (candidate) => {
+    try {
+      execveBytes(candidate, argv, env);
+    } catch (e) {
+      if (e instanceof LibcError) return e.code;
+      throw e;
+    }
+  });
+}
