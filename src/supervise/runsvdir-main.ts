@@ -1,8 +1,170 @@
-// Placeholder until this tool lands (prints "not built yet", exit 100).
+// `runsvdir [-P] dir [log]` (reference spec 5): the supervisor of a service
+// directory, as a tool. The services' runsv's live inside this process, which
+// changes three things against runit, on purpose:
+//  * SIGTERM: runit's runsvdir exits at once and leaves its runsv's running.
+//    tsinit cannot leave runsv's behind (they die with this process), so it
+//    stops every service (what SIGTERM does to a runsv: `x`, then the log)
+//    and exits 0 once they are all down.
+//  * SIGHUP: as runit, every runsv is told to stop and the exit code is 111,
+//    but here only after they are down (else the services would be orphaned).
+//    A second SIGTERM/SIGHUP while stopping exits at once with the pending code.
+//  * -P: runit puts each runsv in its own session. There is no runsv process
+//    here to setsid, so -P makes this process a session leader instead: the
+//    whole tree (supervisor and services) leaves the caller's session and
+//    process group, which is what -P buys the services (a terminal's ^C or a
+//    kill of the caller's group does not reach them). Without -P nothing changes.
+import fs from 'node:fs';
+import net from 'node:net';
+import * as libc from '../../native/libc.ts';
+import { reaper } from '../process/reaper.ts';
 import type { ToolContext } from '../tool.ts';
+import { errstrOf } from '../util/errstr.ts';
 import { err } from '../util/output.ts';
+import { createSupervisor } from './supervisor.ts';
+import { ProcTitleLog } from './proctitle-log.ts';
 
-export function main(ctx: ToolContext): number {
-  err(`${ctx.argv0}: not built yet\n`);
-  return 100;
+export interface RunsvdirArgs {
+  sessionMode: boolean;
+  dir: string;
+  log: string | undefined;
+}
+
+/** runsvdir's argument quirks (5.1): only argv[1] may be an option; `-X` otherwise becomes the dir. */
+export function parseRunsvdirArgs(args: readonly string[]): RunsvdirArgs | undefined {
+  let i = 0;
+  let sessionMode = false;
+  const first = args[0];
+  if (first !== undefined && first.startsWith('-')) {
+    // runsvdir looks at the second character only: -P... and --... are skipped.
+    if (first[1] === 'P') {
+      sessionMode = true;
+      i = 1;
+    } else if (first[1] === '-') {
+      i = 1;
+    }
+  }
+  const dir = args[i];
+  if (dir === undefined) return undefined;
+  return { sessionMode, dir, log: args[i + 1] };
+}
+
+/** readproctitle's dots: every 15 min, so old messages scroll out of the title. */
+const LOG_DOT_MS = 900_000;
+
+export async function main(ctx: ToolContext): Promise<number> {
+  const parsed = parseRunsvdirArgs(ctx.args);
+  if (!parsed) {
+    err(`usage: ${ctx.argv0} [-P] dir\n\n`);
+    return 1;
+  }
+  const { dir, log, sessionMode } = parsed;
+  const warn = (text: string): void => err(`runsvdir ${dir}: warning: ${text}\n`);
+
+  if (sessionMode) {
+    try {
+      libc.setsid();
+    } catch (e) {
+      // EPERM: already a process-group leader (e.g. started with setsid or as
+      // PID 1's child in its own group); the tree is already apart from its caller.
+      if (!(e instanceof libc.LibcError && e.code === 'EPERM')) warn(`unable to create session: ${errstrOf(e)}`);
+    }
+  }
+
+  let titleLog: ProcTitleLog | undefined;
+  if (log !== undefined) {
+    if (log.length < 7) {
+      warn('log must have at least seven characters.');
+      warn('log service disabled.');
+    } else {
+      titleLog = startTitleLog(ctx, log, warn);
+    }
+  }
+
+  reaper.start();
+  const sup = createSupervisor({ dir });
+
+  // Signals first: a TERM that arrives during the first scan must not kill us.
+  let resolveCode: (code: number) => void = () => {};
+  const codePromise = new Promise<number>((resolve) => {
+    resolveCode = resolve;
+  });
+  let pending: number | undefined;
+  const stop = (exitCode: number): void => {
+    if (pending !== undefined) {
+      // Asked again while stopping: leave now (services may be orphaned).
+      resolveCode(pending);
+      return;
+    }
+    pending = exitCode;
+    sup.stopAll().then(() => resolveCode(exitCode));
+  };
+  const onTerm = (): void => stop(0);
+  const onHup = (): void => stop(111);
+  const onAlarm = (): void => sup.rescan();
+  process.on('SIGTERM', onTerm);
+  process.on('SIGHUP', onHup);
+  process.on('SIGALRM', onAlarm);
+
+  sup.start();
+  const code = await codePromise;
+
+  process.off('SIGALRM', onAlarm);
+  process.off('SIGTERM', onTerm);
+  process.off('SIGHUP', onHup);
+  titleLog?.close();
+  // Anything a service engine left open (a FIFO reader, a timer) must not
+  // keep runsvdir alive after it decided to exit.
+  setTimeout(() => process.exit(code), 500).unref();
+  return code;
+}
+
+/**
+ * The `log` argument: runsvdir makes a pipe its own stderr (inherited by every
+ * runsv and service) and shows what arrives there in its process title.
+ * Here: the same pipe as fd 2, read by this process; the rotating buffer is
+ * shown through process.title (ps, /proc/PID/cmdline).
+ */
+function startTitleLog(ctx: ToolContext, log: string, warn: (text: string) => void): ProcTitleLog | undefined {
+  let fds: [number, number];
+  try {
+    fds = libc.pipe2(libc.O_CLOEXEC);
+  } catch (e) {
+    warn(`unable to create pipe for log: ${errstrOf(e)}`);
+    return undefined;
+  }
+  const [r, w] = fds;
+  try {
+    libc.dup2(w, 2);
+    libc.close(w);
+    libc.setNonblock(r, true);
+  } catch (e) {
+    warn(`unable to set up log pipe: ${errstrOf(e)}`);
+    for (const fd of [r, w]) {
+      try {
+        libc.close(fd);
+      } catch {
+        // already gone
+      }
+    }
+    return undefined;
+  }
+  const prefix = [ctx.argv0, ...ctx.args.slice(0, ctx.args.length - 1)].join(' ');
+  const titleLog = new ProcTitleLog(log, (text) => {
+    process.title = `${prefix} ${text}`;
+  });
+  const sock = new net.Socket({ fd: r, readable: true, writable: false });
+  sock.on('data', (chunk: Buffer) => titleLog.push(chunk));
+  sock.on('error', () => sock.destroy());
+  const dots = setInterval(() => {
+    try {
+      fs.writeSync(2, '.');
+    } catch {
+      // a full pipe: the dot is only there to scroll old text away
+    }
+  }, LOG_DOT_MS);
+  titleLog.onClose(() => {
+    clearInterval(dots);
+    sock.destroy();
+  });
+  return titleLog;
 }

@@ -1,0 +1,314 @@
+// runsvdir inside the one Node process: watches a service directory and keeps
+// one in-process runsv (startRunsv) per service sub-directory (reference spec 5.2).
+//
+// When it scans, as runsvdir: at start; whenever a periodic check (every 5 s,
+// every 1 s while a re-check is pending) finds the directory's dev/ino/mtime
+// changed; after a runsv ended (so it is restarted); after rescan(). Beyond
+// runit: an fs.watch on the directory makes new and removed services show up
+// within a fraction of a second instead of up to 5 s. The decisions themselves
+// are scanner.ts's; this module does the I/O and owns the runsv handles.
+import fs from 'node:fs';
+import path from 'node:path';
+import { startRunsv as realStartRunsv, type RunsvHandle, type RunsvOptions } from './runsv.ts';
+import { identityOf, planScan, warningText, type Identity, type ListingEntry, type SlotView } from './scanner.ts';
+import { errstr, errstrOf } from '../util/errstr.ts';
+import { err } from '../util/output.ts';
+import { tai64nLabel, wallNow } from '../util/tai64n.ts';
+
+export interface SupervisorOptions {
+  /** the service directory, as given (messages quote it as is) */
+  dir: string;
+  /** one diagnostic line, without its newline; default: stderr */
+  report?: (line: string) => void;
+  /** the per-service engine; injectable for tests */
+  startRunsv?: typeof realStartRunsv;
+  /** periodic check interval (runsvdir: 5 s) */
+  scanIntervalMs?: number;
+  /** watch the directory with fs.watch (default true) */
+  watch?: boolean;
+}
+
+export interface Supervisor {
+  start(): void;
+  /** Debian's forced rescan (SIGALRM): scan now, then write DIR/.forced-rescan */
+  rescan(): void;
+  /** stop every service in parallel (terminate() each), resolve when every runsv has finished */
+  stopAll(): Promise<void>;
+  /** services currently tracked: name -> handle */
+  services(): ReadonlyMap<string, RunsvHandle>;
+  /** all pids of supervised processes */
+  pids(): number[];
+}
+
+/** Pause after a scan was asked for by fs.watch, so `mkdir x; cp run x/` lands in one scan. */
+const WATCH_DEBOUNCE_MS = 200;
+/** Scans never follow each other closer than this (runsvdir: 1 s; we allow a quicker pick-up). */
+const MIN_SCAN_GAP_MS = 200;
+/** runsvdir's wait while a re-check is pending. */
+const RECHECK_MS = 1000;
+
+interface Slot {
+  id: Identity;
+  name: string;
+  /** undefined when its runsv is not running (ended, or could not be started) */
+  handle: RunsvHandle | undefined;
+}
+
+export function createSupervisor(opts: SupervisorOptions): Supervisor {
+  const dir = opts.dir;
+  const absDir = path.resolve(dir);
+  const report = opts.report ?? ((line: string) => err(`${line}\n`));
+  const start = opts.startRunsv ?? realStartRunsv;
+  const interval = opts.scanIntervalMs ?? 5000;
+  const useWatch = opts.watch ?? true;
+  const warn = (text: string): void => report(`runsvdir ${dir}: warning: ${text}`);
+
+  const slots = new Map<Identity, Slot>();
+  /** runsv's told to stop (removed services, stopAll) that have not finished yet */
+  const draining = new Set<RunsvHandle>();
+  let started = false;
+  let stopping: Promise<void> | undefined;
+  let check = false;
+  let forced = false;
+  let lastDirIdentity: string | undefined;
+  let lastScanAt = -Infinity;
+  let timer: NodeJS.Timeout | undefined;
+  let timerDue = Infinity;
+  let watcher: fs.FSWatcher | undefined;
+  let watchedIdentity: string | undefined;
+
+  function schedule(delayMs: number): void {
+    if (stopping) return;
+    const due = Date.now() + Math.max(0, delayMs);
+    if (timer && timerDue <= due) return;
+    if (timer) clearTimeout(timer);
+    timerDue = due;
+    timer = setTimeout(tick, due - Date.now());
+  }
+
+  /** One wake-up: stat the directory and scan when it changed or a check is pending. */
+  function tick(): void {
+    timer = undefined;
+    timerDue = Infinity;
+    if (stopping) return;
+    try {
+      let st: fs.BigIntStats;
+      try {
+        st = fs.statSync(absDir, { bigint: true });
+      } catch (e) {
+        warn(`unable to stat ${dir}: ${errstrOf(e)}`);
+        closeWatcher();
+        return;
+      }
+      const ident = `${st.dev}:${st.ino}`;
+      ensureWatcher(ident);
+      const full = `${ident}:${st.mtimeNs}`;
+      if (check || full !== lastDirIdentity) {
+        const gap = lastScanAt + MIN_SCAN_GAP_MS - Date.now();
+        if (gap > 0) {
+          check = true;
+          schedule(gap);
+          return;
+        }
+        lastDirIdentity = full;
+        scan();
+      }
+    } catch (e) {
+      // Whatever went wrong, the supervisor keeps running and tries again.
+      warn(`unable to scan ${dir}: ${errstrOf(e)}`);
+      check = true;
+    } finally {
+      schedule(check ? RECHECK_MS : interval);
+    }
+  }
+
+  function readListing(): ListingEntry[] {
+    const entries: ListingEntry[] = [];
+    for (const name of fs.readdirSync(absDir)) {
+      if (name.startsWith('.')) continue; // never a service: not even stat'ed
+      try {
+        const st = fs.statSync(path.join(absDir, name), { bigint: true });
+        entries.push(st.isDirectory() ? { name, kind: 'dir', id: identityOf(st.dev, st.ino) } : { name, kind: 'other' });
+      } catch (e) {
+        const code = e && typeof e === 'object' && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
+        entries.push({ name, kind: 'error', code });
+      }
+    }
+    return entries;
+  }
+
+  function scan(): void {
+    lastScanAt = Date.now();
+    let listing: ListingEntry[];
+    try {
+      listing = readListing();
+    } catch (e) {
+      warn(`unable to read directory ${dir}: ${errstrOf(e)}`);
+      check = true;
+      return;
+    }
+    check = false;
+    const views: SlotView[] = [...slots.values()].map((s) => ({ id: s.id, name: s.name, running: s.handle !== undefined }));
+    const plan = planScan(views, listing);
+    for (const w of plan.warnings) warn(warningText(w, errstr));
+    for (const r of plan.renamed) {
+      const s = slots.get(r.id);
+      if (s) s.name = r.to;
+    }
+    for (const s of plan.start) {
+      let slot = slots.get(s.id);
+      if (!slot) {
+        slot = { id: s.id, name: s.name, handle: undefined };
+        slots.set(s.id, slot);
+      }
+      startSlot(slot);
+    }
+    for (const s of plan.stop) {
+      const slot = slots.get(s.id);
+      slots.delete(s.id);
+      if (slot?.handle) stopHandle(slot.handle);
+    }
+    if (plan.recheck) check = true;
+    if (forced) {
+      forced = false;
+      writeForcedRescan();
+    }
+  }
+
+  function startSlot(slot: Slot): void {
+    let handle: RunsvHandle;
+    try {
+      // As runsvdir runs `runsv NAME` from inside DIR: messages say `runsv NAME:`.
+      // runsv resolves the path itself (it works from the real directory).
+      const ropts: RunsvOptions = { name: `runsv ${slot.name}` };
+      if (opts.report) ropts.report = opts.report;
+      handle = start(path.join(absDir, slot.name), ropts);
+    } catch (e) {
+      warn(`unable to start runsv ${slot.name}: ${errstrOf(e)}`);
+      check = true;
+      return;
+    }
+    slot.handle = handle;
+    const ended = (): void => {
+      draining.delete(handle);
+      if (slot.handle !== handle) return;
+      slot.handle = undefined;
+      // runsvdir notices a dead runsv at its next wake-up and starts it again.
+      check = true;
+      schedule(RECHECK_MS);
+    };
+    handle.done.then(ended, ended);
+  }
+
+  function stopHandle(handle: RunsvHandle): void {
+    draining.add(handle);
+    try {
+      handle.terminate();
+    } catch (e) {
+      warn(`unable to stop runsv ${path.basename(handle.dir)}: ${errstrOf(e)}`);
+    }
+  }
+
+  function writeForcedRescan(): void {
+    const file = path.join(absDir, '.forced-rescan');
+    let fd: number;
+    try {
+      fd = fs.openSync(file, 'w', 0o644);
+    } catch (e) {
+      warn(`failed to open ${dir}/.forced-rescan: ${errstrOf(e)}`);
+      return;
+    }
+    try {
+      fs.writeSync(fd, tai64nLabel(wallNow()));
+    } catch (e) {
+      warn(`failed to write ${dir}/.forced-rescan: ${errstrOf(e)}`);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  function ensureWatcher(ident: string): void {
+    if (!useWatch) return;
+    if (watcher && watchedIdentity === ident) return;
+    // The directory was replaced (e.g. runsvchdir): watch the new one.
+    closeWatcher();
+    try {
+      const w = fs.watch(absDir, (_event, filename) => {
+        if (typeof filename === 'string' && filename.startsWith('.')) return; // .forced-rescan, hidden entries
+        check = true;
+        schedule(WATCH_DEBOUNCE_MS);
+      });
+      w.on('error', () => {
+        // e.g. the directory went away; the periodic check re-creates the watch.
+        if (watcher === w) closeWatcher();
+      });
+      watcher = w;
+      watchedIdentity = ident;
+    } catch {
+      // No inotify (limits, odd filesystems): the periodic check still works.
+      watcher = undefined;
+      watchedIdentity = undefined;
+    }
+  }
+
+  function closeWatcher(): void {
+    const w = watcher;
+    watcher = undefined;
+    watchedIdentity = undefined;
+    try {
+      w?.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  return {
+    start(): void {
+      if (started || stopping) return;
+      started = true;
+      check = true;
+      tick();
+    },
+    rescan(): void {
+      if (stopping) return;
+      forced = true;
+      check = true;
+      schedule(0);
+    },
+    stopAll(): Promise<void> {
+      if (stopping) return stopping;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      closeWatcher();
+      const all: RunsvHandle[] = [...draining];
+      for (const s of slots.values()) {
+        if (!s.handle) continue;
+        all.push(s.handle);
+        stopHandle(s.handle);
+      }
+      slots.clear();
+      stopping = Promise.all(all.map((h) => h.done.then(noop, noop))).then(noop);
+      return stopping;
+    },
+    services(): ReadonlyMap<string, RunsvHandle> {
+      const m = new Map<string, RunsvHandle>();
+      for (const s of slots.values()) if (s.handle) m.set(s.name, s.handle);
+      return m;
+    },
+    pids(): number[] {
+      const out: number[] = [];
+      const collect = (h: RunsvHandle): void => {
+        try {
+          out.push(...h.pids());
+        } catch {
+          // a handle that cannot tell has nothing to add
+        }
+      };
+      for (const s of slots.values()) if (s.handle) collect(s.handle);
+      for (const h of draining) collect(h);
+      return out;
+    },
+  };
+}
+
+function noop(): void {}
