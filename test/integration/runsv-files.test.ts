@@ -1,0 +1,141 @@
+// tsinit's runsv on real service folders: the supervise/ files and their
+// modes, the lock against a second runsv, symlinked supervise dirs, a
+// control FIFO that is not a FIFO, usage.
+import test, { after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { tool } from '../helpers/tsinit.ts';
+import { cleanup, control, makeService, readStatus, runsvAlive, startProc, tempRoot, waitFor } from './runsv-helpers.ts';
+
+const root = tempRoot('runsv-files-');
+const dirs: string[] = [];
+after(() => cleanup(dirs, root));
+
+const runsv = tool('runsv');
+
+function mode(p: string): string {
+  const st = fs.lstatSync(p);
+  const kind = st.isFIFO() ? 'p' : st.isDirectory() ? 'd' : st.isFile() ? '-' : '?';
+  return `${kind}${(st.mode & 0o777).toString(8)}`;
+}
+
+test('usage: no argument or two arguments -> "usage: runsv dir" and a blank line, exit 1', () => {
+  for (const args of [[], ['a', 'b']]) {
+    const r = spawnSync(runsv, args, { encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr, 'usage: runsv dir\n\n');
+    assert.equal(r.stdout, '');
+  }
+});
+
+test('a missing directory: fatal message, exit 111', () => {
+  const r = spawnSync(runsv, ['nonexistent'], { cwd: root, encoding: 'utf8' });
+  assert.equal(r.status, 111);
+  assert.equal(r.stderr, 'runsv nonexistent: fatal: unable to change to directory: file does not exist\n');
+});
+
+test('supervise/ and log/supervise/ files with their modes; pid file empty when down', async () => {
+  const dir = makeService(root, 'files', { run: '#!/bin/sh\nexec sleep 1000\n', log: '#!/bin/sh\nexec cat >/dev/null\n' });
+  dirs.push(dir);
+  const old = process.umask(0o022);
+  let p;
+  try {
+    p = startProc(runsv, ['files'], root);
+  } finally {
+    process.umask(old);
+  }
+  await waitFor('main running', () => readStatus(dir)?.stateCode === 1 && readStatus(dir, true)?.stateCode === 1);
+  for (const sub of ['supervise', 'log/supervise']) {
+    const d = path.join(dir, sub);
+    assert.equal(mode(d), 'd700');
+    const names = fs.readdirSync(d).sort();
+    assert.deepEqual(names, ['control', 'lock', 'ok', 'pid', 'stat', 'status']);
+    assert.equal(mode(path.join(d, 'control')), 'p600');
+    assert.equal(mode(path.join(d, 'ok')), 'p600');
+    assert.equal(mode(path.join(d, 'lock')), '-600');
+    for (const f of ['pid', 'stat', 'status']) assert.equal(mode(path.join(d, f)), '-644');
+    assert.equal(fs.statSync(path.join(d, 'status')).size, 20);
+    assert.equal(fs.readFileSync(path.join(d, 'stat'), 'utf8'), 'run\n');
+  }
+  const st = readStatus(dir);
+  assert.ok(st);
+  assert.equal(fs.readFileSync(path.join(dir, 'supervise/pid'), 'utf8'), `${st.pid}\n`);
+  assert.ok(runsvAlive(dir));
+
+  // a second runsv on the same service: the lock says no
+  const second = spawnSync(runsv, ['files'], { cwd: root, encoding: 'utf8' });
+  assert.equal(second.status, 111);
+  assert.equal(second.stderr, 'runsv files: fatal: unable to lock supervise/lock: temporary failure\n');
+
+  control(dir, 'd');
+  await waitFor('down', () => readStatus(dir)?.stateCode === 0);
+  assert.equal(fs.readFileSync(path.join(dir, 'supervise/pid'), 'utf8'), '');
+  assert.equal(fs.readFileSync(path.join(dir, 'supervise/stat'), 'utf8'), 'down\n');
+  assert.equal(readStatus(dir)?.want, 'd');
+  control(dir, 'x');
+  assert.equal(await p.exited, 0);
+  assert.equal(runsvAlive(dir), false);
+  assert.equal(p.stderr(), '');
+});
+
+test('supervise and log/supervise as symlinks: their targets are created and used', async () => {
+  const dir = makeService(root, 'links', { run: '#!/bin/sh\nexec sleep 1000\n', log: '#!/bin/sh\nexec cat >/dev/null\n' });
+  dirs.push(dir);
+  fs.symlinkSync('foo', path.join(dir, 'supervise'));
+  fs.symlinkSync('bar', path.join(dir, 'log', 'supervise'));
+  const p = startProc(runsv, ['links'], root);
+  await waitFor('running', () => readStatus(dir)?.stateCode === 1 && readStatus(dir, true)?.stateCode === 1);
+  assert.equal(mode(path.join(dir, 'foo')), 'd700');
+  assert.equal(mode(path.join(dir, 'log', 'bar')), 'd700');
+  assert.ok(fs.existsSync(path.join(dir, 'foo', 'status')));
+  assert.ok(fs.existsSync(path.join(dir, 'log', 'bar', 'status')));
+  control(dir, 'x');
+  assert.equal(await p.exited, 0);
+});
+
+test('control replaced by a regular file: fatal at start, exit 111', () => {
+  const dir = makeService(root, 'badfifo', { run: '#!/bin/sh\nexec sleep 1000\n' });
+  fs.mkdirSync(path.join(dir, 'supervise'), { mode: 0o700 });
+  fs.writeFileSync(path.join(dir, 'supervise', 'control'), '');
+  const r = spawnSync(runsv, ['badfifo'], { cwd: root, encoding: 'utf8' });
+  assert.equal(r.status, 111);
+  assert.equal(r.stderr, 'runsv badfifo: fatal: supervise/control exists but is not a fifo\n');
+  // nothing was started
+  assert.equal(readStatus(dir)?.stateCode ?? 0, 0);
+});
+
+test('garbage bytes on control are ignored; the service keeps running', async () => {
+  const dir = makeService(root, 'garbage', { run: '#!/bin/sh\nexec sleep 1000\n' });
+  dirs.push(dir);
+  const p = startProc(runsv, ['garbage'], root);
+  const st = await waitFor('running', () => {
+    const s = readStatus(dir);
+    return s?.stateCode === 1 ? s : undefined;
+  });
+  control(dir, 'zZ\n\u0000?!XyY*');
+  control(dir, 'h'); // a real command after the garbage still works
+  await new Promise((r) => setTimeout(r, 300));
+  const now = readStatus(dir);
+  assert.ok(now);
+  // sleep has no HUP handler: h killed it, so the pid changed, and it is up again
+  await waitFor('restarted after HUP', () => {
+    const s = readStatus(dir);
+    return s?.stateCode === 1 && s.pid !== st.pid;
+  }, 5000);
+  assert.equal(fs.readFileSync(path.join(dir, 'supervise/stat'), 'utf8'), 'run\n');
+  control(dir, 'x');
+  assert.equal(await p.exited, 0);
+  assert.equal(p.stderr(), '');
+});
+
+test('runsv exits 0 on SIGTERM after stopping the service', async () => {
+  const dir = makeService(root, 'sigterm', { run: '#!/bin/sh\nexec sleep 1000\n', finish: '#!/bin/sh\necho "$@" >finish.args\n' });
+  dirs.push(dir);
+  const p = startProc(runsv, ['sigterm'], root);
+  await waitFor('running', () => readStatus(dir)?.stateCode === 1);
+  p.child.kill('SIGTERM');
+  assert.equal(await p.exited, 0);
+  assert.equal(fs.readFileSync(path.join(dir, 'finish.args'), 'utf8'), '-1 15\n');
+});
