@@ -1,8 +1,13 @@
-// Placeholder until this tool lands (prints "not built yet", exit 100).
+// `runit`: runit's PID 1 program. Not PID 1 -> runit's fatal message; as PID 1
+// it is tsinit's stage mode (/etc/runit/1, 2, 3).
 import type { ToolContext } from '../tool.ts';
 import { err } from '../util/output.ts';
+import { main as tsinitMain } from './main.ts';
 
-export function main(ctx: ToolContext): number {
-  err(`${ctx.argv0}: not built yet\n`);
-  return 100;
+export async function main(ctx: ToolContext): Promise<number> {
+  if (process.pid !== 1) {
+    err('- runit: fatal: must be run as process no 1.\n');
+    return 111;
+  }
+  return tsinitMain({ argv0: 'runit', args: ctx.args.filter((a) => a !== '--') });
 }
