@@ -1,0 +1,56 @@
+// The log pipe survives restarts of both sides: a service printing numbered
+// lines, restarted 20 times (t) interleaved with 20 restarts of its logger
+// (t on log/), loses no line.
+import test, { after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { tool } from '../helpers/tsinit.ts';
+import { cleanup, control, makeService, readStatus, sleep, startProc, tempRoot, waitFor } from './runsv-helpers.ts';
+
+const root = tempRoot('runsv-logpipe-');
+const dirs: string[] = [];
+after(() => cleanup(dirs, root));
+
+// The counter survives restarts; a number is printed before it is recorded,
+// so a kill can duplicate a number but never skip one.
+const run = `#!/bin/sh
+n=$(cat counter 2>/dev/null || echo 0)
+while :; do
+  n=$((n+1))
+  echo "$n"
+  echo "$n" >counter
+  sleep 0.01
+done
+`;
+
+async function restart(dir: string, log: boolean): Promise<void> {
+  const before = readStatus(dir, log)?.pid;
+  control(dir, 't', log);
+  await waitFor(`${log ? 'log' : 'main'} restart`, () => {
+    const s = readStatus(dir, log);
+    return s?.stateCode === 1 && s.pid !== before;
+  }, 5000);
+}
+
+test('20 + 20 interleaved restarts of service and logger lose no line', { timeout: 120_000 }, async () => {
+  const dir = makeService(root, 'counter', { run, log: '#!/bin/sh\nexec cat >>out\n' });
+  dirs.push(dir);
+  const p = startProc(tool('runsv'), ['counter'], root);
+  await waitFor('both running', () => readStatus(dir)?.stateCode === 1 && readStatus(dir, true)?.stateCode === 1);
+  for (let i = 0; i < 20; i++) {
+    await sleep(150);
+    await restart(dir, false);
+    await sleep(150);
+    await restart(dir, true);
+  }
+  await sleep(300);
+  control(dir, 'x');
+  assert.equal(await p.exited, 0);
+  const last = Number(fs.readFileSync(path.join(dir, 'counter'), 'utf8'));
+  const seen = new Set(fs.readFileSync(path.join(dir, 'log', 'out'), 'utf8').split('\n').filter(Boolean).map(Number));
+  assert.ok(last > 40, `only ${last} lines were printed`);
+  const missing: number[] = [];
+  for (let n = 1; n <= last; n++) if (!seen.has(n)) missing.push(n);
+  assert.deepEqual(missing, []);
+});
