@@ -1,0 +1,528 @@
+// One log directory: lock, config, `current` and its rotation to @….s/.u,
+// pruning, the processor, and runit's exact size rule. Output is appended to
+// a pending buffer and written in large pieces; the size rule is applied by
+// byte position, which gives the same files as runit's write-per-line.
+import fs from 'node:fs';
+import path from 'node:path';
+import * as libc from '../../native/libc.ts';
+import { reaper } from '../process/reaper.ts';
+import type { ExitStatus } from '../process/wait-status.ts';
+import { errstrOf } from '../util/errstr.ts';
+import { tai64nLabel } from '../util/tai64n.ts';
+import { defaultConfig, parseConfig, type LogConfig } from './config.ts';
+import { INFO, PAUSE, WARNING, sleepSync, sysMessage, type Report } from './messages.ts';
+import { ProcessorSetupError, processorExitCode, startProcessor } from './processor.ts';
+import { UdpOut } from './udp.ts';
+
+const { O_RDONLY, O_WRONLY, O_APPEND, O_CREAT, O_NONBLOCK } = fs.constants;
+const OPEN_APPEND = O_WRONLY | O_NONBLOCK | O_APPEND | O_CREAT;
+const PAUSE_MS = 3000;
+const NL = 10;
+
+export interface DirEnv {
+  verbose: boolean;
+  /** message lines to stderr (the caller flushes pending log-line copies first) */
+  report: Report;
+  /** -l */
+  linemax: number;
+  /** wall clock, microseconds */
+  now(): number;
+  /** asynchronous wait used by the retry loops that must not block input handling */
+  sleep(ms: number): Promise<void>;
+}
+
+const PAUSED = -1;
+const RETRY = -2;
+
+export class LogDir {
+  readonly name: string;
+  private readonly env: DirEnv;
+  config: LogConfig = defaultConfig();
+  /** runit's fddir != -1: the directory is functional */
+  isOpen = false;
+  private fdDir = -1;
+  private fdCur = -1;
+  private fdLock = -1;
+  size = 0;
+  /** when `t` rotation is due, microseconds */
+  trotate = 0;
+  /** result of the +/- rules for the current line ('+' selected) */
+  match = 43;
+  /** result of the e/E rules; kept across reloads as runit does (starts unset) */
+  matcherr = 0;
+  udp: UdpOut | undefined;
+
+  // pending output: out[pstart, plen)
+  private out: Buffer = Buffer.allocUnsafe(1 << 16);
+  private pstart = 0;
+  private plen = 0;
+  private rotatePending = false;
+  private draining = false;
+  private idle: Promise<void> | undefined;
+
+  // processor
+  private ppid = 0;
+  private procName = '';
+  private procWaiters: Array<() => void> = [];
+
+  constructor(name: string, env: DirEnv) {
+    this.name = name;
+    this.env = env;
+  }
+
+  private file(f: string): string {
+    return path.join(this.name, f);
+  }
+
+  private info(text: string): void {
+    if (this.env.verbose) this.env.report(`${INFO}${text}\n`);
+  }
+
+  private warn(m0: string, e: unknown): void {
+    this.env.report(sysMessage(WARNING, m0, this.name, e));
+  }
+
+  /** runit's pause2(): message, then a blocking 3 s sleep (rare error paths only). */
+  private pauseSync(m0: string, e: unknown): void {
+    this.env.report(sysMessage(PAUSE, m0, this.name, e));
+    sleepSync(PAUSE_MS);
+  }
+
+  private retrySync(m0: string, op: () => void): void {
+    for (;;) {
+      try {
+        op();
+        return;
+      } catch (e) {
+        this.pauseSync(m0, e);
+      }
+    }
+  }
+
+  /** A fresh @<tai64n>.<suffix> name that does not exist yet. */
+  private newName(suffix: string): { name: string; us: number } {
+    for (;;) {
+      const us = this.env.now();
+      const sec = Math.floor(us / 1e6);
+      const name = `${tai64nLabel({ sec, usec: us - sec * 1e6 })}.${suffix}`;
+      try {
+        fs.statSync(this.file(name));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { name, us };
+      }
+    }
+  }
+
+  // ---- open / close -------------------------------------------------------
+
+  /** runit's logdir_open(); false when the directory is not functional. */
+  open(nowUs: number): boolean {
+    try {
+      this.fdDir = fs.openSync(this.name, O_RDONLY | O_NONBLOCK);
+    } catch (e) {
+      this.env.report(sysMessage(WARNING, 'unable to open log directory', this.name, e));
+      return false;
+    }
+    this.isOpen = true;
+    if (!fs.fstatSync(this.fdDir).isDirectory()) {
+      this.close();
+      this.env.report(sysMessage(WARNING, 'unable to change directory', this.name, { code: 'ENOTDIR' }));
+      return false;
+    }
+    try {
+      this.fdLock = fs.openSync(this.file('lock'), OPEN_APPEND, 0o600);
+      libc.flock(this.fdLock, libc.LOCK_EX | libc.LOCK_NB);
+    } catch (e) {
+      if (this.fdLock !== -1) fs.closeSync(this.fdLock);
+      this.fdLock = -1;
+      this.close();
+      this.warn('unable to lock directory', e);
+      return false;
+    }
+    this.size = 0;
+    this.match = 43;
+    this.pstart = this.plen = 0;
+
+    // config
+    let data: Buffer | undefined;
+    let readIt = true;
+    try {
+      data = fs.readFileSync(this.file('config'));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') readIt = false;
+      else this.warn('unable to read config', e);
+    }
+    if (readIt) this.info(`read: ${this.name}/config`);
+    this.config = data ? parseConfig(data) : defaultConfig();
+    for (const w of this.config.warnings) this.env.report(`${WARNING}${w}\n`);
+    if (this.config.tmax) this.trotate = nowUs + this.config.tmax * 1e6;
+
+    // current: recover an unclean one (no owner-x bit) as @….u
+    let appended = false;
+    try {
+      const st = fs.statSync(this.file('current'));
+      if (st.size > 0 && !(st.mode & 0o100)) {
+        const { name } = this.newName('u');
+        this.retrySync('unable to rename current', () => fs.renameSync(this.file('current'), this.file(name)));
+        this.rmOldest();
+      } else {
+        this.size = st.size;
+        appended = true;
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+        this.close();
+        this.warn('unable to stat current', e);
+        return false;
+      }
+    }
+    this.retrySync('unable to open current', () => {
+      this.fdCur = fs.openSync(this.file('current'), OPEN_APPEND, 0o600);
+    });
+    this.retrySync('unable to set mode of current', () => fs.fchmodSync(this.fdCur, 0o644));
+    this.info(`${appended ? 'append' : 'new'}: ${this.name}/current`);
+    if (this.config.udpPort) this.udp = new UdpOut();
+    return true;
+  }
+
+  /** runit's logdir_close(): pending output must have been drained. */
+  close(): void {
+    if (!this.isOpen) return;
+    this.info(`close: ${this.name}`);
+    fs.closeSync(this.fdDir);
+    this.fdDir = -1;
+    this.isOpen = false;
+    this.udp?.close();
+    this.udp = undefined;
+    if (this.fdCur === -1) return;
+    this.writePendingSync();
+    this.retrySync('unable to fsync current logfile', () => fs.fsyncSync(this.fdCur));
+    this.retrySync('unable to set mode of current', () => fs.fchmodSync(this.fdCur, 0o744));
+    fs.closeSync(this.fdCur);
+    this.fdCur = -1;
+    if (this.fdLock !== -1) fs.closeSync(this.fdLock);
+    this.fdLock = -1;
+    this.config = { ...this.config, processor: '' };
+  }
+
+  /** Last-resort flush for close(): whatever is still pending goes out as is. */
+  private writePendingSync(): void {
+    while (this.pstart < this.plen) {
+      try {
+        const w = fs.writeSync(this.fdCur, this.out, this.pstart, this.plen - this.pstart);
+        this.pstart += w;
+        this.size += w;
+      } catch (e) {
+        this.pauseSync('unable to write to current', e);
+      }
+    }
+    this.pstart = this.plen = 0;
+  }
+
+  // ---- output ---------------------------------------------------------------
+
+  private reserve(n: number): Buffer {
+    if (this.plen + n > this.out.length) {
+      if (this.pstart > 0 && this.plen - this.pstart + n <= this.out.length && !this.draining) {
+        this.out.copy(this.out, 0, this.pstart, this.plen);
+        this.plen -= this.pstart;
+        this.pstart = 0;
+      } else {
+        const bigger = Buffer.allocUnsafe(Math.max(this.out.length * 2, this.plen + n));
+        this.out.copy(bigger, 0, 0, this.plen);
+        this.out = bigger;
+      }
+    }
+    return this.out;
+  }
+
+  /** After appending a piece: drain now if the size rule has something to do. */
+  private check(endsLine: boolean): void {
+    const sizemax = this.config.sizemax;
+    if (!sizemax) return;
+    const total = this.size + (this.plen - this.pstart);
+    if (total > sizemax || (endsLine && total >= this.threshold())) this.kick();
+  }
+
+  /** runit rotates after a line end once size >= s - len (unsigned: never if s < len). */
+  private threshold(): number {
+    const { sizemax } = this.config;
+    return sizemax >= this.env.linemax ? sizemax - this.env.linemax : Infinity;
+  }
+
+  /** Append [stamp][prefix]msg[\n]. */
+  putLine(stamp: Buffer | undefined, msg: Buffer, start: number, len: number, newline: boolean): void {
+    const prefix = this.config.prefix;
+    const n = (stamp ? stamp.length : 0) + prefix.length + len + (newline ? 1 : 0);
+    const out = this.reserve(n);
+    let p = this.plen;
+    if (stamp) p += stamp.copy(out, p);
+    if (prefix.length) p += prefix.copy(out, p);
+    p += msg.copy(out, p, start, start + len);
+    if (newline) out[p++] = NL;
+    this.plen = p;
+    this.check(newline);
+  }
+
+  /** Append raw bytes (a long line's rest, its final newline, a UDP warning). */
+  putBytes(buf: Buffer, start: number, end: number): void {
+    const out = this.reserve(end - start);
+    buf.copy(out, this.plen, start, end);
+    this.plen += end - start;
+    this.check(end > start && buf[end - 1] === NL);
+  }
+
+  /** Write everything pending (and do due rotations); resolves when done. */
+  flush(): Promise<void> | undefined {
+    this.kick();
+    return this.draining ? this.idle : undefined;
+  }
+
+  /** SIGALRM / `t`: rotate (a no-op on an empty current), after pending output. */
+  requestRotate(): Promise<void> | undefined {
+    if (!this.isOpen) {
+      this.config = { ...this.config, tmax: 0 };
+      return undefined;
+    }
+    this.rotatePending = true;
+    return this.flush();
+  }
+
+  private kick(): void {
+    if (this.draining) return;
+    const p = this.drain();
+    if (this.draining) this.idle = p;
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      for (;;) {
+        if (this.rotatePending) {
+          if (this.ppid) {
+            await this.processorIdle();
+            continue;
+          }
+          this.rotatePending = false;
+          this.rotateNow();
+          continue;
+        }
+        if (this.pstart >= this.plen) break;
+        const sizemax = this.config.sizemax;
+        let end = this.plen;
+        if (sizemax) {
+          if (this.size >= sizemax) {
+            this.rotatePending = true;
+            continue;
+          }
+          const room = sizemax - this.size;
+          if (this.pstart + room < end) end = this.pstart + room;
+          const t = this.threshold();
+          if (t !== Infinity) {
+            const from = Math.max(this.pstart, this.pstart + (t - this.size) - 1);
+            if (from < end) {
+              const j = this.out.indexOf(NL, from);
+              if (j >= 0 && j < end) end = j + 1;
+            }
+          }
+        }
+        const w = this.writeOnce(this.pstart, end);
+        if (w === RETRY) continue;
+        if (w === PAUSED) {
+          await this.env.sleep(PAUSE_MS);
+          continue;
+        }
+        this.pstart += w;
+        this.size += w;
+        if (sizemax && this.out[this.pstart - 1] === NL && this.size >= this.threshold()) this.rotatePending = true;
+      }
+      this.pstart = this.plen = 0;
+    } catch (e) {
+      this.env.report(`${WARNING}${this.name}: ${e instanceof Error ? e.message : String(e)}\n`);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** One write(2); ENOSPC handling as runit's buffer_pwrite(). */
+  private writeOnce(from: number, to: number): number {
+    try {
+      return fs.writeSync(this.fdCur, this.out, from, to - from);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOSPC' && this.config.nmin < this.config.nmax) {
+        const { count, oldest } = this.scan(false);
+        if (count > this.config.nmin && oldest) {
+          this.env.report(`${WARNING}out of disk space, delete: ${this.name}/${oldest}\n`);
+          try {
+            fs.unlinkSync(this.file(oldest));
+            return RETRY;
+          } catch (ue) {
+            this.warn('unable to unlink oldest logfile', ue);
+          }
+        }
+      }
+      this.env.report(sysMessage(PAUSE, 'unable to write to current', this.name, e));
+      return PAUSED;
+    }
+  }
+
+  /** Count @… files (27 chars) and find the oldest; with removeT, delete .t leftovers. */
+  private scan(removeT: boolean): { count: number; oldest: string | undefined } {
+    let names: string[] = [];
+    for (;;) {
+      try {
+        names = fs.readdirSync(this.name);
+        break;
+      } catch (e) {
+        this.pauseSync(removeT ? 'unable to open directory, want rotate' : 'unable to open directory, want remove old logfile', e);
+      }
+    }
+    let count = 0;
+    let oldest: string | undefined;
+    for (const f of names) {
+      if (f.length !== 27 || f[0] !== '@') continue;
+      if (removeT && f[26] === 't') {
+        try {
+          fs.unlinkSync(this.file(f));
+        } catch (e) {
+          this.env.report(sysMessage(WARNING, 'unable to unlink processor leftover', f, e));
+        }
+        continue;
+      }
+      count++;
+      if (oldest === undefined || f < oldest) oldest = f;
+    }
+    return { count, oldest };
+  }
+
+  /** runit's rmoldest(). */
+  private rmOldest(): void {
+    const { count, oldest } = this.scan(true);
+    if (this.config.nmax && count > this.config.nmax && oldest) {
+      this.info(`delete: ${this.name}/${oldest}`);
+      try {
+        fs.unlinkSync(this.file(oldest));
+      } catch (e) {
+        this.warn('unable to unlink oldest logfile', e);
+      }
+    }
+  }
+
+  /** runit's rotate() after any running processor has finished. */
+  private rotateNow(): void {
+    if (!this.isOpen) {
+      this.config = { ...this.config, tmax: 0 };
+      return;
+    }
+    const { name, us } = this.newName(this.config.processor ? 'u' : 's');
+    if (this.config.tmax && this.trotate < us) this.trotate = us + this.config.tmax * 1e6;
+    if (this.size > 0) {
+      this.retrySync('unable to fsync current logfile', () => fs.fsyncSync(this.fdCur));
+      this.retrySync('unable to set mode of current', () => fs.fchmodSync(this.fdCur, 0o744));
+      fs.closeSync(this.fdCur);
+      this.fdCur = -1;
+      this.info(`rename: ${this.name}/current ${name} ${this.size}`);
+      this.retrySync('unable to rename current', () => fs.renameSync(this.file('current'), this.file(name)));
+      this.retrySync('unable to create new current', () => {
+        this.fdCur = fs.openSync(this.file('current'), OPEN_APPEND, 0o600);
+      });
+      this.size = 0;
+      this.retrySync('unable to set mode of current', () => fs.fchmodSync(this.fdCur, 0o644));
+      this.rmOldest();
+      this.processorStart(name);
+    }
+  }
+
+  // ---- processor ------------------------------------------------------------
+
+  /** Resolves once no processor runs (after a successful one was finished). */
+  processorIdle(): Promise<void> {
+    if (!this.ppid) return Promise.resolve();
+    return new Promise((resolve) => this.procWaiters.push(resolve));
+  }
+
+  get processorRunning(): boolean {
+    return this.ppid !== 0;
+  }
+
+  private processorStart(name: string): void {
+    if (!this.config.processor) return;
+    if (this.ppid) {
+      this.env.report(`${WARNING}processor already running: ${this.name}\n`);
+      return;
+    }
+    this.procName = name;
+    const command = this.config.processor;
+    for (;;) {
+      try {
+        reaper.start();
+        this.ppid = startProcessor(this.name, name, command, (st) => this.processorExited(st));
+        this.info(`processing: ${this.name}/${name}`);
+        return;
+      } catch (e) {
+        if (e instanceof ProcessorSetupError) {
+          this.info(`processing: ${this.name}/${name}`);
+          this.childFailed(sysMessage('svlogd: fatal: ', e.what, this.name, e.cause));
+          return;
+        }
+        const code = (e as { code?: string }).code;
+        if (code === 'EAGAIN' || code === 'ENOMEM') {
+          this.pauseSync('unable to fork for processor', e);
+          continue;
+        }
+        // posix_spawn reports a failed exec: the child would have said so and exited 111
+        this.info(`processing: ${this.name}/${name}`);
+        this.childFailed(sysMessage('svlogd: fatal: ', 'unable to run processor', this.name, e));
+        return;
+      }
+    }
+  }
+
+  /** Setup failed where runit's forked child would have died with 111. */
+  private childFailed(message: string): void {
+    this.ppid = -1;
+    this.env.report(message);
+    setImmediate(() => this.processorExited({ pid: -1, code: 111, signal: null, core: false, raw: 111 << 8 }));
+  }
+
+  private processorExited(st: ExitStatus): void {
+    this.ppid = 0;
+    if (!this.processorStop(processorExitCode(st))) return;
+    const waiters = this.procWaiters;
+    this.procWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** runit's processorstop() once the child has exited; true when finished. */
+  private processorStop(code: number): boolean {
+    if (!this.isOpen) return true;
+    const u = this.procName;
+    const t = `${u.slice(0, 26)}t`;
+    if (code !== 0) {
+      this.env.report(`${WARNING}processor failed, restart: ${this.name}\n`);
+      try {
+        fs.unlinkSync(this.file(t));
+      } catch {
+        // runit ignores this unlink's result
+      }
+      this.processorStart(u);
+      return !this.config.processor;
+    }
+    const s = `${u.slice(0, 26)}s`;
+    this.retrySync('unable to rename processed', () => fs.renameSync(this.file(t), this.file(s)));
+    this.retrySync('unable to set mode of processed', () => fs.chmodSync(this.file(s), 0o744));
+    try {
+      fs.unlinkSync(this.file(u));
+    } catch {
+      this.env.report(`${WARNING}unable to unlink: ${this.name}/${u}\n`);
+    }
+    this.retrySync('unable to rename state', () => fs.renameSync(this.file('newstate'), this.file('state')));
+    this.info(`processed: ${this.name}/${s}`);
+    return true;
+  }
+
+  /** For messages that carry only the errno text. */
+  static errText(e: unknown): string {
+    return errstrOf(e);
+  }
+}

@@ -1,0 +1,414 @@
+// The reusable svlogd: one object per set of log directories, fed with
+// Buffers. svlogd's main() wraps it around fd 0; the supervisor can run one
+// per log pipe inside its own process. No global state.
+import { pmatch } from './pattern.ts';
+import { LineSplitter, type LineSink } from './line-splitter.ts';
+import { LogDir } from './logdir.ts';
+import { FATAL, type Report } from './messages.ts';
+import { StampWriter, wallClockUs } from './timestamp.ts';
+
+export type { Report } from './messages.ts';
+
+export interface LoggerOptions {
+  /** 0 none, 1 TAI64N (-t), 2 -tt, 3 -ttt */
+  timestamp: 0 | 1 | 2 | 3;
+  verbose: boolean;
+  /** -r replacement byte, 0 = none */
+  repl: number;
+  /** -R extra bytes to replace */
+  replace: Buffer;
+  /** -l (default 1000) */
+  linemax: number;
+  /** wall clock in microseconds (tests inject a fake one) */
+  clock?: () => number;
+  /** asynchronous sleep for the 3 s "pausing" retries (tests inject a fake one) */
+  sleep?: (ms: number) => Promise<void>;
+  /** reload found no functional directory: the fatal message was reported */
+  onFatal?: (code: number) => void;
+  /** write() returns false while more than this many bytes wait (default 1 MiB) */
+  highWaterMark?: number;
+}
+
+export interface Logger {
+  /**
+   * Feed input bytes. The buffer is kept until processed: do not reuse it.
+   * Returns false when the caller should wait for drained() (the logger is
+   * blocked on a full disk or a processor, or behind).
+   */
+  write(chunk: Buffer): boolean;
+  /** Resolves when write() would return true again. */
+  drained(): Promise<void>;
+  /**
+   * End of input: an unterminated short last line is dropped, pending output
+   * written, processors waited for, every `current` closed (mode 0744).
+   */
+  end(): Promise<void>;
+  /** SIGALRM: rotate every directory whose current is not empty. */
+  rotate(): void;
+  /** SIGHUP: close and reopen all directories, re-reading their config. */
+  reload(): void;
+  /** The last byte written so far was a newline (runit's "linecomplete"). */
+  readonly lineComplete: boolean;
+  /** The directories, in command-line order (for tests and status). */
+  readonly dirs: readonly LogDir[];
+}
+
+/** No directory could be opened; the fatal message has been reported. */
+export class LoggerFatal extends Error {
+  readonly exitCode = 111;
+}
+
+type Op =
+  | { kind: 'data'; chunk: Buffer }
+  | { kind: 'alarm' }
+  | { kind: 'reload' }
+  | { kind: 'tick' }
+  | { kind: 'inject'; dir: LogDir; bytes: Buffer }
+  | { kind: 'end' };
+
+const DOTS = Buffer.from('...');
+const NLBUF = Buffer.from('\n');
+const SEND_FAIL = Buffer.from('warning: failure sending through udp: ');
+const NO_SOCKET = Buffer.from('warning: no udp socket available: ');
+const RULE_PLUS = 43;
+const RULE_E = 69;
+const RULE_e = 101;
+
+class SvLogger implements Logger {
+  readonly dirs: LogDir[];
+  private readonly report: Report;
+  private readonly opts: LoggerOptions;
+  private readonly clock: () => number;
+  private readonly splitter: LineSplitter;
+  private readonly stamper: StampWriter | undefined;
+  private readonly highWater: number;
+  private queue: Op[] = [];
+  private qhead = 0;
+  private queued = 0;
+  private running = false;
+  private ended = false;
+  private dead = false;
+  private endPromise: Promise<void> | undefined;
+  private endResolve: (() => void) | undefined;
+  private drainWaiters: Array<() => void> = [];
+  private lastNl = true;
+  private timer: NodeJS.Timeout | undefined;
+  private tickQueued = false;
+  private errBuf = Buffer.allocUnsafe(4096);
+  private errLen = 0;
+
+  constructor(dirs: string[], opts: LoggerOptions, report: Report) {
+    this.opts = opts;
+    this.report = report;
+    this.clock = opts.clock ?? wallClockUs;
+    this.highWater = opts.highWaterMark ?? 1 << 20;
+    this.stamper = opts.timestamp ? new StampWriter(opts.timestamp) : undefined;
+    const env = {
+      verbose: opts.verbose,
+      linemax: opts.linemax,
+      report: (d: string | Buffer) => {
+        this.flushErr();
+        report(d);
+      },
+      now: this.clock,
+      sleep: opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))),
+    };
+    this.dirs = dirs.map((d) => new LogDir(d, env));
+    this.splitter = new LineSplitter(
+      { linemax: opts.linemax, repl: opts.repl, replace: opts.replace, stamp: opts.timestamp > 0, clock: this.clock },
+      sinkOf(this),
+    );
+  }
+
+  /** runit's logdirs_reopen(); false when no directory is functional. */
+  openAll(): boolean {
+    const now = this.clock();
+    let ok = false;
+    for (const d of this.dirs) {
+      d.close();
+      if (d.open(now)) ok = true;
+    }
+    this.schedule();
+    return ok;
+  }
+
+  get lineComplete(): boolean {
+    return this.lastNl;
+  }
+
+  // ---- input side -------------------------------------------------------
+
+  write(chunk: Buffer): boolean {
+    if (this.ended || this.dead || chunk.length === 0) return !this.dead;
+    this.lastNl = chunk[chunk.length - 1] === 10;
+    this.queued += chunk.length;
+    this.push({ kind: 'data', chunk });
+    return this.queued < this.highWater;
+  }
+
+  drained(): Promise<void> {
+    if (this.queued < this.highWater || this.dead) return Promise.resolve();
+    return new Promise((r) => this.drainWaiters.push(r));
+  }
+
+  end(): Promise<void> {
+    if (!this.endPromise) {
+      this.endPromise = new Promise((r) => {
+        this.endResolve = r;
+      });
+      this.ended = true;
+      if (this.dead) this.endResolve?.();
+      else this.push({ kind: 'end' });
+    }
+    return this.endPromise;
+  }
+
+  rotate(): void {
+    if (!this.ended) this.push({ kind: 'alarm' });
+  }
+
+  reload(): void {
+    if (!this.ended) this.push({ kind: 'reload' });
+  }
+
+  private push(op: Op): void {
+    this.queue.push(op);
+    if (this.running) return;
+    this.running = true;
+    void this.run();
+  }
+
+  private async run(): Promise<void> {
+    try {
+      while (this.qhead < this.queue.length && !this.dead) {
+        const op = this.queue[this.qhead++] as Op;
+        if (this.qhead > 1024 && this.qhead * 2 > this.queue.length) {
+          this.queue = this.queue.slice(this.qhead);
+          this.qhead = 0;
+        }
+        const p = this.perform(op);
+        if (p) await p;
+        this.schedule();
+        if (op.kind === 'data') {
+          this.queued -= op.chunk.length;
+          if (this.queued < this.highWater && this.drainWaiters.length) {
+            const w = this.drainWaiters;
+            this.drainWaiters = [];
+            for (const r of w) r();
+          }
+        }
+      }
+    } catch (e) {
+      this.flushErr();
+      this.report(`${FATAL}${e instanceof Error ? e.message : String(e)}\n`);
+      this.die();
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** One queued operation; a promise only when it has to wait. */
+  private perform(op: Op): Promise<void> | undefined {
+    switch (op.kind) {
+      case 'data': {
+        const t = this.dueRotations();
+        if (t) return t.then(() => this.feed(op.chunk));
+        return this.feed(op.chunk);
+      }
+      case 'tick':
+        this.tickQueued = false;
+        return this.dueRotations();
+      case 'alarm':
+        return this.forEachDir((d) => d.requestRotate());
+      case 'reload':
+        this.flushErr();
+        if (!this.openAll()) {
+          this.report(`${FATAL}no functional log directories.\n`);
+          this.die();
+          this.opts.onFatal?.(111);
+        }
+        return undefined;
+      case 'inject':
+        if (op.dir.isOpen) op.dir.putBytes(op.bytes, 0, op.bytes.length);
+        return this.flushDirs();
+      case 'end':
+        return this.finish();
+    }
+  }
+
+  private die(): void {
+    this.dead = true;
+    if (this.timer) clearTimeout(this.timer);
+    for (const r of this.drainWaiters) r();
+    this.drainWaiters = [];
+    this.endResolve?.();
+  }
+
+  private feed(chunk: Buffer): Promise<void> | undefined {
+    this.splitter.feed(chunk);
+    this.flushErr();
+    return this.flushDirs();
+  }
+
+  private async finish(): Promise<void> {
+    this.splitter.finish();
+    this.flushErr();
+    const p = this.flushDirs();
+    if (p) await p;
+    for (const d of this.dirs) {
+      if (d.processorRunning) await d.processorIdle();
+      d.close();
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.endResolve?.();
+  }
+
+  /** Run f on every directory in order, waiting where one has to wait. */
+  private forEachDir(f: (d: LogDir) => Promise<void> | undefined): Promise<void> | undefined {
+    for (let i = 0; i < this.dirs.length; i++) {
+      const p = f(this.dirs[i] as LogDir);
+      if (p) {
+        return (async () => {
+          await p;
+          for (let j = i + 1; j < this.dirs.length; j++) {
+            const q = f(this.dirs[j] as LogDir);
+            if (q) await q;
+          }
+        })();
+      }
+    }
+    return undefined;
+  }
+
+  private flushDirs(): Promise<void> | undefined {
+    let waits: Promise<void>[] | undefined;
+    for (const d of this.dirs) {
+      const p = d.flush();
+      if (p) (waits ??= []).push(p);
+    }
+    if (!waits) return undefined;
+    return Promise.all(waits).then(() => undefined);
+  }
+
+  // ---- `t` rotation -----------------------------------------------------
+
+  private dueRotations(): Promise<void> | undefined {
+    const now = this.clock();
+    return this.forEachDir((d) => (d.isOpen && d.config.tmax && d.trotate < now ? d.requestRotate() : undefined));
+  }
+
+  private schedule(): void {
+    let next = Infinity;
+    for (const d of this.dirs) if (d.isOpen && d.config.tmax && d.trotate < next) next = d.trotate;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (next === Infinity || this.ended) return;
+    const ms = Math.max(0, Math.ceil((next - this.clock()) / 1000) + 1);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (!this.tickQueued && !this.ended) {
+        this.tickQueued = true;
+        this.push({ kind: 'tick' });
+      }
+    }, ms);
+    this.timer.unref();
+  }
+
+  // ---- the line sink --------------------------------------------------------
+
+  private errPut(b: Buffer, start = 0, end = b.length): void {
+    const n = end - start;
+    if (this.errLen + n > this.errBuf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.errBuf.length * 2, this.errLen + n));
+      this.errBuf.copy(bigger, 0, 0, this.errLen);
+      this.errBuf = bigger;
+    }
+    this.errLen += b.copy(this.errBuf, this.errLen, start, end);
+  }
+
+  private flushErr(): void {
+    if (!this.errLen) return;
+    const out = Buffer.from(this.errBuf.subarray(0, this.errLen));
+    this.errLen = 0;
+    this.report(out);
+  }
+
+  line(buf: Buffer, start: number, len: number, stampUs: number, long: boolean): void {
+    const stamp = this.stamper ? this.stamper.set(stampUs) : undefined;
+    for (const d of this.dirs) {
+      if (!d.isOpen) continue;
+      const cfg = d.config;
+      if (cfg.rules.length) {
+        d.match = RULE_PLUS;
+        d.matcherr = RULE_E;
+        for (const r of cfg.rules) {
+          if (!pmatch(r.pattern, buf, start, len)) continue;
+          const k = r.kind.charCodeAt(0);
+          if (k === RULE_e || k === RULE_E) d.matcherr = k;
+          else d.match = k;
+        }
+      }
+      if (d.matcherr === RULE_e) {
+        if (stamp) this.errPut(stamp);
+        if (cfg.prefix.length) this.errPut(cfg.prefix);
+        this.errPut(buf, start, start + len);
+        if (long) this.errPut(DOTS);
+        this.errPut(NLBUF);
+      }
+      if (d.match !== RULE_PLUS) continue;
+      if (cfg.udpPort && d.udp && cfg.udpAddr) this.sendUdp(d, stamp, buf, start, len, long);
+      if (!cfg.udpOnly) d.putLine(stamp, buf, start, len, !long);
+    }
+  }
+
+  private sendUdp(d: LogDir, stamp: Buffer | undefined, buf: Buffer, start: number, len: number, long: boolean): void {
+    const cfg = d.config;
+    const parts = [stamp ? Buffer.from(stamp) : undefined, cfg.prefix, Buffer.from(buf.subarray(start, start + len))];
+    const dgram = Buffer.concat([...parts.filter((p): p is Buffer => p !== undefined), long ? DOTS : NLBUF.subarray(0, 0), NLBUF]);
+    d.udp?.send(dgram, cfg.udpAddr as string, cfg.udpPort, (why) => {
+      const bytes =
+        why === 'send'
+          ? Buffer.concat([SEND_FAIL, dgram])
+          : Buffer.concat([NO_SOCKET, ...parts.filter((p): p is Buffer => p !== undefined), NLBUF]);
+      if (!this.ended && !this.dead) this.push({ kind: 'inject', dir: d, bytes });
+    });
+  }
+
+  rest(buf: Buffer, start: number, end: number): void {
+    for (const d of this.dirs) {
+      if (!d.isOpen || d.match !== RULE_PLUS || d.config.udpOnly) continue;
+      d.putBytes(buf, start, end);
+    }
+  }
+
+  end_(): void {
+    for (const d of this.dirs) {
+      if (!d.isOpen || d.match !== RULE_PLUS || d.config.udpOnly) continue;
+      d.putBytes(NLBUF, 0, 1);
+    }
+  }
+}
+
+/** The sink's end() would clash with Logger.end(): route it through an adapter. */
+function sinkOf(l: SvLogger): LineSink {
+  return {
+    line: (b, s, n, t, long) => l.line(b, s, n, t, long),
+    rest: (b, s, e) => l.rest(b, s, e),
+    end: () => l.end_(),
+  };
+}
+
+/**
+ * Open the directories (runit's start-up) and return the logger. Throws
+ * LoggerFatal after reporting `svlogd: fatal: no functional log directories.`
+ */
+export function createLogger(dirs: string[], options: LoggerOptions, report: Report): Logger {
+  const l = new SvLogger(dirs, options, report);
+  if (!l.openAll()) {
+    report(`${FATAL}no functional log directories.\n`);
+    throw new LoggerFatal('no functional log directories.');
+  }
+  return l;
+}
+
