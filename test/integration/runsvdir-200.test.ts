@@ -1,0 +1,42 @@
+// The issue's acceptance check: 200 services all reach `run` within 3 s of
+// runsvdir starting. The time is printed; the bound is a generous functional
+// check (services start in parallel), not a benchmark.
+import test, { after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { alive, cleanup, makeService, pidOf, startRunsvdir, statOf, tempDir, waitFor, type Running } from './runsvdir-fixture.ts';
+
+const N = 200;
+let sd = '';
+let r: Running | undefined;
+const dirs: string[] = [];
+after(async () => {
+  await cleanup(r, dirs);
+  if (sd) fs.rmSync(sd, { recursive: true, force: true });
+});
+
+test(`${N} services reach run within 3 s, and all stop on SIGTERM`, async () => {
+  sd = tempDir('runsvdir-200-');
+  for (let i = 0; i < N; i++) dirs.push(makeService(sd, `s${String(i).padStart(3, '0')}`, 'exec sleep 1000'));
+  const t0 = Date.now();
+  r = startRunsvdir([sd]);
+  await waitFor(`${N} services in state run`, () => dirs.every((d) => statOf(d) === 'run'), 20_000, 25);
+  const elapsed = Date.now() - t0;
+  console.log(`# ${N} services in state run ${elapsed} ms after runsvdir was started`);
+  assert.ok(elapsed < 3000, `${N} services took ${elapsed} ms`);
+
+  const pids = dirs.map(pidOf);
+  assert.equal(new Set(pids).size, N);
+  assert.ok(pids.every((p) => p > 0 && alive(p)));
+  assert.equal(r.stderr(), '');
+
+  const t1 = Date.now();
+  r.child.kill('SIGTERM');
+  const { code } = await r.exited;
+  console.log(`# ${N} services stopped, runsvdir exited ${Date.now() - t1} ms after SIGTERM`);
+  assert.equal(code, 0);
+  assert.ok(pids.every((p) => !alive(p)));
+  assert.ok(dirs.every((d) => statOf(d) === 'down'));
+  assert.equal(fs.existsSync(path.join(sd, '.forced-rescan')), false);
+});

@@ -1,0 +1,201 @@
+// The Supervisor against a real directory, with a fake per-service engine:
+// which runsv's are started, stopped, restarted, and when.
+import test, { after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createSupervisor, type Supervisor } from '../../src/supervise/supervisor.ts';
+import type { RunsvHandle, RunsvOptions } from '../../src/supervise/runsv.ts';
+import { tempDir, waitFor } from './runsvdir-fixture.ts';
+
+const tmp: string[] = [];
+const sups: Supervisor[] = [];
+const allFakes: FakeRunsv[] = [];
+after(async () => {
+  for (const h of allFakes) h.exit(0);
+  for (const s of sups) await s.stopAll();
+  for (const d of tmp) fs.rmSync(d, { recursive: true, force: true });
+});
+
+class FakeRunsv implements RunsvHandle {
+  readonly dir: string;
+  readonly name: string;
+  readonly done: Promise<number>;
+  terminated = 0;
+  exitOnTerminate: boolean;
+  private resolve: (code: number) => void = () => {};
+  private readonly pid: number;
+  constructor(dir: string, opts: RunsvOptions, pid: number, exitOnTerminate: boolean) {
+    this.dir = dir;
+    this.name = opts.name;
+    this.pid = pid;
+    this.exitOnTerminate = exitOnTerminate;
+    this.done = new Promise((r) => (this.resolve = r));
+  }
+  terminate(): void {
+    this.terminated++;
+    if (this.exitOnTerminate) this.exit(0);
+  }
+  exit(code: number): void {
+    this.resolve(code);
+  }
+  pids(): number[] {
+    return [this.pid];
+  }
+}
+
+function fakeEngine(opts: { exitOnTerminate?: boolean; fail?: (dir: string) => unknown } = {}) {
+  const started: FakeRunsv[] = [];
+  let nextPid = 1000;
+  const startRunsv = (dir: string, o: RunsvOptions): RunsvHandle => {
+    const f = opts.fail?.(dir);
+    if (f) throw f;
+    const h = new FakeRunsv(dir, o, nextPid++, opts.exitOnTerminate ?? true);
+    started.push(h);
+    allFakes.push(h);
+    return h;
+  };
+  return { started, startRunsv, named: (n: string) => started.filter((h) => h.name === `runsv ${n}`) };
+}
+
+function setup(prefix: string, names: string[]): string {
+  const d = tempDir(prefix);
+  tmp.push(d);
+  for (const n of names) fs.mkdirSync(path.join(d, n));
+  return d;
+}
+
+function make(opts: Parameters<typeof createSupervisor>[0]): Supervisor {
+  const s = createSupervisor(opts);
+  sups.push(s);
+  return s;
+}
+
+test('start() scans at once: one runsv per directory, named as runsvdir names it', () => {
+  const d = setup('sup-start-', ['a', 'b', '.hidden']);
+  fs.writeFileSync(path.join(d, 'file'), '');
+  const eng = fakeEngine();
+  const lines: string[] = [];
+  const sup = make({ dir: d, startRunsv: eng.startRunsv, report: (l) => lines.push(l) });
+  sup.start();
+  assert.deepEqual(eng.started.map((h) => h.name).sort(), ['runsv a', 'runsv b']);
+  assert.deepEqual(eng.started.map((h) => h.dir).sort(), [path.join(d, 'a'), path.join(d, 'b')]);
+  assert.deepEqual([...sup.services().keys()].sort(), ['a', 'b']);
+  assert.deepEqual(sup.pids().sort(), [1000, 1001]);
+  assert.deepEqual(lines, []);
+});
+
+test('new, renamed and removed directories (fs.watch): start, keep, terminate', async () => {
+  const d = setup('sup-watch-', ['a', 'b']);
+  const eng = fakeEngine({ exitOnTerminate: false });
+  const sup = make({ dir: d, startRunsv: eng.startRunsv, report: () => {} });
+  sup.start();
+  assert.equal(eng.started.length, 2);
+
+  fs.mkdirSync(path.join(d, 'c'));
+  await waitFor('c started', () => eng.named('c').length === 1, 3000);
+
+  fs.renameSync(path.join(d, 'a'), path.join(d, 'a2'));
+  await waitFor('a shown as a2', () => sup.services().has('a2'), 3000);
+  assert.equal(sup.services().has('a'), false);
+  assert.equal(eng.started.length, 3, 'a rename (same dev/ino) starts nothing');
+  assert.equal(eng.named('a')[0]?.terminated, 0, 'and stops nothing');
+
+  const b = eng.named('b')[0]!;
+  fs.rmdirSync(path.join(d, 'b'));
+  await waitFor('b terminated', () => b.terminated === 1, 3000);
+  assert.equal(sup.services().has('b'), false);
+  assert.ok(sup.pids().includes(b.pids()[0]!), 'a stopping runsv still counts until it is done');
+  b.exit(0);
+  await waitFor('b forgotten', () => !sup.pids().includes(b.pids()[0]!), 3000);
+  assert.equal(eng.started.length, 3);
+});
+
+test('without fs.watch, the periodic check notices the directory change', async () => {
+  const d = setup('sup-poll-', ['a']);
+  const eng = fakeEngine();
+  const sup = make({ dir: d, startRunsv: eng.startRunsv, report: () => {}, watch: false, scanIntervalMs: 300 });
+  sup.start();
+  fs.mkdirSync(path.join(d, 'b'));
+  await waitFor('b started by the periodic check', () => eng.named('b').length === 1, 3000);
+});
+
+test('a runsv that ended is started again at the next scan (same name, new handle)', async () => {
+  const d = setup('sup-restart-', ['a']);
+  const eng = fakeEngine();
+  const sup = make({ dir: d, startRunsv: eng.startRunsv, report: () => {}, watch: false });
+  sup.start();
+  const first = eng.named('a')[0]!;
+  first.exit(0); // e.g. `sv exit a`
+  await waitFor('a started again', () => eng.named('a').length === 2, 3000);
+  assert.equal(sup.services().get('a'), eng.named('a')[1]);
+});
+
+test('a broken service never stops the others; it is reported and retried', async () => {
+  const d = setup('sup-broken-', ['a', 'bad', 'c']);
+  const eng = fakeEngine({ fail: (dir) => (dir.endsWith('/bad') ? Object.assign(new Error('nope'), { code: 'EACCES' }) : undefined) });
+  const lines: string[] = [];
+  let attempts = 0;
+  const sup = make({
+    dir: d,
+    startRunsv: (dir, o) => {
+      if (dir.endsWith('/bad')) attempts++;
+      return eng.startRunsv(dir, o);
+    },
+    report: (l) => lines.push(l),
+    watch: false,
+  });
+  sup.start();
+  assert.deepEqual([...sup.services().keys()].sort(), ['a', 'c']);
+  assert.deepEqual(lines, [`runsvdir ${d}: warning: unable to start runsv bad: access denied`]);
+  await waitFor('a retry of bad', () => attempts >= 2, 3000);
+});
+
+test('a dangling symlink is reported on each scan, in runit words', async () => {
+  const d = setup('sup-dangling-', []);
+  fs.symlinkSync('/nonexistent', path.join(d, 'gone'));
+  const lines: string[] = [];
+  const sup = make({ dir: d, startRunsv: fakeEngine().startRunsv, report: (l) => lines.push(l), watch: false });
+  sup.start();
+  sup.rescan();
+  await waitFor('two scans', () => lines.length >= 2, 3000);
+  assert.deepEqual(lines.slice(0, 2), Array(2).fill(`runsvdir ${d}: warning: unable to stat gone: file does not exist`));
+});
+
+test('rescan() writes DIR/.forced-rescan after the scan, and that file starts nothing', async () => {
+  const d = setup('sup-forced-', ['a']);
+  const eng = fakeEngine();
+  const sup = make({ dir: d, startRunsv: eng.startRunsv, report: () => {} });
+  sup.start();
+  const file = path.join(d, '.forced-rescan');
+  assert.equal(fs.existsSync(file), false);
+  sup.rescan();
+  const label = await waitFor('.forced-rescan', () => (fs.existsSync(file) ? fs.readFileSync(file, 'latin1') : undefined), 3000);
+  assert.match(label, /^@4[0-9a-f]{23}$/);
+  await new Promise((r) => setTimeout(r, 400));
+  assert.equal(eng.started.length, 1);
+});
+
+test('stopAll() terminates every runsv in parallel and resolves when the last is done', async () => {
+  const d = setup('sup-stopall-', ['a', 'b', 'c']);
+  const eng = fakeEngine({ exitOnTerminate: false });
+  const sup = make({ dir: d, startRunsv: eng.startRunsv, report: () => {} });
+  sup.start();
+  let resolved = false;
+  const p = sup.stopAll().then(() => (resolved = true));
+  assert.deepEqual(eng.started.map((h) => h.terminated), [1, 1, 1], 'all told at once');
+  assert.equal(sup.stopAll(), sup.stopAll(), 'one shutdown, however often asked');
+  eng.started[0]!.exit(0);
+  eng.started[2]!.exit(0);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(resolved, false, 'b is still running');
+  eng.started[1]!.exit(0);
+  await p;
+  assert.equal(resolved, true);
+  // nothing starts after a stop, whatever happens in the directory
+  fs.mkdirSync(path.join(d, 'late'));
+  sup.rescan();
+  await new Promise((r) => setTimeout(r, 400));
+  assert.equal(eng.started.length, 3);
+  assert.equal(sup.services().size, 0);
+});
