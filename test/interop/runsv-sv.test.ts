@@ -1,0 +1,137 @@
+// The same scenario, driven by Debian's sv, against Debian's runsv and
+// against tsinit's runsv: sv's lines and exit codes must be equal (pids and
+// seconds normalised), and supervise/ files must agree field by field
+// (everything but time and pid), after every step.
+import test, { after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { tool } from '../helpers/tsinit.ts';
+import { debianRunit } from '../helpers/debian.ts';
+import { cleanup, makeService, readStatus, sleep, startProc, tempRoot, waitFor, type ServiceSpec } from '../integration/runsv-helpers.ts';
+
+const roots: string[] = [];
+const dirs: string[] = [];
+after(async () => {
+  await cleanup(dirs);
+  for (const r of roots) fs.rmSync(r, { recursive: true, force: true });
+});
+
+const sv = debianRunit().sv;
+
+type Step = { args: string[]; settle?: number; before?: (dir: string) => void };
+
+function normalise(text: string): string {
+  return text.replace(/\(pid \d+\)/g, '(pid N)').replace(/\b\d+s\b/g, 'Ns');
+}
+
+function snapshot(dir: string): Record<string, unknown> {
+  const side = (log: boolean) => {
+    const sup = path.join(dir, log ? 'log/supervise' : 'supervise');
+    const st = readStatus(dir, log);
+    if (!st) return null;
+    let pidFile = '';
+    try {
+      pidFile = fs.readFileSync(path.join(sup, 'pid'), 'utf8');
+    } catch {
+      pidFile = '<none>';
+    }
+    return {
+      stat: fs.readFileSync(path.join(sup, 'stat'), 'utf8'),
+      pidFile: pidFile === '<none>' ? pidFile : pidFile === '' ? 'empty' : pidFile === `${st.pid}\n` ? 'pid' : `other: ${pidFile}`,
+      pidSet: st.pid > 0,
+      paused: st.paused,
+      want: st.want,
+      termSent: st.termSent,
+      state: st.stateCode,
+      size: fs.statSync(path.join(sup, 'status')).size,
+    };
+  };
+  return { main: side(false), log: side(true) };
+}
+
+async function scenario(runsv: string, spec: ServiceSpec, steps: Step[]): Promise<string[]> {
+  const root = fs.mkdtempSync(path.join(fs.realpathSync('/tmp'), 'runsv-interop-'));
+  roots.push(root);
+  const dir = makeService(root, 'web', spec);
+  dirs.push(dir);
+  const p = startProc(runsv, ['web'], root);
+  await waitFor('runsv ready', () => fs.existsSync(path.join(dir, 'supervise/ok')) && readStatus(dir) !== undefined);
+  await sleep(1200);
+  const transcript: string[] = [];
+  for (const step of steps) {
+    step.before?.(dir);
+    const r = spawnSync(sv, step.args, { env: { ...process.env, SVDIR: root }, encoding: 'utf8', timeout: 20_000 });
+    await sleep(step.settle ?? 300);
+    transcript.push(`$ sv ${step.args.join(' ')} -> ${r.status}`);
+    transcript.push(normalise(r.stdout + r.stderr));
+    if (step.args[0] !== 'exit' && step.args[1] !== 'exit') transcript.push(JSON.stringify(snapshot(dir)));
+  }
+  transcript.push(`runsv exit ${await Promise.race([p.exited, sleep(5000).then(() => 'still running')])}`);
+  return transcript;
+}
+
+async function compare(spec: ServiceSpec, steps: Step[]): Promise<void> {
+  const deb = await scenario(debianRunit().runsv, spec, steps);
+  const ours = await scenario(tool('runsv'), spec, steps);
+  if (process.env.SHOW_TRANSCRIPT) console.log(ours.join('\n'));
+  assert.deepEqual(ours, deb);
+}
+
+const logged: ServiceSpec = {
+  run: '#!/bin/sh\necho web starting\nexec sleep 1000\n',
+  finish: '#!/bin/sh\nsleep 1\n',
+  log: '#!/bin/sh\nexec cat >>out\n',
+};
+
+test('sv status/down/up/pause/cont/hup/term/kill/restart/once/exit: same lines, same files', { timeout: 120_000 }, async () => {
+  await compare(logged, [
+    { args: ['status', 'web'] },
+    { args: ['status', 'web/log'] },
+    { args: ['down', 'web'] }, // finish (1 s) runs: state finish, want down
+    { args: ['-v', 'down', 'web'] },
+    { args: ['status', 'web'] },
+    { args: ['-v', 'up', 'web'], settle: 1200 },
+    { args: ['pause', 'web'] },
+    { args: ['status', 'web'] },
+    { args: ['cont', 'web'] },
+    { args: ['status', 'web'], settle: 1200 },
+    { args: ['hup', 'web'], settle: 2500 },
+    { args: ['status', 'web'], settle: 1200 },
+    { args: ['-v', 'restart', 'web'], settle: 2500 },
+    { args: ['kill', 'web'], settle: 2500 },
+    { args: ['status', 'web'] },
+    { args: ['-v', 'down', 'web/log'] },
+    { args: ['status', 'web'] },
+    { args: ['-v', 'up', 'web/log'], settle: 1200 },
+    { args: ['-v', 'once', 'web'] },
+    { args: ['-v', 'exit', 'web'], settle: 2000 },
+    { args: ['status', 'web'] },
+  ]);
+});
+
+test('a service with a down file and control scripts: same lines, same files', { timeout: 120_000 }, async () => {
+  await compare(
+    {
+      run: '#!/bin/sh\nexec sleep 1000\n',
+      down: true,
+      control: { t: '#!/bin/sh\nexit 0\n', h: '#!/bin/sh\nexit 1\n', u: '#!/bin/sh\nexit 0\n' },
+    },
+    [
+      { args: ['status', 'web'] },
+      { args: ['-v', 'once', 'web'] },
+      { args: ['status', 'web'] },
+      { args: ['down', 'web'] }, // control/t exits 0: no TERM, still running
+      { args: ['status', 'web'] },
+      { args: ['hup', 'web'], settle: 2500 }, // control/h exits 1: HUP sent
+      { args: ['status', 'web'] },
+      { args: ['pause', 'web'] },
+      { args: ['status', 'web'] },
+      { args: ['kill', 'web'], settle: 1500 },
+      { args: ['status', 'web'] },
+      { args: ['exit', 'web'], settle: 1500 },
+      { args: ['status', 'web'] },
+    ],
+  );
+});
