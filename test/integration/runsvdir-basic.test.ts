@@ -205,3 +205,49 @@ test('-P: runsvdir leads its own session, services inside it', async () => {
   r.child.kill('SIGTERM');
   assert.equal((await r.exited).code, 0);
 });
+
+test('SIGTERM waits for services to stop; a second SIGTERM leaves at once', async () => {
+  const sd = tempDir('runsvdir-stubborn-');
+  tmp.push(sd);
+  const a = makeService(sd, 'a', "trap '' TERM\nexec sleep 1000");
+  services.push(a);
+  const r = track(startRunsvdir([sd]));
+  await waitFor('a running', () => statOf(a) === 'run');
+  const pid = pidOf(a);
+  r.child.kill('SIGTERM');
+  await new Promise((res) => setTimeout(res, 700));
+  assert.equal(r.child.exitCode, null, 'still waiting for a, which ignores TERM');
+  assert.ok(alive(pid));
+  r.child.kill('SIGTERM');
+  const { code } = await r.exited;
+  assert.equal(code, 0);
+  assert.ok(alive(pid), 'the stubborn service was left behind (cleaned up by the test)');
+  process.kill(pid, 'SIGKILL');
+});
+
+test('the directory itself replaced (runsvchdir switching `current`): the new set of services is taken', async () => {
+  const root = tempDir('runsvdir-chdir-');
+  tmp.push(root);
+  const sv = path.join(root, 'sv');
+  const common = makeService(sv, 'common', 'exec sleep 1000');
+  const only1 = makeService(sv, 'only1', 'exec sleep 1000');
+  const only2 = makeService(sv, 'only2', 'exec sleep 1000');
+  services.push(common, only1, only2);
+  for (const [level, names] of [['rl1', ['common', 'only1']], ['rl2', ['common', 'only2']]] as const) {
+    fs.mkdirSync(path.join(root, level));
+    for (const n of names) fs.symlinkSync(path.join(sv, n), path.join(root, level, n));
+  }
+  const current = path.join(root, 'current');
+  fs.symlinkSync('rl1', current);
+  const r = track(startRunsvdir([current]));
+  await waitFor('rl1 running', () => statOf(common) === 'run' && statOf(only1) === 'run');
+  const commonPid = pidOf(common);
+  const only1Pid = pidOf(only1);
+  fs.symlinkSync('rl2', `${current}.new`);
+  fs.renameSync(`${current}.new`, current);
+  await waitFor('rl2 running, only1 stopped', () => statOf(only2) === 'run' && statOf(only1) === 'down', 10_000, 50);
+  assert.equal(alive(only1Pid), false);
+  assert.equal(pidOf(common), commonPid, 'a service in both levels (same dev/ino) keeps running');
+  r.child.kill('SIGTERM');
+  assert.equal((await r.exited).code, 0);
+});
