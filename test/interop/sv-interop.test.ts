@@ -8,7 +8,7 @@
 // checks compare whole seconds (t, k, o) start after a second boundary.
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -71,7 +71,43 @@ const services: Record<string, ServiceDef> = {
   x1: { run: RUN_IGNORE_TERM },
   x2: { run: RUN_IGNORE_TERM },
   nosup: { run: RUN_SLEEP, unsupervised: true },
+  // runsv warns "./log: not a directory" and supervises without a log
+  logfile: { run: RUN_SLEEP },
+  // log/ appears after runsv started, so log/supervise/ok never exists
+  latelog: { run: RUN_SLEEP },
 };
+
+/**
+ * Hand-made supervise/ directories (no runsv): an `ok` FIFO whose read end
+ * this test holds open, and a status file written by the test.
+ */
+const fakes = ['short', 'nostatus', 'downloop', 'noexec'] as const;
+const heldFds: number[] = [];
+
+/** A running record (pid 4242, want up) with the given unix start time. */
+function runningRecord(unixSec: number): Buffer {
+  const b = Buffer.alloc(20);
+  b.writeBigUInt64BE(4611686018427387914n + BigInt(unixSec), 0);
+  b.writeUInt32BE(500, 8);
+  b.writeUInt32LE(4242, 12);
+  b[17] = 0x75;
+  b[19] = 1;
+  return b;
+}
+
+function makeFakes(t: Tree): void {
+  const since = Math.floor(Date.now() / 1000) - 5;
+  for (const name of fakes) {
+    const sup = path.join(t.svdir, name, 'supervise');
+    fs.mkdirSync(sup, { recursive: true });
+    execFileSync('mkfifo', [path.join(sup, 'ok')]);
+    heldFds.push(fs.openSync(path.join(sup, 'ok'), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK));
+    if (name === 'short') fs.writeFileSync(path.join(sup, 'status'), 'abc');
+    else if (name !== 'nostatus') fs.writeFileSync(path.join(sup, 'status'), runningRecord(since));
+  }
+  fs.symlinkSync('down', path.join(t.svdir, 'downloop', 'down'));
+  fs.writeFileSync(path.join(t.svdir, 'noexec', 'check'), '#!/bin/sh\nexit 1\n', { mode: 0o644 });
+}
 
 function writeExec(file: string, text: string): void {
   fs.writeFileSync(file, text, { mode: 0o755 });
@@ -89,6 +125,7 @@ function makeTree(label: string, sv: string): Tree {
     if (def.down) fs.writeFileSync(path.join(s, 'down'), '');
     if (def.finish) writeExec(path.join(s, 'finish'), def.finish);
     if (def.check) writeExec(path.join(s, 'check'), def.check);
+    if (name === 'logfile') fs.writeFileSync(path.join(s, 'log'), '');
     if (def.log) {
       fs.mkdirSync(path.join(s, 'log'));
       writeExec(path.join(s, 'log', 'run'), def.log);
@@ -245,6 +282,10 @@ before(async () => {
     await statIs(name, def.down ? 'down' : 'run');
   }
   await statIs('web/log', 'run');
+  for (const t of trees) {
+    fs.mkdirSync(path.join(t.svdir, 'latelog', 'log'));
+    makeFakes(t);
+  }
 });
 
 after(async () => {
@@ -271,6 +312,7 @@ after(async () => {
     }
   }
   await Promise.all(trees.flatMap((t) => [...t.runsv.values()].map(exited)));
+  for (const fd of heldFds) fs.closeSync(fd);
   if (process.env.SV_INTEROP_TRANSCRIPT) fs.writeFileSync(process.env.SV_INTEROP_TRANSCRIPT, `${transcript.join('\n')}\n`);
   fs.rmSync(root, { recursive: true, force: true });
 });
@@ -304,6 +346,32 @@ test('status of running, normally-down, log and missing services', async () => {
     code: 1,
     out: 'fail: sv/sig: unable to change to service directory: file does not exist\ndown: ./sv/s2: Ns\n',
   });
+});
+
+test('log quirks, unreadable status, ./down and ./check errors, the cap at 99', async () => {
+  await step(['status', 'logfile'], {
+    code: 1,
+    out: 'run: logfile: (pid N) Ns; warning: logfile/log: unable to change directory: not a directory\n',
+  });
+  // The main record is printed a second time, labelled "log".
+  await step(['status', 'latelog'], {
+    code: 1,
+    out: 'run: latelog: (pid N) Ns; warning: latelog/log: unable to open supervise/ok: file does not exist\nrun: log: (pid N) Ns\n',
+  });
+  await step(['status', 'short', 'nostatus'], {
+    code: 2,
+    out: 'warning: short: unable to read supervise/status: bad format\nwarning: nostatus: unable to open supervise/status: file does not exist\n',
+  });
+  // The line is suppressed, its newline is not; the warning is not counted.
+  const loop = await step(['status', 'downloop'], { code: 0, out: '\n' });
+  assert.equal(loop.stderr, 'warning: unable to stat downloop/down: symbolic link loop\n');
+  await step(['status', 'noexec'], { code: 0, out: 'run: noexec: (pid N) Ns\n' });
+  await step(['down', 'noexec'], { code: 1, out: 'warning: noexec: unable to open supervise/control: file does not exist\n' });
+  // A check that cannot be executed counts as passed, with a warning.
+  const ck = await step(['check', 'noexec'], { code: 0, out: 'ok: run: noexec: (pid N) Ns\n' });
+  assert.equal(ck.stderr, 'warning: unable to run noexec/check: access denied\n');
+  await step(['-w', '0', 'check', 'short'], { code: 1, out: 'warning: short: unable to read supervise/status: bad format\n' });
+  await step(['status', ...Array.from({ length: 120 }, (_, i) => `missing${i}`)], { code: 99 });
 });
 
 test('up, down with and without -v; the skip rule; timeout; force-stop kill', async () => {
