@@ -70,6 +70,8 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
   let stopping: Promise<void> | undefined;
   let check = false;
   let forced = false;
+  /** when a runsv that failed to start is due to be tried again */
+  let retryAt = Infinity;
   let lastDirIdentity: string | undefined;
   let lastScanAt = -Infinity;
   let timer: NodeJS.Timeout | undefined;
@@ -91,6 +93,10 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     timer = undefined;
     timerDue = Infinity;
     if (stopping) return;
+    if (Date.now() >= retryAt) {
+      retryAt = Infinity;
+      check = true;
+    }
     try {
       let st: fs.BigIntStats;
       try {
@@ -118,7 +124,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       warn(`unable to scan ${dir}: ${errstrOf(e)}`);
       check = true;
     } finally {
-      schedule(check ? RECHECK_MS : interval);
+      schedule(Math.min(check ? RECHECK_MS : interval, retryAt - Date.now()));
     }
   }
 
@@ -148,6 +154,8 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       return;
     }
     check = false;
+    // This scan retries every slot without a runsv; failures below re-arm it.
+    retryAt = Infinity;
     const views: SlotView[] = [...slots.values()].map((s) => ({ id: s.id, name: s.name, running: s.handle !== undefined }));
     const plan = planScan(views, listing);
     for (const w of plan.warnings) warn(warningText(w, errstr));
@@ -185,19 +193,32 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       handle = start(path.join(absDir, slot.name), ropts);
     } catch (e) {
       warn(`unable to start runsv ${slot.name}: ${errstrOf(e)}`);
-      check = true;
+      retryLater();
       return;
     }
     slot.handle = handle;
-    const ended = (): void => {
+    const ended = (code: number | undefined): void => {
       draining.delete(handle);
       if (slot.handle !== handle) return;
       slot.handle = undefined;
-      // runsvdir notices a dead runsv at its next wake-up and starts it again.
+      if (code === 111) {
+        // Start-up failure (broken supervise/, lock held...): runsvdir, which
+        // only notices dead runsv's every 5 s, retries at that pace; so do we,
+        // rather than repeat the same fatal line every second.
+        retryLater();
+        return;
+      }
+      // Ended on request (`sv exit`): started again at the next scan, which
+      // comes within a second here (runsvdir: at its next wake-up, <= 5 s).
       check = true;
       schedule(RECHECK_MS);
     };
-    handle.done.then(ended, ended);
+    handle.done.then(ended, () => ended(undefined));
+  }
+
+  function retryLater(): void {
+    retryAt = Math.min(retryAt, Date.now() + interval);
+    schedule(retryAt - Date.now());
   }
 
   function stopHandle(handle: RunsvHandle): void {

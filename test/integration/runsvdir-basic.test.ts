@@ -251,3 +251,20 @@ test('the directory itself replaced (runsvchdir switching `current`): the new se
   r.child.kill('SIGTERM');
   assert.equal((await r.exited).code, 0);
 });
+
+test('a broken service directory does not stop the others; runsv\'s fatal line is shown, runsvdir goes on', async () => {
+  const sd = tempDir('runsvdir-broken-');
+  tmp.push(sd);
+  const good = makeService(sd, 'good', 'exec sleep 1000');
+  const broken = makeService(sd, 'broken', 'exec sleep 1000');
+  fs.writeFileSync(path.join(broken, 'supervise'), 'not a directory');
+  services.push(good);
+  const r = track(startRunsvdir([sd]));
+  await waitFor('good running', () => statOf(good) === 'run');
+  await waitFor('the fatal line', () => r.stderr().includes('\n'));
+  assert.equal(r.stderr().split('\n')[0], 'runsv broken: fatal: unable to open supervise/lock: not a directory');
+  assert.equal(r.child.exitCode, null);
+  r.child.kill('SIGTERM');
+  assert.equal((await r.exited).code, 0);
+  assert.equal(statOf(good), 'down');
+});

@@ -144,11 +144,31 @@ test('a broken service never stops the others; it is reported and retried', asyn
     },
     report: (l) => lines.push(l),
     watch: false,
+    scanIntervalMs: 1500,
   });
   sup.start();
   assert.deepEqual([...sup.services().keys()].sort(), ['a', 'c']);
   assert.deepEqual(lines, [`runsvdir ${d}: warning: unable to start runsv bad: access denied`]);
-  await waitFor('a retry of bad', () => attempts >= 2, 3000);
+  // runsvdir re-checks once a second after adding services: that scan tries bad again
+  await waitFor('the re-check scan', () => attempts === 2, 3000);
+  // then the steady pace is the periodic interval, not once a second
+  const t = Date.now();
+  await waitFor('a periodic retry of bad', () => attempts === 3, 4000);
+  assert.ok(Date.now() - t >= 1200, `retried after ${Date.now() - t} ms`);
+  assert.equal(lines.length, 3);
+  assert.equal(eng.named('a').length, 1, 'a was not disturbed');
+});
+
+test('a runsv that failed at start-up (111) is retried at the periodic pace, not every second', async () => {
+  const d = setup('sup-fail111-', ['a']);
+  const eng = fakeEngine();
+  const sup = make({ dir: d, startRunsv: eng.startRunsv, report: () => {}, watch: false, scanIntervalMs: 2000 });
+  sup.start();
+  await new Promise((r) => setTimeout(r, 1200)); // past the re-check that follows a new slot
+  eng.named('a')[0]!.exit(111);
+  await new Promise((r) => setTimeout(r, 1300));
+  assert.equal(eng.named('a').length, 1, 'not restarted within a second');
+  await waitFor('a retried', () => eng.named('a').length === 2, 4000);
 });
 
 test('a dangling symlink is reported on each scan, in runit words', async () => {
