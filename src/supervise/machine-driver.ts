@@ -2,7 +2,7 @@
 // waits for an asynchronous action (a control script, the 1 s pause), further
 // events for this service are queued; other services are not affected.
 // No I/O here: the Effects passed in do it (real ones in runsv.ts, fakes in tests).
-import type { Action, Event, Reply, ServiceMachine, Step } from './service-machine.ts';
+import type { Action, Event, Reply, ServiceMachine, Step, Taken } from './service-machine.ts';
 
 export interface Effects {
   /** a synchronous action (spawn, kill, write-status, has-finish, close-log-pipe, exit) */
@@ -43,6 +43,30 @@ export class MachineDriver {
     this.pump();
   }
 
+  /** Remove and return the first queued control byte per side and a queued term. */
+  private takeControl(): Taken {
+    const taken: Taken = { term: false };
+    for (let i = 0; i < this.queue.length; ) {
+      const ev = this.queue[i];
+      let take = false;
+      if (ev?.type === 'control') {
+        if (ev.side === 'main' && taken.main === undefined) {
+          taken.main = ev.byte;
+          take = true;
+        } else if (ev.side === 'log' && taken.log === undefined) {
+          taken.log = ev.byte;
+          take = true;
+        }
+      } else if (ev?.type === 'term' && !taken.term) {
+        taken.term = true;
+        take = true;
+      }
+      if (take) this.queue.splice(i, 1);
+      else i++;
+    }
+    return taken;
+  }
+
   private pump(): void {
     // Effects may post events (a failed spawn posts its exit): they wait their turn.
     if (this.active) return;
@@ -73,7 +97,9 @@ export class MachineDriver {
           continue;
         }
         const action = r.value;
-        if (asyncActions.has(action.type)) {
+        if (action.type === 'take-control') {
+          cur.reply = this.takeControl();
+        } else if (asyncActions.has(action.type)) {
           this.waiting = true;
           let called = false;
           const done = (reply: Reply): void => {

@@ -54,9 +54,22 @@ export type Action =
   /** close both ends of the log pipe so the logger sees EOF; reply ignored */
   | { type: 'close-log-pipe' }
   /** runsv is done with this exit code; reply ignored */
-  | { type: 'exit'; code: number };
+  | { type: 'exit'; code: number }
+  /**
+   * Handled by the driver: take from the queue the first pending control byte
+   * of each side and a pending SIGTERM. runit reads them in the same loop
+   * iteration as the reaping, before it restarts anything.
+   */
+  | { type: 'take-control' };
 
-export type Reply = number | boolean | undefined;
+/** What the driver hands back for take-control. */
+export interface Taken {
+  main?: number;
+  log?: number;
+  term: boolean;
+}
+
+export type Reply = number | boolean | Taken | undefined;
 
 export type Event =
   | { type: 'start' }
@@ -131,9 +144,18 @@ export class ServiceMachine {
     switch (ev.type) {
       case 'start':
         break;
-      case 'exit':
+      case 'exit': {
         yield* this.reap(ev.pid, ev.wstat);
+        // Commands that came meanwhile (e.g. `d` during the 1 s pause) are
+        // read before the restart below, as in runit's loop.
+        const taken = yield { type: 'take-control' };
+        if (taken && typeof taken === 'object') {
+          if (taken.main !== undefined) yield* this.ctrl('main', String.fromCharCode(taken.main));
+          if (taken.log !== undefined && this.s.log) yield* this.ctrl('log', String.fromCharCode(taken.log));
+          if (taken.term) yield* this.ctrl('main', 'x');
+        }
         break;
+      }
       case 'control':
         if (ev.side === 'log' && !this.s.log) break;
         yield* this.ctrl(ev.side, String.fromCharCode(ev.byte));

@@ -20,7 +20,21 @@ after(async () => {
 
 const sv = debianRunit().sv;
 
-type Step = { args: string[]; settle?: number; before?: (dir: string) => void };
+type Step = {
+  args: string[];
+  settle?: number;
+  before?: (dir: string) => void;
+  /** record how many lines the service added to its file `starts` while settling */
+  countStarts?: boolean;
+};
+
+function startCount(dir: string): number {
+  try {
+    return fs.readFileSync(path.join(dir, 'starts'), 'utf8').split('\n').filter(Boolean).length;
+  } catch {
+    return 0;
+  }
+}
 
 function normalise(text: string): string {
   return text.replace(/\(pid \d+\)/g, '(pid N)').replace(/\b\d+s\b/g, 'Ns');
@@ -61,10 +75,16 @@ async function scenario(runsv: string, spec: ServiceSpec, steps: Step[]): Promis
   await sleep(1200);
   const transcript: string[] = [];
   for (const step of steps) {
+    if (step.args.length === 0) {
+      await sleep(step.settle ?? 0);
+      continue;
+    }
     step.before?.(dir);
     const r = spawnSync(sv, step.args, { env: { ...process.env, SVDIR: root }, encoding: 'utf8', timeout: 20_000 });
+    const startsBefore = startCount(dir);
     await sleep(step.settle ?? 300);
     transcript.push(`$ sv ${step.args.join(' ')} -> ${r.status}`);
+    if (step.countStarts) transcript.push(`starts while settling: ${startCount(dir) - startsBefore}`);
     transcript.push(normalise(r.stdout + r.stderr));
     if (step.args[0] !== 'exit' && step.args[1] !== 'exit') transcript.push(JSON.stringify(snapshot(dir)));
   }
@@ -134,4 +154,17 @@ test('a service with a down file and control scripts: same lines, same files', {
       { args: ['status', 'web'] },
     ],
   );
+});
+
+test('sv down on a crash-looping service: read before the restart, as by runit', { timeout: 60_000 }, async () => {
+  // ./run lives 0.1 s, then runsv pauses 1 s: the status step's settle makes
+  // the d land in the pause (args [] = just wait), when runit reads it before restarting
+  await compare({ run: '#!/bin/sh\necho >>starts\nsleep 0.1\nexit 1\n' }, [
+    { args: [], settle: 600 },
+    { args: ['down', 'web'], settle: 2000, countStarts: true },
+    { args: ['status', 'web'] },
+    { args: ['up', 'web'], settle: 100 },
+    { args: ['-v', 'down', 'web'] },
+    { args: ['exit', 'web'], settle: 1500 },
+  ]);
 });

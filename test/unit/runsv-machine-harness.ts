@@ -134,5 +134,7 @@ export function describe(a: Action): string {
       return 'close-log-pipe';
     case 'exit':
       return `exit ${a.code}`;
+    case 'take-control':
+      return 'take-control';
   }
 }

@@ -30,15 +30,38 @@ test('restart pause: 1 s sleep only when ./run lived less than 1 s, then restart
   h.exit(100, exitCode(1));
   assert.deepEqual(h.take(), ['has-finish', 'status main down 0 -u- +pid', 'sleep 1000']);
   assert.ok(h.sleeping);
-  // a command during the pause waits for it, like runit's blocking sleep
+  // a command during the pause waits for it, like runit's blocking sleep,
+  // and is read before the restart (h on a down service does nothing)
   h.ctl('h');
   assert.deepEqual(h.take(), []);
   h.releaseSleep();
-  assert.deepEqual(h.take(), ['script u', 'spawn main ./run', 'status main run 101 -u- +pid', 'script h', 'kill main 101 HUP']);
+  assert.deepEqual(h.take(), ['script u', 'spawn main ./run', 'status main run 101 -u- +pid']);
   // lived 1.2 s: restarted at once
   h.advance(1200);
   h.exit(101, exitCode(0));
   assert.deepEqual(h.take(), ['has-finish', 'status main down 0 -u- +pid', 'script u', 'spawn main ./run', 'status main run 102 -u- +pid']);
+});
+
+test('d during the pause of a crash-looping service: no further start', () => {
+  const h = new Harness();
+  h.start();
+  h.take();
+  h.advance(100);
+  h.exit(100, exitCode(1));
+  assert.deepEqual(h.take(), ['has-finish', 'status main down 0 -u- +pid', 'sleep 1000']);
+  h.ctl('du');
+  h.releaseSleep();
+  // d is read before the loop would restart; u comes one iteration later
+  assert.deepEqual(h.take(), ['status main down 0 -d-', 'status main down 0 -u-', 'script u', 'spawn main ./run', 'status main run 101 -u- +pid']);
+  const h2 = new Harness();
+  h2.start();
+  h2.advance(100);
+  h2.exit(100, exitCode(1));
+  h2.ctl('d');
+  h2.take();
+  h2.releaseSleep();
+  assert.deepEqual(h2.take(), ['status main down 0 -d-']);
+  assert.equal(h2.s.main.pid, 0);
 });
 
 test('the pause is measured from the start of ./run, also across ./finish', () => {
