@@ -8,7 +8,7 @@
 // checks compare whole seconds (t, k, o) start after a second boundary.
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -540,4 +540,21 @@ test('LSB mode through /etc/init.d/NAME -> sv', async () => {
   await step(['status'], { lsb: 'nors', code: 1, out: 'fail: nors: runsv not running\n' });
   await step(['status'], { lsb: 'nosup', code: 4, out: 'warning: nosup: unable to open supervise/ok: file does not exist\n' });
   await step(['start'], { lsb: 'nosup', code: 1 });
+});
+
+test('without SVDIR names are looked up in /etc/service/ (private mount namespace)', () => {
+  const script = 'mount -t tmpfs tmpfs /etc && mkdir -p /etc/service/x && exec "$0" status x nope';
+  const outputs = [deb.sv, tool('sv')].map((sv) => {
+    const r = spawnSync('unshare', ['--mount', 'sh', '-c', script, sv], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      encoding: 'utf8',
+    });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  });
+  assert.deepEqual(outputs[0], {
+    code: 2,
+    stdout: 'warning: x: unable to open supervise/ok: file does not exist\nfail: nope: unable to change to service directory: file does not exist\n',
+    stderr: '',
+  });
+  assert.deepEqual(outputs[1], outputs[0]);
 });
