@@ -81,7 +81,7 @@ const services: Record<string, ServiceDef> = {
  * Hand-made supervise/ directories (no runsv): an `ok` FIFO whose read end
  * this test holds open, and a status file written by the test.
  */
-const fakes = ['short', 'nostatus', 'downloop', 'noexec'] as const;
+const fakes = ['short', 'nostatus', 'downloop', 'noexec', 'sigcheck', 'noshebang', 'checkloop'] as const;
 const heldFds: number[] = [];
 
 /** A running record (pid 4242, want up) with the given unix start time. */
@@ -107,6 +107,9 @@ function makeFakes(t: Tree): void {
   }
   fs.symlinkSync('down', path.join(t.svdir, 'downloop', 'down'));
   fs.writeFileSync(path.join(t.svdir, 'noexec', 'check'), '#!/bin/sh\nexit 1\n', { mode: 0o644 });
+  fs.writeFileSync(path.join(t.svdir, 'sigcheck', 'check'), '#!/bin/sh\nkill -KILL $$\n', { mode: 0o755 });
+  fs.writeFileSync(path.join(t.svdir, 'noshebang', 'check'), 'exit 1\n', { mode: 0o755 });
+  fs.symlinkSync('check', path.join(t.svdir, 'checkloop', 'check'));
 }
 
 function writeExec(file: string, text: string): void {
@@ -370,6 +373,12 @@ test('log quirks, unreadable status, ./down and ./check errors, the cap at 99', 
   // A check that cannot be executed counts as passed, with a warning.
   const ck = await step(['check', 'noexec'], { code: 0, out: 'ok: run: noexec: (pid N) Ns\n' });
   assert.equal(ck.stderr, 'warning: unable to run noexec/check: access denied\n');
+  // runit reads the exit code as status >> 8: a check killed by a signal passes.
+  await step(['check', 'sigcheck'], { code: 0, out: 'ok: run: sigcheck: (pid N) Ns\n' });
+  const nx = await step(['check', 'noshebang'], { code: 0, out: 'ok: run: noshebang: (pid N) Ns\n' });
+  assert.equal(nx.stderr, 'warning: unable to run noshebang/check: exec format error\n');
+  const cl = await step(['-w', '0', 'check', 'checkloop'], { code: 1, out: 'timeout: run: checkloop: (pid N) Ns\n' });
+  assert.equal(cl.stderr, 'warning: unable to stat checkloop/check: symbolic link loop\n'.repeat(2));
   await step(['-w', '0', 'check', 'short'], { code: 1, out: 'warning: short: unable to read supervise/status: bad format\n' });
   await step(['status', ...Array.from({ length: 120 }, (_, i) => `missing${i}`)], { code: 99 });
 });
