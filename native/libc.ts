@@ -117,6 +117,7 @@ interface Bindings {
   dup2: (fd: number, newfd: number) => number;
   close: (fd: number) => number;
   umask: (mask: number) => number;
+  _exit: (code: number) => void;
   tcgetpgrp: (fd: number) => number;
   tcsetpgrp: (fd: number, pgrp: number) => number;
   getpgrp: () => number;
@@ -174,6 +175,7 @@ function lib(): Bindings {
     dup2: f('int dup2(int fd, int newfd)'),
     close: f('int close(int fd)'),
     umask: f('uint32_t umask(uint32_t mask)'),
+    _exit: f('void _exit(int code)'),
     tcgetpgrp: f('int tcgetpgrp(int fd)'),
     tcsetpgrp: f('int tcsetpgrp(int fd, int pgrp)'),
     getpgrp: f('int getpgrp()'),
@@ -450,4 +452,13 @@ function cString(b: Buffer): Buffer {
 export function execveBytes(path: Buffer, argv: Buffer[], env: Buffer[]): never {
   lib().execve_bytes(cString(path), [...argv.map(cString), null], [...env.map(cString), null]);
   throw new LibcError('execve', errno(), path.toString());
+}
+
+/**
+ * _exit(2): leave at once, skipping exit handlers. For a process whose libuv
+ * thread pool may be blocked in read(2) on stdin (exit() would wait to join it).
+ */
+export function exitNow(code: number): never {
+  lib()._exit(code);
+  throw new LibcError('_exit', errno());
 }
