@@ -63,6 +63,21 @@ export class LineSplitter {
     this.scratch = Buffer.alloc(opts.linemax);
   }
 
+  /** The line in progress: none, a short one (bytes so far), or a long one (head written). */
+  get inProgress(): { kind: 'none' | 'short' | 'long'; length: number } {
+    if (this.state === START) return { kind: 'none', length: 0 };
+    if (this.state === PARTIAL) return { kind: 'short', length: this.scratchLen };
+    return { kind: 'long', length: this.linemax };
+  }
+
+  /** Forget a short line in progress (runit's SIGTERM drops the line it completes). */
+  discard(): void {
+    if (this.state === PARTIAL) {
+      this.state = START;
+      this.scratchLen = 0;
+    }
+  }
+
   /** True when no line is in progress (the last byte fed was a newline). */
   get complete(): boolean {
     return this.state === START;

@@ -51,6 +51,8 @@ export class LogDir {
   /** result of the e/E rules; kept across reloads as runit does (starts unset) */
   matcherr = 0;
   udp: UdpOut | undefined;
+  /** runit's ld->name: set once the lock is taken, so a close before that prints an empty name */
+  private shownName = '';
 
   // pending output: out[pstart, plen)
   private out: Buffer = Buffer.allocUnsafe(1 << 16);
@@ -139,6 +141,7 @@ export class LogDir {
       this.warn('unable to lock directory', e);
       return false;
     }
+    this.shownName = this.name;
     this.size = 0;
     this.match = 43;
     this.pstart = this.plen = 0;
@@ -188,7 +191,7 @@ export class LogDir {
   /** runit's logdir_close(): pending output must have been drained. */
   close(): void {
     if (!this.isOpen) return;
-    this.info(`close: ${this.name}`);
+    this.info(`close: ${this.shownName}`);
     fs.closeSync(this.fdDir);
     this.fdDir = -1;
     this.isOpen = false;

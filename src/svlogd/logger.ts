@@ -47,6 +47,12 @@ export interface Logger {
   rotate(): void;
   /** SIGHUP: close and reopen all directories, re-reading their config. */
   reload(): void;
+  /** Resolves when everything written so far has been processed. */
+  settled(): Promise<void>;
+  /** The line in progress after everything processed so far (see settled()). */
+  lineInProgress(): { kind: 'none' | 'short' | 'long'; length: number };
+  /** Drop a short line in progress: its bytes so far are forgotten (SIGTERM handling). */
+  discardLine(): void;
   /** The last byte written so far was a newline (runit's "linecomplete"). */
   readonly lineComplete: boolean;
   /** The directories, in command-line order (for tests and status). */
@@ -64,6 +70,8 @@ type Op =
   | { kind: 'reload' }
   | { kind: 'tick' }
   | { kind: 'inject'; dir: LogDir; bytes: Buffer }
+  | { kind: 'discard' }
+  | { kind: 'settled'; resolve: () => void }
   | { kind: 'end' };
 
 const DOTS = Buffer.from('...');
@@ -167,6 +175,19 @@ class SvLogger implements Logger {
     if (!this.ended) this.push({ kind: 'alarm' });
   }
 
+  settled(): Promise<void> {
+    if (this.dead) return Promise.resolve();
+    return new Promise((resolve) => this.push({ kind: 'settled', resolve }));
+  }
+
+  lineInProgress(): { kind: 'none' | 'short' | 'long'; length: number } {
+    return this.splitter.inProgress;
+  }
+
+  discardLine(): void {
+    if (!this.ended) this.push({ kind: 'discard' });
+  }
+
   reload(): void {
     if (!this.ended) this.push({ kind: 'reload' });
   }
@@ -233,12 +254,22 @@ class SvLogger implements Logger {
         return this.flushDirs();
       case 'end':
         return this.finish();
+      case 'discard':
+        this.splitter.discard();
+        return undefined;
+      case 'settled':
+        op.resolve();
+        return undefined;
     }
   }
 
   private die(): void {
     this.dead = true;
     if (this.timer) clearTimeout(this.timer);
+    for (let i = this.qhead; i < this.queue.length; i++) {
+      const op = this.queue[i] as Op;
+      if (op.kind === 'settled') op.resolve();
+    }
     for (const r of this.drainWaiters) r();
     this.drainWaiters = [];
     this.endResolve?.();

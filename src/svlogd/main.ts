@@ -27,6 +27,18 @@ function writeErr(data: string | Buffer): void {
   }
 }
 
+/**
+ * Where a short line in progress ends in `chunk` (after its newline, or after
+ * `room` more bytes: runit stops a line at len bytes); -1 when not in it.
+ * Bytes of a line cut at len up to its newline go with it.
+ */
+function shortLineEnd(chunk: Buffer, room: number): number {
+  const nl = chunk.indexOf(10);
+  if (nl >= 0 && nl < room) return nl + 1;
+  if (chunk.length < room) return -1;
+  return nl >= 0 ? nl + 1 : chunk.length;
+}
+
 function readSome(buf: Buffer): Promise<number> {
   return new Promise((resolve, reject) => {
     fs.read(0, buf, 0, buf.length, null, (e, n) => (e ? reject(e) : resolve(n)));
@@ -105,12 +117,15 @@ export async function main(ctx: ToolContext): Promise<number> {
   let pendingBuf: Buffer | undefined;
   let readStillPending = false;
   for (;;) {
-    if (terminating && logger.lineComplete) {
-      readStillPending = pendingRead !== undefined;
-      break;
+    if (terminating) {
+      await logger.settled();
+      if (logger.lineInProgress().kind === 'none') {
+        readStillPending = pendingRead !== undefined;
+        break;
+      }
     }
     if (!pendingRead) {
-      // After TERM, an unfinished line is completed one byte at a time, as runit does.
+      // After TERM an unfinished line is read one byte at a time, as runit does.
       pendingBuf = Buffer.allocUnsafe(terminating ? 1 : readSize);
       pendingRead = readSome(pendingBuf);
     }
@@ -130,9 +145,29 @@ export async function main(ctx: ToolContext): Promise<number> {
     if (r === 'term') continue;
     pendingRead = undefined;
     if (r === 0) break;
-    if (!logger.write((pendingBuf as Buffer).subarray(0, r))) await logger.drained();
+    const chunk = (pendingBuf as Buffer).subarray(0, r);
+    if (terminating) {
+      await logger.settled();
+      const line = logger.lineInProgress();
+      if (line.kind === 'short') {
+        const cut = shortLineEnd(chunk, o.linemax - line.length);
+        if (cut < 0) {
+          logger.write(chunk);
+          continue;
+        }
+        // runit drops the short line that a TERM makes it finish (its loop
+        // stops once the 1-byte read buffer is empty). It would leave any
+        // later bytes in the pipe; they were read here already, so they are
+        // logged rather than lost.
+        logger.discardLine();
+        if (cut < chunk.length) logger.write(chunk.subarray(cut));
+        break;
+      }
+    }
+    if (!logger.write(chunk)) await logger.drained();
   }
   await logger.end();
-  if (readStillPending) process.exit(0);
+  // exit() would wait for the thread blocked in read(2) on fd 0
+  if (readStillPending) libc.exitNow(0);
   return 0;
 }
