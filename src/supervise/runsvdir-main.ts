@@ -27,6 +27,8 @@ export interface RunsvdirArgs {
   sessionMode: boolean;
   dir: string;
   log: string | undefined;
+  /** the arguments before the log argument (they stay in the process title) */
+  beforeLog: string[];
 }
 
 /** runsvdir's argument quirks (5.1): only argv[1] may be an option; `-X` otherwise becomes the dir. */
@@ -45,7 +47,7 @@ export function parseRunsvdirArgs(args: readonly string[]): RunsvdirArgs | undef
   }
   const dir = args[i];
   if (dir === undefined) return undefined;
-  return { sessionMode, dir, log: args[i + 1] };
+  return { sessionMode, dir, log: args[i + 1], beforeLog: args.slice(0, i + 1) };
 }
 
 /** readproctitle's dots: every 15 min, so old messages scroll out of the title. */
@@ -64,8 +66,8 @@ export async function main(ctx: ToolContext): Promise<number> {
     try {
       libc.setsid();
     } catch (e) {
-      // EPERM: already a process-group leader (e.g. started with setsid or as
-      // PID 1's child in its own group); the tree is already apart from its caller.
+      // EPERM: this process already leads a process group (started by
+      // setsid(1), or by a supervisor that gave it a group): leave it there.
       if (!(e instanceof libc.LibcError && e.code === 'EPERM')) warn(`unable to create session: ${errstrOf(e)}`);
     }
   }
@@ -76,7 +78,7 @@ export async function main(ctx: ToolContext): Promise<number> {
       warn('log must have at least seven characters.');
       warn('log service disabled.');
     } else {
-      titleLog = startTitleLog(ctx, log, warn);
+      titleLog = startTitleLog([ctx.argv0, ...parsed.beforeLog].join(' '), log, warn);
     }
   }
 
@@ -124,7 +126,7 @@ export async function main(ctx: ToolContext): Promise<number> {
  * Here: the same pipe as fd 2, read by this process; the rotating buffer is
  * shown through process.title (ps, /proc/PID/cmdline).
  */
-function startTitleLog(ctx: ToolContext, log: string, warn: (text: string) => void): ProcTitleLog | undefined {
+function startTitleLog(prefix: string, log: string, warn: (text: string) => void): ProcTitleLog | undefined {
   let fds: [number, number];
   try {
     fds = libc.pipe2(libc.O_CLOEXEC);
@@ -148,7 +150,6 @@ function startTitleLog(ctx: ToolContext, log: string, warn: (text: string) => vo
     }
     return undefined;
   }
-  const prefix = [ctx.argv0, ...ctx.args.slice(0, ctx.args.length - 1)].join(' ');
   const titleLog = new ProcTitleLog(log, (text) => {
     process.title = `${prefix} ${text}`;
   });

@@ -47,6 +47,9 @@ const MIN_SCAN_GAP_MS = 200;
 /** runsvdir's wait while a re-check is pending. */
 const RECHECK_MS = 1000;
 
+/** Monotonic milliseconds: a wall-clock step (runsvdir's "time warp") cannot stall the timers. */
+const now = (): number => performance.now();
+
 interface Slot {
   id: Identity;
   name: string;
@@ -81,11 +84,11 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
 
   function schedule(delayMs: number): void {
     if (stopping) return;
-    const due = Date.now() + Math.max(0, delayMs);
+    const due = now() + Math.max(0, delayMs);
     if (timer && timerDue <= due) return;
     if (timer) clearTimeout(timer);
     timerDue = due;
-    timer = setTimeout(tick, due - Date.now());
+    timer = setTimeout(tick, Math.max(0, due - now()));
   }
 
   /** One wake-up: stat the directory and scan when it changed or a check is pending. */
@@ -93,7 +96,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     timer = undefined;
     timerDue = Infinity;
     if (stopping) return;
-    if (Date.now() >= retryAt) {
+    if (now() >= retryAt) {
       retryAt = Infinity;
       check = true;
     }
@@ -110,7 +113,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       ensureWatcher(ident);
       const full = `${ident}:${st.mtimeNs}`;
       if (check || full !== lastDirIdentity) {
-        const gap = lastScanAt + MIN_SCAN_GAP_MS - Date.now();
+        const gap = lastScanAt + MIN_SCAN_GAP_MS - now();
         if (gap > 0) {
           check = true;
           schedule(gap);
@@ -124,7 +127,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       warn(`unable to scan ${dir}: ${errstrOf(e)}`);
       check = true;
     } finally {
-      schedule(Math.min(check ? RECHECK_MS : interval, retryAt - Date.now()));
+      schedule(Math.min(check ? RECHECK_MS : interval, retryAt - now()));
     }
   }
 
@@ -144,7 +147,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
   }
 
   function scan(): void {
-    lastScanAt = Date.now();
+    lastScanAt = now();
     let listing: ListingEntry[];
     try {
       listing = readListing();
@@ -199,7 +202,8 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     slot.handle = handle;
     const ended = (code: number | undefined): void => {
       draining.delete(handle);
-      if (slot.handle !== handle) return;
+      // A removed service's runsv finishing is no reason to scan again.
+      if (slot.handle !== handle || slots.get(slot.id) !== slot) return;
       slot.handle = undefined;
       if (code === 111) {
         // Start-up failure (broken supervise/, lock held...): runsvdir, which
@@ -217,8 +221,8 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
   }
 
   function retryLater(): void {
-    retryAt = Math.min(retryAt, Date.now() + interval);
-    schedule(retryAt - Date.now());
+    retryAt = Math.min(retryAt, now() + interval);
+    schedule(retryAt - now());
   }
 
   function stopHandle(handle: RunsvHandle): void {
