@@ -19,6 +19,10 @@ const dist = [
 // The check's steps: usage; a service printing "starting"; control/t
 // printing "term" (exit 1, so runsv still sends TERM); t then x; a log
 // catching ./run's and control/i's output; supervise dirs as symlinks.
+// The first wait is 2 s (not 1): ./run must have lived 1 s when t arrives,
+// else runit's restart pause applies and x is read before the restart. With
+// 1 s the check depends on runsv's start-up latency (~2 ms for Debian's,
+// ~100 ms for the Node executable) and would test that instead.
 const script = `
 rm -rf "$ctmp"
 runsv
@@ -30,7 +34,7 @@ mkdir "$ctmp"/control
 printf '#!/bin/sh\\necho term\\nexit 1\\n' >"$ctmp"/control/t
 chmod 700 "$ctmp"/control/t
 runsv "$ctmp" &
-sleep 1
+sleep 2
 cat "$ctmp"/supervise/stat
 echo t >"$ctmp"/supervise/control
 sleep 1
