@@ -1,12 +1,14 @@
 // runsvdir inside the one Node process: watches a service directory and keeps
 // one in-process runsv (startRunsv) per service sub-directory (reference spec 5.2).
 //
-// When it scans, as runsvdir: at start; whenever a periodic check (every 5 s,
-// every 1 s while a re-check is pending) finds the directory's dev/ino/mtime
-// changed; after a runsv ended (so it is restarted); after rescan(). Beyond
-// runit: an fs.watch on the directory makes new and removed services show up
-// within a fraction of a second instead of up to 5 s. The decisions themselves
-// are scanner.ts's; this module does the I/O and owns the runsv handles.
+// When it scans: at start; on every periodic wake-up (every 5 s, every 1 s
+// while a re-check is pending, as runsvdir wakes); after a runsv ended (so it
+// is restarted); after rescan(). runsvdir itself rescans at a wake-up only if
+// the directory's dev/ino/mtime changed or a check is pending, and only those
+// scans print warnings here. Beyond runit: an fs.watch on the directory makes
+// new and removed services show up within a fraction of a second instead of
+// up to 5 s. The decisions are scanner.ts's; this module does the I/O and owns
+// the runsv handles.
 import fs from 'node:fs';
 import path from 'node:path';
 import { startRunsv as realStartRunsv, type RunsvHandle, type RunsvOptions } from './runsv.ts';
@@ -112,16 +114,18 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       const ident = `${st.dev}:${st.ino}`;
       ensureWatcher(ident);
       const full = `${ident}:${st.mtimeNs}`;
-      if (check || full !== lastDirIdentity) {
-        const gap = lastScanAt + MIN_SCAN_GAP_MS - now();
-        if (gap > 0) {
-          check = true;
-          schedule(gap);
-          return;
-        }
-        lastDirIdentity = full;
-        scan();
+      const gap = lastScanAt + MIN_SCAN_GAP_MS - now();
+      if (gap > 0) {
+        schedule(gap);
+        return;
       }
+      // runsvdir scans only when its directory changed or a check is pending;
+      // tsinit also scans on every periodic wake-up (a symlink's target that
+      // appeared, a missed watch event), but keeps quiet about what runsvdir
+      // would not have looked at, so a dangling link is not warned every 5 s.
+      const runitWouldScan = check || full !== lastDirIdentity;
+      lastDirIdentity = full;
+      scan(!runitWouldScan);
     } catch (e) {
       // Whatever went wrong, the supervisor keeps running and tries again.
       warn(`unable to scan ${dir}: ${errstrOf(e)}`);
@@ -146,13 +150,13 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     return entries;
   }
 
-  function scan(): void {
+  function scan(quiet: boolean): void {
     lastScanAt = now();
     let listing: ListingEntry[];
     try {
       listing = readListing();
     } catch (e) {
-      warn(`unable to read directory ${dir}: ${errstrOf(e)}`);
+      if (!quiet) warn(`unable to read directory ${dir}: ${errstrOf(e)}`);
       check = true;
       return;
     }
@@ -161,7 +165,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     retryAt = Infinity;
     const views: SlotView[] = [...slots.values()].map((s) => ({ id: s.id, name: s.name, running: s.handle !== undefined }));
     const plan = planScan(views, listing);
-    for (const w of plan.warnings) warn(warningText(w, errstr));
+    if (!quiet) for (const w of plan.warnings) warn(warningText(w, errstr));
     for (const r of plan.renamed) {
       const s = slots.get(r.id);
       if (s) s.name = r.to;

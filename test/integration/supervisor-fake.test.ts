@@ -219,3 +219,20 @@ test('stopAll() terminates every runsv in parallel and resolves when the last is
   assert.equal(eng.started.length, 3);
   assert.equal(sup.services().size, 0);
 });
+
+test('periodic scans also catch a symlink whose target appears later, without repeating runit\'s warnings', async () => {
+  const d = setup('sup-periodic-', []);
+  const target = path.join(tempDir('sup-target-'), 'svc');
+  tmp.push(path.dirname(target));
+  fs.symlinkSync(target, path.join(d, 'later'));
+  const eng = fakeEngine();
+  const lines: string[] = [];
+  const sup = make({ dir: d, startRunsv: eng.startRunsv, report: (l) => lines.push(l), watch: false, scanIntervalMs: 250 });
+  sup.start();
+  assert.deepEqual(lines, [`runsvdir ${d}: warning: unable to stat later: file does not exist`]);
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal(lines.length, 1, 'the directory did not change: runsvdir would not have rescanned, so no new warning');
+  fs.mkdirSync(target);
+  await waitFor('later started', () => eng.named('later').length === 1, 3000);
+  assert.equal(eng.named('later')[0]?.dir, path.join(d, 'later'));
+});
