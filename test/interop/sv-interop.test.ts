@@ -567,3 +567,27 @@ test('without SVDIR names are looked up in /etc/service/ (private mount namespac
   });
   assert.deepEqual(outputs[1], outputs[0]);
 });
+
+test('each output line is one write(2) to stdout, as with Debian (strace)', () => {
+  const writes = (t: Tree): string[] => {
+    const log = path.join(root, `strace-${t.label}.txt`);
+    spawnSync('strace', ['-f', '-qq', '-s', '1000', '-e', 'trace=write', '-e', 'signal=none', '-o', log, t.sv, 'status', 'web', 'nonexist', 'latelog', 'nosup'], {
+      cwd: t.svdir,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', SVDIR: t.svdir },
+    });
+    return fs
+      .readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((l) => /\bwrite\(1, /.test(l))
+      .map((l) => normalise(l.replace(/^\d+\s+/, '').replace(/\) = \d+$/, ')'), t).replace(/, \d+\)$/, ')'));
+  };
+  const [d, s] = trees.map(writes) as [string[], string[]];
+  assert.deepEqual(d, [
+    'write(1, "run: web: (pid N) Ns; run: log: (pid N) Ns\\n")',
+    'write(1, "fail: nonexist: unable to change to service directory: file does not exist\\n")',
+    'write(1, "run: latelog: (pid N) Ns; warning: latelog/log: unable to open supervise/ok: file does not exist\\n")',
+    'write(1, "run: log: (pid N) Ns\\n")',
+    'write(1, "warning: nosup: unable to open supervise/ok: file does not exist\\n")',
+  ]);
+  assert.deepEqual(s, d);
+});
