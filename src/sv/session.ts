@@ -49,6 +49,7 @@ export class Session {
   private islog = false;
   private readonly start: number;
   private readonly startTai: bigint;
+  private now: number;
   private nowTai: bigint;
   private curdir = -1;
 
@@ -57,6 +58,7 @@ export class Session {
     this.acts = cfg.command.acts;
     this.start = nowSeconds();
     this.startTai = taiOfUnix(this.start);
+    this.now = this.start;
     this.nowTai = this.startTai;
   }
 
@@ -236,7 +238,7 @@ export class Session {
   private async waitLoop(pending: Array<string | null>): Promise<void> {
     const { command, waitSec } = this.cfg;
     for (;;) {
-      const elapsed = this.elapsed();
+      const elapsed = this.now - this.start;
       let done = true;
       for (let i = 0; i < pending.length; i++) {
         const name = pending[i];
@@ -268,15 +270,9 @@ export class Session {
     }
   }
 
-  private lastNow: number | undefined;
-
+  /** runit takes "now" once at start and again after each round's sleep. */
   private refreshNow(): void {
-    this.lastNow = nowSeconds();
-    this.nowTai = taiOfUnix(this.lastNow);
-  }
-
-  /** seconds since sv started, as of the last refresh of "now" */
-  private elapsed(): number {
-    return this.lastNow === undefined ? 0 : this.lastNow - this.start;
+    this.now = nowSeconds();
+    this.nowTai = taiOfUnix(this.now);
   }
 }
