@@ -4,6 +4,7 @@
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { alive, cleanup, makeService, pidOf, startRunsvdir, statOf, tempDir, waitFor, type Running } from './runsvdir-fixture.ts';
 
@@ -23,7 +24,7 @@ test(`${N} services reach run within 3 s, and all stop on SIGTERM`, async () => 
   r = startRunsvdir([sd]);
   await waitFor(`${N} services in state run`, () => dirs.every((d) => statOf(d) === 'run'), 20_000, 25);
   const elapsed = Date.now() - t0;
-  console.log(`# ${N} services in state run ${elapsed} ms after runsvdir was started`);
+  console.log(`# ${N} services in state run ${elapsed} ms after runsvdir was started (load average ${os.loadavg()[0]?.toFixed(1)})`);
   assert.ok(elapsed < 3000, `${N} services took ${elapsed} ms`);
 
   const pids = dirs.map(pidOf);
