@@ -20,13 +20,13 @@ after(() => {
 const LINES = 2000;
 const input = Array.from({ length: LINES }, (_, i) => `line ${String(i).padStart(6, '0')} `.padEnd(79, 'x') + '\n').join('');
 
-async function fillAndFree(bin: string, name: string): Promise<{ stderr: string; logged: string }> {
+async function fillAndFree(bin: string, name: string, config = 's50000\nn100\n', free = true): Promise<{ stderr: string; logged: string }> {
   const mnt = path.join(root, name);
   fs.mkdirSync(mnt);
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mnt]);
   mounts.push(mnt);
   fs.mkdirSync(path.join(mnt, 'log'));
-  fs.writeFileSync(path.join(mnt, 'log', 'config'), 's50000\nn100\n');
+  fs.writeFileSync(path.join(mnt, 'log', 'config'), config);
   // leave about 40 KiB free
   const filler = path.join(mnt, 'filler');
   fs.writeFileSync(filler, Buffer.alloc(216 * 1024, 1));
@@ -42,10 +42,12 @@ async function fillAndFree(bin: string, name: string): Promise<{ stderr: string;
   child.stdin.on('error', () => {});
   child.stdin.write(input);
 
-  const deadline = Date.now() + 20_000;
-  while (!stderr.includes('pausing') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  assert.ok(stderr.includes('svlogd: pausing: unable to write to current: log: out of disk space\n'), stderr);
-  fs.unlinkSync(filler);
+  if (free) {
+    const deadline = Date.now() + 20_000;
+    while (!stderr.includes('pausing') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(stderr.includes('svlogd: pausing: unable to write to current: log: out of disk space\n'), stderr);
+    fs.unlinkSync(filler);
+  }
   child.stdin.end();
   const code = await exited;
   assert.equal(code, 0);
@@ -65,4 +67,17 @@ test('full disk: pausing message, retry, no line lost or repeated (tsinit and De
   const pauses = (s: string) => s.split('\n').filter((l) => l.startsWith('svlogd: pausing:'));
   assert.ok(pauses(ours.stderr).length >= 1);
   assert.deepEqual(new Set(pauses(ours.stderr)), new Set(pauses(theirs.stderr)));
+});
+
+test('full disk with N < n: the oldest files are deleted, no pause, the newest lines kept in order', async () => {
+  for (const [bin, name] of [
+    [debianRunit().svlogd, 'debian-N'],
+    [tool('svlogd'), 'ours-N'],
+  ] as const) {
+    const r = await fillAndFree(bin, name, 's8000\nn50\nN2\n', false);
+    assert.match(r.stderr, /^svlogd: warning: out of disk space, delete: log\/@4000[0-9a-f]{20}\.s$/m, `${name}: ${r.stderr}`);
+    assert.doesNotMatch(r.stderr, /pausing/);
+    assert.ok(r.logged.length > 8000 && input.endsWith(r.logged), `${name}: a contiguous tail of the input`);
+    assert.equal(r.logged.length % 80, 0);
+  }
 });

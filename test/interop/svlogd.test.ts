@@ -170,3 +170,38 @@ test('usage and -V', () => {
   assert.equal(b.stdout, a.stdout);
   assert.equal(b.stderr, a.stderr);
 });
+
+test('processor failing once: warning, restart, then .s', () => {
+  const config = 's100\n!if [ -e failed-once ]; then tr a-z A-Z; else touch failed-once; exit 1; fi\n';
+  same({ args: ['L'], dirs: { L: { config } }, input: lines(3, 61) }, (r) => {
+    assert.match(r.stderr, /^svlogd: warning: processor failed, restart: L$/m);
+    assert.ok(Object.entries(r.files).some(([k, v]) => k.endsWith('.s') && /LINE 0000/.test(v)));
+  }, withoutSigchld);
+});
+
+test('u and U: datagrams with stamp, prefix and "..." for long lines', async () => {
+  const dgram = await import('node:dgram');
+  const sock = dgram.createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  const port = sock.address().port;
+  let got: string[] = [];
+  sock.on('message', (m) => got.push(normalise(m.toString('latin1'))));
+  const input = `short line\n${'long '.repeat(10)}\nlast\n`;
+  const received: string[][] = [];
+  try {
+    for (const bin of [debian, ours]) {
+      for (const cfg of [`u127.0.0.1:${port}\npPFX \n`, `U127.0.0.1:${port}\n`]) {
+        got = [];
+        const r = runOne(bin, { args: ['-tt', '-l', '20', 'L'], dirs: { L: { config: cfg } }, input });
+        await new Promise((res) => setTimeout(res, 200));
+        received.push([...got.sort(), `files: ${JSON.stringify(r.files)}`]);
+      }
+    }
+  } finally {
+    sock.close();
+  }
+  assert.deepEqual(received[2], received[0]);
+  assert.deepEqual(received[3], received[1]);
+  assert.ok(received[0]?.includes('DATE_TIME PFX long long long long ...\n'), JSON.stringify(received[0]));
+  assert.match(received[1]?.at(-1) as string, /"L\/current":"744 "/, 'U: nothing in current');
+});
