@@ -67,13 +67,18 @@ export class LogDir {
   private procName = '';
   private procWaiters: Array<() => void> = [];
 
-  constructor(name: string, env: DirEnv) {
+  /** where the directory is on disk (name resolved against the logger's cwd) */
+  readonly fsPath: string;
+
+  /** name: as given (used in messages); cwd: what a relative name is relative to */
+  constructor(name: string, env: DirEnv, cwd?: string) {
     this.name = name;
+    this.fsPath = cwd !== undefined ? path.resolve(cwd, name) : name;
     this.env = env;
   }
 
   private file(f: string): string {
-    return path.join(this.name, f);
+    return path.join(this.fsPath, f);
   }
 
   private info(text: string): void {
@@ -120,7 +125,7 @@ export class LogDir {
   /** runit's logdir_open(); false when the directory is not functional. */
   open(nowUs: number): boolean {
     try {
-      this.fdDir = fs.openSync(this.name, O_RDONLY | O_NONBLOCK);
+      this.fdDir = fs.openSync(this.fsPath, O_RDONLY | O_NONBLOCK);
     } catch (e) {
       this.env.report(sysMessage(WARNING, 'unable to open log directory', this.name, e));
       return false;
@@ -374,7 +379,7 @@ export class LogDir {
     let names: string[] = [];
     for (;;) {
       try {
-        names = fs.readdirSync(this.name);
+        names = fs.readdirSync(this.fsPath);
         break;
       } catch (e) {
         this.pauseSync(removeT ? 'unable to open directory, want rotate' : 'unable to open directory, want remove old logfile', e);
@@ -459,7 +464,7 @@ export class LogDir {
     for (;;) {
       try {
         reaper.start();
-        this.ppid = startProcessor(this.name, name, command, (st) => this.processorExited(st));
+        this.ppid = startProcessor(this.fsPath, name, command, (st) => this.processorExited(st));
         this.info(`processing: ${this.name}/${name}`);
         return;
       } catch (e) {

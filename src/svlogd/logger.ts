@@ -5,6 +5,7 @@ import { pmatch } from './pattern.ts';
 import { LineSplitter, type LineSink } from './line-splitter.ts';
 import { LogDir } from './logdir.ts';
 import { FATAL, type Report } from './messages.ts';
+import type { SvlogdOptions } from './options.ts';
 import { StampWriter, wallClockUs } from './timestamp.ts';
 
 export type { Report } from './messages.ts';
@@ -27,6 +28,16 @@ export interface LoggerOptions {
   onFatal?: (code: number) => void;
   /** write() returns false while more than this many bytes wait (default 1 MiB) */
   highWaterMark?: number;
+  /**
+   * Relative directory names are taken relative to this folder (default: the
+   * process's cwd); messages show the names as given, as svlogd run there would.
+   */
+  cwd?: string;
+}
+
+/** Logger options from svlogd's parsed command line (for running a log/run's svlogd in-process). */
+export function loggerOptions(o: SvlogdOptions): LoggerOptions {
+  return { timestamp: o.timestamp, verbose: o.verbose > 0, repl: o.repl, replace: o.replace, linemax: o.linemax };
 }
 
 export interface Logger {
@@ -121,7 +132,7 @@ class SvLogger implements Logger {
       now: this.clock,
       sleep: opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))),
     };
-    this.dirs = dirs.map((d) => new LogDir(d, env));
+    this.dirs = dirs.map((d) => new LogDir(d, env, opts.cwd));
     this.splitter = new LineSplitter(
       { linemax: opts.linemax, repl: opts.repl, replace: opts.replace, stamp: opts.timestamp > 0, clock: this.clock },
       sinkOf(this),

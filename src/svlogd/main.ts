@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import * as libc from '../../native/libc.ts';
 import type { ToolContext } from '../tool.ts';
 import { err } from '../util/output.ts';
-import { createLogger, LoggerFatal, type Logger } from './logger.ts';
+import { createLogger, LoggerFatal, loggerOptions, type Logger } from './logger.ts';
 import { FATAL, INFO, WARNING, sysMessage } from './messages.ts';
 import { parseOptions } from './options.ts';
 
@@ -69,14 +69,7 @@ export async function main(ctx: ToolContext): Promise<number> {
   try {
     logger = createLogger(
       o.dirs,
-      {
-        timestamp: o.timestamp,
-        verbose,
-        repl: o.repl,
-        replace: o.replace,
-        linemax: o.linemax,
-        onFatal: (code) => process.exit(code),
-      },
+      { ...loggerOptions(o), onFatal: (code) => process.exit(code) },
       writeErr,
     );
   } catch (e) {

@@ -124,3 +124,18 @@ test('backpressure: write() returns false above the high-water mark and drained(
   await logger.end();
   assert.equal(read(d, 'current'), '0123456789abcdef\n');
 });
+
+test('cwd: relative names resolved against it, shown as given', async () => {
+  const base = logdir();
+  fs.mkdirSync(path.join(base, 'main'));
+  const messages: string[] = [];
+  const logger = createLogger(
+    ['main'],
+    { timestamp: 0, verbose: true, repl: 0, replace: Buffer.alloc(0), linemax: 1000, cwd: base },
+    (m) => messages.push(m.toString()),
+  );
+  logger.write(Buffer.from('in the service folder\n'));
+  await logger.end();
+  assert.equal(read(path.join(base, 'main'), 'current'), 'in the service folder\n');
+  assert.deepEqual(messages, ['svlogd: info: new: main/current\n', 'svlogd: info: close: main\n']);
+});
