@@ -205,3 +205,18 @@ test('u and U: datagrams with stamp, prefix and "..." for long lines', async () 
   assert.ok(received[0]?.includes('DATE_TIME PFX long long long long ...\n'), JSON.stringify(received[0]));
   assert.match(received[1]?.at(-1) as string, /"L\/current":"744 "/, 'U: nothing in current');
 });
+
+test('edge cases: tiny -l/-b, empty input, blank lines, a file as directory, pruning one per rotation', () => {
+  // (no stamps: a stamp split across two files would escape the normaliser)
+  same({ args: ['L'], dirs: { L: { config: 's40\npP> \n' } }, input: lines(5, 61) });
+  same({ args: ['-l', '1', '-b', '2', '-v', 'L'], dirs: { L: {} }, input: 'abc\n\nd\n' });
+  same({ args: ['-v', 'L'], dirs: { L: {} }, input: '' });
+  same({ args: ['-t', 'L'], dirs: { L: {} }, input: '\n\n\n' });
+  same({ args: ['-v', 'L', 'F/plain'], dirs: { L: {}, F: { files: { plain: { data: '', mode: 0o644 } } } }, input: 'x\n' }, (r) => {
+    assert.match(r.stderr, /unable to change directory: F\/plain: not a directory/);
+  });
+  const old: Record<string, { data: string; mode: number }> = {};
+  for (let i = 0; i < 5; i++) old[`@40000000600000000000000${i}.s`] = { data: `old ${i}\n`, mode: 0o744 };
+  old['@400000006000000000000009.t'] = { data: 'leftover\n', mode: 0o644 };
+  same({ args: ['-v', 'L'], dirs: { L: { config: 'n2\ns100\n', files: old } }, input: lines(4, 61) });
+});
