@@ -102,6 +102,21 @@ test('TERM: the unfinished line is read to its end and dropped, exit 0 (as Debia
   });
 });
 
+test('TERM in a long line (len reached): read to its newline, written', { timeout: 30_000 }, async () => {
+  await both(async (bin) => {
+    const s = start(bin, ['-l', '5', 'L'], (r) => fs.mkdirSync(path.join(r, 'L')));
+    s.child.stdin.write('short\n0123456789');
+    await s.waitFile('L/current', 11);
+    s.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(s.child.exitCode, null, 'still waiting for the end of the line');
+    s.child.stdin.write('ab\n');
+    const code = await s.exited;
+    assert.equal(fs.readFileSync(path.join(s.root, 'L/current'), 'latin1'), 'short\n0123456789ab\n');
+    return { code, files: files(s.root, 'L'), stderr: s.stderr() };
+  });
+});
+
 test('TERM with a complete last line exits at once', { timeout: 30_000 }, async () => {
   await both(async (bin) => {
     const s = start(bin, ['L'], (r) => fs.mkdirSync(path.join(r, 'L')));
