@@ -455,6 +455,16 @@ export function execveBytes(path: Buffer, argv: Buffer[], env: Buffer[]): never 
 }
 
 /**
+ * execve with everything prepared by the caller (NUL-terminated strings,
+ * null-ended arrays); returns the errno on failure. Allocates nothing itself,
+ * for use after chpst's tight memory limits are in force.
+ */
+export function execveRaw(path: Buffer, argv: (Buffer | null)[], envp: (Buffer | null)[]): number {
+  lib().execve_bytes(path, argv, envp);
+  return errno();
+}
+
+/**
  * _exit(2): leave at once, skipping exit handlers. For a process whose libuv
  * thread pool may be blocked in read(2) on stdin (exit() would wait to join it).
  */

@@ -2,7 +2,9 @@
 // execve, searching PATH as runit's pathexec_run does, with the descriptors
 // the caller gave us still open across the exec.
 import fs from 'node:fs';
-import { execveBytes, F_GETFD, FD_CLOEXEC, fcntl, LibcError, resetSignalsForExec, setCloexec } from '../../native/libc.ts';
+import { close, dup2, errnoName, execveRaw, F_GETFD, FD_CLOEXEC, fcntl, resetSignalsForExec, setCloexec } from '../../native/libc.ts';
+
+const F_DUPFD_CLOEXEC = 1030;
 
 /**
  * The files pathexec_run tries, in order. A name with a `/` is used as is;
@@ -125,6 +127,40 @@ export function inheritedDescriptors(): number[] {
     .sort((a, b) => a - b);
 }
 
+/** The number C's open() would have returned: the lowest one not taken. */
+export function lowestFree(taken: readonly number[]): number {
+  const set = new Set(taken);
+  let fd = 0;
+  while (set.has(fd)) fd++;
+  return fd;
+}
+
+/**
+ * Move `fd` to number `target` (where runit's chpst would have it, so the
+ * program sees the same descriptor numbers). If Node holds `target` for
+ * itself, that descriptor is parked elsewhere; `restore` puts it back (for
+ * when the exec fails and Node has to go on to exit).
+ */
+export function placeAt(fd: number, target: number): { fd: number; restore: () => void } {
+  if (fd === target) return { fd, restore: () => undefined };
+  let parked: number | undefined;
+  try {
+    parked = fcntl(target, F_DUPFD_CLOEXEC, 0);
+  } catch {
+    parked = undefined; // target not open: nothing to park
+  }
+  dup2(fd, target);
+  close(fd);
+  return {
+    fd: target,
+    restore: () => {
+      if (parked === undefined) return;
+      dup2(parked, target);
+      close(parked);
+    },
+  };
+}
+
 /** Let these descriptors survive the exec; closed ones are skipped. */
 export function keepAcrossExec(fds: readonly number[]): void {
   for (const fd of fds) {
@@ -136,20 +172,40 @@ export function keepAcrossExec(fds: readonly number[]): void {
   }
 }
 
+export interface PreparedExec {
+  candidates: Buffer[];
+  argv: (Buffer | null)[];
+  envp: (Buffer | null)[];
+}
+
+function cString(b: Buffer): Buffer {
+  return Buffer.concat([b, Buffer.alloc(1)]);
+}
+
 /**
- * Replace this process. `file` is what PATH search looks for, `argv` what the
- * program sees (argv[0] may differ with -b), `env` its whole environment,
- * `searchPath` the PATH of chpst's own original environment (as runit).
- * Returns the errno name only if every attempt failed.
+ * Everything the exec needs, built before the resource limits are set: with
+ * a small address-space or data limit in force, Node must not allocate any
+ * more. `file` is what PATH search looks for, `argv` what the program sees
+ * (argv[0] may differ with -b), `env` its whole environment, `searchPath`
+ * the PATH of chpst's own original environment (as runit). Also resets the
+ * signal dispositions Node changed.
  */
-export function execProgram(file: Buffer, argv: Buffer[], env: Buffer[], searchPath: Buffer | undefined): string {
+export function prepareExec(file: Buffer, argv: Buffer[], env: Buffer[], searchPath: Buffer | undefined): PreparedExec {
   resetSignalsForExec();
-  return searchExec(pathCandidates(file, searchPath), (candidate) => {
-    try {
-      execveBytes(candidate, argv, env);
-    } catch (e) {
-      if (e instanceof LibcError) return e.code;
-      throw e;
-    }
+  return {
+    candidates: pathCandidates(file, searchPath).map(cString),
+    argv: [...argv.map(cString), null],
+    envp: [...env.map(cString), null],
+  };
+}
+
+/** Replace this process; returns the errno name only if every attempt failed. */
+export function execPrepared(p: PreparedExec): string {
+  // errno names are looked up after the loop: nothing allocates in between
+  let code = 0;
+  const result = searchExec(p.candidates, (candidate) => {
+    code = execveRaw(candidate, p.argv, p.envp);
+    return errnoName(code);
   });
+  return result;
 }

@@ -11,6 +11,7 @@ import {
   LOCK_NB,
   nice,
   O_NONBLOCK,
+  Rlimit,
   setgid,
   setgroups,
   setsid,
@@ -19,11 +20,15 @@ import {
 import type { ToolContext } from '../tool.ts';
 import { err } from '../util/output.ts';
 import { envEntry, readEnvdir, applyEnvChanges, envGet } from './envdir.ts';
-import { execProgram, inheritedDescriptors, keepAcrossExec, originalEnviron, rawArgs } from './exec.ts';
+import { execPrepared, inheritedDescriptors, keepAcrossExec, lowestFree, originalEnviron, placeAt, prepareExec, rawArgs } from './exec.ts';
 import { ChpstFatal, sysFatal } from './fatal.ts';
 import { AccountDbError, accountIds, extendedIds, filesDb, type UidGids, type AccountDb } from './ids.ts';
-import { applyLimits } from './limits.ts';
+import { applyLimits, limitsToApply } from './limits.ts';
+import { stopBackgroundCompiles, waitForIdleThreads } from './quiesce.ts';
 import { parseCommandLine, type LockSpec, type Plan, type UserSpec } from './options.ts';
+
+// As early as possible: fewer V8 background jobs in flight when -m/-d limits start.
+stopBackgroundCompiles();
 
 const FATAL = 'chpst: fatal: ';
 const WARNING = 'chpst: warning: ';
@@ -92,6 +97,9 @@ function closeStd(fd: number, name: string): void {
 
 function run(plan: Plan, args: readonly string[], inherited: number[]): number {
   const environ = originalEnviron();
+  const prog = rawArgs(args).slice(plan.progIndex);
+  const file = prog[0] as Buffer;
+  if (plan.argv0 !== undefined) prog[0] = Buffer.from(plan.argv0);
   const changes: Buffer[] = [];
   const keep = [...inherited];
 
@@ -143,17 +151,23 @@ function run(plan: Plan, args: readonly string[], inherited: number[]): number {
     changes.push(envEntry('GID', String(ids.gids[0])), envEntry('UID', String(ids.uid)));
   }
   if (plan.setUser) setUidGid(filesDb, plan.setUser);
-  if (plan.lock) keep.push(takeLock(plan.lock));
+  let restore = (): void => undefined;
+  if (plan.lock) {
+    // Node's own descriptors occupy low numbers; give the program the number
+    // runit's chpst would have passed.
+    const placed = placeAt(takeLock(plan.lock), lowestFree(inherited));
+    keep.push(placed.fd);
+    restore = placed.restore;
+  }
+  const prepared = prepareExec(file, prog, applyEnvChanges(environ, changes), envGet(environ, 'PATH'));
   if (plan.closeStdin) closeStd(0, 'stdin');
   if (plan.closeStdout) closeStd(1, 'stdout');
   if (plan.closeStderr) closeStd(2, 'stderr');
-  applyLimits(plan.limits);
-
-  const prog = rawArgs(args).slice(plan.progIndex);
-  const file = prog[0] as Buffer;
-  if (plan.argv0 !== undefined) prog[0] = Buffer.from(plan.argv0);
   keepAcrossExec(keep.filter((fd) => !(fd === 0 && plan.closeStdin) && !(fd === 1 && plan.closeStdout) && !(fd === 2 && plan.closeStderr)));
-  const code = execProgram(file, prog, applyEnvChanges(environ, changes), envGet(environ, 'PATH'));
+  if (limitsToApply(plan.limits).some(([r]) => r === Rlimit.DATA || r === Rlimit.AS)) waitForIdleThreads();
+  applyLimits(plan.limits);
+  const code = execPrepared(prepared);
+  restore();
   if (plan.lock?.quiet) return 0;
   throw sysFatal(`unable to run: ${plan.argv0 ?? (args[plan.progIndex] as string)}`, { code });
 }

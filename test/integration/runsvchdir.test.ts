@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { tool, toolBin } from '../helpers/tsinit.ts';
+import { fromSource, tool, toolBin } from '../helpers/tsinit.ts';
 import { debianRunit } from '../helpers/debian.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'runsvchdir-'));
@@ -102,7 +102,13 @@ test('RUNSVDIR overrides /etc/runit/runsvdir (runit 2.3.0 extension)', () => {
   assert.equal(r.status, 0);
   assert.equal(fs.readlinkSync(path.join(dir, 'current')), 'b');
   assert.equal(fs.readlinkSync(path.join(dir, 'previous')), 'a');
-  const missing = spawnSync(tool('runsvchdir'), ['b'], { env: { ...process.env, RUNSVDIR: path.join(dir, 'nope') }, encoding: 'utf8' });
+  const env = { ...process.env, RUNSVDIR: path.join(dir, 'nope') };
+  const missing = spawnSync(tool('runsvchdir'), ['b'], { env, encoding: 'utf8', argv0: 'runsvchdir' });
   assert.equal(missing.stderr, `runsvchdir: fatal: unable to chdir: ${path.join(dir, 'nope')}: file does not exist\n`);
   assert.equal(missing.status, 111);
+  if (!fromSource) {
+    // as runit: fatal messages start with argv[0] exactly as invoked
+    const full = spawnSync(tool('runsvchdir'), ['b'], { env, encoding: 'utf8' });
+    assert.equal(full.stderr, `${tool('runsvchdir')}: fatal: unable to chdir: ${path.join(dir, 'nope')}: file does not exist\n`);
+  }
 });

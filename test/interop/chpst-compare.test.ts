@@ -1,0 +1,285 @@
+// tsinit's chpst (and its alias names) side by side with Debian's: for a table
+// of option combinations the program is a shell snippet that reports what it
+// inherited (argv, pid relation, session, nice, ids, cwd, descriptors, lock,
+// limits, environment); that report, stdout, stderr and the exit code must be
+// the same for both. Debian's aliases are symlinks to its chpst.
+import test, { after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fromSource, tool } from '../helpers/tsinit.ts';
+import { debianRunit } from '../helpers/debian.ts';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'chpst-interop-'));
+fs.chmodSync(tmp, 0o755);
+// reports and locks must be writable after -u nobody
+const shared = path.join(tmp, 'shared');
+fs.mkdirSync(shared);
+fs.chmodSync(shared, 0o1777);
+const background: number[] = [];
+after(() => {
+  for (const pid of background) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+const aliases = ['envdir', 'envuidgid', 'pgrphack', 'setuidgid', 'softlimit', 'setlock'] as const;
+type Name = 'chpst' | (typeof aliases)[number];
+
+// Debian's chpst under every name.
+const debBin = path.join(tmp, 'debian-bin');
+fs.mkdirSync(debBin);
+for (const n of ['chpst', ...aliases]) fs.symlinkSync(debianRunit().chpst, path.join(debBin, n));
+const impls: Record<'tsinit' | 'debian', (n: Name) => string> = {
+  tsinit: (n) => tool(n),
+  debian: (n) => path.join(debBin, n),
+};
+
+// The envdir of the reference transcript (12.7), plus a dangling symlink.
+const envDir = path.join(tmp, 'env');
+fs.mkdirSync(path.join(envDir, 'SUBDIR'), { recursive: true });
+fs.writeFileSync(path.join(envDir, 'A'), 'value with trailing  \t \nsecond line\n');
+fs.writeFileSync(path.join(envDir, 'B'), 'a\0b\0c');
+fs.writeFileSync(path.join(envDir, 'HOME'), '');
+fs.writeFileSync(path.join(envDir, 'C'), '\n');
+fs.writeFileSync(path.join(envDir, 'D'), 'x=y\n');
+fs.writeFileSync(path.join(envDir, '.HIDDEN'), 'no\n');
+fs.writeFileSync(path.join(envDir, 'KEEP'), 'replaced\n');
+fs.writeFileSync(path.join(envDir, 'LATIN'), Buffer.from([0xe9, 0x74, 0xe9, 0x0a]));
+fs.symlinkSync('/nonexistent', path.join(envDir, 'DANGLING'));
+const flatEnvDir = path.join(tmp, 'flatenv');
+fs.mkdirSync(flatEnvDir);
+fs.writeFileSync(path.join(flatEnvDir, 'FOO'), 'bar\n');
+fs.writeFileSync(path.join(flatEnvDir, 'PATH'), '/nowhere\n'); // the search still uses chpst's own PATH
+const aliasEnvDir = path.join(tmp, 'aliasenv');
+fs.mkdirSync(aliasEnvDir);
+fs.writeFileSync(path.join(aliasEnvDir, 'FOO'), 'bar\n');
+fs.writeFileSync(path.join(aliasEnvDir, 'LANG'), '');
+
+// A tiny root for -/: dash as /bin/sh, id, their libraries, its own passwd/group.
+const root = path.join(tmp, 'root');
+function buildRoot(): void {
+  const files = new Set<string>(['/usr/bin/dash', '/usr/bin/id']);
+  for (const bin of ['/usr/bin/dash', '/usr/bin/id']) {
+    for (const m of execFileSync('ldd', [bin], { encoding: 'utf8' }).matchAll(/(\/\S+)/g)) files.add(m[1] as string);
+  }
+  for (const f of files) {
+    const dest = path.join(root, f);
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    fs.copyFileSync(f, dest);
+    fs.chmodSync(dest, 0o755);
+  }
+  fs.mkdirSync(path.join(root, 'bin'), { recursive: true });
+  fs.symlinkSync('/usr/bin/dash', path.join(root, 'bin/sh'));
+  fs.symlinkSync('/usr/bin/id', path.join(root, 'bin/id'));
+  fs.mkdirSync(path.join(root, 'etc'));
+  fs.mkdirSync(path.join(root, 'work'));
+  fs.writeFileSync(path.join(root, 'etc/passwd'), 'root:x:0:0::/:/bin/sh\nchrootuser:x:4242:4343::/:/bin/sh\n');
+  fs.writeFileSync(path.join(root, 'etc/group'), 'root:x:0:\ncgroup:x:4444:\n');
+}
+buildRoot();
+
+// PATH search material: a non-executable `probe-x` first, an executable one later.
+const pathA = path.join(tmp, 'path-a');
+const pathB = path.join(tmp, 'path-b');
+fs.mkdirSync(pathA);
+fs.mkdirSync(pathB);
+fs.writeFileSync(path.join(pathA, 'probe-x'), '#!/bin/sh\necho from-a\n', { mode: 0o644 });
+fs.writeFileSync(path.join(pathB, 'probe-x'), '#!/bin/sh\necho from-b "$0"\n', { mode: 0o755 });
+fs.writeFileSync(path.join(pathA, 'noexec'), 'x', { mode: 0o644 });
+fs.mkdirSync(path.join(pathA, 'isdir'));
+
+// What the program reports. $1 = report file (so -1/-2 do not hide it).
+const probe = `
+o=$1
+{
+echo "cmdline: $(tr '\\0' ' ' </proc/$$/cmdline)"
+[ "$$" = "$P" ] && echo "pid: same as the caller" || echo "pid: another"
+set -- $(cut -d' ' -f1,5,6,19 /proc/$$/stat)
+echo "pgrp is self: $([ "$1" = "$2" ] && echo y || echo n); session is self: $([ "$1" = "$3" ] && echo y || echo n); nice: $4"
+echo "uid: $(id -u) gid: $(id -g) groups: $(id -G)"
+echo "cwd: $(pwd -P)"
+echo "fds: $(ls /proc/$$/fd | sort -n | tr '\\n' ' ')"
+if [ -n "$LOCKF" ]; then flock -n "$LOCKF" true && echo "lock: free" || echo "lock: held"; fi
+echo "limits:"; cat /proc/$$/limits
+echo "env:"; env
+} >"$o" 2>&1
+`;
+
+interface Case {
+  name: string;
+  tool?: Name;
+  /** arguments before the program */
+  args: string[];
+  /** the program and its arguments; default: the probe */
+  prog?: string[];
+  env?: Record<string, string>;
+  /** hold this lock (flock(1) in the background) while running */
+  holdLock?: string;
+}
+
+const lockFile = path.join(shared, 'lock');
+const heldLock = path.join(shared, 'held');
+
+const cases: Case[] = [
+  { name: 'no options', args: [] },
+  { name: '-u nobody', args: ['-u', 'nobody'] },
+  { name: '-u user:group:group', args: ['-u', 'nobody:nogroup:users'] },
+  { name: '-u :uid:gid:gid', args: ['-u', ':65534:65534:100'] },
+  { name: '-u :uid: (empty gid = 0)', args: ['-u', ':65534:'] },
+  { name: '-U nobody', args: ['-U', 'nobody'] },
+  { name: '-U :1:2:3 and -u', args: ['-U', ':1:2:3', '-u', 'nobody'] },
+  { name: '-e dir', args: ['-e', envDir], env: { KEEP: 'old', HOME: '/root' } },
+  { name: '-v -e dir', args: ['-v', '-e', envDir], env: { KEEP: 'old' } },
+  { name: '-e with PATH file', args: ['-e', flatEnvDir], prog: ['sh', '-c', 'echo "PATH=$PATH FOO=$FOO"'] },
+  { name: '-n 5', args: ['-n', '5'] },
+  { name: '-n -3', args: ['-n', '-3'] },
+  { name: '-n +2 -n 0', args: ['-n', '+2', '-n', '0'] },
+  { name: '-m', args: ['-m', '100000000'] },
+  { name: 'each limit', args: ['-d', '50000000', '-o', '77', '-p', '500', '-f', '1000000', '-c', '0', '-r', '12345678', '-t', '60'] },
+  { name: 'limits above hard / overflowing', args: ['-o', '99999999999', '-c', '18446744073709551615', '-f', '18446744073709551614'] },
+  { name: '-P', args: ['-P'] },
+  { name: '-0', args: ['-0'] },
+  { name: '-1', args: ['-1'] },
+  { name: '-2', args: ['-2'] },
+  { name: '-012', args: ['-012'] },
+  { name: '-b argv0', args: ['-b', 'renamed'] },
+  { name: '-l lock', args: ['-l', lockFile], env: { LOCKF: lockFile } },
+  { name: '-L lock', args: ['-L', lockFile], env: { LOCKF: lockFile } },
+  { name: 'all at once, options in another order', args: ['-012', '-t', '30', '-e', envDir, '-n', '3', '-u', 'nobody', '-U', 'nobody', '-P', '-b', 'x', '-L', lockFile, '-v'], env: { LOCKF: lockFile } },
+  { name: '-/ root, -u from the root\'s passwd', args: ['-/', root, '-u', 'chrootuser:cgroup'], prog: ['sh', '-c', 'echo "cwd=$(pwd) uid=$(id -u) groups=$(id -G)"; echo /*'] },
+  { name: 'envdir alias', tool: 'envdir', args: [aliasEnvDir] },
+  { name: 'envdir alias, PATH file', tool: 'envdir', args: [flatEnvDir], prog: ['sh', '-c', 'echo "PATH=$PATH FOO=$FOO"'] },
+  { name: 'envdir alias, subdirectory is fatal', tool: 'envdir', args: [envDir] },
+  { name: 'envuidgid alias', tool: 'envuidgid', args: ['nobody'] },
+  { name: 'setuidgid alias', tool: 'setuidgid', args: ['nobody'] },
+  { name: 'setuidgid takes no groups', tool: 'setuidgid', args: ['nobody:nogroup'] },
+  { name: 'pgrphack alias', tool: 'pgrphack', args: [] },
+  { name: 'softlimit alias', tool: 'softlimit', args: ['-o', '50', '-m', '=', '-s', '9000000', '-t', '='] },
+  { name: 'setlock alias', tool: 'setlock', args: [lockFile], env: { LOCKF: lockFile } },
+  { name: 'setlock -n', tool: 'setlock', args: ['-n', lockFile], env: { LOCKF: lockFile } },
+  // failures
+  { name: 'unknown user', args: ['-u', 'nosuchuser'] },
+  { name: 'unknown group', args: ['-u', 'nobody:nosuchgroup'] },
+  { name: 'invalid uid/gids', args: ['-u', ':12'] },
+  { name: 'envdir missing', args: ['-e', path.join(tmp, 'nope')] },
+  { name: 'root missing', args: ['-/', path.join(tmp, 'nope')] },
+  { name: 'lock is a directory', args: ['-l', tmp] },
+  { name: '-L on a held lock', args: ['-L', heldLock], holdLock: heldLock },
+  { name: 'setlock on a held lock fails at once', tool: 'setlock', args: [heldLock], holdLock: heldLock },
+  { name: 'setlock -N on a held lock', tool: 'setlock', args: ['-N', heldLock], holdLock: heldLock },
+  { name: 'setlock -x on a held lock exits 0', tool: 'setlock', args: ['-x', heldLock], holdLock: heldLock },
+  { name: 'setlock -x, program missing', tool: 'setlock', args: ['-x', lockFile], prog: ['no-such-program'] },
+  { name: 'program missing', args: [], prog: ['no-such-program'] },
+  { name: 'program missing, -b', args: ['-b', 'shown'], prog: ['no-such-program'] },
+  { name: 'PATH: EACCES is passed over', args: [], prog: ['probe-x', 'arg'], env: { PATH: `${pathA}:${pathB}` } },
+  { name: 'PATH: last non-ENOENT error reported', args: [], prog: ['noexec'], env: { PATH: `${pathA}:${pathB}` } },
+  { name: 'PATH: is a directory', args: [], prog: ['isdir'], env: { PATH: `${pathB}:${pathA}` } },
+  { name: 'PATH: empty element is .', args: [], prog: ['probe-x'], env: { PATH: `/nonexistent:` } },
+  { name: 'PATH unset: /bin:/usr/bin', args: [], prog: ['sh', '-c', 'echo found "$0"'], env: { PATH: '' } },
+  { name: 'direct path', args: ['-b', 'named'], prog: [path.join(pathB, 'probe-x')] },
+  { name: 'usage errors', args: ['-q'] },
+  { name: 'bad number', args: ['-o', '12x'] },
+  { name: 'softlimit bad number prints chpst usage', tool: 'softlimit', args: ['-o', 'x'] },
+];
+
+interface Result {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  report: string;
+}
+
+/** Hold `file` locked (flock(1) in its own process group) until released. */
+function holdLock(file: string): () => void {
+  const child = spawn('flock', ['-o', file, 'sleep', '30'], { detached: true, stdio: 'ignore' });
+  const pid = child.pid as number;
+  background.push(pid);
+  const until = Date.now() + 10_000;
+  while (spawnSync('flock', ['-n', file, 'true']).status === 0) {
+    if (Date.now() > until) throw new Error('lock holder did not start');
+    execFileSync('sleep', ['0.02']);
+  }
+  return () => {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  };
+}
+
+function runCase(c: Case, impl: 'tsinit' | 'debian'): Result {
+  const report = path.join(shared, 'report');
+  fs.rmSync(report, { force: true });
+  fs.rmSync(lockFile, { force: true });
+  const prog = c.prog ?? ['sh', '-c', probe, 'sh', report];
+  const bin = impls[impl](c.tool ?? 'chpst');
+  const release = c.holdLock ? holdLock(c.holdLock) : undefined;
+  const env: Record<string, string> = { PATH: '/usr/bin:/bin', PWD: tmp, LANG: 'C', ...c.env };
+  if (env.PATH === '') delete env.PATH;
+  // The caller exports its pid as P, then execs chpst: same pid expected.
+  const r = spawnSync('/bin/sh', ['-c', 'P=$$; export P; exec "$@"', 'caller', bin, ...c.args, ...prog], {
+    cwd: tmp,
+    env,
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  release?.();
+  // the caller's pid differs from run to run
+  let text = fs.existsSync(report) ? fs.readFileSync(report, 'latin1').replace(/^P=\d+$/m, 'P=<caller>') : '';
+  if (fromSource) text = normaliseSourceWrapper(text);
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, report: text };
+}
+
+/**
+ * From source, tsinit runs behind a dash wrapper, which reorders the
+ * environment and re-exports PWD; compare the environment as a sorted set
+ * then (the built executable is compared exactly).
+ */
+function normaliseSourceWrapper(text: string): string {
+  const at = text.indexOf('\nenv:\n');
+  if (at === -1) return text;
+  const head = text.slice(0, at + 6);
+  const env = text.slice(at + 6).split('\n').filter((l) => l !== '');
+  return `${head}${env.sort().join('\n')}\n`;
+}
+
+for (const c of cases) {
+  test(`${c.tool ?? 'chpst'} ${c.name}`, () => {
+    const theirs = runCase(c, 'debian');
+    const ours = runCase(c, 'tsinit');
+    if (fromSource) theirs.report = normaliseSourceWrapper(theirs.report);
+    assert.deepEqual(ours, theirs);
+  });
+}
+
+test('the probe really observed something (sanity of the comparison)', () => {
+  const r = runCase({ name: 'x', args: ['-u', 'nobody', '-n', '4', '-o', '77', '-P', '-e', envDir, '-L', lockFile], env: { LOCKF: lockFile } }, 'tsinit');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.report, /pid: same as the caller/);
+  assert.match(r.report, /session is self: y; nice: 4/);
+  assert.match(r.report, /uid: 65534 gid: 65534 groups: 65534\n/);
+  assert.match(r.report, /lock: held/);
+  assert.match(r.report, /Max open files\s+77\s+/);
+  assert.match(r.report, /\nA=value with trailing\n/);
+  assert.match(r.report, /\nB=a\n/); // (its NUL-made newlines follow, unless sorted)
+  assert.doesNotMatch(r.report, /\nHOME=/);
+});
+
+test('exec chpst keeps the pid: the caller\'s $! is the program\'s $$', () => {
+  const out = path.join(tmp, 'pids');
+  const script = `"$CHPST" sh -c 'echo $$ >"$OUT"; exec sleep 0.2' & echo $! >"$OUT.parent"; wait`;
+  for (const impl of ['tsinit', 'debian'] as const) {
+    fs.rmSync(out, { force: true });
+    execFileSync('sh', ['-c', script], { env: { ...process.env, CHPST: impls[impl]('chpst'), OUT: out } });
+    assert.equal(fs.readFileSync(out, 'utf8'), fs.readFileSync(`${out}.parent`, 'utf8'), impl);
+  }
+});
