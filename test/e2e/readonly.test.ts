@@ -36,6 +36,12 @@ test('read-only root: boots, services run (one as nobody via chpst), sv works, p
   const logs = await c.waitLogs(/unprivileged: uid 65534 gid 65534/);
   assert.doesNotMatch(logs, /warning|fatal|unable/, logs);
 
+  // `tsinit install` in the image: tool links, and the FFI module beside the
+  // binary (nothing could be extracted at run time: /tmp is not writable here).
+  assert.equal((await c.shOk('readlink /usr/local/bin/sv; readlink /usr/local/bin/chpst')).trim(), '/sbin/tsinit\n/sbin/tsinit');
+  assert.match(await c.shOk('ls -l /sbin/.tsinit-koffi.node'), /^-r-xr-xr-x .* \/sbin\/\.tsinit-koffi\.node$/m);
+  assert.notEqual((await c.sh('touch /tmp/x')).code, 0, '/tmp is read-only too');
+
   // The root really is read-only; the state went to tmpfs.
   const touch = await c.sh('touch /etc/service/hello/x');
   assert.notEqual(touch.code, 0);
