@@ -7,7 +7,6 @@ import path from 'node:path';
 import * as libc from '../../native/libc.ts';
 import { reaper } from '../process/reaper.ts';
 import type { ExitStatus } from '../process/wait-status.ts';
-import { errstrOf } from '../util/errstr.ts';
 import { tai64nLabel } from '../util/tai64n.ts';
 import { defaultConfig, parseConfig, type LogConfig } from './config.ts';
 import { INFO, PAUSE, WARNING, sleepSync, sysMessage, type Report } from './messages.ts';
@@ -102,6 +101,33 @@ export class LogDir {
         return;
       } catch (e) {
         this.pauseSync(m0, e);
+      }
+    }
+  }
+
+  /**
+   * runit's pause2() loops without blocking the event loop: undefined when op
+   * succeeded at once, else a promise that retries it every 3 s until it does.
+   */
+  private attempt(m0: string, op: () => void): Promise<void> | undefined {
+    try {
+      op();
+      return undefined;
+    } catch (e) {
+      return this.retryLater(m0, op, e);
+    }
+  }
+
+  private async retryLater(m0: string, op: () => void, first: unknown): Promise<void> {
+    let e = first;
+    for (;;) {
+      this.env.report(sysMessage(PAUSE, m0, this.name, e));
+      await this.env.sleep(PAUSE_MS);
+      try {
+        op();
+        return;
+      } catch (again) {
+        e = again;
       }
     }
   }
@@ -312,7 +338,8 @@ export class LogDir {
             continue;
           }
           this.rotatePending = false;
-          this.rotateNow();
+          const r = this.rotateNow();
+          if (this.rotating) await r;
           continue;
         }
         if (this.pstart >= this.plen) break;
@@ -416,28 +443,39 @@ export class LogDir {
     }
   }
 
-  /** runit's rotate() after any running processor has finished. */
-  private rotateNow(): void {
+  private rotating = false;
+
+  /** runit's rotate() after any running processor has finished; synchronous unless a step must be retried. */
+  private async rotateNow(): Promise<void> {
     if (!this.isOpen) {
       this.config = { ...this.config, tmax: 0 };
       return;
     }
-    const { name, us } = this.newName(this.config.processor ? 'u' : 's');
-    if (this.config.tmax && this.trotate < us) this.trotate = us + this.config.tmax * 1e6;
-    if (this.size > 0) {
-      this.retrySync('unable to fsync current logfile', () => fs.fsyncSync(this.fdCur));
-      this.retrySync('unable to set mode of current', () => fs.fchmodSync(this.fdCur, 0o744));
+    this.rotating = true;
+    try {
+      const { name, us } = this.newName(this.config.processor ? 'u' : 's');
+      if (this.config.tmax && this.trotate < us) this.trotate = us + this.config.tmax * 1e6;
+      if (this.size === 0) return;
+      let p = this.attempt('unable to fsync current logfile', () => fs.fsyncSync(this.fdCur));
+      if (p) await p;
+      p = this.attempt('unable to set mode of current', () => fs.fchmodSync(this.fdCur, 0o744));
+      if (p) await p;
       fs.closeSync(this.fdCur);
       this.fdCur = -1;
       this.info(`rename: ${this.name}/current ${name} ${this.size}`);
-      this.retrySync('unable to rename current', () => fs.renameSync(this.file('current'), this.file(name)));
-      this.retrySync('unable to create new current', () => {
+      p = this.attempt('unable to rename current', () => fs.renameSync(this.file('current'), this.file(name)));
+      if (p) await p;
+      p = this.attempt('unable to create new current', () => {
         this.fdCur = fs.openSync(this.file('current'), OPEN_APPEND, 0o600);
       });
+      if (p) await p;
       this.size = 0;
-      this.retrySync('unable to set mode of current', () => fs.fchmodSync(this.fdCur, 0o644));
+      p = this.attempt('unable to set mode of current', () => fs.fchmodSync(this.fdCur, 0o644));
+      if (p) await p;
       this.rmOldest();
       this.processorStart(name);
+    } finally {
+      this.rotating = false;
     }
   }
 
@@ -464,7 +502,7 @@ export class LogDir {
     for (;;) {
       try {
         reaper.start();
-        this.ppid = startProcessor(this.fsPath, name, command, (st) => this.processorExited(st));
+        this.ppid = startProcessor(this.fsPath, name, command, (st) => void this.processorExited(st));
         this.info(`processing: ${this.name}/${name}`);
         return;
       } catch (e) {
@@ -490,19 +528,19 @@ export class LogDir {
   private childFailed(message: string): void {
     this.ppid = -1;
     this.env.report(message);
-    setImmediate(() => this.processorExited({ pid: -1, code: 111, signal: null, core: false, raw: 111 << 8 }));
+    setImmediate(() => void this.processorExited({ pid: -1, code: 111, signal: null, core: false, raw: 111 << 8 }));
   }
 
-  private processorExited(st: ExitStatus): void {
+  private async processorExited(st: ExitStatus): Promise<void> {
     this.ppid = 0;
-    if (!this.processorStop(processorExitCode(st))) return;
+    if (!(await this.processorStop(processorExitCode(st)))) return;
     const waiters = this.procWaiters;
     this.procWaiters = [];
     for (const w of waiters) w();
   }
 
   /** runit's processorstop() once the child has exited; true when finished. */
-  private processorStop(code: number): boolean {
+  private async processorStop(code: number): Promise<boolean> {
     if (!this.isOpen) return true;
     const u = this.procName;
     const t = `${u.slice(0, 26)}t`;
@@ -517,20 +555,19 @@ export class LogDir {
       return !this.config.processor;
     }
     const s = `${u.slice(0, 26)}s`;
-    this.retrySync('unable to rename processed', () => fs.renameSync(this.file(t), this.file(s)));
-    this.retrySync('unable to set mode of processed', () => fs.chmodSync(this.file(s), 0o744));
+    let p = this.attempt('unable to rename processed', () => fs.renameSync(this.file(t), this.file(s)));
+    if (p) await p;
+    p = this.attempt('unable to set mode of processed', () => fs.chmodSync(this.file(s), 0o744));
+    if (p) await p;
     try {
       fs.unlinkSync(this.file(u));
     } catch {
       this.env.report(`${WARNING}unable to unlink: ${this.name}/${u}\n`);
     }
-    this.retrySync('unable to rename state', () => fs.renameSync(this.file('newstate'), this.file('state')));
+    p = this.attempt('unable to rename state', () => fs.renameSync(this.file('newstate'), this.file('state')));
+    if (p) await p;
     this.info(`processed: ${this.name}/${s}`);
     return true;
   }
 
-  /** For messages that carry only the errno text. */
-  static errText(e: unknown): string {
-    return errstrOf(e);
-  }
 }
