@@ -69,7 +69,8 @@ export async function main(ctx: ToolContext): Promise<number> {
   try {
     logger = createLogger(
       o.dirs,
-      { ...loggerOptions(o), onFatal: (code) => process.exit(code) },
+      // exit() would wait for the thread blocked in read(2) on fd 0
+      { ...loggerOptions(o), onFatal: (code) => libc.exitNow(code) },
       writeErr,
     );
   } catch (e) {

@@ -187,3 +187,15 @@ test('lock: a second svlogd on the same directory', { timeout: 30_000 }, async (
     assert.equal(await s.exited, 0);
   }
 });
+
+test('HUP with no functional directory left: fatal, exit 111', { timeout: 30_000 }, async () => {
+  await both(async (bin) => {
+    const s = start(bin, ['L'], (r) => fs.mkdirSync(path.join(r, 'L')));
+    s.child.stdin.write('one\n');
+    await s.waitFile('L/current', 4);
+    fs.renameSync(path.join(s.root, 'L'), path.join(s.root, 'gone'));
+    s.child.kill('SIGHUP');
+    const code = await s.exited;
+    return { code, files: files(s.root, 'gone'), stderr: s.stderr() };
+  });
+});
