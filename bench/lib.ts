@@ -230,6 +230,8 @@ export interface Proc {
   /** basename of /proc/PID/exe ('' if unreadable) */
   exe: string;
   comm: string;
+  /** basename of argv[0] from /proc/PID/cmdline (tsinit's tools show their link name here) */
+  argv0: string;
 }
 
 export function procInfo(pid: number): Proc | undefined {
@@ -239,12 +241,14 @@ export function procInfo(pid: number): Proc | undefined {
     const ppid = Number(stat.slice(close + 2).split(' ')[1]);
     const comm = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
     let exe = '';
+    let argv0 = '';
     try {
       exe = path.basename(fs.readlinkSync(`/proc/${pid}/exe`));
+      argv0 = path.basename(fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0')[0] ?? '');
     } catch {
       // a zombie or a kernel thread
     }
-    return { pid, ppid, exe, comm };
+    return { pid, ppid, exe, comm, argv0 };
   } catch {
     return undefined;
   }
