@@ -99,14 +99,16 @@ fs.mkdirSync(path.join(pathA, 'isdir'));
 // What the program reports. $1 = report file (so -1/-2 do not hide it).
 const probe = `
 o=$1
+ls /proc/$$/fd >"$o.fds" 2>&1
 {
 echo "cmdline: $(tr '\\0' ' ' </proc/$$/cmdline)"
 [ "$$" = "$P" ] && echo "pid: same as the caller" || echo "pid: another"
 set -- $(cut -d' ' -f1,5,6,19 /proc/$$/stat)
 echo "pgrp is self: $([ "$1" = "$2" ] && echo y || echo n); session is self: $([ "$1" = "$3" ] && echo y || echo n); nice: $4"
 echo "uid: $(id -u) gid: $(id -g) groups: $(id -G)"
-echo "cwd: $(pwd -P)"
-echo "fds: $(ls /proc/$$/fd | sort -n | tr '\\n' ' ')"
+echo "cwd: $(pwd -P) umask: $(umask)"
+grep -E '^Sig(Blk|Ign)' /proc/self/status
+echo "fds: $(sort -n "$o.fds" | tr '\\n' ' ')"
 if [ -n "$LOCKF" ]; then flock -n "$LOCKF" true && echo "lock: free" || echo "lock: held"; fi
 echo "limits:"; cat /proc/$$/limits
 echo "env:"; env
