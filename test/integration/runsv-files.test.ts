@@ -139,3 +139,42 @@ test('runsv exits 0 on SIGTERM after stopping the service', async () => {
   assert.equal(await p.exited, 0);
   assert.equal(fs.readFileSync(path.join(dir, 'finish.args'), 'utf8'), '-1 15\n');
 });
+
+test("./log not a directory / a symlink loop: runit's warnings (same as Debian's), no log service", async () => {
+  const { debianRunit } = await import('../helpers/debian.ts');
+  for (const [impl, bin] of [['ts', runsv], ['deb', debianRunit().runsv]] as const) {
+    const plain = makeService(root, `${impl}-logfile`, { run: '#!/bin/sh\nexec sleep 1000\n' });
+    fs.writeFileSync(path.join(plain, 'log'), '');
+    const loop = makeService(root, `${impl}-logloop`, { run: '#!/bin/sh\nexec sleep 1000\n' });
+    fs.symlinkSync('log', path.join(loop, 'log'));
+    dirs.push(plain, loop);
+    const a = startProc(bin, [`${impl}-logfile`], root);
+    const b = startProc(bin, [`${impl}-logloop`], root);
+    await waitFor('both running', () => readStatus(plain)?.stateCode === 1 && readStatus(loop)?.stateCode === 1);
+    assert.equal(fs.existsSync(path.join(plain, 'log', 'supervise')), false);
+    control(plain, 'x');
+    control(loop, 'x');
+    assert.equal(await a.exited, 0);
+    assert.equal(await b.exited, 0);
+    assert.equal(a.stderr(), `runsv ${impl}-logfile: warning: ./log: not a directory.\n`);
+    assert.equal(b.stderr(), `runsv ${impl}-logloop: warning: unable to stat() ./log: : symbolic link loop\n`);
+  }
+});
+
+test('log/supervise/lock held elsewhere: runsv waits for it (runit blocks in flock), then starts', async () => {
+  const dir = makeService(root, 'loglock', { run: '#!/bin/sh\nexec sleep 1000\n', log: '#!/bin/sh\nexec cat >/dev/null\n' });
+  dirs.push(dir);
+  fs.mkdirSync(path.join(dir, 'log', 'supervise'), { mode: 0o700 });
+  const holder = startProc('flock', [path.join(dir, 'log', 'supervise', 'lock'), 'sleep', '1.5'], root);
+  await waitFor('lock held', () => fs.existsSync(path.join(dir, 'log', 'supervise', 'lock')));
+  const p = startProc(runsv, ['loglock'], root);
+  await new Promise((r) => setTimeout(r, 800));
+  // main lock taken, nothing else yet: no control FIFO, no status
+  assert.ok(fs.existsSync(path.join(dir, 'supervise', 'lock')));
+  assert.equal(fs.existsSync(path.join(dir, 'supervise', 'control')), false);
+  await holder.exited;
+  await waitFor('running after the lock is free', () => readStatus(dir)?.stateCode === 1 && readStatus(dir, true)?.stateCode === 1);
+  control(dir, 'x');
+  assert.equal(await p.exited, 0);
+  assert.equal(p.stderr(), '');
+});
