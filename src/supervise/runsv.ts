@@ -281,7 +281,7 @@ class Runsv implements RunsvHandle, Effects {
     done(undefined);
   }
 
-  private spawn(side: Side, argv: string[]): number {
+  private spawn(side: Side, argv: string[]): number | false {
     const prog = argv[0] ?? './run';
     const shown = side === 'log' ? `log/${prog}` : prog;
     const pipe = this.logPipe;
@@ -306,6 +306,12 @@ class Runsv implements RunsvHandle, Effects {
       });
       return pid;
     } catch (e) {
+      // No process at all (clone failed): runit's "unable to fork, sleeping".
+      const code = e instanceof libc.LibcError ? e.code : undefined;
+      if (code === 'EAGAIN' || code === 'ENOMEM') {
+        this.warn(`unable to fork, sleeping: ${errstrOf(e)}`);
+        return false;
+      }
       return this.spawnFailed(`unable to start ${shown}: ${errstrOf(e)}`);
     }
   }

@@ -39,7 +39,11 @@ export type Signal = 'TERM' | 'KILL' | 'CONT' | 'STOP' | 'HUP' | 'ALRM' | 'INT' 
 
 /** Things the machine asks the effect layer to do; each gets a reply. */
 export type Action =
-  /** spawn ./run or ./finish; reply: the pid (negative when exec failed: an exit 111 event follows) */
+  /**
+   * spawn ./run or ./finish; reply: the pid (negative when exec failed: an
+   * exit 111 event follows), or false when no process could be created
+   * (runit's fork failure: sleep 5 s and try again)
+   */
   | { type: 'spawn'; side: Side; argv: string[] }
   /** kill(pid, sig); reply ignored */
   | { type: 'kill'; side: Side; pid: number; signal: Signal }
@@ -230,7 +234,11 @@ export class ServiceMachine {
     }
     // Only after `k` (state down, child not reaped yet): runit stops the old one.
     if (s.pid !== 0) yield* this.stop(side);
-    const pid = yield { type: 'spawn', side, argv };
+    let pid = yield { type: 'spawn', side, argv };
+    while (pid === false) {
+      yield { type: 'sleep', ms: 5000 };
+      pid = yield { type: 'spawn', side, argv };
+    }
     if (s.state !== 'finish') {
       s.start = this.now();
       s.state = 'run';

@@ -24,7 +24,10 @@ test('writes pid, stat and the 20-byte status (the bytes of a real Debian record
   const base = path.join(root, 'ok');
   fs.mkdirSync(path.join(base, 'supervise'), { recursive: true });
   const warnings: string[] = [];
-  assert.equal(writeStatusFiles(base, 'supervise', running, true, (m) => warnings.push(m)), true);
+  const warn = (m: string): void => {
+    warnings.push(m);
+  };
+  assert.equal(writeStatusFiles(base, 'supervise', running, true, warn), true);
   assert.deepEqual(warnings, []);
   const sup = path.join(base, 'supervise');
   assert.equal(fs.readFileSync(path.join(sup, 'pid'), 'utf8'), '12958\n');
@@ -33,10 +36,10 @@ test('writes pid, stat and the 20-byte status (the bytes of a real Debian record
   assert.deepEqual(fs.readdirSync(sup).sort(), ['pid', 'stat', 'status']);
   // pid untouched when writePid is false; down with want down: empty pid only when asked
   const down: ServiceStatus = { ...running, pid: 0, want: 'down', state: 'down' };
-  writeStatusFiles(base, 'supervise', down, false, (m) => warnings.push(m));
+  writeStatusFiles(base, 'supervise', down, false, warn);
   assert.equal(fs.readFileSync(path.join(sup, 'pid'), 'utf8'), '12958\n');
   assert.equal(fs.readFileSync(path.join(sup, 'stat'), 'utf8'), 'down\n');
-  writeStatusFiles(base, 'supervise', down, true, (m) => warnings.push(m));
+  writeStatusFiles(base, 'supervise', down, true, warn);
   assert.equal(fs.readFileSync(path.join(sup, 'pid'), 'utf8'), '');
   const d = decodeStatus(fs.readFileSync(path.join(sup, 'status')));
   assert.equal(d.want, 'd');

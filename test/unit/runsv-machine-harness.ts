@@ -16,6 +16,8 @@ export class Harness implements Effects {
   holdScripts = false;
   /** spawn of ./run fails like a missing file (the effect layer posts exit 111) */
   failSpawn = false;
+  /** this many spawns fail like a failed fork (reply false) */
+  forkFailures = 0;
   private heldScript: ((r: Reply) => void) | undefined;
   private heldSleep: ((r: Reply) => void) | undefined;
   readonly machine: ServiceMachine;
@@ -44,6 +46,10 @@ export class Harness implements Effects {
     this.actions.push(a);
     switch (a.type) {
       case 'spawn':
+        if (this.forkFailures > 0) {
+          this.forkFailures--;
+          return false;
+        }
         if (this.failSpawn && a.argv[0] === './run') {
           const pid = -++this.fake;
           this.driver.post({ type: 'exit', pid, wstat: 111 << 8 });

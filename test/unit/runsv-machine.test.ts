@@ -378,3 +378,14 @@ test('a fake (failed) pid is never signalled', () => {
   const acts = h.take();
   assert.ok(!acts.some((x) => x.startsWith('kill')), acts.join('\n'));
 });
+
+test('fork failure: sleep 5 s and try again (runit: "unable to fork, sleeping")', () => {
+  const h = new Harness();
+  h.forkFailures = 2;
+  h.start();
+  assert.deepEqual(h.take(), ['script u', 'spawn main ./run', 'sleep 5000']);
+  h.releaseSleep();
+  assert.deepEqual(h.take(), ['spawn main ./run', 'sleep 5000']);
+  h.releaseSleep();
+  assert.deepEqual(h.take(), ['spawn main ./run', 'status main run 100 -u- +pid']);
+});
