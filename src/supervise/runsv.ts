@@ -2,6 +2,18 @@
 // one service directory. Many of these run side by side in one Node process,
 // so nothing here sleeps or waits synchronously: the 1 s restart pause and
 // control scripts block only this service (its events are queued meanwhile).
+//
+// Where this differs from runit's runsv process, on purpose:
+//  * exec errors come back from posix_spawn at once: runit's child message
+//    is printed here and an exit 111 is simulated (status shows pid 0 for
+//    that instant instead of the short-lived child's pid);
+//  * children get default signal dispositions and an empty mask (spawn.ts),
+//    and run in tsinit's process group;
+//  * log/supervise/lock is polled every 200 ms instead of a blocking flock;
+//  * log/supervise/control is itself checked to be a FIFO (Debian's runsv
+//    stats supervise/control there by mistake);
+//  * status files are written with synchronous fs calls (small local
+//    writes, as runit's own), never with a wait for a process or a timer.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
