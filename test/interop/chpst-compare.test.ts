@@ -63,6 +63,11 @@ fs.mkdirSync(aliasEnvDir);
 fs.writeFileSync(path.join(aliasEnvDir, 'FOO'), 'bar\n');
 fs.writeFileSync(path.join(aliasEnvDir, 'LANG'), '');
 
+// An envdir whose file only root may read.
+const secretEnvDir = path.join(tmp, 'secretenv');
+fs.mkdirSync(secretEnvDir);
+fs.writeFileSync(path.join(secretEnvDir, 'SECRET'), 'x\n', { mode: 0o600 });
+
 // A tiny root for -/: dash as /bin/sh, id, their libraries, its own passwd/group.
 const root = path.join(tmp, 'root');
 function buildRoot(): void {
@@ -125,6 +130,8 @@ interface Case {
   env?: Record<string, string>;
   /** hold this lock (flock(1) in the background) while running */
   holdLock?: string;
+  /** the program is the same implementation's chpst again, with these arguments */
+  nested?: string[];
 }
 
 const lockFile = path.join(shared, 'lock');
@@ -187,6 +194,12 @@ const cases: Case[] = [
   { name: 'PATH: empty element is .', args: [], prog: ['probe-x'], env: { PATH: `/nonexistent:` } },
   { name: 'PATH unset: /bin:/usr/bin', args: [], prog: ['sh', '-c', 'echo found "$0"'], env: { PATH: '' } },
   { name: 'direct path', args: ['-b', 'named'], prog: [path.join(pathB, 'probe-x')] },
+  // failures of the system calls, provoked as nobody (a second chpst of the same kind)
+  { name: 'setgroups as nobody', args: ['-u', 'nobody'], nested: ['-u', 'root', 'true'] },
+  { name: 'nice -5 as nobody', args: ['-u', 'nobody'], nested: ['-n', '-5', 'true'] },
+  { name: 'chroot as nobody', args: ['-u', 'nobody'], nested: ['-/', '/', 'true'] },
+  { name: 'unreadable envdir file as nobody', args: ['-u', 'nobody'], nested: ['-e', secretEnvDir, 'true'] },
+  { name: 'raising a hard limit is not possible, soft is capped', args: ['-u', 'nobody'], nested: ['-o', '999999999', 'sh', '-c', 'ulimit -n; ulimit -Hn'] },
   { name: 'usage errors', args: ['-q'] },
   { name: 'bad number', args: ['-o', '12x'] },
   { name: 'softlimit bad number prints chpst usage', tool: 'softlimit', args: ['-o', 'x'] },
@@ -222,8 +235,8 @@ function runCase(c: Case, impl: 'tsinit' | 'debian'): Result {
   const report = path.join(shared, 'report');
   fs.rmSync(report, { force: true });
   fs.rmSync(lockFile, { force: true });
-  const prog = c.prog ?? ['sh', '-c', probe, 'sh', report];
   const bin = impls[impl](c.tool ?? 'chpst');
+  const prog = c.nested ? [impls[impl]('chpst'), ...c.nested] : (c.prog ?? ['sh', '-c', probe, 'sh', report]);
   const release = c.holdLock ? holdLock(c.holdLock) : undefined;
   const env: Record<string, string> = { PATH: '/usr/bin:/bin', PWD: tmp, LANG: 'C', ...c.env };
   if (env.PATH === '') delete env.PATH;
