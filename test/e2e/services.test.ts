@@ -17,7 +17,7 @@ before(async () => {
   c = await Container.start(await e2eImage(), [
     ...serviceMount('orphans', {
       // the subshell exits at once: its 500 sleeps are re-parented to PID 1
-      run: `exec 2>&1\n(i=0; while [ $i -lt ${ORPHANS} ]; do sleep 6 & i=$((i + 1)); done)\necho "orphans: ${ORPHANS} left behind"\nexec sleep 1000`,
+      run: `exec 2>&1\n(i=0; while [ $i -lt ${ORPHANS} ]; do sleep 8 & i=$((i + 1)); done)\necho "orphans: ${ORPHANS} left behind"\nexec sleep 1000`,
     }),
   ]);
   await c.waitSh('sv status /etc/service/*', /^run: \/etc\/service\/clock: .*\nrun: \/etc\/service\/hello: .*; run: log: .*\nrun: \/etc\/service\/orphans: /);
@@ -41,11 +41,11 @@ async function probe(line: string): Promise<number> {
 
 test(`a service leaving ${ORPHANS} orphans behind: PID 1 adopts and reaps them all, no zombie in ps`, async (t) => {
   await c.waitLogs(/orphans: 500 left behind/);
-  const adopted = parsePs(await c.shOk(PS_COMMAND)).filter((r) => r.args === 'sleep 6');
+  const adopted = parsePs(await c.shOk(PS_COMMAND)).filter((r) => r.args === 'sleep 8');
   assert.equal(adopted.length, ORPHANS, 'every orphan is alive and visible');
   assert.ok(adopted.every((r) => r.ppid === 1), 're-parented to tsinit (PID 1)');
   const t0 = Date.now();
-  await c.waitSh(`${PS_COMMAND} | grep -c 'sleep 6$' || true`, /^0$/m, 30000);
+  await c.waitSh(`${PS_COMMAND} | grep -c 'sleep 8$' || true`, /^0$/m, 30000);
   t.diagnostic(`all ${ORPHANS} orphans gone ${Date.now() - t0} ms after they were counted`);
   const rows = parsePs(await c.shOk(PS_COMMAND));
   const zombies = rows.filter((r) => r.stat.startsWith('Z'));

@@ -160,10 +160,16 @@ test('shareProcessNamespace: tsinit below a "pause" PID 1 is a subreaper, reaps 
   const pid1 = await r.initPid();
   await r.waitFor('orphans left');
   await waitFile(path.join(svc, 'spawner', 'supervise', 'stat'), 'run\n');
-  const tree = processTree(pid1);
+  let tree = processTree(pid1);
   const tsinitProc = tree.find((p) => p.ppid === pid1 && p.comm !== 'sleep');
   assert.ok(tsinitProc, `tsinit below PID 1: ${JSON.stringify(tree)}`);
-  const orphans = tree.filter((p) => p.comm === 'sleep' && p.ppid === tsinitProc.pid);
+  const sleepers = (): typeof tree => tree.filter((p) => p.comm === 'sleep' && p.ppid === tsinitProc.pid);
+  // the run script may not have exec'd its own sleep yet
+  for (let i = 0; i < 50 && sleepers().length < 21; i++) {
+    await new Promise((res) => setTimeout(res, 20));
+    tree = processTree(pid1);
+  }
+  const orphans = sleepers();
   // 20 adopted orphans plus the service itself (exec sleep 1000)
   assert.equal(orphans.length, 21, JSON.stringify(tree));
   assert.equal(tree.filter((p) => p.ppid === pid1).length, 1, 'nothing was re-parented to PID 1');
