@@ -2,6 +2,17 @@
 // program (execve, same pid). The order of the steps is runit's, fixed
 // whatever the order of the options: setsid, envdir, chroot, (-C chdir),
 // nice, env uid/gid, setuidgid, lock, close 0/1/2, limits, exec.
+//
+// Where this differs from Debian's chpst 2.1.2 (because it runs inside Node):
+// - `-C dir` is accepted (runit 2.3.0 / Void), not listed in the usage text.
+// - Signals the parent left ignored (nohup's SIGHUP) reach the program with
+//   default handling: Node resets every disposition at start-up.
+// - A stdin/stdout/stderr the parent had closed is /dev/null here (Node
+//   reopens 0-2 at start-up), so `-0` on a closed stdin succeeds.
+// - Inherited descriptors are told apart from Node's own by kind (see
+//   inheritedDescriptors in exec.ts): an inherited eventfd/epoll/io_uring, or
+//   both ends of one pipe, would not be passed on. Without /proc only 0-2 are.
+// - The memory limits are set after the others (same end state and messages).
 import fs from 'node:fs';
 import {
   chroot,
