@@ -234,6 +234,20 @@ async function build(key: string, image: string, base: string): Promise<void> {
   }
 }
 
+/** Containers left by test processes that died before their after() hooks. */
+async function removeStaleContainers(): Promise<void> {
+  const r = await podman(['ps', '-a', '--format', '{{.Names}}']);
+  for (const name of r.stdout.split('\n')) {
+    const m = /^tsinit-e2e-(\d+)-\d+$/.exec(name);
+    if (!m) continue;
+    try {
+      process.kill(Number(m[1]), 0);
+    } catch {
+      await podman(['rm', '-f', '-t', '0', name]);
+    }
+  }
+}
+
 let cached: Promise<string> | undefined;
 
 /** The image's reference; builds it (once per dist/tsinit and inputs) on first use. */
@@ -241,6 +255,7 @@ export function e2eImage(): Promise<string> {
   cached ??= (async () => {
     requirePodman();
     if (!fs.existsSync(binary)) throw new Error(`${binary} is missing: run \`npx node build.mjs\` first`);
+    await removeStaleContainers();
     const key = contentKey();
     const image = `${IMAGE_REPO}:${key}`;
     const base = `${BASE_REPO}:${crypto.createHash('sha256').update(sharedLibraries(binary).join('\n')).update(findStaticBusybox()).digest('hex').slice(0, 12)}`;
