@@ -52,9 +52,10 @@ function lsbTarget(invoked: string): boolean {
 
 export function dispatch(argv0: string, args: string[]): Dispatch | { error: string } {
   const base = path.basename(argv0);
-  if (base in tools && base !== 'tsinit') return { tool: base, ctx: { argv0: base, args } };
+  // Invoked by name: argv0 stays as given, since runit's usage lines print it so.
+  if (base in tools && base !== 'tsinit') return { tool: base, ctx: { argv0, args } };
   if (chpstAliases.includes(base) || chpstAliases.includes(base.slice(1))) {
-    return { tool: 'chpst', ctx: { argv0: base, args } };
+    return { tool: 'chpst', ctx: { argv0, args } };
   }
   if (base !== 'tsinit' && !base.startsWith('tsinit') && !base.startsWith('node') && lsbTarget(argv0)) {
     return { tool: 'sv', ctx: { argv0, args, lsbName: base } };

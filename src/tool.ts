@@ -1,7 +1,10 @@
 // The contract between the multi-call dispatcher and each tool.
 
 export interface ToolContext {
-  /** argv[0] as the tool should print it (e.g. "sv", or "/etc/init.d/web" in LSB mode) */
+  /**
+   * argv[0] as the tool should print it: as invoked ("/usr/bin/sv",
+   * "/etc/init.d/web" in LSB mode), or the tool name after `tsinit TOOL`
+   */
   argv0: string;
   /** the arguments after argv[0] */
   args: string[];

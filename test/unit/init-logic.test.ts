@@ -77,7 +77,7 @@ test('an exception that escapes a handler is logged, not fatal', () => {
 });
 
 test('multi-call dispatch by argv0 and by first argument', () => {
-  assert.deepEqual(dispatch('/usr/bin/sv', ['status', 'x']), { tool: 'sv', ctx: { argv0: 'sv', args: ['status', 'x'] } });
+  assert.deepEqual(dispatch('/usr/bin/sv', ['status', 'x']), { tool: 'sv', ctx: { argv0: '/usr/bin/sv', args: ['status', 'x'] } });
   assert.deepEqual(dispatch('/sbin/tsinit', ['svlogd', '-tt', 'd']), { tool: 'svlogd', ctx: { argv0: 'svlogd', args: ['-tt', 'd'] } });
   assert.deepEqual(dispatch('envdir', ['e', 'prog']), { tool: 'chpst', ctx: { argv0: 'envdir', args: ['e', 'prog'] } });
   assert.deepEqual(dispatch('/sbin/tsinit', []), { tool: 'tsinit', ctx: { argv0: 'tsinit', args: [] } });
