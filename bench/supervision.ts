@@ -7,7 +7,7 @@
 // Measured: time from start until every service and every log service is
 // up, PSS of the supervision tree without the services themselves (sleep),
 // and the latency of `sv status DIR/*`.
-// Options: --services LIST (BENCH_SERVICES, default 1,50,200), --settle MS
+// Options: --sizes LIST (BENCH_SIZES, default 1,50,200), --settle MS
 // (default 2000, idle time before measuring memory), --sv-runs N (default 10),
 // --runs N (default 1: start-ups measured per size and implementation; the
 // memory is measured on the last one).
@@ -39,7 +39,7 @@ import {
   type Proc,
 } from './lib.ts';
 
-const sizes = listOption('services', [1, 50, 200]);
+const sizes = listOption('sizes', [1, 50, 200]);
 const settleMs = intOption('settle', 2000);
 const svRuns = Math.max(1, intOption('sv-runs', 10));
 const runs = Math.max(1, intOption('runs', 1));
