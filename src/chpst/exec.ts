@@ -86,8 +86,9 @@ function splitNul(b: Buffer): Buffer[] {
  * uv_disable_stdio_inheritance); its own are close-on-exec too. This guesses
  * which open descriptors came from our parent: everything except Node's
  * anonymous inodes (epoll, eventfd, io_uring) and pipes whose read and write
- * ends are both open here (libuv's internal signal/async pipes). Call it
- * before chpst opens anything itself.
+ * ends are both open here (libuv's internal signal/async pipes) unless the
+ * parent process has that pipe open as well. Call it before chpst opens
+ * anything itself.
  */
 export function inheritedDescriptors(): number[] {
   let names: string[];
@@ -117,11 +118,13 @@ export function inheritedDescriptors(): number[] {
     s.add(i.mode);
     pipeModes.set(i.target, s);
   }
+  const parent = parentPipes();
   return info
     .filter((i) => !i.target.startsWith('anon_inode:'))
     .filter((i) => {
       const modes = pipeModes.get(i.target);
-      return !(modes && modes.has(0) && modes.has(1));
+      // both ends here: libuv's, unless our parent has that pipe too (make's jobserver)
+      return !(modes && modes.has(0) && modes.has(1)) || parent.has(i.target);
     })
     .map((i) => i.fd)
     .sort((a, b) => a - b);
@@ -159,6 +162,27 @@ export function placeAt(fd: number, target: number): { fd: number; restore: () =
       close(parked);
     },
   };
+}
+
+/** The pipes open in our parent process (empty if it cannot be read). */
+function parentPipes(): Set<string> {
+  const out = new Set<string>();
+  const dir = `/proc/${process.ppid}/fd`;
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const n of names) {
+    try {
+      const t = fs.readlinkSync(`${dir}/${n}`);
+      if (t.startsWith('pipe:')) out.add(t);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return out;
 }
 
 /** Let these descriptors survive the exec; closed ones are skipped. */

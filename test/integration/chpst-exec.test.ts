@@ -101,3 +101,16 @@ test('known difference: signals the parent ignored are reset (Node resets them a
   const out = sh(`trap '' HUP; "$CHPST" sh -c 'grep SigIgn /proc/self/status'`);
   assert.equal(out, 'SigIgn:\t0000000000000000\n');
 });
+
+test('both ends of a pipe that the parent holds too (make\'s jobserver) are passed on', () => {
+  const py = [
+    'import os, subprocess, sys',
+    'r, w = os.pipe()',
+    'os.set_inheritable(r, True); os.set_inheritable(w, True)',
+    "out = subprocess.run([sys.argv[1], 'sh', '-c', 'ls -l /proc/$$/fd'], pass_fds=(r, w), capture_output=True, text=True).stdout",
+    "print(sorted(l.split(' -> ')[1] for l in out.splitlines() if 'pipe:' in l and ' %d -> ' % r in l or ' %d -> ' % w in l))",
+    "print(os.readlink('/proc/self/fd/%d' % r))",
+  ].join('\n');
+  const [listed, pipe] = execFileSync('python3', ['-c', py, chpst], { encoding: 'utf8' }).trim().split('\n');
+  assert.equal(listed, `['${pipe}', '${pipe}']`);
+});
