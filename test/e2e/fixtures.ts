@@ -9,6 +9,8 @@ const made: string[] = [];
 export interface ServiceFiles {
   run: string;
   finish?: string;
+  /** a ./check script (exit 0: the service is available) */
+  check?: string;
   /** make supervise/ a symlink to /run/supervise/NAME (for read-only mounts) */
   superviseInRun?: boolean;
 }
@@ -20,6 +22,7 @@ export function serviceMount(name: string, files: ServiceFiles, opts: { readOnly
   fs.chmodSync(dir, 0o755);
   fs.writeFileSync(path.join(dir, 'run'), `#!/bin/sh\n${files.run}\n`, { mode: 0o755 });
   if (files.finish) fs.writeFileSync(path.join(dir, 'finish'), `#!/bin/sh\n${files.finish}\n`, { mode: 0o755 });
+  if (files.check) fs.writeFileSync(path.join(dir, 'check'), `#!/bin/sh\n${files.check}\n`, { mode: 0o755 });
   if (files.superviseInRun) fs.symlinkSync(`/run/supervise/${name}`, path.join(dir, 'supervise'));
   return ['-v', `${dir}:/etc/service/${name}${opts.readOnly ? ':ro' : ''}`];
 }
@@ -50,9 +53,10 @@ export function parsePs(out: string): PsRow[] {
 
 /**
  * The Kubernetes readiness probe of docs/kubernetes.md: fails unless every
- * service (and its log service) is `run`. `sv check` cannot serve: as in
- * runit 2.1.2 it passes for a service that is down.
+ * service (and its log service) is `run` and every running service's ./check,
+ * if it has one, passes. `sv check` alone cannot serve: as in runit 2.1.2 it
+ * passes for a service that is down.
  */
-export const READINESS_PROBE = "! sv status /etc/service/* | grep -Ev '^run: [^;]*(; run: log: .*)?$'";
+export const READINESS_PROBE = "! sv status /etc/service/* | grep -Ev '^run: [^;]*(; run: log: .*)?$' && sv -w 2 check /etc/service/* >/dev/null";
 /** The liveness probe of docs/kubernetes.md: every supervisor answers, and every running service's ./check passes. */
 export const LIVENESS_PROBE = 'sv -w 5 check /etc/service/* >/dev/null';

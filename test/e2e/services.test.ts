@@ -19,8 +19,13 @@ before(async () => {
       // the subshell exits at once: its 500 sleeps are re-parented to PID 1
       run: `exec 2>&1\n(i=0; while [ $i -lt ${ORPHANS} ]; do sleep 8 & i=$((i + 1)); done)\necho "orphans: ${ORPHANS} left behind"\nexec sleep 1000`,
     }),
+    // available only once /run/checked-ok exists
+    ...serviceMount('checked', { run: 'exec sleep 1000', check: 'test -e /run/checked-ok' }),
   ]);
-  await c.waitSh('sv status /etc/service/*', /^run: \/etc\/service\/clock: .*\nrun: \/etc\/service\/hello: .*; run: log: .*\nrun: \/etc\/service\/orphans: /);
+  await c.waitSh(
+    'sv status /etc/service/*',
+    /^run: \/etc\/service\/checked: .*\nrun: \/etc\/service\/clock: .*\nrun: \/etc\/service\/hello: .*; run: log: .*\nrun: \/etc\/service\/orphans: /,
+  );
 });
 
 after(async () => {
@@ -54,7 +59,11 @@ test(`a service leaving ${ORPHANS} orphans behind: PID 1 adopts and reaps them a
 });
 
 test('podman exec sv down / up / restart; readiness and liveness probes follow', async () => {
-  assert.equal(await probe(READINESS_PROBE), 0, 'ready: every service runs');
+  // every service runs, but checked's ./check fails: neither ready nor live
+  assert.notEqual(await probe(READINESS_PROBE), 0, 'not ready while a ./check fails');
+  assert.notEqual(await probe(LIVENESS_PROBE), 0, 'not live while a ./check keeps failing');
+  await c.shOk('touch /run/checked-ok');
+  assert.equal(await probe(READINESS_PROBE), 0, 'ready: every service runs and passes its ./check');
   assert.equal(await probe(LIVENESS_PROBE), 0, 'live');
 
   const down = await c.exec(['sv', 'down', '/etc/service/hello']);
