@@ -11,7 +11,8 @@
 //   reopens 0-2 at start-up), so `-0` on a closed stdin succeeds.
 // - Inherited descriptors are told apart from Node's own by kind (see
 //   inheritedDescriptors in exec.ts): an inherited eventfd/epoll/io_uring, or
-//   both ends of one pipe, would not be passed on. Without /proc only 0-2 are.
+//   both ends of one pipe that the parent no longer holds, would not be
+//   passed on. Without /proc only 0-2 are.
 // - The memory limits are set after the others (same end state and messages).
 import fs from 'node:fs';
 import {

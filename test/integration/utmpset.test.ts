@@ -190,3 +190,35 @@ test('no utmp file: fatal, exit 111', () => {
   assert.equal(r.stderr, 'utmpset: fatal: unable to open /var/run/utmp: file does not exist\n');
   assert.equal(r.status, 111);
 });
+
+test('-w creates a missing wtmp (mode 0600 under umask 022), as Debian does', () => {
+  const modes: string[] = [];
+  for (const dir of [toolBin(), path.dirname(debianRunit().utmpset)]) {
+    const d = fs.mkdtempSync(path.join(tmp, 'mk-'));
+    fs.writeFileSync(path.join(d, 'utmp'), encode(records[1] as Rec));
+    const r = spawnSync(
+      'unshare',
+      ['--mount', 'sh', '-c', `mount -t tmpfs tmpfs /run && mount -t tmpfs tmpfs /var/log && touch /run/utmp && mount --bind ${d}/utmp /var/run/utmp && umask 022 && utmpset -w tty5 && stat -c '%a %s' /var/log/wtmp`],
+      { env: { ...process.env, PATH: `${dir}:${process.env.PATH}` }, encoding: 'utf8' },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    modes.push(r.stdout);
+  }
+  assert.deepEqual(modes, ['600 384\n', '600 384\n']);
+});
+
+test('utmpset waits for the lock on utmp', () => {
+  const d = fs.mkdtempSync(path.join(tmp, 'lock-'));
+  fs.writeFileSync(path.join(d, 'utmp'), encode(records[1] as Rec));
+  // flock holds utmp for 0.5 s; utmpset must not log out before it is released
+  const script = `mount -t tmpfs tmpfs /run && touch /run/utmp && mount --bind ${d}/utmp /var/run/utmp &&
+    flock /var/run/utmp sh -c 'touch ${d}/held; sleep 0.5; echo released' &
+    while [ ! -e ${d}/held ]; do sleep 0.01; done
+    utmpset tty5 && echo done; wait`;
+  const r = spawnSync('unshare', ['--mount', 'sh', '-c', script], {
+    env: { ...process.env, PATH: `${toolBin()}:${process.env.PATH}` },
+    encoding: 'utf8',
+  });
+  assert.equal(r.stdout, 'released\ndone\n', r.stderr);
+  assert.equal(decode(fs.readFileSync(path.join(d, 'utmp'))).type, DEAD_PROCESS);
+});
