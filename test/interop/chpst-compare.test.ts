@@ -100,6 +100,7 @@ fs.writeFileSync(path.join(pathA, 'probe-x'), '#!/bin/sh\necho from-a\n', { mode
 fs.writeFileSync(path.join(pathB, 'probe-x'), '#!/bin/sh\necho from-b "$0"\n', { mode: 0o755 });
 fs.writeFileSync(path.join(pathA, 'noexec'), 'x', { mode: 0o644 });
 fs.mkdirSync(path.join(pathA, 'isdir'));
+fs.writeFileSync(path.join(pathA, 'noshebang'), 'echo hi\n', { mode: 0o755 });
 
 // What the program reports. $1 = report file (so -1/-2 do not hide it).
 const probe = `
@@ -191,6 +192,7 @@ const cases: Case[] = [
   { name: 'PATH: EACCES is passed over', args: [], prog: ['probe-x', 'arg'], env: { PATH: `${pathA}:${pathB}` } },
   { name: 'PATH: last non-ENOENT error reported', args: [], prog: ['noexec'], env: { PATH: `${pathA}:${pathB}` } },
   { name: 'PATH: is a directory', args: [], prog: ['isdir'], env: { PATH: `${pathB}:${pathA}` } },
+  { name: 'PATH: exec format error stops the search', args: [], prog: ['noshebang'], env: { PATH: `${pathA}:${pathB}` } },
   { name: 'PATH: empty element is .', args: [], prog: ['probe-x'], env: { PATH: `/nonexistent:` } },
   { name: 'PATH unset: /bin:/usr/bin', args: [], prog: ['sh', '-c', 'echo found "$0"'], env: { PATH: '' } },
   { name: 'direct path', args: ['-b', 'named'], prog: [path.join(pathB, 'probe-x')] },
