@@ -115,3 +115,17 @@ test('a service that ignores SIGTERM is killed within the budget; the container 
   assert.match(r.logs, /stage 3: all services stopped, goodbye/);
   assert.ok(r.elapsedMs < stopTimeoutS * 1000, `stop took ${r.elapsedMs} ms`);
 });
+
+test('`runit-init 0` inside the container (runit style) stops it through stage 3, exit 0', async (t) => {
+  const c = await Container.start(await e2eImage());
+  await bootAndCheck(c);
+  const t0 = Date.now();
+  const r = await c.exec(['runit-init', '0']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const code = await c.wait(BUDGET_MS + 5000);
+  t.diagnostic(`container exited ${Date.now() - t0} ms after runit-init 0, exit code ${code}`);
+  assert.equal(code, 0);
+  const logs = await c.logs();
+  assert.match(logs, /shutdown requested: SIGCONT \(\/run\/runit\.stopit\)/);
+  assert.match(logs, /stage 3: all services stopped, goodbye/);
+});
