@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { toolBin } from '../helpers/tsinit.ts';
+import { fromSource, tool, toolBin } from '../helpers/tsinit.ts';
 import { alive, cleanup, makeService, pidOf, readOr, startRunsvdir, statOf, tempDir, waitFor, type Running } from './runsvdir-fixture.ts';
 
 const tmp: string[] = [];
@@ -36,11 +36,14 @@ test('upstream runsvdir.check: usage line, blank line, exit 1', () => {
 });
 
 test('-P or -- alone is still a usage error; any other -X becomes the directory', async () => {
+  // runit prints argv[0] as given: the full path here (the from-source
+  // wrapper runs `main.ts runsvdir`, so there it is "runsvdir")
+  const argv0 = fromSource ? 'runsvdir' : tool('runsvdir');
   for (const args of [['-P'], ['--'], ['-Pfoo']]) {
     const r = startRunsvdir(args);
     const { code } = await r.exited;
     assert.equal(code, 1, `runsvdir ${args.join(' ')}`);
-    assert.equal(r.stderr(), 'usage: runsvdir [-P] dir\n\n');
+    assert.equal(r.stderr(), `usage: ${argv0} [-P] dir\n\n`);
   }
   const cwd = tempDir('runsvdir-x-');
   tmp.push(cwd);
