@@ -119,6 +119,7 @@ interface Bindings {
   umask: (mask: number) => number;
   _exit: (code: number) => void;
   tcgetpgrp: (fd: number) => number;
+  madvise: (addr: bigint, len: bigint, advice: number) => number;
   tcsetpgrp: (fd: number, pgrp: number) => number;
   getpgrp: () => number;
   fchdir: (fd: number) => number;
@@ -177,6 +178,7 @@ function lib(): Bindings {
     umask: f('uint32_t umask(uint32_t mask)'),
     _exit: f('void _exit(int code)'),
     tcgetpgrp: f('int tcgetpgrp(int fd)'),
+    madvise: f('int madvise(uintptr_t addr, size_t len, int advice)'),
     tcsetpgrp: f('int tcsetpgrp(int fd, int pgrp)'),
     getpgrp: f('int getpgrp()'),
     fchdir: f('int fchdir(int fd)'),
@@ -403,6 +405,12 @@ export function tcsetpgrp(fd: number, pgrp: number): void {
   if (fg === -1) throw new LibcError('tcgetpgrp', errno());
   if (fg !== l.getpgrp()) throw new LibcError('tcsetpgrp', errnoNumber('EPERM') ?? 1, 'not in the foreground');
   check('tcsetpgrp', l.tcsetpgrp(fd, pgrp));
+}
+
+export const MADV_DONTNEED = 4;
+
+export function madvise(addr: bigint, len: bigint, advice: number): void {
+  check('madvise', lib().madvise(addr, len, advice));
 }
 
 export function umask(mask: number): number {

@@ -1,0 +1,55 @@
+// Giving back the pages an idle init does not use. Most of tsinit's memory is
+// the Node binary itself (machine code, read-only data such as ICU tables)
+// faulted in at start-up and then left mapped. For a private file mapping that
+// holds no anonymous (copy-on-write) page, MADV_DONTNEED only drops our page
+// table entries: the pages stay in the page cache, nothing is lost, and what
+// is used again faults back in. Mappings with written pages (relocated
+// RELRO data, .data, .bss) are never touched.
+import fs from 'node:fs';
+import * as libc from '../../native/libc.ts';
+
+export interface CleanMapping {
+  start: bigint;
+  end: bigint;
+  file: string;
+}
+
+/** File-backed, non-writable mappings without any anonymous page, from /proc/PID/smaps text. */
+export function cleanFileMappings(smaps: string): CleanMapping[] {
+  const out: CleanMapping[] = [];
+  let cur: (CleanMapping & { anon: number | undefined }) | undefined;
+  const flush = (): void => {
+    if (cur && cur.anon === 0) out.push({ start: cur.start, end: cur.end, file: cur.file });
+    cur = undefined;
+  };
+  for (const line of smaps.split('\n')) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) (r-xp|r--p) [0-9a-f]+ [0-9a-f:]+ (\d+)\s+(\/.*)$/.exec(line);
+    if (head) {
+      flush();
+      if (head[4] !== '0') cur = { start: BigInt(`0x${head[1]}`), end: BigInt(`0x${head[2]}`), file: head[5] as string, anon: undefined };
+      continue;
+    }
+    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) {
+      flush();
+      continue;
+    }
+    const anon = /^Anonymous:\s+(\d+) kB/.exec(line);
+    if (anon && cur) cur.anon = Number(anon[1]);
+  }
+  flush();
+  return out;
+}
+
+/** Drop this process's clean file-backed pages; returns how many bytes were advised. */
+export function trimCleanPages(): bigint {
+  let total = 0n;
+  for (const m of cleanFileMappings(fs.readFileSync('/proc/self/smaps', 'utf8'))) {
+    try {
+      libc.madvise(m.start, m.end - m.start, libc.MADV_DONTNEED);
+      total += m.end - m.start;
+    } catch {
+      // a mapping that went away meanwhile
+    }
+  }
+  return total;
+}
