@@ -6,7 +6,7 @@ import * as libc from '../../native/libc.ts';
 import { createLog } from '../log.ts';
 import { reaper } from '../process/reaper.ts';
 import { describeExit } from '../process/wait-status.ts';
-import { trimCleanPages } from '../process/trim.ts';
+import { scheduleTrim } from '../process/trim.ts';
 import { err } from '../util/output.ts';
 import { errstrOf } from '../util/errstr.ts';
 import { CommandMode } from './command-mode.ts';
@@ -60,23 +60,6 @@ function becomeReaper(log: ReturnType<typeof createLog>): boolean {
   return false;
 }
 
-/**
- * Once start-up is over, and then now and again, give back the code pages an
- * idle init does not use (see process/trim.ts): most of a Node process's PSS.
- */
-function scheduleTrim(log: ReturnType<typeof createLog>): void {
-  const trim = (): void => {
-    try {
-      const bytes = trimCleanPages();
-      log.trace({ bytes: Number(bytes) }, 'code pages trimmed');
-    } catch (e) {
-      log.debug(`unable to trim code pages: ${errstrOf(e)}`);
-    }
-  };
-  setTimeout(trim, 2000).unref();
-  setInterval(trim, 300_000).unref();
-}
-
 async function loadBuiltin(serviceDir: string, report: (line: string) => void): Promise<BuiltinStage2> {
   const { createSupervisor } = await import('../supervise/supervisor.ts');
   return createSupervisor({ dir: serviceDir, report });
@@ -108,7 +91,8 @@ export async function main(ctx: ToolContext): Promise<number> {
   reaper.onError = (e) => log.error({ err: String(e) }, 'reaper error');
   reaper.onOrphan = (st) => log.debug({ pid: st.pid, status: describeExit(st) }, 'reaped orphan');
   reaper.start();
-  scheduleTrim(log);
+  // Most of an idle Node process is code it ran once: give it back (process/trim.ts).
+  scheduleTrim((e) => log.debug(`unable to trim clean pages: ${errstrOf(e)}`));
 
   if (parsed.mode === 'command') {
     // Stage 1, if there is one, prepares the container as in stage mode.

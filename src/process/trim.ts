@@ -53,3 +53,19 @@ export function trimCleanPages(): bigint {
   }
   return total;
 }
+
+/**
+ * For long-running tools: trim once start-up is over (2 s), then every 5
+ * minutes. Timers are unref'd: they never keep a process alive.
+ */
+export function scheduleTrim(onError: (e: unknown) => void = () => {}): void {
+  const trim = (): void => {
+    try {
+      trimCleanPages();
+    } catch (e) {
+      onError(e);
+    }
+  };
+  setTimeout(trim, 2000).unref();
+  setInterval(trim, 300_000).unref();
+}

@@ -3,6 +3,7 @@
 import type { ToolContext } from '../tool.ts';
 import { err } from '../util/output.ts';
 import { startRunsv } from './runsv.ts';
+import { scheduleTrim } from '../process/trim.ts';
 
 export async function main(ctx: ToolContext): Promise<number> {
   const dir = ctx.args[0];
@@ -11,6 +12,7 @@ export async function main(ctx: ToolContext): Promise<number> {
     return 1;
   }
   const handle = startRunsv(dir, { name: `runsv ${dir}` });
+  scheduleTrim();
   const onTerm = (): void => handle.terminate();
   process.on('SIGTERM', onTerm);
   const code = await handle.done;

@@ -17,6 +17,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import * as libc from '../../native/libc.ts';
 import { reaper } from '../process/reaper.ts';
+import { scheduleTrim } from '../process/trim.ts';
 import type { ToolContext } from '../tool.ts';
 import { errstrOf } from '../util/errstr.ts';
 import { err } from '../util/output.ts';
@@ -83,6 +84,7 @@ export async function main(ctx: ToolContext): Promise<number> {
   }
 
   reaper.start();
+  scheduleTrim();
   const sup = createSupervisor({ dir });
 
   // Signals first: a TERM that arrives during the first scan must not kill us.

@@ -3,6 +3,7 @@
 // the directories, ALRM rotates. EOF drops an unterminated last line.
 import fs from 'node:fs';
 import * as libc from '../../native/libc.ts';
+import { scheduleTrim } from '../process/trim.ts';
 import type { ToolContext } from '../tool.ts';
 import { err } from '../util/output.ts';
 import { createLogger, LoggerFatal, loggerOptions, type Logger } from './logger.ts';
@@ -58,6 +59,8 @@ export async function main(ctx: ToolContext): Promise<number> {
     err(sysMessage(FATAL, 'unable to open current working directory', undefined, e));
     return 111;
   }
+  // A long-lived process: give back the start-up pages (process/trim.ts).
+  scheduleTrim();
   const verbose = o.verbose > 0;
   const info = (text: string): void => {
     if (verbose) err(`${INFO}${text}\n`);
