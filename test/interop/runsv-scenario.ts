@@ -1,0 +1,102 @@
+// The runsv interop scenario runner: the same steps, driven by Debian's sv,
+// against Debian's runsv and against tsinit's runsv. sv's lines and exit
+// codes must be equal (pids and seconds normalised), and supervise/ files
+// must agree field by field (everything but time and pid), after every step.
+import { after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { tool } from '../helpers/tsinit.ts';
+import { debianRunit } from '../helpers/debian.ts';
+import { cleanup, makeService, readStatus, sleep, startProc, waitFor, type ServiceSpec } from '../integration/runsv-helpers.ts';
+export type { ServiceSpec };
+
+const roots: string[] = [];
+const dirs: string[] = [];
+after(async () => {
+  await cleanup(dirs);
+  for (const r of roots) fs.rmSync(r, { recursive: true, force: true });
+});
+
+const sv = debianRunit().sv;
+
+export type Step = {
+  args: string[];
+  settle?: number;
+  before?: (dir: string) => void;
+  /** record how many lines the service added to its file `starts` while settling */
+  countStarts?: boolean;
+};
+
+function startCount(dir: string): number {
+  try {
+    return fs.readFileSync(path.join(dir, 'starts'), 'utf8').split('\n').filter(Boolean).length;
+  } catch {
+    return 0;
+  }
+}
+
+function normalise(text: string): string {
+  return text.replace(/\(pid \d+\)/g, '(pid N)').replace(/\b\d+s\b/g, 'Ns');
+}
+
+function snapshot(dir: string): Record<string, unknown> {
+  const side = (log: boolean) => {
+    const sup = path.join(dir, log ? 'log/supervise' : 'supervise');
+    const st = readStatus(dir, log);
+    if (!st) return null;
+    let pidFile = '';
+    try {
+      pidFile = fs.readFileSync(path.join(sup, 'pid'), 'utf8');
+    } catch {
+      pidFile = '<none>';
+    }
+    return {
+      stat: fs.readFileSync(path.join(sup, 'stat'), 'utf8'),
+      pidFile: pidFile === '<none>' ? pidFile : pidFile === '' ? 'empty' : pidFile === `${st.pid}\n` ? 'pid' : `other: ${pidFile}`,
+      pidSet: st.pid > 0,
+      paused: st.paused,
+      want: st.want,
+      termSent: st.termSent,
+      state: st.stateCode,
+      size: fs.statSync(path.join(sup, 'status')).size,
+    };
+  };
+  return { main: side(false), log: side(true) };
+}
+
+async function scenario(runsv: string, spec: ServiceSpec, steps: Step[]): Promise<string[]> {
+  const root = fs.mkdtempSync(path.join(fs.realpathSync('/tmp'), 'runsv-interop-'));
+  roots.push(root);
+  const dir = makeService(root, 'web', spec);
+  dirs.push(dir);
+  const p = startProc(runsv, ['web'], root);
+  await waitFor('runsv ready', () => fs.existsSync(path.join(dir, 'supervise/ok')) && readStatus(dir) !== undefined);
+  await sleep(1200);
+  const transcript: string[] = [];
+  for (const step of steps) {
+    if (step.args.length === 0) {
+      await sleep(step.settle ?? 0);
+      continue;
+    }
+    step.before?.(dir);
+    const r = spawnSync(sv, step.args, { env: { ...process.env, SVDIR: root }, encoding: 'utf8', timeout: 20_000 });
+    const startsBefore = startCount(dir);
+    await sleep(step.settle ?? 300);
+    transcript.push(`$ sv ${step.args.join(' ')} -> ${r.status}`);
+    if (step.countStarts) transcript.push(`starts while settling: ${startCount(dir) - startsBefore}`);
+    transcript.push(normalise(r.stdout + r.stderr));
+    if (step.args[0] !== 'exit' && step.args[1] !== 'exit') transcript.push(JSON.stringify(snapshot(dir)));
+  }
+  transcript.push(`runsv exit ${await Promise.race([p.exited, sleep(5000).then(() => 'still running')])}`);
+  return transcript;
+}
+
+export async function compare(spec: ServiceSpec, steps: Step[]): Promise<void> {
+  const deb = await scenario(debianRunit().runsv, spec, steps);
+  const ours = await scenario(tool('runsv'), spec, steps);
+  if (process.env.SHOW_TRANSCRIPT) console.log(ours.join('\n'));
+  assert.deepEqual(ours, deb);
+}
+
