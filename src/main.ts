@@ -1,4 +1,6 @@
 // Entry point of the single executable: pick the tool, run it, exit with its code.
+// First of all: keep Node from making the shared stdout/stderr non-blocking.
+import './util/std-streams.ts';
 import { dispatch, tools, usage } from './dispatch.ts';
 import { VERSION } from './version.ts';
 import { err, out } from './util/output.ts';

@@ -181,3 +181,17 @@ test('JSON log lines with TSINIT_LOG_FORMAT=json', async () => {
   }
   assert.ok(lines.some((l) => (JSON.parse(l) as { msg: string }).msg === `enter stage: ${dir}/2`));
 });
+
+test('services inherit a blocking stdout and stderr (Node must not make them non-blocking)', async () => {
+  // O_NONBLOCK is 04000 in /proc/PID/fdinfo flags (octal). A service with a
+  // non-blocking stdout loses output with EAGAIN when its reader is slow.
+  const dir = runitDir({
+    '1': "echo \"stage1 fd1 $(awk '/flags/ {print $2}' /proc/self/fdinfo/1) fd2 $(awk '/flags/ {print $2}' /proc/self/fdinfo/2)\"",
+    '2': "echo \"stage2 fd1 $(awk '/flags/ {print $2}' /proc/self/fdinfo/1) fd2 $(awk '/flags/ {print $2}' /proc/self/fdinfo/2)\"",
+  });
+  const r = run([tsinit()], { TSINIT_RUNIT_DIR: dir, TSINIT_LOG_LEVEL: 'debug' });
+  assert.equal((await r.exit).code, 0);
+  const flags = [...r.output().matchAll(/stage\d fd1 (\d+) fd2 (\d+)/g)].flatMap((m) => [m[1], m[2]]);
+  assert.equal(flags.length, 4, r.output());
+  for (const f of flags) assert.equal(parseInt(f as string, 8) & 0o4000, 0, `O_NONBLOCK set: ${f}`);
+});
