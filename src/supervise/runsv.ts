@@ -28,6 +28,9 @@ import { initialState, ServiceMachine, statusOf, type Action, type Reply, type S
 import { writeStatusFiles } from './status-writer.ts';
 import { ControlFifo } from './control-fifo.ts';
 import { LogPipe } from './log-pipe.ts';
+import { InprocessLog } from './inprocess-log.ts';
+import { planInprocessLog, type InprocessLogPlan } from './log-run.ts';
+import { PrefixedOutput, prefixEnabled } from './prefix-output.ts';
 import {
   StartupError,
   fatalSys,
@@ -57,6 +60,13 @@ export interface RunsvHandle {
   pids(): number[];
 }
 
+/**
+ * TSINIT_INPROCESS_LOG=0 turns off running log/run's svlogd inside tsinit.
+ * Read once: a service's logger must not change nature between restarts
+ * because of the environment.
+ */
+const inprocessLogEnabled = process.env.TSINIT_INPROCESS_LOG !== '0';
+
 /** How often a blocked log/supervise/lock is retried (runit blocks in flock). */
 const LOG_LOCK_RETRY_MS = 200;
 
@@ -85,6 +95,10 @@ class Runsv implements RunsvHandle, Effects {
   private machine: ServiceMachine | undefined;
   private driver: MachineDriver | undefined;
   private logPipe: LogPipe | undefined;
+  /** the log service's svlogd running in this process (its pid is ours) */
+  private inproc: InprocessLog | undefined;
+  /** TSINIT_LOG_PREFIX=1 and no log/: the service's output, line-prefixed to our stdout/stderr */
+  private prefixed: PrefixedOutput | undefined;
   private readonly fds: number[] = [];
   private readonly controls: ControlFifo[] = [];
   private termPending = false;
@@ -160,6 +174,13 @@ class Runsv implements RunsvHandle, Effects {
     } catch (e) {
       if (e instanceof StartupError) throw e;
       if (codeOf(e) !== 'ENOENT') this.warn(`unable to stat() ./log: : ${errstrOf(e)}`);
+    }
+    if (!log && prefixEnabled()) {
+      try {
+        this.prefixed = new PrefixedOutput(path.basename(this.dir));
+      } catch (e) {
+        this.warn(`unable to create the output pipes for TSINIT_LOG_PREFIX: ${errstrOf(e)}`);
+      }
     }
     this.machine = new ServiceMachine(initialState(now, { down, log }), wallNow);
 
@@ -252,7 +273,10 @@ class Runsv implements RunsvHandle, Effects {
       case 'spawn':
         return this.spawn(a.side, a.argv);
       case 'kill':
-        if (a.pid > 0) {
+        if (a.pid === process.pid) {
+          // the in-process logger: never a signal to ourselves
+          this.inproc?.signal(a.signal);
+        } else if (a.pid > 0) {
           const sig = os.constants.signals[`SIG${a.signal}`];
           if (sig !== undefined) libc.tryKill(a.pid, sig);
         }
@@ -300,6 +324,15 @@ class Runsv implements RunsvHandle, Effects {
     try {
       let stdin: number | undefined;
       let stdout: number | undefined;
+      let stderr: number | undefined;
+      if (pipe && side === 'log' && pipe.isOpen && inprocessLogEnabled) {
+        const plan = this.inprocessPlan();
+        if (plan) return this.startInprocessLog(plan, pipe);
+      }
+      if (!pipe && this.prefixed) {
+        stdout = this.prefixed.stdoutFd;
+        stderr = this.prefixed.stderrFd;
+      }
       if (pipe) {
         if (!pipe.isOpen) {
           const what = side === 'log' ? './log/run' : './run';
@@ -314,6 +347,7 @@ class Runsv implements RunsvHandle, Effects {
         cwd: side === 'log' ? path.join(this.base, 'log') : this.base,
         ...(stdin !== undefined ? { stdin } : {}),
         ...(stdout !== undefined ? { stdout } : {}),
+        ...(stderr !== undefined ? { stderr } : {}),
         onExit: (st) => this.driver?.post({ type: 'exit', pid: st.pid, wstat: st.raw }),
       });
       return pid;
@@ -326,6 +360,36 @@ class Runsv implements RunsvHandle, Effects {
       }
       return this.spawnFailed(`unable to start ${shown}: ${errstrOf(e)}`);
     }
+  }
+
+  /** log/run is the usual svlogd one-liner (and executable, as exec requires)? */
+  private inprocessPlan(): InprocessLogPlan | undefined {
+    const file = path.join(this.base, 'log', 'run');
+    try {
+      const st = fs.statSync(file);
+      if (!st.isFile() || (st.mode & 0o111) === 0 || st.size > 4096) return undefined;
+      return planInprocessLog(fs.readFileSync(file, 'utf8'));
+    } catch {
+      return undefined; // let the real exec report what is wrong
+    }
+  }
+
+  /** The logger as a pseudo-process whose pid is ours; runsv's kill() is routed to it. */
+  private startInprocessLog(plan: InprocessLogPlan, pipe: LogPipe): number {
+    const pid = process.pid;
+    const logger = new InprocessLog({
+      readFd: pipe.readFd,
+      cwd: path.join(this.base, 'log'),
+      plan,
+      warn: this.warn,
+      onExit: (wstat) => {
+        if (this.inproc === logger) this.inproc = undefined;
+        this.driver?.post({ type: 'exit', pid, wstat });
+      },
+    });
+    this.inproc = logger;
+    logger.start();
+    return pid;
   }
 
   /** runit's child would print the message and exit 111: emulate both. */
@@ -351,7 +415,12 @@ class Runsv implements RunsvHandle, Effects {
       return;
     }
     let stdout: number | undefined;
+    let stderr: number | undefined;
     const pipe = this.logPipe;
+    if (!pipe && this.prefixed) {
+      stdout = this.prefixed.stdoutFd;
+      stderr = this.prefixed.stderrFd;
+    }
     if (pipe) {
       if (pipe.isOpen) stdout = pipe.writeFd;
       else this.warn(`unable to setup stdout for ${rel}: ${errstrOf({ code: 'EBADF' })}`);
@@ -362,6 +431,7 @@ class Runsv implements RunsvHandle, Effects {
         argv: [rel],
         cwd: this.base,
         ...(stdout !== undefined ? { stdout } : {}),
+        ...(stderr !== undefined ? { stderr } : {}),
         onExit: (ex) => {
           this.scriptPid = 0;
           // runit: handled when wait_exitcode (status >> 8) is 0, which also
@@ -388,7 +458,8 @@ class Runsv implements RunsvHandle, Effects {
     const m = this.machine;
     if (m && !this.finished) {
       if (m.s.main.pid > 0) out.push(m.s.main.pid);
-      if (m.s.log && m.s.log.pid > 0) out.push(m.s.log.pid);
+      // An in-process logger's pid is tsinit's own: never a target for kill.
+      if (m.s.log && m.s.log.pid > 0 && m.s.log.pid !== process.pid) out.push(m.s.log.pid);
     }
     if (this.scriptPid > 0) out.push(this.scriptPid);
     return out;
@@ -408,6 +479,7 @@ class Runsv implements RunsvHandle, Effects {
     }
     this.fds.length = 0;
     this.logPipe?.close(() => {});
+    this.prefixed?.close();
   }
 
   private finish(code: number): void {

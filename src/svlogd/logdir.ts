@@ -28,6 +28,8 @@ export interface DirEnv {
   now(): number;
   /** asynchronous wait used by the retry loops that must not block input handling */
   sleep(ms: number): Promise<void>;
+  /** in-process logger for `chpst -u USER svlogd`: files it creates get this owner */
+  owner?: { uid: number; gid: number };
 }
 
 const PAUSED = -1;
@@ -74,6 +76,17 @@ export class LogDir {
     this.name = name;
     this.fsPath = cwd !== undefined ? path.resolve(cwd, name) : name;
     this.env = env;
+  }
+
+  /** Give a file this logger created to the configured owner (in-process `chpst -u`). */
+  private own(fd: number): void {
+    const o = this.env.owner;
+    if (!o || fd < 0) return;
+    try {
+      fs.fchownSync(fd, o.uid, o.gid);
+    } catch (e) {
+      this.warn('unable to change owner', e);
+    }
   }
 
   private file(f: string): string {
@@ -164,6 +177,7 @@ export class LogDir {
     }
     try {
       this.fdLock = fs.openSync(this.file('lock'), OPEN_APPEND, 0o600);
+      this.own(this.fdLock);
       libc.flock(this.fdLock, libc.LOCK_EX | libc.LOCK_NB);
     } catch (e) {
       if (this.fdLock !== -1) fs.closeSync(this.fdLock);
@@ -213,6 +227,7 @@ export class LogDir {
     this.retrySync('unable to open current', () => {
       this.fdCur = fs.openSync(this.file('current'), OPEN_APPEND, 0o600);
     });
+    this.own(this.fdCur);
     this.retrySync('unable to set mode of current', () => fs.fchmodSync(this.fdCur, 0o644));
     this.info(`${appended ? 'append' : 'new'}: ${this.name}/current`);
     if (this.config.udpPort) this.udp = new UdpOut();
@@ -469,6 +484,7 @@ export class LogDir {
         this.fdCur = fs.openSync(this.file('current'), OPEN_APPEND, 0o600);
       });
       if (p) await p;
+      this.own(this.fdCur);
       this.size = 0;
       p = this.attempt('unable to set mode of current', () => fs.fchmodSync(this.fdCur, 0o644));
       if (p) await p;

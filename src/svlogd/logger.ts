@@ -33,6 +33,8 @@ export interface LoggerOptions {
    * process's cwd); messages show the names as given, as svlogd run there would.
    */
   cwd?: string;
+  /** owner of the files the logger creates (in-process `chpst -u USER svlogd`) */
+  owner?: { uid: number; gid: number };
 }
 
 /** Logger options from svlogd's parsed command line (for running a log/run's svlogd in-process). */
@@ -131,6 +133,7 @@ class SvLogger implements Logger {
       },
       now: this.clock,
       sleep: opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))),
+      ...(opts.owner ? { owner: opts.owner } : {}),
     };
     this.dirs = dirs.map((d) => new LogDir(d, env, opts.cwd));
     this.splitter = new LineSplitter(
