@@ -87,8 +87,11 @@ class OutputQueue {
     this.waiters.push(cb);
   }
 
+  /** set at process exit: no new asynchronous write may start, flushSync() writes the rest */
+  exiting = false;
+
   private pump(): void {
-    if (this.busy) return;
+    if (this.busy || this.exiting) return;
     if (this.head >= this.queue.length) {
       this.queue.length = 0;
       this.head = 0;
@@ -152,18 +155,31 @@ class OutputQueue {
 }
 
 const output = new OutputQueue();
-// What is still queued when tsinit exits is written before it goes.
-process.on('exit', () => output.flushSync());
+const liveStreams = new Set<PrefixedStream>();
+// At exit, what the services wrote and tsinit has not written yet goes out
+// first: unread pipe contents, unterminated last lines, the queue.
+process.on('exit', () => {
+  output.exiting = true;
+  for (const s of liveStreams) s.drainSync();
+  output.flushSync();
+});
 
 /** One stream of one service: a pipe whose write end the service gets. */
 class PrefixedStream {
   readonly writeFd: number;
+  private readonly readFd: number;
+  private readonly target: number;
+  private readonly prefixer: LinePrefixer;
   private readonly socket: net.Socket;
 
   constructor(name: string, target: number) {
     const [r, w] = libc.pipe2(libc.O_CLOEXEC);
     this.writeFd = w;
+    this.readFd = r;
+    this.target = target;
     const prefixer = new LinePrefixer(name);
+    this.prefixer = prefixer;
+    liveStreams.add(this);
     this.socket = new net.Socket({ fd: r, readable: true, writable: false });
     this.socket.on('data', (chunk: Buffer) => {
       if (!output.write(target, prefixer.push(chunk))) {
@@ -171,7 +187,10 @@ class PrefixedStream {
         output.onDrain(() => this.socket.resume());
       }
     });
-    this.socket.on('end', () => output.write(target, prefixer.flush()));
+    this.socket.on('end', () => {
+      liveStreams.delete(this);
+      output.write(target, prefixer.flush());
+    });
     this.socket.on('error', () => {
       // nothing sensible to report to: the service's output is lost from here on
     });
@@ -184,6 +203,22 @@ class PrefixedStream {
       // already closed
     }
     // The read side ends by itself once the last writer (a leftover child) is gone.
+  }
+
+  /** At exit: read what is left in the pipe (it is non-blocking) and queue it, last line included. */
+  drainSync(): void {
+    const buf = Buffer.allocUnsafe(65536);
+    for (;;) {
+      let n: number;
+      try {
+        n = fs.readSync(this.readFd, buf, 0, buf.length, null);
+      } catch {
+        break; // EAGAIN: empty; or already closed
+      }
+      if (n <= 0) break;
+      output.write(this.target, this.prefixer.push(Buffer.from(buf.subarray(0, n))));
+    }
+    output.write(this.target, this.prefixer.flush());
   }
 }
 
