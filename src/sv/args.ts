@@ -79,7 +79,14 @@ export function parseArgs(progname: string, args: readonly string[]): ParseResul
   }
   const action = args[i];
   if (action === undefined) return { kind: 'usage', stderr: '' };
-  return { kind: 'ok', options: { verbose, waitSec, json, action, services: args.slice(i + 1) } };
+  let services = args.slice(i + 1);
+  // `sv status --json S...` works too: right after `status`, --json is the
+  // option, not a service (runit would look for a service named "--json").
+  if (action === 'status' && services[0] === '--json') {
+    json = true;
+    services = services.slice(1);
+  }
+  return { kind: 'ok', options: { verbose, waitSec, json, action, services } };
 }
 
 export function usageText(progname: string, lsb: boolean): string {

@@ -19,7 +19,9 @@ export async function main(ctx: ToolContext): Promise<number> {
     return usageExit(lsb);
   };
 
-  const svdir = process.env.SVDIR ?? DEFAULT_SVDIR;
+  // tsinit: an image that moved its services (TSINIT_SERVICE_DIR in its
+  // environment) needs no SVDIR as well for `docker exec C sv status web`.
+  const svdir = process.env.SVDIR ?? process.env.TSINIT_SERVICE_DIR ?? DEFAULT_SVDIR;
   const svwait = process.env.SVWAIT;
   const parsed = parseArgs(progname, ctx.args);
   if (parsed.kind === 'usage') return usage(parsed.stderr);

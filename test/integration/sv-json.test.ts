@@ -118,12 +118,16 @@ test('errors are objects too and count in the exit code', () => {
   assert.equal(JSON.parse(r.lines[2] as string).state, 'run');
 });
 
-test('--json only goes with status, before the command', () => {
+test('--json goes with status only: before it, or right after it', () => {
   const r = sv('--json', 'up', 'web');
   assert.equal(r.code, 100);
   assert.match(r.stderr, /^usage: sv /);
-  // after the command it is just a (missing) service name, as with runit
-  const late = sv('status', '--json');
+  // `sv status --json S...` (the spelling users try first) is the same report
+  const after = sv('status', '--json', 'web', 'idle');
+  assert.equal(after.code, 0);
+  assert.deepEqual(after.lines.map((l) => (JSON.parse(l) as { name: string }).name), ['web', 'idle']);
+  // later than that it is just a (missing) service name, as with runit
+  const late = sv('status', 'web', '--json');
   assert.equal(late.code, 1);
-  assert.deepEqual(late.lines, ['fail: --json: unable to change to service directory: file does not exist']);
+  assert.equal(late.lines[1], 'fail: --json: unable to change to service directory: file does not exist');
 });

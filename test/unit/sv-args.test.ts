@@ -32,7 +32,10 @@ test('--json is tsinit\'s option, accepted among the options', () => {
   assert.equal(o.json, true);
   assert.equal(o.action, 'status');
   assert.equal(ok(['-v', '--json', 'status', 'a']).json, true);
-  assert.equal(ok(['status', '--json']).json, false);
+  // right after `status` too (the issue's spelling); anywhere later it is a service name
+  assert.deepEqual(ok(['status', '--json', 'a']), { verbose: false, waitSec: undefined, json: true, action: 'status', services: ['a'] });
+  assert.deepEqual(ok(['status', 'a', '--json']).services, ['a', '--json']);
+  assert.equal(ok(['up', '--json', 'a']).json, false);
 });
 
 test('getopt complaints and -V, as Debian prints them', () => {
