@@ -1,8 +1,8 @@
 // tsinit's own log lines, through pino, written synchronously to stderr so
 // nothing is lost when PID 1 exits. Human format by default, in runit's
 // style ("- tsinit: warning: ..."); JSON lines with TSINIT_LOG_FORMAT=json.
-import fs from 'node:fs';
 import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { writeAllSync } from './util/output.ts';
 
 export type LogFormat = 'human' | 'json';
 
@@ -27,19 +27,6 @@ export function humanLine(prefix: string, record: string): string {
   return `- ${prefix}: ${tag}${msg}${extra.length ? ` (${extra.join(' ')})` : ''}\n`;
 }
 
-function syncWrite(fd: number, text: string): void {
-  const buf = Buffer.from(text);
-  let off = 0;
-  while (off < buf.length) {
-    try {
-      off += fs.writeSync(fd, buf, off);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
-      return; // stderr gone: nothing sensible left to do, and PID 1 must not die of it
-    }
-  }
-}
-
 export interface LogOptions {
   format: LogFormat;
   level: LevelWithSilent;
@@ -53,7 +40,7 @@ export function createLog(opts: LogOptions): Logger {
   const prefix = opts.prefix ?? 'tsinit';
   const stream = {
     write(record: string): void {
-      syncWrite(fd, opts.format === 'json' ? record : humanLine(prefix, record));
+      writeAllSync(fd, opts.format === 'json' ? record : humanLine(prefix, record));
     },
   };
   return pino(

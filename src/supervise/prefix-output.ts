@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import * as libc from '../../native/libc.ts';
+import { writeAllSync } from '../util/output.ts';
 
 /** Longest piece kept waiting for its newline before it is written as a line. */
 const MAX_PARTIAL = 64 * 1024;
@@ -130,14 +131,7 @@ class OutputQueue {
     // The write under way on the thread pool finishes on its own.
     for (let i = this.head + this.inflight; i < this.queue.length; i++) {
       const { fd, line } = this.queue[i] as { fd: number; line: Buffer };
-      let off = 0;
-      while (off < line.length) {
-        try {
-          off += fs.writeSync(fd, line, off);
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') break;
-        }
-      }
+      writeAllSync(fd, line);
     }
     this.queue.length = 0;
     this.head = 0;

@@ -2,8 +2,9 @@
 // lines, and a process that exits right after must not lose them.
 import fs from 'node:fs';
 
-function writeAll(fd: number, text: string): void {
-  const buf = Buffer.from(text);
+/** Write all of data to fd, synchronously; EAGAIN (an inherited non-blocking fd) is retried, other errors end it quietly. */
+export function writeAllSync(fd: number, data: string | Buffer): void {
+  const buf = typeof data === 'string' ? Buffer.from(data) : data;
   let off = 0;
   while (off < buf.length) {
     try {
@@ -16,9 +17,9 @@ function writeAll(fd: number, text: string): void {
 }
 
 export function out(text: string): void {
-  writeAll(1, text);
+  writeAllSync(1, text);
 }
 
 export function err(text: string): void {
-  writeAll(2, text);
+  writeAllSync(2, text);
 }

@@ -5,20 +5,8 @@
 // tsinit starts: a service writing to a non-blocking stdout gets EAGAIN when
 // `docker logs` reads slowly, and loses output. So tsinit never lets Node open
 // them: process.stdout and process.stderr become small synchronous writers.
-import fs from 'node:fs';
 import { Writable } from 'node:stream';
-
-function writeAllSync(fd: number, buf: Buffer): void {
-  let off = 0;
-  while (off < buf.length) {
-    try {
-      off += fs.writeSync(fd, buf, off);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue; // inherited non-blocking
-      return;
-    }
-  }
-}
+import { writeAllSync } from './output.ts';
 
 function syncStream(fd: number): NodeJS.WriteStream {
   const w = new Writable({

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { run, runitDir, tsinit, type Run } from '../helpers/pidns.ts';
 import { toolBin } from '../helpers/tsinit.ts';
+import { serviceDir as makeServiceDir, waitFile, type ServiceSpec } from '../helpers/services.ts';
 
 const temps: string[] = [];
 const runs: Run[] = [];
@@ -26,27 +27,10 @@ function tempDir(prefix: string): string {
   return d;
 }
 
-function serviceDir(services: Record<string, { run: string; finish?: string }>): string {
-  const dir = tempDir('tsinit-kubelet-svc-');
-  for (const [name, s] of Object.entries(services)) {
-    fs.mkdirSync(path.join(dir, name));
-    fs.writeFileSync(path.join(dir, name, 'run'), `#!/bin/sh\n${s.run}\n`, { mode: 0o755 });
-    if (s.finish) fs.writeFileSync(path.join(dir, name, 'finish'), `#!/bin/sh\n${s.finish}\n`, { mode: 0o755 });
-  }
+function serviceDir(services: Record<string, ServiceSpec>): string {
+  const dir = makeServiceDir(services, 'tsinit-kubelet-svc-');
+  temps.push(dir);
   return dir;
-}
-
-async function waitFile(file: string, want: string, timeoutMs = 10000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (fs.readFileSync(file, 'utf8') === want) return;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > until) throw new Error(`${file} never became ${JSON.stringify(want)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 function alive(pid: number): boolean {

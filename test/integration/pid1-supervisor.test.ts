@@ -8,34 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { run, runitDir, tsinit } from '../helpers/pidns.ts';
 import { tool, toolBin } from '../helpers/tsinit.ts';
-
-function serviceDir(services: Record<string, { run: string; finish?: string; log?: string }>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-svc-'));
-  for (const [name, s] of Object.entries(services)) {
-    const d = path.join(dir, name);
-    fs.mkdirSync(d);
-    fs.writeFileSync(path.join(d, 'run'), `#!/bin/sh\n${s.run}\n`, { mode: 0o755 });
-    if (s.finish) fs.writeFileSync(path.join(d, 'finish'), `#!/bin/sh\n${s.finish}\n`, { mode: 0o755 });
-    if (s.log) {
-      fs.mkdirSync(path.join(d, 'log'));
-      fs.writeFileSync(path.join(d, 'log', 'run'), `#!/bin/sh\n${s.log}\n`, { mode: 0o755 });
-    }
-  }
-  return dir;
-}
-
-async function waitStat(file: string, want: string, timeoutMs = 10000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (fs.readFileSync(file, 'utf8') === want) return;
-    } catch {
-      // not written yet
-    }
-    if (Date.now() > until) throw new Error(`${file} never became ${JSON.stringify(want)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { serviceDir, waitFile } from '../helpers/services.ts';
 
 test('built-in supervisor: services run, sv works from outside, TERM stops all with finish scripts, exit 0', async () => {
   const marks = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-marks-'));
@@ -47,8 +20,8 @@ test('built-in supervisor: services run, sv works from outside, TERM stops all w
   const svc = serviceDir(services);
   const stages = runitDir({ '3': 'echo "stage 3 ran"' });
   const r = run([tsinit()], { TSINIT_RUNIT_DIR: stages, TSINIT_SERVICE_DIR: svc, PATH: `${toolBin()}:${process.env.PATH}` });
-  for (const name of Object.keys(services)) await waitStat(path.join(svc, name, 'supervise', 'stat'), 'run\n');
-  await waitStat(path.join(svc, 'logged', 'log', 'supervise', 'stat'), 'run\n');
+  for (const name of Object.keys(services)) await waitFile(path.join(svc, name, 'supervise', 'stat'), 'run\n');
+  await waitFile(path.join(svc, 'logged', 'log', 'supervise', 'stat'), 'run\n');
 
   // sv from outside the namespace drives the in-process supervisor.
   const st = spawnSync(tool('sv'), ['status', path.join(svc, 's0'), path.join(svc, 'logged')], { encoding: 'utf8' });
@@ -81,7 +54,7 @@ test('built-in supervisor: a service that ignores TERM is killed within the budg
   const stages = runitDir({ '3': 'echo "stage 3 ran"' });
   const r = run([tsinit()], { TSINIT_RUNIT_DIR: stages, TSINIT_SERVICE_DIR: svc, TSINIT_SHUTDOWN_TIMEOUT: '3' });
   await r.waitFor('stubborn up');
-  await waitStat(path.join(svc, 'polite', 'supervise', 'stat'), 'run\n');
+  await waitFile(path.join(svc, 'polite', 'supervise', 'stat'), 'run\n');
   const sent = Date.now();
   await r.signal('SIGTERM');
   const ex = await r.exit;
