@@ -3,17 +3,20 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { tool } from '../helpers/tsinit.ts';
+import { tool, toolBin } from '../helpers/tsinit.ts';
 import { run, runitDir, tsinit } from '../helpers/pidns.ts';
 
+// As upstream's check-local runs them: found through PATH, so argv[0] is the bare name.
+const viaPath = { encoding: 'utf8' as const, env: { PATH: `${toolBin()}:/usr/bin:/bin` } };
+
 test('runit.check: not PID 1 -> fatal message and 111', () => {
-  const r = spawnSync(tool('runit'), [], { encoding: 'utf8' });
+  const r = spawnSync('runit', [], viaPath);
   assert.equal(r.status, 111);
   assert.equal(r.stderr, '- runit: fatal: must be run as process no 1.\n');
 });
 
 test('runit-init.check: usage and exit 0', () => {
-  const r = spawnSync(tool('runit-init'), [], { encoding: 'utf8' });
+  const r = spawnSync('runit-init', [], viaPath);
   assert.equal(r.status, 0);
   assert.equal(r.stderr, 'usage: runit-init 0|6\n\n');
 });
