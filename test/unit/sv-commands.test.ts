@@ -4,18 +4,12 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { checkAll, checkChar, resolveCommand, skipSend, type CheckContext } from '../../src/sv/commands.ts';
 import { taiOfUnix } from '../../src/sv/status-line.ts';
+import { rawStatus, type RawStatus } from '../helpers/status-record.ts';
 
 const T0 = 1_800_000_000; // sv's start, unix seconds
 
-function rec(r: { sec?: number; pid?: number; paused?: number; want?: string; term?: number; state?: number }): Buffer {
-  const b = Buffer.alloc(20);
-  b.writeBigUInt64BE(taiOfUnix(r.sec ?? T0), 0);
-  b.writeUInt32LE(r.pid ?? 0, 12);
-  b[16] = r.paused ?? 0;
-  b[17] = (r.want ?? 'u').charCodeAt(0);
-  b[18] = r.term ?? 0;
-  b[19] = r.state ?? 0;
-  return b;
+function rec(r: Partial<RawStatus>): Buffer {
+  return rawStatus({ ...r, sec: r.sec ?? T0 });
 }
 
 /** A check context whose ./check answers from a list and counts its runs. */

@@ -4,29 +4,15 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { formatStatusLine, runningCode, taiOfUnix } from '../../src/sv/status-line.ts';
 import { jsonState } from '../../src/sv/json-status.ts';
+import { rawStatus, type RawStatus } from '../helpers/status-record.ts';
 
 const T = 1795463038; // unix seconds of the real record in spec 12.1
 
-interface Rec {
-  sec?: number;
-  pid?: number;
-  paused?: number;
-  want?: 'u' | 'd';
-  term?: number;
-  state?: number;
-}
+type Rec = Partial<RawStatus>;
 
 /** A supervise/status record laid out as runsv writes it (spec 2.3). */
 function rec(r: Rec): Buffer {
-  const b = Buffer.alloc(20);
-  b.writeBigUInt64BE(taiOfUnix(r.sec ?? T), 0);
-  b.writeUInt32BE(123456500, 8);
-  b.writeUInt32LE(r.pid ?? 0, 12);
-  b[16] = r.paused ?? 0;
-  b[17] = (r.want ?? 'u').charCodeAt(0);
-  b[18] = r.term ?? 0;
-  b[19] = r.state ?? 0;
-  return b;
+  return rawStatus({ nsec: 123456500, ...r, sec: r.sec ?? T });
 }
 
 const at = (secsLater: number) => taiOfUnix(T + secsLater);
