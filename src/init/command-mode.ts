@@ -30,6 +30,8 @@ export class CommandMode {
   private readonly opts: CommandOptions;
   private pid = 0;
   private exited = false;
+  /** settles when the command has exited */
+  private exit: Promise<ExitStatus> = Promise.resolve({ pid: 0, code: 0, signal: null, core: false, raw: 0 });
   private stopping = false;
 
   constructor(cfg: InitConfig, sys: InitSystem, log: Logger, opts: CommandOptions) {
@@ -44,7 +46,7 @@ export class CommandMode {
     const [file] = this.opts.argv;
     if (file === undefined) return ExitCode.USAGE;
     let resolve: (st: ExitStatus) => void = () => {};
-    const exit = new Promise<ExitStatus>((r) => {
+    this.exit = new Promise<ExitStatus>((r) => {
       resolve = r;
     });
     try {
@@ -67,7 +69,7 @@ export class CommandMode {
     }
     this.giveTerminal();
     this.log.debug({ pid: this.pid }, `started: ${this.opts.argv.join(' ')}`);
-    const st = await exit;
+    const st = await this.exit;
     const code = shellExitCode(st);
     this.log.debug({ code }, 'command exited');
     // Leftover processes of the command get the same treatment as at shutdown.
@@ -93,15 +95,7 @@ export class CommandMode {
       // A command that ignores TERM is killed when the budget runs out, so the
       // runtime's own SIGKILL never has to come.
       const deadline = this.sys.now() + this.cfg.shutdownTimeoutMs;
-      const exited = new Promise<void>((r) => {
-        const off = this.sys.onReaped(() => {
-          if (this.exited) {
-            off();
-            r();
-          }
-        });
-      });
-      void raceDeadline(exited, deadline - 200, () => this.sys.now()).then((ok) => {
+      void raceDeadline(this.exit, deadline - 200, () => this.sys.now()).then((ok) => {
         if (!ok && !this.exited) {
           this.log.warn('command not terminated, sending sigkill...');
           libc.tryKill(-this.pid, SIG.SIGKILL);

@@ -76,16 +76,16 @@ export class StageMode {
     if (s1.kind === 'exited') {
       const st = s1.status;
       if (st.code === 100) {
-        this.log.info(`leave stage: ${s1Path(this.cfg)}`);
+        this.log.info(`leave stage: ${stagePath(this.cfg, 1)}`);
         this.log.warn('skipping stage 2...');
         skipStage2 = true;
       } else {
         if (st.code !== 0) {
-          this.log.warn({ status: describeExit(st) }, `child failed: ${s1Path(this.cfg)}`);
+          this.log.warn({ status: describeExit(st) }, `child failed: ${stagePath(this.cfg, 1)}`);
           // A stage 1 stopped by our own shutdown request is not its failure.
           if (this.shutdownReason === undefined) this.stage1Failed = true;
         }
-        this.log.info(`leave stage: ${s1Path(this.cfg)}`);
+        this.log.info(`leave stage: ${stagePath(this.cfg, 1)}`);
       }
     }
     if (!skipStage2 && this.shutdownReason === undefined) {
@@ -102,7 +102,7 @@ export class StageMode {
     const s1 = await this.runStage(1);
     if (s1.kind === 'spawn-failed') return false;
     if (s1.kind === 'missing') return true;
-    this.log.info(`leave stage: ${s1Path(this.cfg)}`);
+    this.log.info(`leave stage: ${stagePath(this.cfg, 1)}`);
     return s1.status.code === 0;
   }
 
@@ -336,6 +336,3 @@ export class StageMode {
   }
 }
 
-function s1Path(cfg: InitConfig): string {
-  return stagePath(cfg, 1);
-}

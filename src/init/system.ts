@@ -11,7 +11,7 @@ export interface InitSystem {
   killGroup(pgid: number, sig: number): void;
   killPid(pid: number, sig: number): void;
   /** every process tsinit may signal: the whole namespace as PID 1, else its descendants */
-  killAll(sig: number): number;
+  killAll(sig: number): void;
   hasChildren(): boolean;
   onReaped(listener: () => void): () => void;
   /** exists and has the owner-execute bit (runit's test for stopit, ctrlaltdel) */
@@ -32,11 +32,10 @@ export function realSystem(isPid1: boolean): InitSystem {
     killAll: (sig) => {
       if (isPid1) {
         // kill(-1) from PID 1 reaches every process of the namespace but itself.
-        return libc.tryKill(-1, sig) ? 0 : 1;
+        libc.tryKill(-1, sig);
+        return;
       }
-      const pids = descendantsOf(process.pid, listProcesses());
-      for (const pid of pids) libc.tryKill(pid, sig);
-      return pids.length;
+      for (const pid of descendantsOf(process.pid, listProcesses())) libc.tryKill(pid, sig);
     },
     hasChildren: () => reaper.hasChildren(),
     onReaped: (l) => reaper.onReaped(l),

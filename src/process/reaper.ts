@@ -39,10 +39,6 @@ export class Reaper {
     return this.owners.size;
   }
 
-  isWatched(pid: number): boolean {
-    return this.owners.has(pid);
-  }
-
   /** Called after every round of reaping that reaped something; returns an unsubscribe. */
   onReaped(listener: () => void): () => void {
     this.reapListeners.add(listener);
