@@ -152,14 +152,7 @@ export class InprocessLog {
     if (sock) {
       sock.pause();
       for (let c = sock.read() as Buffer | null; c !== null; c = sock.read() as Buffer | null) logger?.write(c);
-      sock.destroy();
-      // libuv made the shared file description non-blocking; a real svlogd
-      // started later on this pipe expects blocking reads.
-      try {
-        libc.setNonblock(this.o.readFd, false);
-      } catch {
-        // the pipe is gone
-      }
+      this.releasePipe();
     }
     if (logger) {
       await logger.settled();
@@ -178,13 +171,20 @@ export class InprocessLog {
     this.exited = true;
     if (!this.stopping) {
       this.stopping = true;
-      this.socket?.destroy();
-      try {
-        libc.setNonblock(this.o.readFd, false);
-      } catch {
-        // the pipe is gone
-      }
+      this.releasePipe();
     }
     this.o.onExit(wstat);
+  }
+
+  /** Stop reading the log pipe; it stays open, for the next logger. */
+  private releasePipe(): void {
+    this.socket?.destroy();
+    // libuv made the shared file description non-blocking; a real svlogd
+    // started later on this pipe expects blocking reads.
+    try {
+      libc.setNonblock(this.o.readFd, false);
+    } catch {
+      // the pipe is gone
+    }
   }
 }
