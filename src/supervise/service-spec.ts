@@ -1,0 +1,324 @@
+// The extension files of a service directory, parsed in one place into one
+// typed spec. runit ignores files it does not know, so every one of these is
+// opt-in: a directory without them yields DEFAULT_SPEC and behaves as under
+// runit. Names and meanings follow s6 where s6 has them (notification-fd,
+// down-signal, timeout-kill, dependencies.d/).
+//
+// parseServiceSpec() is pure (file contents in, spec and problems out) so the
+// supervisor, `tsinit check` and tests share it; readServiceSpec() does the I/O.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/** Signals a service may name in down-signal (without the SIG prefix). */
+export type SignalName = string;
+
+export interface HealthSpec {
+  intervalMs: number;
+  timeoutMs: number;
+  retries: number;
+}
+
+export interface BackoffSpec {
+  /** first pause after a crash */
+  initialMs: number;
+  /** each further consecutive crash multiplies the pause by this */
+  factor: number;
+  /** the pause never exceeds this */
+  capMs: number;
+  /** uptime after which the next pause starts again from initialMs */
+  resetAfterMs: number;
+}
+
+export type Essential = 'always' | 'on-failure';
+
+export interface ServiceSpec {
+  /** notification-fd: the descriptor on which the service writes a newline when ready */
+  notificationFd: number | null;
+  /** ./check exists and is executable: readiness by polling it (when no notification-fd) */
+  hasCheck: boolean;
+  /** dependencies.d/: names of services (in the same scan directory) this one needs ready */
+  dependencies: string[];
+  /** ./health is executable: periodic health checks with these settings */
+  health: HealthSpec | null;
+  /** essential: the container stops when this service ends */
+  essential: Essential | null;
+  /** restart-backoff (or TSINIT_RESTART_BACKOFF); null: runit's 1 s rule */
+  restartBackoff: BackoffSpec | null;
+  /** down-signal: sent instead of TERM to stop the service; null: TERM */
+  downSignal: SignalName | null;
+  /** timeout-kill: ms after the down signal before KILL; null: never (runit) */
+  timeoutKillMs: number | null;
+}
+
+export const DEFAULT_SPEC: Readonly<ServiceSpec> = Object.freeze({
+  notificationFd: null,
+  hasCheck: false,
+  dependencies: [],
+  health: null,
+  essential: null,
+  restartBackoff: null,
+  downSignal: null,
+  timeoutKillMs: null,
+});
+
+export const HEALTH_DEFAULTS: Readonly<HealthSpec> = Object.freeze({ intervalMs: 10_000, timeoutMs: 5_000, retries: 3 });
+
+export interface SpecProblem {
+  /** the file the problem is in, relative to the service directory */
+  file: string;
+  severity: 'error' | 'warning';
+  message: string;
+}
+
+/** What parseServiceSpec() needs to know about a service directory. */
+export interface SpecInput {
+  /** contents of the small extension files that exist (name -> text) */
+  files: Partial<Record<SpecFile, string>>;
+  /** entries of dependencies.d/, or null when there is no such directory */
+  dependencyEntries: string[] | null;
+  /** ./check is an executable file */
+  checkExecutable: boolean;
+  /** ./health is an executable file */
+  healthExecutable: boolean;
+  /** TSINIT_RESTART_BACKOFF, applied when the service has no restart-backoff file */
+  defaultBackoff?: string | undefined;
+}
+
+export const SPEC_FILES = [
+  'notification-fd',
+  'health-interval',
+  'health-timeout',
+  'health-retries',
+  'essential',
+  'restart-backoff',
+  'down-signal',
+  'timeout-kill',
+] as const;
+export type SpecFile = (typeof SPEC_FILES)[number];
+
+/** The longest any of these timers may be: Node's timers take at most 2^31-1 ms (~24.8 days). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Descriptors a notification-fd may name: not stdio, below the usual soft limit. */
+const FD_MIN = 3;
+const FD_MAX = 1023;
+/** Files larger than this are not a setting (a mistake, or an attempt to eat memory). */
+export const SPEC_FILE_MAX_BYTES = 4096;
+/** At most this many dependencies are read from dependencies.d/. */
+export const MAX_DEPENDENCIES = 1000;
+
+type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
+
+/** First line, without surrounding white space (s6 reads these files the same way). */
+function firstLine(text: string): string {
+  const nl = text.indexOf('\n');
+  return (nl < 0 ? text : text.slice(0, nl)).trim();
+}
+
+/** A decimal number (no hex, no exponent, no units) within [min, max]. */
+export function parseDecimal(text: string, min: number, max: number, what: string): Parsed<number> {
+  const t = text.trim();
+  if (!/^\d+(\.\d+)?$/.test(t)) return { ok: false, message: `${what}: not a number: ${JSON.stringify(t)}` };
+  const n = Number(t);
+  if (!Number.isFinite(n) || n < min || n > max) {
+    return { ok: false, message: `${what}: ${t} is out of range (${min} to ${max})` };
+  }
+  return { ok: true, value: n };
+}
+
+/** Signal name (QUIT, SIGQUIT, sigquit) or number to the canonical name without SIG. */
+export function parseSignalName(text: string): Parsed<SignalName> {
+  const t = firstLine(text);
+  const signals = os.constants.signals as Record<string, number>;
+  if (/^\d+$/.test(t)) {
+    const n = Number(t);
+    const name = Object.keys(signals).find((k) => signals[k] === n);
+    if (name) return { ok: true, value: name.slice(3) };
+    return { ok: false, message: `unknown signal number: ${t}` };
+  }
+  const upper = t.toUpperCase();
+  const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
+  if (name in signals && signals[name] !== undefined) return { ok: true, value: name.slice(3) };
+  return { ok: false, message: `unknown signal: ${JSON.stringify(t)}` };
+}
+
+/** restart-backoff: "INITIAL FACTOR CAP RESET", seconds (decimals allowed) and a factor. */
+export function parseBackoff(text: string): Parsed<BackoffSpec> {
+  const parts = firstLine(text).split(/\s+/).filter((p) => p !== '');
+  if (parts.length !== 4) {
+    return { ok: false, message: `expected four numbers "INITIAL FACTOR CAP RESET", got ${JSON.stringify(firstLine(text))}` };
+  }
+  const maxS = MAX_TIMER_MS / 1000;
+  const [a, b, c, d] = parts as [string, string, string, string];
+  const initial = parseDecimal(a, 0, maxS, 'initial pause');
+  if (!initial.ok) return initial;
+  const factor = parseDecimal(b, 1, 1000, 'factor');
+  if (!factor.ok) return factor;
+  const cap = parseDecimal(c, 0, maxS, 'cap');
+  if (!cap.ok) return cap;
+  const reset = parseDecimal(d, 0, maxS, 'reset');
+  if (!reset.ok) return reset;
+  if (cap.value < initial.value) return { ok: false, message: `cap ${c} is below the initial pause ${a}` };
+  return {
+    ok: true,
+    value: {
+      initialMs: Math.round(initial.value * 1000),
+      factor: factor.value,
+      capMs: Math.round(cap.value * 1000),
+      resetAfterMs: Math.round(reset.value * 1000),
+    },
+  };
+}
+
+/** A dependency name: a plain entry of the scan directory. */
+function validDependencyName(name: string): boolean {
+  return name !== '' && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\0');
+}
+
+export function parseServiceSpec(input: SpecInput): { spec: ServiceSpec; problems: SpecProblem[] } {
+  const problems: SpecProblem[] = [];
+  const spec: ServiceSpec = { ...DEFAULT_SPEC, dependencies: [] };
+  const bad = (file: string, message: string, severity: 'error' | 'warning' = 'error'): void => {
+    problems.push({ file, severity, message });
+  };
+  const f = input.files;
+
+  if (f['notification-fd'] !== undefined) {
+    const r = parseDecimal(firstLine(f['notification-fd']), FD_MIN, FD_MAX, 'descriptor');
+    if (r.ok && Number.isInteger(r.value)) spec.notificationFd = r.value;
+    else bad('notification-fd', r.ok ? `not a whole number: ${firstLine(f['notification-fd'])}` : r.message);
+  }
+  spec.hasCheck = input.checkExecutable;
+
+  if (input.dependencyEntries) {
+    const names = [...input.dependencyEntries].filter((n) => !n.startsWith('.')).sort();
+    if (names.length > MAX_DEPENDENCIES) {
+      bad('dependencies.d', `more than ${MAX_DEPENDENCIES} entries; only the first ${MAX_DEPENDENCIES} are used`, 'warning');
+    }
+    for (const n of names.slice(0, MAX_DEPENDENCIES)) {
+      if (validDependencyName(n)) spec.dependencies.push(n);
+      else bad('dependencies.d', `not a service name: ${JSON.stringify(n)}`);
+    }
+  }
+
+  const healthFiles = (['health-interval', 'health-timeout', 'health-retries'] as const).filter((k) => f[k] !== undefined);
+  if (input.healthExecutable) {
+    const h: HealthSpec = { ...HEALTH_DEFAULTS };
+    const secs = (file: 'health-interval' | 'health-timeout', min: number): number | undefined => {
+      const text = f[file];
+      if (text === undefined) return undefined;
+      const r = parseDecimal(firstLine(text), min, MAX_TIMER_MS / 1000, 'seconds');
+      if (r.ok) return Math.round(r.value * 1000);
+      bad(file, `${r.message}; using the default`);
+      return undefined;
+    };
+    h.intervalMs = secs('health-interval', 0.1) ?? h.intervalMs;
+    h.timeoutMs = secs('health-timeout', 0.1) ?? h.timeoutMs;
+    if (f['health-retries'] !== undefined) {
+      const r = parseDecimal(firstLine(f['health-retries']), 1, 1_000_000, 'retries');
+      if (r.ok && Number.isInteger(r.value)) h.retries = r.value;
+      else bad('health-retries', `${r.ok ? 'not a whole number' : r.message}; using the default`);
+    }
+    spec.health = h;
+  } else {
+    for (const k of healthFiles) bad(k, 'there is no executable ./health: ignored', 'warning');
+  }
+
+  if (f.essential !== undefined) {
+    const v = firstLine(f.essential).toLowerCase();
+    if (v === '' || v === 'always' || v === 'yes' || v === 'any') spec.essential = 'always';
+    else if (v === 'on-failure') spec.essential = 'on-failure';
+    else bad('essential', `expected nothing, "always" or "on-failure", got ${JSON.stringify(v)}`);
+  }
+
+  const backoffText = f['restart-backoff'] ?? input.defaultBackoff;
+  if (backoffText !== undefined) {
+    const r = parseBackoff(backoffText);
+    const file = f['restart-backoff'] !== undefined ? 'restart-backoff' : 'TSINIT_RESTART_BACKOFF';
+    if (r.ok) spec.restartBackoff = r.value;
+    else bad(file, `${r.message}; using runit's 1 s rule`);
+  }
+
+  if (f['down-signal'] !== undefined) {
+    const r = parseSignalName(f['down-signal']);
+    if (r.ok) spec.downSignal = r.value;
+    else bad('down-signal', `${r.message}; using TERM`);
+  }
+
+  if (f['timeout-kill'] !== undefined) {
+    // s6: milliseconds; 0 means never.
+    const r = parseDecimal(firstLine(f['timeout-kill']), 0, Number.MAX_SAFE_INTEGER, 'milliseconds');
+    if (r.ok && Number.isInteger(r.value)) spec.timeoutKillMs = r.value === 0 ? null : Math.min(r.value, MAX_TIMER_MS);
+    else bad('timeout-kill', r.ok ? `not a whole number of milliseconds: ${firstLine(f['timeout-kill'])}` : r.message);
+  }
+
+  return { spec, problems };
+}
+
+function isExecutableFile(p: string): boolean {
+  try {
+    const st = fs.statSync(p);
+    return st.isFile() && (st.mode & 0o111) !== 0;
+  } catch {
+    return false;
+  }
+}
+
+/** Read a small file; undefined when absent, a problem when unreadable or too big. */
+function readSmall(p: string, file: string, problems: SpecProblem[]): string | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (e) {
+    const code = e && typeof e === 'object' && 'code' in e ? String(e.code) : '';
+    if (code !== 'ENOENT') problems.push({ file, severity: 'error', message: `unable to open: ${code || String(e)}` });
+    return undefined;
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) {
+      problems.push({ file, severity: 'error', message: 'not a regular file' });
+      return undefined;
+    }
+    const buf = Buffer.alloc(SPEC_FILE_MAX_BYTES + 1);
+    const n = fs.readSync(fd, buf, 0, buf.length, 0);
+    if (n > SPEC_FILE_MAX_BYTES) {
+      problems.push({ file, severity: 'error', message: `larger than ${SPEC_FILE_MAX_BYTES} bytes` });
+      return undefined;
+    }
+    return buf.subarray(0, n).toString('utf8');
+  } catch (e) {
+    problems.push({ file, severity: 'error', message: `unable to read: ${e instanceof Error ? e.message : String(e)}` });
+    return undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Read and parse the extension files of the service directory dir. */
+export function readServiceSpec(
+  dir: string,
+  env: { TSINIT_RESTART_BACKOFF?: string | undefined } = process.env,
+): { spec: ServiceSpec; problems: SpecProblem[] } {
+  const ioProblems: SpecProblem[] = [];
+  const files: Partial<Record<SpecFile, string>> = {};
+  for (const name of SPEC_FILES) {
+    const text = readSmall(path.join(dir, name), name, ioProblems);
+    if (text !== undefined) files[name] = text;
+  }
+  let dependencyEntries: string[] | null = null;
+  try {
+    dependencyEntries = fs.readdirSync(path.join(dir, 'dependencies.d'));
+  } catch (e) {
+    const code = e && typeof e === 'object' && 'code' in e ? String(e.code) : '';
+    if (code !== 'ENOENT') ioProblems.push({ file: 'dependencies.d', severity: 'error', message: `unable to read: ${code}` });
+  }
+  const { spec, problems } = parseServiceSpec({
+    files,
+    dependencyEntries,
+    checkExecutable: isExecutableFile(path.join(dir, 'check')),
+    healthExecutable: isExecutableFile(path.join(dir, 'health')),
+    defaultBackoff: env.TSINIT_RESTART_BACKOFF,
+  });
+  return { spec, problems: [...ioProblems, ...problems] };
+}
