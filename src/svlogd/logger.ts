@@ -457,3 +457,28 @@ export function createLogger(dirs: string[], options: LoggerOptions, report: Rep
   return l;
 }
 
+/**
+ * TERM with a line in progress: runit reads on, one byte at a time, to the
+ * end of that line, so that nothing of it is left in the pipe for the next
+ * logger. A long line (its head already written) is written to its newline;
+ * a short one is dropped, as Debian's svlogd does (it never writes a piece
+ * of a line as a line). Returns a consumer of the following 1-byte reads
+ * that says when the line is over.
+ */
+export function lineFinisher(logger: Logger, linemax: number): ((byte: Buffer) => boolean) | undefined {
+  const line = logger.lineInProgress();
+  if (line.kind === 'none') return undefined;
+  if (line.kind === 'long') {
+    return (b) => {
+      logger.write(b);
+      return b[0] === 10;
+    };
+  }
+  let room = linemax - line.length;
+  return (b) => {
+    room--;
+    if (b[0] !== 10 && room > 0) return false;
+    logger.discardLine();
+    return true;
+  };
+}

@@ -8,7 +8,7 @@ import * as libc from '../../native/libc.ts';
 import { scheduleTrim } from '../process/trim.ts';
 import type { ToolContext } from '../tool.ts';
 import { err } from '../util/output.ts';
-import { createLogger, LoggerFatal, loggerOptions, type Logger } from './logger.ts';
+import { createLogger, lineFinisher, LoggerFatal, loggerOptions, type Logger } from './logger.ts';
 import { PipeReader } from './pipe-reader.ts';
 import { FATAL, INFO, WARNING, sysMessage } from './messages.ts';
 import { parseOptions } from './options.ts';
@@ -109,32 +109,6 @@ interface Input {
   terminating: () => boolean;
   /** f runs once TERM has arrived (at once if it already has) */
   onTerm: (f: () => void) => void;
-}
-
-/**
- * TERM with a line in progress: runit reads on, one byte at a time, to the
- * end of that line, so that nothing of it is left in the pipe for the next
- * logger. A long line (its head already written) is written to its newline;
- * a short one is dropped, as Debian's svlogd does (it never writes a piece
- * of a line as a line). Returns a consumer of the following 1-byte reads
- * that says when the line is over.
- */
-function lineFinisher(logger: Logger, linemax: number): ((byte: Buffer) => boolean) | undefined {
-  const line = logger.lineInProgress();
-  if (line.kind === 'none') return undefined;
-  if (line.kind === 'long') {
-    return (b) => {
-      logger.write(b);
-      return b[0] === 10;
-    };
-  }
-  let room = linemax - line.length;
-  return (b) => {
-    room--;
-    if (b[0] !== 10 && room > 0) return false;
-    logger.discardLine();
-    return true;
-  };
 }
 
 /** A pipe or socket: read on the event loop, nothing ahead of what is processed. */
