@@ -14,6 +14,7 @@
 import os from 'node:os';
 import { extendedIds, filesDb } from '../chpst/ids.ts';
 import { createLogger, lineFinisher, loggerOptions, LoggerFatal, type Logger } from '../svlogd/logger.ts';
+import type { Owner } from '../svlogd/owner-access.ts';
 import { PipeReader } from '../svlogd/pipe-reader.ts';
 import { parseOptions } from '../svlogd/options.ts';
 import { err, out } from '../util/output.ts';
@@ -33,11 +34,11 @@ export interface InprocessLogOptions {
   warn: (msg: string) => void;
 }
 
-/** Owner of created files for `chpst -u SPEC`; undefined when SPEC names no account. */
-export function ownerOf(spec: string): { uid: number; gid: number } | undefined {
+/** The account `chpst -u SPEC` would run as; undefined when SPEC names no account. */
+export function ownerOf(spec: string): Owner | undefined {
   try {
     const ids = extendedIds(filesDb, spec);
-    return ids ? { uid: ids.uid, gid: ids.gids[0] ?? ids.uid } : undefined;
+    return ids ? { uid: ids.uid, gid: ids.gids[0] ?? ids.uid, gids: ids.gids } : undefined;
   } catch {
     return undefined; // unreadable /etc/passwd or /etc/group
   }
@@ -70,7 +71,7 @@ export class InprocessLog {
       this.exitSoon(111 << 8);
       return;
     }
-    let owner: { uid: number; gid: number } | undefined;
+    let owner: Owner | undefined;
     if (plan.user !== undefined) {
       owner = ownerOf(plan.user);
       if (!owner) {
@@ -84,6 +85,7 @@ export class InprocessLog {
       this.logger = createLogger(parsed.options.dirs, {
         ...loggerOptions(parsed.options),
         cwd: this.o.cwd,
+        inprocess: true,
         ...(owner ? { owner } : {}),
         onFatal: (code) => this.finish(code << 8),
       }, report);

@@ -5,6 +5,7 @@ import { pmatch } from './pattern.ts';
 import { LineSplitter, type LineSink } from './line-splitter.ts';
 import { LogDir } from './logdir.ts';
 import { FATAL, type Report } from './messages.ts';
+import type { Owner } from './owner-access.ts';
 import type { SvlogdOptions } from './options.ts';
 import { StampWriter, wallClockUs } from './timestamp.ts';
 
@@ -33,8 +34,13 @@ export interface LoggerOptions {
    * process's cwd); messages show the names as given, as svlogd run there would.
    */
   cwd?: string;
-  /** owner of the files the logger creates (in-process `chpst -u USER svlogd`) */
-  owner?: { uid: number; gid: number };
+  /**
+   * in-process `chpst -u USER svlogd`: act only as USER could (no symlink
+   * followed, files it creates owned by USER, processors run as USER)
+   */
+  owner?: Owner;
+  /** runs inside the supervisor: never a blocking 3 s retry at open */
+  inprocess?: boolean;
 }
 
 /** Logger options from svlogd's parsed command line (for running a log/run's svlogd in-process). */
@@ -134,6 +140,7 @@ class SvLogger implements Logger {
       now: this.clock,
       sleep: opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))),
       ...(opts.owner ? { owner: opts.owner } : {}),
+      ...(opts.inprocess ? { inprocess: true } : {}),
     };
     this.dirs = dirs.map((d) => new LogDir(d, env, opts.cwd));
     this.splitter = new LineSplitter(
