@@ -168,6 +168,8 @@ export class InprocessLog {
     if (how === 'now' && this.stopping) {
       // a line being finished (or about to be) is given up
       this.abortWith ??= wstat;
+      // killed while closing: stop waiting for processors
+      if ((wstat & 0x7f) !== 0) void this.logger?.end(true);
       if (this.finishLine) {
         this.finishLine = undefined;
         void this.close(wstat);
@@ -194,7 +196,8 @@ export class InprocessLog {
 
   private async close(wstat: number): Promise<void> {
     this.reader?.close();
-    if (this.logger) await this.logger.end();
+    // killed: no waiting for a processor (one that keeps failing would be waited for forever)
+    if (this.logger) await this.logger.end((wstat & 0x7f) !== 0);
     this.finish(wstat);
   }
 

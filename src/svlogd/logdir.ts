@@ -672,7 +672,11 @@ export class LogDir {
   private childFailed(message: string): void {
     this.ppid = -1;
     this.env.report(message);
-    setImmediate(() => void this.processorExited({ pid: -1, code: 111, signal: null, core: false, raw: 111 << 8 }));
+    // runit's failed child costs a fork before the restart; without one this
+    // would be a busy loop: inside the supervisor, wait a second first.
+    const exited = (): void => void this.processorExited({ pid: -1, code: 111, signal: null, core: false, raw: 111 << 8 });
+    if (this.env.inprocess) setTimeout(exited, 1000);
+    else setImmediate(exited);
   }
 
   private async processorExited(st: ExitStatus): Promise<void> {

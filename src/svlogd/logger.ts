@@ -59,9 +59,10 @@ export interface Logger {
   drained(): Promise<void>;
   /**
    * End of input: an unterminated short last line is dropped, pending output
-   * written, processors waited for, every `current` closed (mode 0744).
+   * written, processors waited for (unless abandonProcessors: a deadly
+   * signal), every `current` closed (mode 0744).
    */
-  end(): Promise<void>;
+  end(abandonProcessors?: boolean): Promise<void>;
   /** SIGALRM: rotate every directory whose current is not empty. */
   rotate(): void;
   /** SIGHUP: close and reopen all directories, re-reading their config. */
@@ -119,6 +120,11 @@ class SvLogger implements Logger {
   private endResolve: (() => void) | undefined;
   private drainWaiters: Array<() => void> = [];
   private lastNl = true;
+  private abandonNow: () => void = () => undefined;
+  /** resolves when end(true) asks not to wait for processors any more */
+  private readonly abandoned = new Promise<void>((r) => {
+    this.abandonNow = r;
+  });
   private timer: NodeJS.Timeout | undefined;
   private tickQueued = false;
   private errBuf = Buffer.allocUnsafe(4096);
@@ -180,7 +186,8 @@ class SvLogger implements Logger {
     return new Promise((r) => this.drainWaiters.push(r));
   }
 
-  end(): Promise<void> {
+  end(abandonProcessors = false): Promise<void> {
+    if (abandonProcessors) this.abandonNow();
     if (!this.endPromise) {
       this.endPromise = new Promise((r) => {
         this.endResolve = r;
@@ -308,7 +315,7 @@ class SvLogger implements Logger {
     const p = this.flushDirs();
     if (p) await p;
     for (const d of this.dirs) {
-      if (d.processorRunning) await d.processorIdle();
+      if (d.processorRunning) await Promise.race([d.processorIdle(), this.abandoned]);
       d.close();
     }
     if (this.timer) clearTimeout(this.timer);
