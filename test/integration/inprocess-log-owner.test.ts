@@ -16,10 +16,8 @@ const NOBODY = Number(/^nobody:[^:]*:(\d+):/m.exec(fs.readFileSync('/etc/passwd'
 const roots: string[] = [];
 const runs: Run[] = [];
 after(async () => {
-  for (const r of runs) {
-    r.proc.kill('SIGTERM');
-    await r.exit;
-  }
+  // whatever a failed test left running
+  for (const r of runs) if (r.proc.exitCode === null && r.proc.signalCode === null) r.proc.kill('SIGKILL');
   for (const r of roots) fs.rmSync(r, { recursive: true, force: true });
 });
 
