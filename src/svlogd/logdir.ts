@@ -39,6 +39,12 @@ export interface DirEnv {
   inprocess?: boolean;
 }
 
+let procFdKnown: boolean | undefined;
+function procFd(): boolean {
+  procFdKnown ??= fs.existsSync('/proc/self/fd');
+  return procFdKnown;
+}
+
 /** An errno-style error for a refusal made here, as the kernel would have refused USER. */
 function refused(code: 'EACCES' | 'EPERM', file: string): NodeJS.ErrnoException {
   const e: NodeJS.ErrnoException = new Error(`${code}: ${file}`);
@@ -113,8 +119,14 @@ export class LogDir {
     return path.join(this.dirPath(), f);
   }
 
+  /**
+   * runit works in the directory it opened (fchdir): the same here, through
+   * the descriptor, so a directory renamed or removed while in use is not
+   * looked up by name again. Without /proc: by name, except for another account.
+   */
   private dirPath(): string {
-    return this.env.owner && this.fdDir >= 0 ? `/proc/self/fd/${this.fdDir}` : this.fsPath;
+    if (this.fdDir >= 0 && (this.env.owner || procFd())) return `/proc/self/fd/${this.fdDir}`;
+    return this.fsPath;
   }
 
   /**
@@ -196,12 +208,20 @@ export class LogDir {
     sleepSync(PAUSE_MS);
   }
 
-  private retrySync(m0: string, op: () => void): void {
+  /**
+   * runit's retry-every-3-s loop. Inside the supervisor a blocking sleep
+   * would stop every service: one attempt, a warning, and false on failure.
+   */
+  private retrySync(m0: string, op: () => void): boolean {
     for (;;) {
       try {
         op();
-        return;
+        return true;
       } catch (e) {
+        if (this.env.inprocess) {
+          this.warn(m0, e);
+          return false;
+        }
         this.pauseSync(m0, e);
       }
     }
@@ -317,9 +337,12 @@ export class LogDir {
     let appended = false;
     try {
       const st = this.statFile('current');
-      if ((st.size > 0 && !(st.mode & 0o100)) || !st.isFile()) {
+      if ((st.size > 0 && !(st.mode & 0o100)) || (this.env.owner && !st.isFile())) {
         const { name } = this.newName('u');
-        this.retrySync('unable to rename current', () => fs.renameSync(this.file('current'), this.file(name)));
+        if (!this.retrySync('unable to rename current', () => fs.renameSync(this.file('current'), this.file(name)))) {
+          this.close();
+          return false;
+        }
         this.rmOldest();
       } else {
         this.size = st.size;
@@ -335,20 +358,15 @@ export class LogDir {
     const openCurrent = (): void => {
       this.fdCur = this.openFile('current', { flags: O_WRONLY | O_APPEND, create: true, chmod: true });
     };
-    if (this.env.inprocess) {
-      // runit pauses 3 s and retries; inside the supervisor that would block
-      // every service: the directory fails, runsv restarts the logger.
-      try {
-        openCurrent();
-      } catch (e) {
-        this.close();
-        this.warn('unable to open current', e);
-        return false;
-      }
-    } else {
-      this.retrySync('unable to open current', openCurrent);
+    // Inside the supervisor a failure here fails the directory (runsv
+    // restarts the logger) rather than blocking in runit's 3 s retry loop.
+    if (
+      !this.retrySync('unable to open current', openCurrent) ||
+      !this.retrySync('unable to set mode of current', () => fs.fchmodSync(this.fdCur, 0o644))
+    ) {
+      this.close();
+      return false;
     }
-    this.retrySync('unable to set mode of current', () => fs.fchmodSync(this.fdCur, 0o644));
     this.info(`${appended ? 'append' : 'new'}: ${this.name}/current`);
     if (this.config.udpPort) this.udp = new UdpOut();
     return true;
@@ -363,12 +381,15 @@ export class LogDir {
     this.isOpen = false;
     this.udp?.close();
     this.udp = undefined;
-    if (this.fdCur === -1) return;
-    this.writePendingSync();
-    this.retrySync('unable to fsync current logfile', () => fs.fsyncSync(this.fdCur));
-    this.retrySync('unable to set mode of current', () => fs.fchmodSync(this.fdCur, 0o744));
-    fs.closeSync(this.fdCur);
-    this.fdCur = -1;
+    if (this.fdCur !== -1) {
+      this.writePendingSync();
+      this.retrySync('unable to fsync current logfile', () => fs.fsyncSync(this.fdCur));
+      this.retrySync('unable to set mode of current', () => fs.fchmodSync(this.fdCur, 0o744));
+      fs.closeSync(this.fdCur);
+      this.fdCur = -1;
+    }
+    // Also when current never opened: a lock left held (and its descriptor
+    // leaked) would make every later open in this process fail.
     if (this.fdLock !== -1) fs.closeSync(this.fdLock);
     this.fdLock = -1;
     this.config = { ...this.config, processor: '' };
@@ -382,6 +403,10 @@ export class LogDir {
         this.pstart += w;
         this.size += w;
       } catch (e) {
+        if (this.env.inprocess) {
+          this.warn('unable to write to current', e);
+          break;
+        }
         this.pauseSync('unable to write to current', e);
       }
     }
@@ -544,7 +569,12 @@ export class LogDir {
         names = fs.readdirSync(this.dirPath());
         break;
       } catch (e) {
-        this.pauseSync(removeT ? 'unable to open directory, want rotate' : 'unable to open directory, want remove old logfile', e);
+        const m0 = removeT ? 'unable to open directory, want rotate' : 'unable to open directory, want remove old logfile';
+        if (this.env.inprocess) {
+          this.warn(m0, e);
+          return { count: 0, oldest: undefined };
+        }
+        this.pauseSync(m0, e);
       }
     }
     let count = 0;

@@ -176,3 +176,11 @@ test('a FIFO planted as config does not block the supervisor', { timeout: 60_000
   await stop(r);
   secretUntouched(s);
 });
+
+test('a root-owned log directory is refused, as nobody\'s own svlogd would be', { timeout: 60_000 }, async () => {
+  const s = setup((s) => fs.chownSync(s.main, 0, 0));
+  const r = start(s);
+  await until(() => /unable to lock directory: \.\/main: access denied/.test(r.output()), 'the directory refused');
+  await stop(r);
+  assert.deepEqual(fs.readdirSync(s.main), []);
+});
