@@ -85,7 +85,10 @@ async function rotate(s: Setup): Promise<void> {
 
 async function stop(r: Run): Promise<void> {
   r.proc.kill('SIGTERM');
+  // a supervisor blocked by a planted file never exits on TERM
+  const killer = setTimeout(() => r.proc.kill('SIGKILL'), 20_000);
   await r.exit;
+  clearTimeout(killer);
 }
 
 /** Nothing in the root-only directory but the secret, unchanged, still root's. */
