@@ -104,7 +104,9 @@ async function restarts(mode: 'tsinit' | 'debian' | 'inprocess'): Promise<Outcom
     await until(() => /^END \d+$/m.test(read(current)), `${mode}: END logged`);
   } finally {
     r.proc.kill('SIGTERM');
+    const killer = setTimeout(() => r.proc.kill('SIGKILL'), 30_000);
     await r.exit;
+    clearTimeout(killer);
   }
   const seen = new Set<number>();
   const out: Outcome = { written: 0, lost: 0, duplicates: 0, fragments: [] };
