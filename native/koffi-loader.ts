@@ -58,8 +58,8 @@ function loadFromSea(bytes: Buffer): Koffi {
 }
 
 /** koffi's addon shipped in the npm package beside the bundle, if this is the package. */
-export function packagedAddon(bundleDir: string, arch: string = process.arch): string | undefined {
-  const file = path.join(bundleDir, 'koffi', addonFolder(arch, detectLibc()), 'koffi.node');
+export function packagedAddon(bundleDir: string, arch: string = process.arch, nodeBinary: string = process.execPath): string | undefined {
+  const file = path.join(bundleDir, 'koffi', addonFolder(arch, detectLibc(nodeBinary)), 'koffi.node');
   return fs.existsSync(file) ? file : undefined;
 }
 
