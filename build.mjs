@@ -273,6 +273,11 @@ if (!distMode) {
 } else {
   const executables = {};
   for (const arch of ARCHES) executables[arch] = buildExecutable(arch, path.join(distDir, `tsinit-linux-${arch}`));
+  // dist/tsinit stays this machine's executable, as `npm run build` makes it
+  const tmp = path.join(distDir, `tsinit.tmp.${process.pid}`);
+  fs.copyFileSync(executables[hostArch], tmp);
+  fs.chmodSync(tmp, 0o755);
+  fs.renameSync(tmp, path.join(distDir, 'tsinit'));
   const artifacts = [...Object.values(executables), buildNpmPackage()];
   if (withImage) artifacts.push(...buildImages(executables));
   const sums = artifacts.map((f) => `${sha256File(f)}  ${path.basename(f)}\n`).join('');

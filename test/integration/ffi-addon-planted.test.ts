@@ -50,7 +50,7 @@ function tampered(bytes: Buffer): Buffer {
   const shnum = bytes.readUInt16LE(0x3c);
   assert.equal(shoff + shnum * 64, bytes.length, 'section headers end the addon');
   const t = Buffer.from(bytes);
-  t[t.length - 1] ^= 0x40;
+  t[t.length - 1] = (t[t.length - 1] as number) ^ 0x40;
   return t;
 }
 

@@ -126,7 +126,7 @@ test('reuse: only a trusted regular file with the same sha256', () => {
     assert.throws(() => openIfIdentical(f, bytes), (e: unknown) => e instanceof UntrustedFileError && why.test(e.message));
   };
   const changed = Buffer.from(bytes);
-  changed[10] ^= 1;
+  changed[10] = (changed[10] as number) ^ 1;
   fs.rmSync(f);
   fs.writeFileSync(f, changed, { mode: 0o555 });
   refused(/content differs/);
