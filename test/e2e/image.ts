@@ -207,7 +207,7 @@ async function withLock<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-const BUILD_FLAGS = ['--network', 'none', '--pull=never', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'];
+export const BUILD_FLAGS = ['--network', 'none', '--pull=never', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'];
 
 async function build(key: string, image: string, base: string): Promise<void> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-e2e-build-'));
