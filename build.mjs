@@ -6,6 +6,7 @@
 //
 //   node build.mjs            bundle + dist/tsinit (this machine's architecture)
 //   node build.mjs --bundle   bundle only (build/tsinit.cjs)
+//   node build.mjs --pack     bundle + the npm package only (dist/tsinit-VERSION.tgz)
 //   node build.mjs --dist     release artifacts in dist/: tsinit-linux-x64,
 //                             tsinit-linux-arm64, tsinit-VERSION.tgz (npm
 //                             package), tsinit-image-ARCH.tar (FROM scratch
@@ -31,6 +32,7 @@ const cacheDir = path.join(root, '.cache', 'dist');
 const argv = process.argv.slice(2);
 const bundleOnly = argv.includes('--bundle');
 const distMode = argv.includes('--dist');
+const packOnly = argv.includes('--pack');
 const withImage = !argv.includes('--no-image');
 
 const hostArch = os.arch();
@@ -268,7 +270,9 @@ function sha256File(file) {
   return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
 
-if (!distMode) {
+if (packOnly) {
+  buildNpmPackage();
+} else if (!distMode) {
   buildExecutable(hostArch, path.join(distDir, 'tsinit'));
 } else {
   const executables = {};
