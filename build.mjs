@@ -272,6 +272,11 @@ function sha256File(file) {
 
 if (packOnly) {
   buildNpmPackage();
+  // the checksums no longer match this package: only --dist writes them
+  if (fs.existsSync(path.join(distDir, 'SHA256SUMS'))) {
+    fs.rmSync(path.join(distDir, 'SHA256SUMS'));
+    console.log('removed dist/SHA256SUMS (stale; npm run dist writes it)');
+  }
 } else if (!distMode) {
   buildExecutable(hostArch, path.join(distDir, 'tsinit'));
 } else {
