@@ -214,8 +214,10 @@ function buildNpmPackage() {
       }
     }
     fs.copyFileSync(path.join(koffiDir, 'LICENSE.txt'), path.join(stage, 'koffi', 'LICENSE.txt'));
-    fs.copyFileSync(path.join(root, 'README.md'), path.join(stage, 'README.md'));
-    fs.copyFileSync(path.join(root, 'docs', 'install.md'), path.join(stage, 'INSTALL.md'));
+    // documentation when the checkout has it (a Dockerfile build stage may copy only the sources)
+    for (const [from, to] of [['README.md', 'README.md'], ['docs/install.md', 'INSTALL.md']]) {
+      if (fs.existsSync(path.join(root, from))) fs.copyFileSync(path.join(root, from), path.join(stage, to));
+    }
     const manifest = {
       name: pkg.name,
       version: pkg.version,
