@@ -2,8 +2,9 @@
 // files before the kernel or the dynamic loader can use them. tsinit runs as
 // root next to users who can write to /run, /dev/shm or /tmp, so the file is
 // written only into a directory tsinit has just created itself (mkdtemp,
-// 0700), created exclusively, and used through /proc/self/fd/N: the exact
-// inode that was written, whatever happens to the names around it.
+// 0700) in a folder no other user can rearrange (owned by the user or root,
+// not writable by others unless sticky, all the way from /), created
+// exclusively, and used through /proc/self/fd/N: the exact inode written.
 // A file left by `tsinit install` is reused only if it is trusted (owned by
 // the running user or root, writable by nobody else, a regular file reached
 // without a symlink) and holds exactly the embedded bytes.
@@ -185,11 +186,38 @@ function writeAll(fd: number, bytes: Uint8Array): void {
   while (off < bytes.length) off += fs.writeSync(fd, bytes, off, bytes.length - off);
 }
 
+/**
+ * Why a directory on the way to `dir` lets another user swap what tsinit
+ * creates there, or null. Every directory from / down must belong to the
+ * running user or root and be writable by nobody else, or have the sticky bit
+ * (/tmp, /dev/shm: others cannot rename or remove what tsinit puts there).
+ * Pure apart from the lstat calls it is given.
+ */
+export function unsafeDirReason(dir: string, lstat: (p: string) => OwnerMode, me: number): string | null {
+  const parts = path.resolve(dir).split('/').filter(Boolean);
+  for (let i = 0; i <= parts.length; i++) {
+    const p = `/${parts.slice(0, i).join('/')}`;
+    const st = lstat(p);
+    if ((st.mode & S_IFMT) !== S_IFDIR) return `${p} is not a directory`;
+    if (st.uid !== me && st.uid !== 0) return `${p} is owned by uid ${st.uid}`;
+    if (st.mode & 0o022 && !(st.mode & 0o1000)) return `${p} is writable by ${st.mode & 0o002 ? 'others' : 'its group'} without the sticky bit`;
+  }
+  return null;
+}
+
 /** Writes `bytes` into a fresh private directory under `base`. */
 export function extractInto(base: string, name: string, bytes: Uint8Array, options: ExtractOptions = {}): ExtractedAsset {
   const me = euid();
+  // Resolve symlinks once, then check that no other user can change the way
+  // to the directory (so nothing can be swapped in under tsinit's names).
+  // (As another user, the worst a swap could do is make tsinit create its
+  // file where that user may write anyway: a Kubernetes emptyDir, mode 0777
+  // without the sticky bit, stays usable for non-root tsinit.)
+  const real = fs.realpathSync(base);
+  const unsafe = me === 0 ? unsafeDirReason(real, (p) => fs.lstatSync(p), me) : null;
+  if (unsafe) throw new UntrustedFileError(base, unsafe);
   // mkdtemp(3): a new directory with a random name, mode 0700, or failure.
-  const dir = fs.mkdtempSync(path.join(base, `.tsinit-${name.replace(/[^A-Za-z0-9._-]/g, '_')}-`));
+  const dir = fs.mkdtempSync(path.join(real, `.tsinit-${name.replace(/[^A-Za-z0-9._-]/g, '_')}-`));
   let wfd: number | undefined;
   let rfd: number | undefined;
   const file = path.join(dir, options.fileName ?? name);

@@ -11,6 +11,7 @@ import {
   extractAssetSafely,
   installAsset,
   openIfIdentical,
+  unsafeDirReason,
   untrustedReason,
   UntrustedFileError,
 } from '../../native/sea-asset.ts';
@@ -23,10 +24,10 @@ function asNobody(js: string, args: string[]): void {
   assert.equal(r.status, 0, `as nobody: ${r.stderr}`);
 }
 
-/** A base directory anyone may write to, without the sticky bit (the worst case). */
-function worldWritable(): string {
+/** A base directory anyone may write to, with the sticky bit (as /tmp and /dev/shm). */
+function worldWritable(mode = 0o1777): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-asset-'));
-  fs.chmodSync(d, 0o777);
+  fs.chmodSync(d, mode);
   return d;
 }
 
@@ -41,6 +42,51 @@ test('untrustedReason: owned by the user or root, writable by nobody else, the r
   assert.match(untrustedReason({ uid: 0, mode: reg | 0o575 }, 0, 'file') ?? '', /writable by its group/);
   assert.match(untrustedReason({ uid: 0, mode: dir | 0o755 }, 0, 'file') ?? '', /not a regular file/);
   assert.match(untrustedReason({ uid: 0, mode: reg | 0o700 }, 0, 'dir') ?? '', /not a directory/);
+});
+
+test('unsafeDirReason: every folder from / owned by the user or root, not writable by others unless sticky', () => {
+  const D = 0o040000;
+  const table: Record<string, { uid: number; mode: number }> = {
+    '/': { uid: 0, mode: D | 0o755 },
+    '/tmp': { uid: 0, mode: D | 0o1777 },
+    '/tmp/mine': { uid: 0, mode: D | 0o700 },
+    '/run': { uid: 0, mode: D | 0o777 },
+    '/home': { uid: 0, mode: D | 0o755 },
+    '/home/app': { uid: 1000, mode: D | 0o755 },
+    '/grp': { uid: 0, mode: D | 0o775 },
+    '/file': { uid: 0, mode: 0o100644 },
+  };
+  const lstat = (p: string): { uid: number; mode: number } => {
+    const st = table[p];
+    if (!st) throw new Error(`unexpected lstat ${p}`);
+    return st;
+  };
+  assert.equal(unsafeDirReason('/tmp', lstat, 0), null, 'sticky: others cannot rename what root puts there');
+  assert.equal(unsafeDirReason('/tmp/mine', lstat, 0), null);
+  assert.match(unsafeDirReason('/run', lstat, 0) ?? '', /\/run is writable by others without the sticky bit/);
+  assert.match(unsafeDirReason('/home/app', lstat, 0) ?? '', /\/home\/app is owned by uid 1000/);
+  assert.equal(unsafeDirReason('/home/app', lstat, 1000), null, 'its own folder, for that user');
+  assert.match(unsafeDirReason('/grp', lstat, 0) ?? '', /writable by its group/);
+  assert.match(unsafeDirReason('/file', lstat, 0) ?? '', /not a directory/);
+});
+
+test('extraction as root refuses a world-writable folder without the sticky bit, and one reached through it', () => {
+  const open = worldWritable(0o777);
+  const inner = path.join(open, 'inner');
+  fs.mkdirSync(inner, { mode: 0o700 });
+  for (const base of [open, inner]) {
+    assert.throws(
+      () => extractAssetSafely('koffi.node', bytes, () => 1, { bases: [base] }),
+      (e: unknown) => e instanceof ExtractError && /writable by others without the sticky bit/.test(e.message),
+    );
+  }
+  // a symlink to such a folder is resolved first, and refused the same
+  const link = path.join(os.tmpdir(), `tsinit-asset-link-${process.pid}`);
+  fs.symlinkSync(open, link);
+  assert.throws(() => extractAssetSafely('koffi.node', bytes, () => 1, { bases: [link] }), /without the sticky bit/);
+  fs.rmSync(link);
+  assert.deepEqual(fs.readdirSync(open), ['inner'], 'nothing created there');
+  fs.rmSync(open, { recursive: true, force: true });
 });
 
 test('extraction: a fresh 0700 directory, an exclusive file, used through /proc/self/fd', () => {
@@ -65,13 +111,13 @@ test('extraction: a fresh 0700 directory, an exclusive file, used through /proc/
   assert.equal(asset.pinned, `/proc/self/fd/${asset.fd}`);
   assert.equal(fs.readlinkSync(path.join(base, 'koffi.node')), '/etc/passwd', 'the planted link is left alone');
 
-  // nobody may rename entries of a non-sticky world-writable folder: it moves
-  // the private directory away and puts a link to its own file in its place.
-  // The pinned descriptor still names the bytes tsinit wrote.
-  asNobody(
-    'const fs=require("fs"); const [d, evil]=process.argv.slice(1); fs.renameSync(d, d+".moved"); fs.writeFileSync(evil, "evil"); fs.mkdirSync(d); fs.symlinkSync(evil, d+"/koffi.node")',
-    [asset.dir, path.join(base, 'evil')],
-  );
+  // Should anyone still move the private directory away and put a link to
+  // another file in its place (here the test itself does, as nobody cannot in
+  // a sticky folder), the pinned descriptor still names the bytes tsinit wrote.
+  fs.renameSync(asset.dir, `${asset.dir}.moved`);
+  asNobody('require("fs").writeFileSync(process.argv[1], "evil")', [path.join(base, 'evil')]);
+  fs.mkdirSync(asset.dir);
+  fs.symlinkSync(path.join(base, 'evil'), path.join(asset.dir, 'koffi.node'));
   assert.equal(fs.readFileSync(asset.file, 'utf8'), 'evil', 'the name now leads to the planted file');
   assert.deepEqual(fs.readFileSync(asset.pinned), bytes, 'the pinned path does not');
   asset.remove();
