@@ -5,13 +5,14 @@ import path from 'node:path';
 import { extractKoffiBeside } from '../../native/koffi-loader.ts';
 import { err, out } from '../util/output.ts';
 import { errstrOf } from '../util/errstr.ts';
+import { selfExecutable } from '../self.ts';
 
 export const INSTALLED_NAMES = [
   'sv', 'runsv', 'runsvdir', 'chpst', 'svlogd', 'runsvchdir', 'utmpset', 'runit', 'runit-init',
   'envdir', 'envuidgid', 'pgrphack', 'setuidgid', 'softlimit', 'setlock',
 ] as const;
 
-export function install(dir: string, binary: string = process.execPath): number {
+export function install(dir: string, binary: string = selfExecutable()): number {
   try {
     fs.mkdirSync(dir, { recursive: true });
   } catch (e) {

@@ -27,6 +27,14 @@ export function openCurrentDir(): number | { error: Errno } {
 }
 
 export function returnToDir(fd: number): Errno | null {
+  // chdir through /proc/self/fd/N reaches the very directory fd holds, as
+  // fchdir does, without loading the FFI addon (sv runs often, as a probe).
+  try {
+    process.chdir(`/proc/self/fd/${fd}`);
+    return null;
+  } catch {
+    // no /proc mounted: fchdir itself
+  }
   try {
     libc.fchdir(fd);
     // Node caches process.cwd(); make it forget the directory it knew.
