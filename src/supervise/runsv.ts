@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as libc from '../../native/libc.ts';
-import { spawnChild } from '../process/spawn.ts';
+import { forkFailed, spawnChild } from '../process/spawn.ts';
 import { reaper } from '../process/reaper.ts';
 import { err } from '../util/output.ts';
 import { errstrOf } from '../util/errstr.ts';
@@ -353,8 +353,7 @@ class Runsv implements RunsvHandle, Effects {
       return pid;
     } catch (e) {
       // No process at all (clone failed): runit's "unable to fork, sleeping".
-      const code = e instanceof libc.LibcError ? e.code : undefined;
-      if (code === 'EAGAIN' || code === 'ENOMEM') {
+      if (forkFailed(e)) {
         this.warn(`unable to fork, sleeping: ${errstrOf(e)}`);
         return false;
       }
@@ -440,7 +439,10 @@ class Runsv implements RunsvHandle, Effects {
         },
       });
     } catch (e) {
-      this.fatalMsg(`unable to run control/?: ${errstrOf(e)}`);
+      // runit: a failed fork is a warning in runsv; a failed exec is the
+      // child's fatal line. Either way the command counts as not handled.
+      if (forkFailed(e)) this.warn(`unable to fork for ${rel}: ${errstrOf(e)}`);
+      else this.fatalMsg(`unable to run control/?: ${errstrOf(e)}`);
       done(false);
     }
   }
