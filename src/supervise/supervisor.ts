@@ -9,6 +9,12 @@
 // new and removed services show up within a fraction of a second instead of
 // up to 5 s. The decisions are scanner.ts's; this module does the I/O and owns
 // the runsv handles.
+//
+// Starting and stopping runsv's is done in slices (turn-slicer.ts): with a
+// thousand services, one turn of the event loop must not start them all, or
+// a SIGTERM during the boot waits for the whole batch. Slots waiting for
+// their turn count as running for the scanner (no double start); stopAll()
+// drops the starts not done yet and stops what has started.
 import fs from 'node:fs';
 import path from 'node:path';
 import { startRunsv as realStartRunsv, type RunsvHandle, type RunsvOptions } from './runsv.ts';
@@ -16,6 +22,7 @@ import { identityOf, planScan, warningText, type Identity, type ListingEntry, ty
 import { errstr, errstrOf } from '../util/errstr.ts';
 import { err } from '../util/output.ts';
 import { tai64nLabel, wallNow } from '../util/tai64n.ts';
+import { TurnSlicer, type SlicerOptions } from '../util/turn-slicer.ts';
 
 export interface SupervisorOptions {
   /** the service directory, as given (messages quote it as is) */
@@ -28,6 +35,8 @@ export interface SupervisorOptions {
   scanIntervalMs?: number;
   /** watch the directory with fs.watch (default true) */
   watch?: boolean;
+  /** how many runsv starts/stops one turn of the event loop may do (tests) */
+  slice?: Pick<SlicerOptions, 'maxItems' | 'maxMs'>;
 }
 
 export interface Supervisor {
@@ -57,6 +66,8 @@ interface Slot {
   name: string;
   /** undefined when its runsv is not running (ended, or could not be started) */
   handle: RunsvHandle | undefined;
+  /** waiting in the start queue */
+  queued: boolean;
 }
 
 export function createSupervisor(opts: SupervisorOptions): Supervisor {
@@ -83,6 +94,17 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
   let timerDue = Infinity;
   let watcher: fs.FSWatcher | undefined;
   let watchedIdentity: string | undefined;
+  const onSliceError = (e: unknown): void => warn(`internal error: ${e instanceof Error ? e.message : String(e)}`);
+  const starts = new TurnSlicer<Slot>(
+    (slot) => {
+      slot.queued = false;
+      // Removed meanwhile, or everything is stopping: start nothing more.
+      if (stopping || slots.get(slot.id) !== slot || slot.handle) return;
+      startSlot(slot);
+    },
+    { ...opts.slice, onError: onSliceError },
+  );
+  const stops = new TurnSlicer<RunsvHandle>(stopHandle, { ...opts.slice, onError: onSliceError });
 
   function schedule(delayMs: number): void {
     if (stopping) return;
@@ -163,7 +185,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     check = false;
     // This scan retries every slot without a runsv; failures below re-arm it.
     retryAt = Infinity;
-    const views: SlotView[] = [...slots.values()].map((s) => ({ id: s.id, name: s.name, running: s.handle !== undefined }));
+    const views: SlotView[] = [...slots.values()].map((s) => ({ id: s.id, name: s.name, running: s.handle !== undefined || s.queued }));
     const plan = planScan(views, listing);
     if (!quiet) for (const w of plan.warnings) warn(warningText(w, errstr));
     for (const r of plan.renamed) {
@@ -173,15 +195,21 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     for (const s of plan.start) {
       let slot = slots.get(s.id);
       if (!slot) {
-        slot = { id: s.id, name: s.name, handle: undefined };
+        slot = { id: s.id, name: s.name, handle: undefined, queued: false };
         slots.set(s.id, slot);
       }
-      startSlot(slot);
+      if (!slot.queued) {
+        slot.queued = true;
+        starts.push(slot);
+      }
     }
     for (const s of plan.stop) {
       const slot = slots.get(s.id);
       slots.delete(s.id);
-      if (slot?.handle) stopHandle(slot.handle);
+      if (slot?.handle) {
+        draining.add(slot.handle);
+        stops.push(slot.handle);
+      }
     }
     if (plan.recheck) check = true;
     if (forced) {
@@ -230,7 +258,6 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
   }
 
   function stopHandle(handle: RunsvHandle): void {
-    draining.add(handle);
     try {
       handle.terminate();
     } catch (e) {
@@ -309,11 +336,16 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       if (timer) clearTimeout(timer);
       timer = undefined;
       closeWatcher();
+      // Services not started yet stay unstarted; the started ones are told
+      // to stop a slice at a time (each terminate() writes status files).
+      starts.clear();
       const all: RunsvHandle[] = [...draining];
       for (const s of slots.values()) {
+        s.queued = false;
         if (!s.handle) continue;
         all.push(s.handle);
-        stopHandle(s.handle);
+        draining.add(s.handle);
+        stops.push(s.handle);
       }
       slots.clear();
       stopping = Promise.all(all.map((h) => h.done.then(noop, noop))).then(noop);
