@@ -29,7 +29,7 @@ export interface SupervisorOptions {
   dir: string;
   /** one diagnostic line, without its newline; default: stderr */
   report?: (line: string) => void;
-  /** the per-service engine; injectable for tests */
+  /** the per-service engine (given a path, or its bytes when they are not UTF-8); injectable for tests */
   startRunsv?: typeof realStartRunsv;
   /** periodic check interval (runsvdir: 5 s) */
   scanIntervalMs?: number;
@@ -64,6 +64,8 @@ const now = (): number => performance.now();
 interface Slot {
   id: Identity;
   name: string;
+  /** the entry's bytes when they are not UTF-8 (name then shows U+FFFD for them) */
+  raw: Buffer | undefined;
   /** undefined when its runsv is not running (ended, or could not be started) */
   handle: RunsvHandle | undefined;
   /** waiting in the start queue */
@@ -157,18 +159,27 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     }
   }
 
+  /** names read as bytes that are not UTF-8, by identity, from the last listing */
+  let rawById = new Map<Identity, Buffer>();
+
   function readListing(): ListingEntry[] {
     const entries: ListingEntry[] = [];
-    for (const name of fs.readdirSync(absDir)) {
-      if (name.startsWith('.')) continue; // never a service: not even stat'ed
+    const raws = new Map<Identity, Buffer>();
+    // Names are bytes: runsvdir supervises any name, UTF-8 or not.
+    for (const raw of fs.readdirSync(absDir, { encoding: 'buffer' })) {
+      if (raw[0] === 0x2e) continue; // "." first: never a service, not even stat'ed
+      const name = raw.toString();
+      const exact = Buffer.from(name).equals(raw);
       try {
-        const st = fs.statSync(path.join(absDir, name), { bigint: true });
+        const st = fs.statSync(exact ? path.join(absDir, name) : Buffer.concat([Buffer.from(`${absDir}/`), raw]), { bigint: true });
+        if (!exact && st.isDirectory()) raws.set(identityOf(st.dev, st.ino), raw);
         entries.push(st.isDirectory() ? { name, kind: 'dir', id: identityOf(st.dev, st.ino) } : { name, kind: 'other' });
       } catch (e) {
         const code = e && typeof e === 'object' && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
         entries.push({ name, kind: 'error', code });
       }
     }
+    rawById = raws;
     return entries;
   }
 
@@ -190,14 +201,18 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     if (!quiet) for (const w of plan.warnings) warn(warningText(w, errstr));
     for (const r of plan.renamed) {
       const s = slots.get(r.id);
-      if (s) s.name = r.to;
+      if (s) {
+        s.name = r.to;
+        s.raw = rawById.get(r.id);
+      }
     }
     for (const s of plan.start) {
       let slot = slots.get(s.id);
       if (!slot) {
-        slot = { id: s.id, name: s.name, handle: undefined, queued: false };
+        slot = { id: s.id, name: s.name, raw: undefined, handle: undefined, queued: false };
         slots.set(s.id, slot);
       }
+      slot.raw = rawById.get(s.id);
       if (!slot.queued) {
         slot.queued = true;
         starts.push(slot);
@@ -225,7 +240,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       // runsv resolves the path itself (it works from the real directory).
       const ropts: RunsvOptions = { name: `runsv ${slot.name}` };
       if (opts.report) ropts.report = opts.report;
-      handle = start(path.join(absDir, slot.name), ropts);
+      handle = start(slot.raw ? Buffer.concat([Buffer.from(`${absDir}/`), slot.raw]) : path.join(absDir, slot.name), ropts);
     } catch (e) {
       warn(`unable to start runsv ${slot.name}: ${errstrOf(e)}`);
       retryLater();

@@ -47,7 +47,8 @@ class FakeRunsv implements RunsvHandle {
 function fakeEngine(opts: { exitOnTerminate?: boolean; fail?: (dir: string) => unknown } = {}) {
   const started: FakeRunsv[] = [];
   let nextPid = 1000;
-  const startRunsv = (dir: string, o: RunsvOptions): RunsvHandle => {
+  const startRunsv = (raw: string | Buffer, o: RunsvOptions): RunsvHandle => {
+    const dir = raw.toString();
     const f = opts.fail?.(dir);
     if (f) throw f;
     const h = new FakeRunsv(dir, o, nextPid++, opts.exitOnTerminate ?? true);
@@ -141,7 +142,7 @@ test('a broken service never stops the others; it is reported and retried', asyn
   const sup = make({
     dir: d,
     startRunsv: (dir, o) => {
-      if (dir.endsWith('/bad')) attempts++;
+      if (dir.toString().endsWith('/bad')) attempts++;
       return eng.startRunsv(dir, o);
     },
     report: (l) => lines.push(l),
