@@ -13,7 +13,11 @@ export async function main(ctx: ToolContext): Promise<number> {
     return 1;
   }
   // A directory named with bytes that are not UTF-8 is opened by its bytes.
-  const handle = startRunsv(rawNames(ctx.args).get(dir) ?? dir, { name: `runsv ${dir}` });
+  const raw = rawNames(ctx.args).get(dir);
+  const handle = startRunsv(raw ?? dir, {
+    name: `runsv ${dir}`,
+    ...(raw ? { rawName: Buffer.concat([Buffer.from('runsv '), raw]) } : {}),
+  });
   scheduleTrim();
   const onTerm = (): void => handle.terminate();
   process.on('SIGTERM', onTerm);

@@ -24,7 +24,7 @@ import path from 'node:path';
 import * as libc from '../../native/libc.ts';
 import { forkFailed, spawnChild } from '../process/spawn.ts';
 import { reaper } from '../process/reaper.ts';
-import { err } from '../util/output.ts';
+import { err, writeAllSync } from '../util/output.ts';
 import { errstrOf } from '../util/errstr.ts';
 import { wallNow } from '../util/tai64n.ts';
 import { MachineDriver, type Effects } from './machine-driver.ts';
@@ -52,6 +52,11 @@ export interface RunsvOptions {
   name: string;
   /** where runit-style warnings/fatals go, one line without its newline; default: stderr via src/util/output.ts */
   report?: (line: string) => void;
+  /**
+   * name as bytes, when they are not UTF-8 (e.g. "runsv caf\xe9"): the
+   * default reporter prints these bytes in place of name, as runit does
+   */
+  rawName?: Buffer;
 }
 
 export interface RunsvHandle {
@@ -125,7 +130,13 @@ class Runsv implements RunsvHandle, Effects {
     this.dir = arg.toString();
     this.rawDir = typeof arg === 'string' ? undefined : arg;
     this.name = opts.name;
-    this.report = opts.report ?? ((line: string) => err(`${line}\n`));
+    const rawName = opts.rawName;
+    this.report =
+      opts.report ??
+      (rawName
+        ? (line: string) =>
+            writeAllSync(2, line.startsWith(this.name) ? Buffer.concat([rawName, Buffer.from(`${line.slice(this.name.length)}\n`)]) : `${line}\n`)
+        : (line: string) => err(`${line}\n`));
     this.done = new Promise<number>((resolve) => {
       this.resolveDone = resolve;
     });

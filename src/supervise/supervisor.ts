@@ -240,6 +240,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       // runsv resolves the path itself (it works from the real directory).
       const ropts: RunsvOptions = { name: `runsv ${slot.name}` };
       if (opts.report) ropts.report = opts.report;
+      else if (slot.raw) ropts.rawName = Buffer.concat([Buffer.from('runsv '), slot.raw]);
       handle = start(slot.raw ? Buffer.concat([Buffer.from(`${absDir}/`), slot.raw]) : path.join(absDir, slot.name), ropts);
     } catch (e) {
       warn(`unable to start runsv ${slot.name}: ${errstrOf(e)}`);

@@ -4,7 +4,7 @@
 // log service and the control FIFO work too. runit does all of this.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tool } from '../helpers/tsinit.ts';
@@ -83,4 +83,32 @@ test('runsv NAME with a name that is not UTF-8, as Debian runsv', async () => {
     assert.equal(await p.exited, 0, `${impl}: runsv exits after x`);
     assert.equal(p.stderr(), '', `${impl}: no message`);
   }
+});
+
+test("runsv's messages print the name's bytes, as Debian's runsv", async () => {
+  const name = latin1('na\xefve');
+  const lines: Record<string, Buffer> = {};
+  for (const [impl, runsv] of [['ts', tool('runsv')], ['deb', debianRunit().runsv]] as const) {
+    const dir = path.join(root, `msg-${impl}`);
+    fs.mkdirSync(dir);
+    fs.mkdirSync(join(dir, name)); // no ./run: runit's fatal line, once a second
+    const octal = [...name].map((b) => `\\${b.toString(8).padStart(3, '0')}`).join('');
+    const child = spawn('sh', ['-c', `exec "$0" "$(printf '${octal}')"`, runsv], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    const chunks: Buffer[] = [];
+    child.stderr.on('data', (d: Buffer) => chunks.push(d));
+    const exited = new Promise((r) => child.on('exit', r));
+    try {
+      const first = await waitFor(`${impl}: a message`, () => {
+        const all = Buffer.concat(chunks);
+        const nl = all.indexOf(0x0a);
+        return nl >= 0 ? all.subarray(0, nl + 1) : undefined;
+      }, 15_000);
+      lines[impl] = first;
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  }
+  assert.deepEqual(lines.ts, Buffer.concat([Buffer.from('runsv '), name, Buffer.from(': fatal: unable to start ./run: file does not exist\n')]));
+  assert.deepEqual(lines.ts, lines.deb);
 });
