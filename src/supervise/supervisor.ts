@@ -22,7 +22,7 @@ import { identityOf, planScan, warningText, type Identity, type ListingEntry, ty
 import { errstr, errstrOf } from '../util/errstr.ts';
 import { err } from '../util/output.ts';
 import { tai64nLabel, wallNow } from '../util/tai64n.ts';
-import { TurnSlicer, type SlicerOptions } from '../util/turn-slicer.ts';
+import { SLICE_MAX_MS, TurnSlicer, type SlicerOptions } from '../util/turn-slicer.ts';
 
 export interface SupervisorOptions {
   /** the service directory, as given (messages quote it as is) */
@@ -139,6 +139,11 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       ensureWatcher(ident);
       const full = `${ident}:${st.mtimeNs}`;
       const gap = lastScanAt + MIN_SCAN_GAP_MS - now();
+      if (scanning) {
+        // The listing being read goes on; look again after it.
+        check = true;
+        return;
+      }
       if (gap > 0) {
         schedule(gap);
         return;
@@ -161,38 +166,71 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
 
   /** names read as bytes that are not UTF-8, by identity, from the last listing */
   let rawById = new Map<Identity, Buffer>();
+  /** a listing is being read (its stat calls spread over turns) */
+  let scanning = false;
 
-  function readListing(): ListingEntry[] {
-    const entries: ListingEntry[] = [];
-    const raws = new Map<Identity, Buffer>();
+  /** stat one entry of the directory into the listing being built */
+  function statEntry(raw: Buffer, entries: ListingEntry[], raws: Map<Identity, Buffer>): void {
+    if (raw[0] === 0x2e) return; // "." first: never a service, not even stat'ed
     // Names are bytes: runsvdir supervises any name, UTF-8 or not.
-    for (const raw of fs.readdirSync(absDir, { encoding: 'buffer' })) {
-      if (raw[0] === 0x2e) continue; // "." first: never a service, not even stat'ed
-      const name = raw.toString();
-      const exact = Buffer.from(name).equals(raw);
-      try {
-        const st = fs.statSync(exact ? path.join(absDir, name) : Buffer.concat([Buffer.from(`${absDir}/`), raw]), { bigint: true });
-        if (!exact && st.isDirectory()) raws.set(identityOf(st.dev, st.ino), raw);
-        entries.push(st.isDirectory() ? { name, kind: 'dir', id: identityOf(st.dev, st.ino) } : { name, kind: 'other' });
-      } catch (e) {
-        const code = e && typeof e === 'object' && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
-        entries.push({ name, kind: 'error', code });
-      }
+    const name = raw.toString();
+    const exact = Buffer.from(name).equals(raw);
+    try {
+      const st = fs.statSync(exact ? path.join(absDir, name) : Buffer.concat([Buffer.from(`${absDir}/`), raw]), { bigint: true });
+      if (!exact && st.isDirectory()) raws.set(identityOf(st.dev, st.ino), raw);
+      entries.push(st.isDirectory() ? { name, kind: 'dir', id: identityOf(st.dev, st.ino) } : { name, kind: 'other' });
+    } catch (e) {
+      const code = e && typeof e === 'object' && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
+      entries.push({ name, kind: 'error', code });
     }
-    rawById = raws;
-    return entries;
   }
 
+  /**
+   * Read the directory, stat its entries (a thousand stat calls take tens of
+   * ms on a loaded machine: they are spread over turns, SLICE_MAX_MS each),
+   * then act on the whole listing at once.
+   */
   function scan(quiet: boolean): void {
     lastScanAt = now();
-    let listing: ListingEntry[];
+    let names: Buffer[];
     try {
-      listing = readListing();
+      names = fs.readdirSync(absDir, { encoding: 'buffer' });
     } catch (e) {
       if (!quiet) warn(`unable to read directory ${dir}: ${errstrOf(e)}`);
       check = true;
       return;
     }
+    const entries: ListingEntry[] = [];
+    const raws = new Map<Identity, Buffer>();
+    let i = 0;
+    scanning = true;
+    const step = (): void => {
+      if (stopping) {
+        scanning = false;
+        return;
+      }
+      const t0 = now();
+      while (i < names.length) {
+        statEntry(names[i++] as Buffer, entries, raws);
+        if (i < names.length && now() - t0 >= SLICE_MAX_MS) {
+          setImmediate(step);
+          return;
+        }
+      }
+      scanning = false;
+      rawById = raws;
+      try {
+        applyListing(entries, quiet);
+      } catch (e) {
+        warn(`unable to scan ${dir}: ${errstrOf(e)}`);
+        check = true;
+        schedule(RECHECK_MS);
+      }
+    };
+    step();
+  }
+
+  function applyListing(listing: ListingEntry[], quiet: boolean): void {
     check = false;
     // This scan retries every slot without a runsv; failures below re-arm it.
     retryAt = Infinity;
