@@ -21,7 +21,7 @@ export const libcWaitSource: WaitSource = {
  * must not hold PID 1's signals back for the whole batch.
  */
 export const REAP_MAX_PER_TURN = 64;
-export const REAP_MAX_MS = 10;
+export const REAP_MAX_MS = 5;
 
 export interface ReaperLimits {
   maxPerTurn?: number;

@@ -19,9 +19,9 @@ export interface SlicerOptions {
   onError?: (err: unknown) => void;
 }
 
-/** Defaults: a few services per slice, and never much more than one frame of 10 ms. */
-export const SLICE_MAX_ITEMS = 16;
-export const SLICE_MAX_MS = 10;
+/** Defaults: a few services per slice, and about 5 ms of work (on an idle CPU) at most. */
+export const SLICE_MAX_ITEMS = 8;
+export const SLICE_MAX_MS = 5;
 
 export class TurnSlicer<T> {
   private readonly handle: (item: T) => void;
