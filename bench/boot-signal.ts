@@ -50,18 +50,37 @@ function startImpl(impl: Impl, dir: string): Pid1Run {
     TSINIT_SERVICE_DIR: dir,
     TSINIT_SHUTDOWN_TIMEOUT: '30',
     TSINIT_LOG_LEVEL: 'info',
+    // JSON lines carry tsinit's own wall-clock time of each message
+    TSINIT_LOG_FORMAT: 'json',
   });
 }
 
-/** Output watcher: the time the first line containing text arrived. */
-function arrival(r: Pid1Run, text: string): () => number | undefined {
+/**
+ * Output watcher: the wall-clock time (ms since the epoch) tsinit gave the
+ * first JSON log line whose msg contains text: when PID 1 acted, not when
+ * this (equally busy) process read it.
+ */
+function logged(r: Pid1Run, text: string): () => number | undefined {
   let at: number | undefined;
   let buf = '';
   const on = (d: Buffer): void => {
     if (at !== undefined) return;
     buf += d.toString();
-    if (buf.includes(text)) at = nowMs();
-    else buf = buf.slice(-text.length);
+    const lines = buf.split('\n');
+    buf = lines.pop() ?? '';
+    for (const line of lines) {
+      try {
+        const rec = JSON.parse(line) as { msg?: unknown; time?: unknown };
+        // time: ISO 8601 with ms (or epoch ms)
+        const t = typeof rec.time === 'number' ? rec.time : typeof rec.time === 'string' ? Date.parse(rec.time) : NaN;
+        if (typeof rec.msg === 'string' && rec.msg.includes(text) && Number.isFinite(t)) {
+          at = t;
+          return;
+        }
+      } catch {
+        // not a log line (a service's own output)
+      }
+    }
   };
   r.proc.stdout?.on('data', on);
   r.proc.stderr?.on('data', on);
@@ -93,13 +112,14 @@ async function boot(impl: Impl): Promise<number> {
 async function signalDuringBoot(impl: Impl, point: number): Promise<Sample> {
   const dir = makeServices();
   const r = startImpl(impl, dir);
-  const seen = arrival(r, 'shutdown requested');
+  const seen = logged(r, 'shutdown requested');
   try {
     const pid1 = await r.pid1();
     const want = Math.max(1, Math.floor((n * point) / 100));
     await waitUntil(() => started(pid1) >= want, 120_000, `${impl}: ${want} services`, 1);
     const startedAtSignal = started(pid1);
     const t0 = nowMs();
+    const wall0 = Date.now();
     process.kill(pid1, 'SIGTERM');
     let startedInAll = startedAtSignal;
     // Follow the count until PID 1 is gone (the highest count is how many started).
@@ -112,7 +132,7 @@ async function signalDuringBoot(impl: Impl, point: number): Promise<Sample> {
     const exitMs = ex ? ex.atMs - t0 : NaN;
     const at = seen();
     // runsvdir logs nothing: its exit is when it acted.
-    const latencyMs = impl === 'runit' ? exitMs : at !== undefined ? at - t0 : NaN;
+    const latencyMs = impl === 'runit' ? exitMs : at !== undefined ? at - wall0 : NaN;
     return { impl, point, startedAtSignal, latencyMs, exitMs, startedInAll };
   } finally {
     await r.kill();
