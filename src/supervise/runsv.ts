@@ -82,7 +82,7 @@ const LOG_LOCK_RETRY_MS = 200;
 const { O_RDONLY, O_NONBLOCK, O_DIRECTORY } = fs.constants;
 
 /** Bytes that are not UTF-8 do not survive a string: such a path stays a Buffer. */
-export function pathArg(p: string | Buffer): string | Buffer {
+function pathArg(p: string | Buffer): string | Buffer {
   if (typeof p === 'string') return p;
   const s = p.toString();
   return Buffer.from(s).equals(p) ? s : p;
