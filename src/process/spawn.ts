@@ -31,6 +31,15 @@ export function envArray(env: NodeJS.ProcessEnv | string[] | undefined): string[
   return out;
 }
 
+/**
+ * No process was created at all (clone failed: the process limit, RLIMIT_NPROC,
+ * or no memory), as opposed to a child whose exec failed. runit's answer to
+ * the first is "unable to fork", a pause and another try.
+ */
+export function forkFailed(e: unknown): boolean {
+  return e instanceof libc.LibcError && (e.code === 'EAGAIN' || e.code === 'ENOMEM');
+}
+
 /** Start a child; throws LibcError (with the errno name) when it cannot run. */
 export function spawnChild(opts: SpawnOptions): number {
   const fileActions: libc.FileAction[] = [];

@@ -16,6 +16,8 @@ import { UdpOut } from './udp.ts';
 
 const { O_RDONLY, O_WRONLY, O_APPEND, O_CREAT, O_EXCL, O_NONBLOCK, O_NOFOLLOW, O_TRUNC } = fs.constants;
 const PAUSE_MS = 3000;
+/** ppid while a processor that could not be forked waits for its next try */
+const FORK_PENDING = -2;
 const NL = 10;
 
 export interface DirEnv {
@@ -664,37 +666,43 @@ export class LogDir {
     }
     this.procName = name;
     const command = this.config.processor;
-    for (;;) {
-      try {
-        reaper.start();
-        this.ppid = startProcessor(
-          {
-            cwd: this.env.owner ? fs.readlinkSync(this.dirPath()) : this.fsPath,
-            open: (file, spec) => this.openFile(file, spec),
-            ...(this.env.owner ? { owner: this.env.owner } : {}),
-          },
-          name,
-          command,
-          (st) => void this.processorExited(st),
-        );
+    try {
+      reaper.start();
+      this.ppid = startProcessor(
+        {
+          cwd: this.env.owner ? fs.readlinkSync(this.dirPath()) : this.fsPath,
+          open: (file, spec) => this.openFile(file, spec),
+          ...(this.env.owner ? { owner: this.env.owner } : {}),
+        },
+        name,
+        command,
+        (st) => void this.processorExited(st),
+      );
+      this.info(`processing: ${this.name}/${name}`);
+    } catch (e) {
+      if (e instanceof ProcessorSetupError) {
         this.info(`processing: ${this.name}/${name}`);
-        return;
-      } catch (e) {
-        if (e instanceof ProcessorSetupError) {
-          this.info(`processing: ${this.name}/${name}`);
-          this.childFailed(sysMessage('svlogd: fatal: ', e.what, this.name, e.cause));
-          return;
-        }
-        const code = (e as { code?: string }).code;
-        if (code === 'EAGAIN' || code === 'ENOMEM') {
-          this.pauseSync('unable to fork for processor', e);
-          continue;
-        }
-        // posix_spawn reports a failed exec: the child would have said so and exited 111
-        this.info(`processing: ${this.name}/${name}`);
-        this.childFailed(sysMessage('svlogd: fatal: ', 'unable to run processor', this.name, e));
+        this.childFailed(sysMessage('svlogd: fatal: ', e.what, this.name, e.cause));
         return;
       }
+      const code = (e as { code?: string }).code;
+      if (code === 'EAGAIN' || code === 'ENOMEM') {
+        // runit's pause2() sleeps 3 s and forks again. Inside PID 1 (the
+        // in-process logger) a sleep would stop every service, and the
+        // process limit may last: wait on a timer instead, as if the
+        // processor were running meanwhile (processorIdle() waits for it).
+        this.env.report(sysMessage(PAUSE, 'unable to fork for processor', this.name, e));
+        this.ppid = FORK_PENDING;
+        setTimeout(() => {
+          if (this.ppid !== FORK_PENDING) return;
+          this.ppid = 0;
+          this.processorStart(name);
+        }, PAUSE_MS);
+        return;
+      }
+      // posix_spawn reports a failed exec: the child would have said so and exited 111
+      this.info(`processing: ${this.name}/${name}`);
+      this.childFailed(sysMessage('svlogd: fatal: ', 'unable to run processor', this.name, e));
     }
   }
 

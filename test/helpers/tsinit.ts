@@ -16,7 +16,9 @@ let binDir: string | undefined;
  */
 export function toolBin(): string {
   if (binDir) return binDir;
-  const dir = path.join(repoRoot, '.cache', fromSource ? 'srcbin' : 'bin');
+  // .cache may be shared by several checkouts (worktrees symlink it): the
+  // wrappers are per checkout, or one checkout's tests would run another's code.
+  const dir = path.join(repoRoot, '.cache', `${fromSource ? 'srcbin' : 'bin'}-${path.basename(repoRoot)}`);
   fs.mkdirSync(dir, { recursive: true });
   for (const name of toolNames) {
     const p = path.join(dir, name);
