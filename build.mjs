@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // Builds dist/tsinit: esbuild bundles src/ into one CommonJS file, then Node's
 // single executable application tooling injects it (with a V8 code cache and
-// koffi's native module as an asset) into a copy of the Node 24 binary.
+// koffi's native module and the chpst exec helper as assets) into a copy of the
+// Node 24 binary.
 //
 //   node build.mjs            bundle + executable
-//   node build.mjs --bundle   bundle only (build/tsinit.cjs)
+//   node build.mjs --bundle   bundle + exec helper (build/tsinit.cjs, build/tsinit-exec)
+//   node build.mjs --helper   exec helper only (build/tsinit-exec)
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,9 +19,36 @@ const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))
 const buildDir = path.join(root, 'build');
 const distDir = path.join(root, 'dist');
 const bundleOnly = process.argv.includes('--bundle');
+const helperOnly = process.argv.includes('--helper');
 
 fs.mkdirSync(buildDir, { recursive: true });
 fs.mkdirSync(distDir, { recursive: true });
+
+// 0. The exec helper for chpst's fast path (native/exec-helper/tsinit-exec.c):
+// no libc (raw system calls, its own _start), static, so the same file runs on
+// glibc and musl systems. Debian's gcc builds it; for arm64 on an x86_64 host,
+// Debian's gcc-aarch64-linux-gnu (TSINIT_ARCH=arm64). Compiled into a scratch
+// file and renamed, as the bundle is.
+const arch = process.env.TSINIT_ARCH ?? (process.arch === 'arm64' ? 'arm64' : 'x64');
+const helperCc = {
+  x64: process.arch === 'x64' ? 'gcc' : 'x86_64-linux-gnu-gcc',
+  arm64: process.arch === 'arm64' ? 'gcc' : 'aarch64-linux-gnu-gcc',
+}[arch];
+if (!helperCc) throw new Error(`unsupported TSINIT_ARCH ${arch}`);
+const helper = path.join(buildDir, 'tsinit-exec');
+const helperTmp = path.join(buildDir, `tsinit-exec.${process.pid}`);
+execFileSync(
+  process.env.CC_TSINIT_EXEC ?? helperCc,
+  [
+    '-Os', '-static', '-nostdlib', '-ffreestanding', '-fno-builtin', '-fno-stack-protector',
+    '-fno-asynchronous-unwind-tables', '-fno-pie', '-no-pie', '-Wall', '-Wextra', '-Werror',
+    '-Wl,--build-id=none', '-s', '-o', helperTmp, path.join(root, 'native/exec-helper/tsinit-exec.c'),
+  ],
+  { stdio: 'inherit' },
+);
+fs.renameSync(helperTmp, helper);
+console.log(`exec helper: ${path.relative(root, helper)} (${fs.statSync(helper).size} bytes, ${arch})`);
+if (helperOnly) process.exit(0);
 
 // 1. Bundle. koffi's JavaScript loader is replaced by native/koffi-loader.ts,
 // which takes the addon from the SEA asset, so koffi itself stays external
@@ -71,7 +100,7 @@ fs.writeFileSync(
       output: blob,
       disableExperimentalSEAWarning: true,
       useCodeCache: true,
-      assets: { 'koffi.node': koffiAddon },
+      assets: { 'koffi.node': koffiAddon, 'tsinit-exec': helper },
     },
     null,
     2,

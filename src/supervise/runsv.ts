@@ -18,7 +18,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as libc from '../../native/libc.ts';
-import { spawnChild } from '../process/spawn.ts';
+import { envArray, spawnChild } from '../process/spawn.ts';
+import { fastChpstStart } from '../chpst/fast-start.ts';
 import { reaper } from '../process/reaper.ts';
 import { err } from '../util/output.ts';
 import { errstrOf } from '../util/errstr.ts';
@@ -66,6 +67,12 @@ export interface RunsvHandle {
  * because of the environment.
  */
 const inprocessLogEnabled = process.env.TSINIT_INPROCESS_LOG !== '0';
+
+/**
+ * TSINIT_CHPST_FASTPATH=0 turns off starting `exec chpst ...` one-liners
+ * through the exec helper (src/chpst/fast-start.ts) instead of a Node chpst.
+ */
+const chpstFastPathEnabled = process.env.TSINIT_CHPST_FASTPATH !== '0';
 
 /** How often a blocked log/supervise/lock is retried (runit blocks in flock). */
 const LOG_LOCK_RETRY_MS = 200;
@@ -341,10 +348,13 @@ class Runsv implements RunsvHandle, Effects {
         if (side === 'log') stdin = pipe.readFd;
         else stdout = pipe.writeFd;
       }
+      const cwd = side === 'log' ? path.join(this.base, 'log') : this.base;
+      const fast = chpstFastPathEnabled ? fastChpstStart(path.join(cwd, prog), cwd, envArray(undefined)) : undefined;
+      if (fast && fast.stderrToStdout) stderr = stdout ?? 1;
       const pid = spawnChild({
-        path: prog,
-        argv,
-        cwd: side === 'log' ? path.join(this.base, 'log') : this.base,
+        path: fast ? fast.path : prog,
+        argv: fast ? fast.argv : argv,
+        cwd,
         ...(stdin !== undefined ? { stdin } : {}),
         ...(stdout !== undefined ? { stdout } : {}),
         ...(stderr !== undefined ? { stderr } : {}),
