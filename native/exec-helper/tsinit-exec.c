@@ -22,6 +22,7 @@
  *   x fd         close(fd)
  *   l res soft hard   prlimit64(0, res, {soft, hard})
  *   e NAME=VAL | e NAME   environment change (runit's pathexec_env rule)
+ *   h HEX        the same, hex-encoded (bytes that are not UTF-8)
  *   X path       an execve candidate (tried in order, runit's pathexec_run rule)
  *   --           the program's argv follows
  *
@@ -173,6 +174,20 @@ static void envChange(char **env, u64 *count, char *change) {
   if (change[split] == '=') env[(*count)++] = change;
 }
 
+static int hexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return 0;
+}
+
+/** Decode a hex word in place (its memory is ours: the argv strings). */
+static char *unhex(char *s) {
+  u64 n = 0;
+  for (; s[2 * n] && s[2 * n + 1]; n++) s[n] = (char)(hexDigit(s[2 * n]) << 4 | hexDigit(s[2 * n + 1]));
+  s[n] = 0;
+  return s;
+}
+
 __attribute__((used)) void cmain(u64 *sp) {
   i64 argc = (i64)sp[0];
   char **argv = (char **)(sp + 1);
@@ -181,7 +196,7 @@ __attribute__((used)) void cmain(u64 *sp) {
   while (envp[envc]) envc++;
   u64 changes = 0;
   for (i64 i = 1; i < argc; i++)
-    if (same(argv[i], "e")) changes++;
+    if (same(argv[i], "e") || same(argv[i], "h")) changes++;
   char *env[envc + changes + 1];
   for (u64 i = 0; i < envc; i++) env[i] = envp[i];
   char *cands[argc];
@@ -221,6 +236,7 @@ __attribute__((used)) void cmain(u64 *sp) {
       lim[1] = unum(ARG());
       check(sys6(NR_prlimit64, 0, (i64)res, (i64)lim, 0));
     } else if (same(op, "e")) envChange(env, &envc, ARG());
+    else if (same(op, "h")) envChange(env, &envc, unhex(ARG()));
     else if (same(op, "X")) cands[ncands++] = ARG();
     else die();
   }

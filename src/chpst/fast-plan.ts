@@ -91,13 +91,13 @@ const fallback = (why: string): never => {
 };
 
 interface StageState {
-  env: string[];
+  env: Buffer[];
   uid: number;
   nice: number;
 }
 
 /** The operations for one chpst invocation, in runit's order; returns what the next one starts with. */
-function stageOps(plan: Plan, st: StageState, sys: FastPlanSystem, ops: string[]): { env: string[]; moved: boolean } {
+function stageOps(plan: Plan, st: StageState, sys: FastPlanSystem, ops: string[]): { env: Buffer[]; moved: boolean } {
   if (plan.verbose) fallback('-v');
   const msg = (text: string): void => {
     ops.push('M', '111', `${FATAL}${text}: `);
@@ -174,8 +174,14 @@ function stageOps(plan: Plan, st: StageState, sys: FastPlanSystem, ops: string[]
     const hard = sys.hardLimit(res);
     ops.push('l', String(res), String(softValue(value, hard)), String(hard));
   }
-  for (const c of changes) ops.push('e', c.toString());
-  return { env: applyEnvChanges(st.env.map((e) => Buffer.from(e)), changes).map((b) => b.toString()), moved };
+  for (const c of changes) {
+    // argv words travel as UTF-8 strings: other bytes (an envdir value in
+    // Latin-1) go hex-encoded
+    const text = c.toString();
+    if (Buffer.from(text).equals(c)) ops.push('e', text);
+    else ops.push('h', c.toString('hex'));
+  }
+  return { env: applyEnvChanges(st.env, changes), moved };
 }
 
 /**
@@ -191,7 +197,7 @@ export function planFastChpst(words: readonly string[], env: readonly string[], 
   if (file === undefined || !sys.probe(file)?.tsinit) return undefined;
   const ops: string[] = ['T', errnoTable()];
   for (const [res, soft, hard] of base) ops.push('M', '111', `${FATAL}unable to setrlimit(): `, 'l', String(res), String(soft), String(hard));
-  const st: StageState = { env: [...env], uid: sys.root ? 0 : -1, nice: sys.nice };
+  const st: StageState = { env: env.map((e) => Buffer.from(e)), uid: sys.root ? 0 : -1, nice: sys.nice };
   let argv0 = first;
   let args = words.slice(1);
   try {
@@ -208,7 +214,7 @@ export function planFastChpst(words: readonly string[], env: readonly string[], 
       const progFile = prog[0] as string;
       const nextArgv0 = plan.argv0 ?? progFile;
       // runit searches the PATH of chpst's own environment, before its changes
-      const pathValue = envGet(stageEnv.map((e) => Buffer.from(e)), 'PATH');
+      const pathValue = envGet(stageEnv, 'PATH');
       const candidates = pathCandidates(Buffer.from(progFile), pathValue).map((c) => c.toString());
       // The file execve would run: the first executable candidate.
       const runs = candidates.find((c) => {
@@ -223,7 +229,7 @@ export function planFastChpst(words: readonly string[], env: readonly string[], 
         continue;
       }
       if (plan.lock?.quiet) ops.push('M', '0', '');
-      else ops.push('M', '111', `${FATAL}unable to run: ${nextArgv0 === progFile ? progFile : nextArgv0}: `);
+      else ops.push('M', '111', `${FATAL}unable to run: ${nextArgv0}: `);
       for (const c of candidates) ops.push('X', c);
       ops.push('--', nextArgv0, ...prog.slice(1));
       return ops;
