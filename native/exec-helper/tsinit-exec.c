@@ -10,6 +10,9 @@
  *   T table      errno texts, "NUM TEXT\n" lines (djb error_str, from errstr.ts)
  *   M code msg   on a failure from here on: write msg + errno text, exit code
  *                (empty msg: exit silently)
+ *   R fd         report a failure's errno (4 bytes) on fd, made close-on-exec
+ *                (the supervisor reads it as posix_spawn's error)
+ *   W text       write text to fd 2 (chpst -v's warnings)
  *   s            setsid() (failure ignored, as runit)
  *   c dir        chdir(dir)
  *   r            chroot(".")
@@ -35,6 +38,7 @@ typedef long i64;
 
 #if defined(__x86_64__)
 #define NR_write 1
+#define NR_fcntl 72
 #define NR_close 3
 #define NR_execve 59
 #define NR_flock 73
@@ -57,6 +61,7 @@ static i64 sys6(i64 n, i64 a, i64 b, i64 c, i64 d) {
 __asm__(".text\n.global _start\n_start:\n xor %rbp,%rbp\n mov %rsp,%rdi\n and $-16,%rsp\n call cmain\n hlt\n");
 #elif defined(__aarch64__)
 #define NR_dup3 24
+#define NR_fcntl 25
 #define NR_flock 32
 #define NR_chdir 49
 #define NR_chroot 51
@@ -97,6 +102,7 @@ __asm__(".text\n.global _start\n_start:\n mov x29, #0\n mov x30, #0\n mov x0, sp
 static const char *table = "";
 static const char *failMsg = "";
 static int failCode = 111;
+static int reportFd = -1;
 
 static int same(const char *a, const char *b) {
   while (*a && *a == *b) a++, b++;
@@ -139,6 +145,10 @@ static void errText(u64 e, const char **text, u64 *n) {
 }
 
 static __attribute__((noreturn)) void fail(i64 ret) {
+  if (reportFd >= 0) {
+    int e = (int)-ret;
+    sys(NR_write, reportFd, &e, 4);
+  }
   if (failMsg[0]) {
     char buf[4096];
     u64 n = 0;
@@ -213,6 +223,15 @@ __attribute__((used)) void cmain(u64 *sp) {
       failCode = (int)unum(ARG());
       failMsg = ARG();
     } else if (same(op, "s")) sys(NR_setsid, 0, 0, 0);
+    else if (same(op, "R")) {
+      reportFd = (int)unum(ARG());
+      sys(NR_fcntl, reportFd, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */);
+    } else if (same(op, "W")) {
+      const char *t = ARG();
+      u64 n = 0;
+      while (t[n]) n++;
+      sys(NR_write, 2, t, n);
+    }
     else if (same(op, "c")) check(sys(NR_chdir, ARG(), 0, 0));
     else if (same(op, "r")) check(sys(NR_chroot, ".", 0, 0));
     else if (same(op, "p")) check(sys(NR_setpriority, 0, 0, snum(ARG())));

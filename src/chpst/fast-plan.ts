@@ -21,6 +21,7 @@ import { limitsToApply, softValue } from './limits.ts';
 import { parseCommandLine, type Plan, type UserSpec } from './options.ts';
 
 const FATAL = 'chpst: fatal: ';
+const WARNING = 'chpst: warning: ';
 const LOCK_EX = 2;
 const LOCK_NB = 4;
 /** dash's and bash's PATH when the environment has none are their own: not ours to guess. */
@@ -31,8 +32,8 @@ export interface FastPlanSystem {
   /** what a candidate file is: an executable regular file (and whether it is tsinit itself), or not */
   probe(file: string): { executable: boolean; tsinit: boolean; otherExec: boolean } | undefined;
   db: AccountDb;
-  /** envdir's changes, read without chdir; throws on any problem */
-  readEnvdir(base: string, dir: string, skipDirs: boolean): Buffer[];
+  /** envdir's changes, read without chdir; throws on any problem; -v's warnings go to warn */
+  readEnvdir(base: string, dir: string, skipDirs: boolean, verbose: boolean, warn: (message: string) => void): Buffer[];
   /** the hard limit a child starts with */
   hardLimit(resource: number): bigint;
   /** the nice value a child starts with */
@@ -40,9 +41,6 @@ export interface FastPlanSystem {
   /** the supervisor runs as root */
   root: boolean;
 }
-
-/** One resource limit to set in the child first (the limits tsinit itself was started with). */
-export type BaseLimit = readonly [resource: number, soft: bigint, hard: bigint];
 
 /** The errno texts as the helper's table: "NUM TEXT" lines. Built once. */
 let table: string | undefined;
@@ -98,7 +96,6 @@ interface StageState {
 
 /** The operations for one chpst invocation, in runit's order; returns what the next one starts with. */
 function stageOps(plan: Plan, st: StageState, sys: FastPlanSystem, ops: string[]): { env: Buffer[]; moved: boolean } {
-  if (plan.verbose) fallback('-v');
   const msg = (text: string): void => {
     ops.push('M', '111', `${FATAL}${text}: `);
   };
@@ -108,7 +105,10 @@ function stageOps(plan: Plan, st: StageState, sys: FastPlanSystem, ops: string[]
   if (plan.envDir !== undefined) {
     if (st.uid !== 0) fallback('envdir read as another user');
     try {
-      changes.push(...sys.readEnvdir(sys.cwd, plan.envDir, plan.envDirSkipsDirs));
+      const warn = (m: string): void => {
+        ops.push('W', `${WARNING}${m}\n`);
+      };
+      changes.push(...sys.readEnvdir(sys.cwd, plan.envDir, plan.envDirSkipsDirs, plan.verbose, warn));
     } catch {
       fallback('envdir error'); // a real chpst prints it
     }
@@ -190,13 +190,12 @@ function stageOps(plan: Plan, st: StageState, sys: FastPlanSystem, ops: string[]
  * the first word is not tsinit's chpst (or an alias) or the fast path cannot
  * reproduce the result exactly.
  */
-export function planFastChpst(words: readonly string[], env: readonly string[], sys: FastPlanSystem, base: readonly BaseLimit[] = []): string[] | undefined {
+export function planFastChpst(words: readonly string[], env: readonly string[], sys: FastPlanSystem): string[] | undefined {
   const first = words[0];
   if (first === undefined || !isChpstName(first)) return undefined;
   const file = shellLookup(first, env, sys);
   if (file === undefined || !sys.probe(file)?.tsinit) return undefined;
   const ops: string[] = ['T', errnoTable()];
-  for (const [res, soft, hard] of base) ops.push('M', '111', `${FATAL}unable to setrlimit(): `, 'l', String(res), String(soft), String(hard));
   const st: StageState = { env: env.map((e) => Buffer.from(e)), uid: sys.root ? 0 : -1, nice: sys.nice };
   let argv0 = first;
   let args = words.slice(1);

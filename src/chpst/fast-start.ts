@@ -10,7 +10,7 @@ import { execHelperPath } from '../../native/exec-helper.ts';
 import { getpriority, getrlimit, PRIO_PROCESS } from '../../native/libc.ts';
 import { parseExecOneLiner } from '../supervise/run-script.ts';
 import { readEnvdirAt } from './envdir.ts';
-import { planFastChpst, type BaseLimit, type FastPlanSystem } from './fast-plan.ts';
+import { planFastChpst, type FastPlanSystem } from './fast-plan.ts';
 import { filesDb } from './ids.ts';
 
 /** The largest run script looked at: the one-liner is a few lines. */
@@ -53,7 +53,7 @@ function realSystem(cwd: string): FastPlanSystem {
       return { executable, tsinit: executable && me !== undefined && st.dev === me.dev && st.ino === me.ino, otherExec: (st.mode & 0o001) !== 0 };
     },
     db: filesDb,
-    readEnvdir: (base, dir, skipDirs) => readEnvdirAt(base, dir, { skipDirs, verbose: false, warn: () => undefined }),
+    readEnvdir: (base, dir, skipDirs, verbose, warn) => readEnvdirAt(base, dir, { skipDirs, verbose, warn }),
     hardLimit: (res) => getrlimit(res).hard,
     nice: getpriority(PRIO_PROCESS, 0),
     root: (process.geteuid?.() ?? 0) === 0,
@@ -64,7 +64,7 @@ function realSystem(cwd: string): FastPlanSystem {
  * The fast start for script `file` (run, finish, log/run) in directory `cwd`
  * with environment `env`, or undefined: run the script as usual.
  */
-export function fastChpstStart(file: string, cwd: string, env: readonly string[], base: readonly BaseLimit[] = []): FastStart | undefined {
+export function fastChpstStart(file: string, cwd: string, env: readonly string[]): FastStart | undefined {
   let script: string;
   try {
     const st = fs.statSync(file);
@@ -77,7 +77,7 @@ export function fastChpstStart(file: string, cwd: string, env: readonly string[]
   if (!one) return undefined;
   const helper = execHelperPath();
   if (!helper) return undefined;
-  const ops = planFastChpst(one.words, env, realSystem(path.resolve(cwd)), base);
+  const ops = planFastChpst(one.words, env, realSystem(path.resolve(cwd)));
   if (!ops) return undefined;
   const shell = [one.interpreter, ...(one.interpreterArg !== undefined ? [one.interpreterArg] : [])];
   return {
