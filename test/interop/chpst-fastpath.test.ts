@@ -10,6 +10,7 @@
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fromSource, tool } from '../helpers/tsinit.ts';
@@ -47,13 +48,13 @@ while [ ! -e "$o.go" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done
   { mode: 0o755 },
 );
 
-let progCount = 0;
 /** `sh -c SCRIPT` as `sh FILE` (plain words), the file also inside the -/ root. */
 function plainWords(words: readonly string[]): string[] {
   const at = words.findIndex((w, i) => w === 'sh' && words[i + 1] === '-c');
   if (at === -1) return [...words];
-  const file = path.join(progs, `p${++progCount}`);
-  for (const f of [file, path.join(root, file)]) fs.writeFileSync(f, `${words[at + 2] as string}\n`, { mode: 0o755 });
+  const body = words[at + 2] as string;
+  const file = path.join(progs, `p${createHash('sha256').update(body).digest('hex').slice(0, 12)}`);
+  for (const f of [file, path.join(root, file)]) fs.writeFileSync(f, `${body}\n`, { mode: 0o755 });
   return [...words.slice(0, at), 'sh', file, ...words.slice(at + 3)];
 }
 
@@ -86,7 +87,7 @@ async function runService(c: Case, impl: 'tsinit' | 'debian'): Promise<Result> {
   fs.writeFileSync(path.join(svc, 'run'), runScript, { mode: 0o755 });
   const finished = path.join(tmp, 'finished');
   fs.rmSync(finished, { force: true });
-  fs.writeFileSync(path.join(svc, 'finish'), `#!/bin/sh\necho "$1 $2" >${finished}.tmp; mv ${finished}.tmp ${finished}\n`, { mode: 0o755 });
+  fs.writeFileSync(path.join(svc, 'finish'), `#!/bin/sh\necho "$1 $2" >${finished}.tmp; /bin/mv ${finished}.tmp ${finished}\n`, { mode: 0o755 });
   fs.writeFileSync(path.join(svc, 'down'), '');
   const env: Record<string, string> = { PATH: '/usr/bin:/bin', LANG: 'C', ...c.env };
   const off = process.env.TSINIT_CHPST_FASTPATH;
