@@ -49,7 +49,7 @@ export function originalSoft(own: SoftHard, env: string | undefined, parent: Sof
     if (soft > own.hard) soft = own.hard;
   } else if (env !== undefined && env.trim() === 'unlimited') {
     soft = own.hard;
-  } else if (parent && parent.hard === own.hard && parent.soft < parent.hard && parent.soft <= own.soft) {
+  } else if (env === undefined && parent && parent.hard === own.hard && parent.soft < parent.hard && parent.soft <= own.soft) {
     soft = parent.soft;
   }
   return soft === undefined || soft === own.soft ? undefined : soft;
