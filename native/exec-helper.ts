@@ -4,9 +4,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { extractSeaAsset, seaAsset, type ExtractedAsset } from './sea-asset.ts';
+import { extractSeaAsset, extractSeaAssetBeside, seaAsset, type ExtractedAsset } from './sea-asset.ts';
 
 export const EXEC_HELPER_ASSET = 'tsinit-exec';
+/** Its name beside the executable, written by `tsinit install` (read-only roots). */
+export const EXEC_HELPER_BESIDE = '.tsinit-exec';
 
 let located: { path: string | undefined } | undefined;
 let extracted: ExtractedAsset | undefined;
@@ -36,7 +38,7 @@ export function execHelperPath(): string | undefined {
   let p: string | undefined;
   try {
     if (seaAsset(EXEC_HELPER_ASSET)) {
-      extracted = extractSeaAsset(EXEC_HELPER_ASSET, 0o500, executable);
+      extracted = extractSeaAsset(EXEC_HELPER_ASSET, EXEC_HELPER_BESIDE, 0o500, executable);
       p = extracted?.path;
       if (extracted) process.once('exit', () => extracted?.remove());
     } else {
@@ -47,4 +49,9 @@ export function execHelperPath(): string | undefined {
   }
   located = { path: p };
   return p;
+}
+
+/** For `tsinit install`: the helper beside `binary`; its path, or undefined outside the single executable. */
+export function extractExecHelperBeside(binary: string): string | undefined {
+  return extractSeaAssetBeside(EXEC_HELPER_ASSET, EXEC_HELPER_BESIDE, binary, 0o555);
 }

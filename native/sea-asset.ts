@@ -32,9 +32,9 @@ export function seaAsset(name: string): Buffer | undefined {
   return s ? Buffer.from(s.getRawAsset(name)) : undefined;
 }
 
-/** Where `tsinit install` puts asset `name` beside the executable. */
-export function besidePath(binary: string, name: string): string {
-  return path.join(path.dirname(binary), `.tsinit-${name}`);
+/** Where `tsinit install` puts an asset beside the executable: a dot file of that folder. */
+export function besidePath(binary: string, file: string): string {
+  return path.join(path.dirname(binary), file);
 }
 
 /** Directories tried, in order, for a private extraction directory. */
@@ -77,13 +77,14 @@ export interface ExtractedAsset {
 
 /**
  * Asset `name` as a file with `mode`, or undefined outside the single
- * executable. `usable` checks a candidate (e.g. access X_OK fails on noexec
+ * executable. `besideFile` beside the executable is used when it holds the
+ * same bytes and is owned by root (or us) and writable by no one else. `usable` checks a candidate (e.g. access X_OK fails on noexec
  * mounts); the next place is tried when it says no. Throws when no place works.
  */
-export function extractSeaAsset(name: string, mode: number, usable: (file: string) => boolean): ExtractedAsset | undefined {
+export function extractSeaAsset(name: string, besideFile: string, mode: number, usable: (file: string) => boolean): ExtractedAsset | undefined {
   const bytes = seaAsset(name);
   if (!bytes) return undefined;
-  const beside = besidePath(process.execPath, name);
+  const beside = besidePath(process.execPath, besideFile);
   if (sameTrustedFile(beside, bytes) && usable(beside)) return { path: beside, remove: () => undefined };
   let lastError: unknown = new Error('no usable directory');
   for (const dir of extractDirs()) {
@@ -108,11 +109,11 @@ export function extractSeaAsset(name: string, mode: number, usable: (file: strin
   throw new Error(`unable to extract the embedded ${name}: ${String(lastError)}`);
 }
 
-/** Write asset `name` beside `binary` (for `tsinit install`); the path, or undefined outside a SEA. */
-export function extractSeaAssetBeside(name: string, binary: string, mode: number): string | undefined {
+/** Write asset `name` beside `binary` as `besideFile` (for `tsinit install`); the path, or undefined outside a SEA. */
+export function extractSeaAssetBeside(name: string, besideFile: string, binary: string, mode: number): string | undefined {
   const bytes = seaAsset(name);
   if (!bytes) return undefined;
-  const target = besidePath(binary, name);
+  const target = besidePath(binary, besideFile);
   const tmp = `${target}.new.${process.pid}`;
   fs.writeFileSync(tmp, bytes, { mode, flag: 'wx' });
   fs.renameSync(tmp, target);

@@ -7,9 +7,14 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { run, runitDir, tsinit } from '../helpers/pidns.ts';
-import { toolBin } from '../helpers/tsinit.ts';
+import { run, runitDir } from '../helpers/pidns.ts';
+import { privateToolBin } from '../helpers/tsinit.ts';
 import { serviceDir } from '../helpers/services.ts';
+
+// this checkout's build under every name (.cache/bin may point at another checkout's)
+const bin = privateToolBin(fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-bin-')));
+const toolBin = (): string => bin;
+const tsinit = (): string => path.join(bin, 'tsinit');
 
 const hard = Number(/^Max open files\s+\S+\s+(\d+)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8'))?.[1] ?? 0);
 const skip = hard <= 1024 ? `the hard open-files limit (${hard}) leaves nothing to raise` : false;

@@ -7,9 +7,14 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { run, runitDir, tsinit } from '../helpers/pidns.ts';
-import { fromSource, toolBin } from '../helpers/tsinit.ts';
+import { run, runitDir } from '../helpers/pidns.ts';
+import { fromSource, privateToolBin } from '../helpers/tsinit.ts';
 import { serviceDir } from '../helpers/services.ts';
+
+// this checkout's build under every name (.cache/bin may point at another checkout's)
+const bin = privateToolBin(fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-bin-')));
+const toolBin = (): string => bin;
+const tsinit = (): string => path.join(bin, 'tsinit');
 
 const skip = fromSource ? 'the fast path recognises the built executable only' : false;
 

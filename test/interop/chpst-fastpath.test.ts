@@ -13,11 +13,15 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fromSource, tool } from '../helpers/tsinit.ts';
+import { fromSource, privateToolBin } from '../helpers/tsinit.ts';
 import { debianRunit } from '../helpers/debian.ts';
 import { cases, holdLock, impls, lockFile, probe, root, shared, tmp, type Case } from './chpst-cases.ts';
 
 const PLAIN = /^[A-Za-z0-9_@%+,./:=-]+$/;
+// this checkout's build under every name (the fast path recognises chpst as the running executable)
+const ours = privateToolBin(path.join(tmp, 'tsinit-bin'));
+const tsinitTool = (n: string): string => path.join(ours, n);
+const chpstOf = (impl: 'tsinit' | 'debian', n: Parameters<typeof impls.debian>[0]): string => (impl === 'tsinit' ? tsinitTool(n) : impls.debian(n));
 const svc = path.join(tmp, 'fastsvc');
 const progs = path.join(tmp, 'progs');
 fs.mkdirSync(progs);
@@ -79,8 +83,8 @@ async function runService(c: Case, impl: 'tsinit' | 'debian'): Promise<Result> {
   for (const f of [report, `${report}.pid`, `${report}.go`, `${report}.fds`, lockFile]) fs.rmSync(f, { force: true });
   fs.rmSync(svc, { recursive: true, force: true });
   fs.mkdirSync(svc);
-  const chpst = impls[impl](c.tool ?? 'chpst');
-  const prog = c.nested ? [impls[impl]('chpst'), ...plainWords(c.nested)] : c.prog ? plainWords(c.prog) : [fastProbe, report];
+  const chpst = chpstOf(impl, c.tool ?? 'chpst');
+  const prog = c.nested ? [chpstOf(impl, 'chpst'), ...plainWords(c.nested)] : c.prog ? plainWords(c.prog) : [fastProbe, report];
   const words = [chpst, ...c.args, ...prog];
   for (const w of words) assert.match(w, PLAIN, `not a plain word: ${w}`);
   const runScript = `#!/bin/sh\nexec ${words.join(' ')}\n`;
@@ -94,7 +98,7 @@ async function runService(c: Case, impl: 'tsinit' | 'debian'): Promise<Result> {
   if (off !== undefined) env.TSINIT_CHPST_FASTPATH = off;
   if (env.PATH === '') delete env.PATH;
   const release = c.holdLock ? holdLock(c.holdLock) : undefined;
-  const runsv = impl === 'debian' ? debianRunit().runsv : tool('runsv');
+  const runsv = impl === 'debian' ? debianRunit().runsv : tsinitTool('runsv');
   const child = spawn(runsv, [svc], { cwd: tmp, env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child.pid as number);
   let output = '';
@@ -118,7 +122,7 @@ async function runService(c: Case, impl: 'tsinit' | 'debian'): Promise<Result> {
     fs.writeFileSync(path.join(svc, 'supervise', 'control'), 'x');
     await exited;
     const text = fs.existsSync(report) ? fs.readFileSync(report, 'latin1') : '';
-    return { runScript: runScript.replace(chpst, 'CHPST').replace(impls[impl]('chpst'), 'CHPST'), finish: fs.readFileSync(finished, 'utf8'), output, report: text, svPidIsProgram };
+    return { runScript: runScript.replace(chpst, 'CHPST').replace(chpstOf(impl, 'chpst'), 'CHPST'), finish: fs.readFileSync(finished, 'utf8'), output, report: text, svPidIsProgram };
   } finally {
     release?.();
     child.kill('SIGKILL');
