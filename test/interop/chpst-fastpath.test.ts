@@ -114,7 +114,10 @@ async function runService(c: Case, impl: 'tsinit' | 'debian'): Promise<Result> {
     if (fs.existsSync(`${report}.pid`)) {
       await until('the pid file', () => fs.readFileSync(`${report}.pid`, 'utf8').endsWith('\n'));
       const mine = fs.readFileSync(`${report}.pid`, 'utf8').trim();
-      const sv = fs.readFileSync(path.join(svc, 'supervise', 'pid'), 'utf8').trim();
+      // the supervisor writes supervise/pid after the start: wait for it, not for a time
+      const pidFile = path.join(svc, 'supervise', 'pid');
+      await until('supervise/pid', () => fs.readFileSync(pidFile, 'utf8').trim() !== '', 10_000).catch(() => undefined);
+      const sv = fs.readFileSync(pidFile, 'utf8').trim();
       svPidIsProgram = sv === mine ? 'yes' : `no (${sv} vs ${mine})`;
       fs.writeFileSync(`${report}.go`, '');
     }
