@@ -14,6 +14,7 @@
 //     user+system time of the supervision tree (PID 1's own plus its reaped
 //     children's) over the restarts, per restart, and the program's own cost.
 //     Goal: under 10 ms beyond the program's own.
+//     Also the same loop without chpst (`exec PROG`), the supervisors' own cost.
 // Options: BENCH_PARTS (boot,loop), --sizes LIST (BENCH_SIZES, default 50,200), --restarts N
 // (BENCH_RESTARTS, default 10), --slow-max N (BENCH_SLOW_MAX, default 200:
 // largest size also measured with the fast path off).
@@ -158,7 +159,7 @@ function treeCpuMs(root: number): [number, number] {
 }
 
 interface Loop {
-  impl: Impl;
+  impl: string;
   /** the supervision tree's CPU per restart: PID 1's own, and the rest (supervisors, run scripts, programs) */
   pid1Ms: number;
   restMs: number;
@@ -166,9 +167,9 @@ interface Loop {
   restarts: number;
 }
 
-async function crashLoop(impl: Impl, prog: string, counter: string): Promise<Loop> {
+async function crashLoop(impl: Impl, prog: string, counter: string, chpst = true): Promise<Loop> {
   fs.writeFileSync(counter, '');
-  const services = makeDir(`loop-${impl}`, 1, () => `exec chpst -u nobody ${prog}`);
+  const services = makeDir(`loop-${impl}-${chpst}`, 1, () => (chpst ? `exec chpst -u nobody ${prog}` : `exec ${prog}`));
   const { argv, env } = command(impl, path.dirname(services[0] as string));
   const r = runPid1(argv, env);
   const starts = (): number => read(counter).length;
@@ -183,7 +184,7 @@ async function crashLoop(impl: Impl, prog: string, counter: string): Promise<Loo
     await sleep(300);
     const [p1, r1] = treeCpuMs(root);
     const k = s1 - s0;
-    return { impl, pid1Ms: (p1 - p0) / k, restMs: (r1 - r0) / k, perRestartMs: (p1 - p0 + r1 - r0) / k, restarts: k };
+    return { impl: chpst ? impl : `${impl} (no chpst)`, pid1Ms: (p1 - p0) / k, restMs: (r1 - r0) / k, perRestartMs: (p1 - p0 + r1 - r0) / k, restarts: k };
   } finally {
     await r.kill();
   }
@@ -242,6 +243,8 @@ fs.chmodSync(counter, 0o666);
 const own = programOwnMs(prog);
 const loops: Loop[] = [];
 for (const impl of ['runit', 'tsinit', 'tsinit-slow'] as Impl[]) loops.push(await crashLoop(impl, prog, counter));
+// the supervisors' own restart cost, for reference: the same program without chpst
+for (const impl of ['runit', 'tsinit'] as Impl[]) loops.push(await crashLoop(impl, prog, counter, false));
 const runitLoop = loops[0] as Loop;
 printTable([
   ['impl', 'restarts', 'PID 1', 'rest of the tree', 'CPU per restart (tree)', 'beyond the program', 'vs runit'],
