@@ -10,7 +10,7 @@ import { execHelperPath } from '../../native/exec-helper.ts';
 import { getpriority, getrlimit, PRIO_PROCESS } from '../../native/libc.ts';
 import { parseExecOneLiner } from '../supervise/run-script.ts';
 import { readEnvdirAt } from './envdir.ts';
-import { planFastChpst, type FastPlanSystem } from './fast-plan.ts';
+import { planFastChpst, shellLookup, type FastPlanSystem } from './fast-plan.ts';
 import { filesDb } from './ids.ts';
 
 /** The largest run script looked at: the one-liner is a few lines. */
@@ -62,9 +62,11 @@ function realSystem(cwd: string): FastPlanSystem {
 
 /**
  * The fast start for script `file` (run, finish, log/run) in directory `cwd`
- * with environment `env`, or undefined: run the script as usual.
+ * with environment `env`; 'slow-chpst' when it is the one-liner of tsinit's
+ * chpst but the fast path cannot reproduce it (the script runs as usual and
+ * execs a Node chpst); undefined: run the script as usual.
  */
-export function fastChpstStart(file: string, cwd: string, env: readonly string[]): FastStart | undefined {
+export function fastChpstStart(file: string, cwd: string, env: readonly string[]): FastStart | 'slow-chpst' | undefined {
   let script: string;
   try {
     const st = fs.statSync(file);
@@ -77,8 +79,13 @@ export function fastChpstStart(file: string, cwd: string, env: readonly string[]
   if (!one) return undefined;
   const helper = execHelperPath();
   if (!helper) return undefined;
-  const ops = planFastChpst(one.words, env, realSystem(path.resolve(cwd)));
-  if (!ops) return undefined;
+  const sys = realSystem(path.resolve(cwd));
+  const ops = planFastChpst(one.words, env, sys);
+  if (!ops) {
+    const first = one.words[0] as string;
+    const found = shellLookup(first, env, sys);
+    return found !== undefined && sys.probe(found)?.tsinit ? 'slow-chpst' : undefined;
+  }
   const shell = [one.interpreter, ...(one.interpreterArg !== undefined ? [one.interpreterArg] : [])];
   return {
     path: one.interpreter,

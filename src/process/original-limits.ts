@@ -85,3 +85,13 @@ export function childBaseLimits(): (readonly [number, bigint, bigint])[] {
   if (recorded === undefined) recordOriginalLimits();
   return recorded ? [[RLIMIT_NOFILE, recorded.soft, recorded.hard]] : [];
 }
+
+/**
+ * For a run script that execs tsinit's own chpst (a Node process, which raises
+ * the limit again): the variable that tells it the original. That chpst sets
+ * it and removes the variable before it execs the program.
+ */
+export function slowChpstLimitEnv(): string[] {
+  const base = childBaseLimits();
+  return base.map(([, soft]) => `${NOFILE_ENV}=${soft}`);
+}

@@ -20,6 +20,7 @@ import path from 'node:path';
 import * as libc from '../../native/libc.ts';
 import { envArray, spawnChild } from '../process/spawn.ts';
 import { fastChpstStart } from '../chpst/fast-start.ts';
+import { slowChpstLimitEnv } from '../process/original-limits.ts';
 import { reaper } from '../process/reaper.ts';
 import { err } from '../util/output.ts';
 import { errstrOf } from '../util/errstr.ts';
@@ -349,11 +350,15 @@ class Runsv implements RunsvHandle, Effects {
         else stdout = pipe.writeFd;
       }
       const cwd = side === 'log' ? path.join(this.base, 'log') : this.base;
-      const fast = chpstFastPathEnabled ? fastChpstStart(path.join(cwd, prog), cwd, envArray(undefined)) : undefined;
+      const env = envArray(undefined);
+      const start = chpstFastPathEnabled ? fastChpstStart(path.join(cwd, prog), cwd, env) : undefined;
+      const fast = typeof start === 'object' ? start : undefined;
       if (fast && fast.stderrToStdout) stderr = stdout ?? 1;
       const pid = spawnChild({
         path: fast ? fast.path : prog,
         argv: fast ? fast.argv : argv,
+        // a Node chpst raises the open-files limit again: tell it the original (it removes the variable)
+        ...(start === 'slow-chpst' ? { env: [...env, ...slowChpstLimitEnv()] } : {}),
         cwd,
         ...(stdin !== undefined ? { stdin } : {}),
         ...(stdout !== undefined ? { stdout } : {}),

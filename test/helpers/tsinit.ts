@@ -45,6 +45,7 @@ export function tool(name: (typeof toolNames)[number]): string {
  */
 export function privateToolBin(dir: string): string {
   fs.mkdirSync(dir, { recursive: true });
+  fs.chmodSync(dir, 0o755); // programs run as other users search it too
   for (const name of toolNames) {
     const p = path.join(dir, name);
     if (!fs.existsSync(p)) fs.symlinkSync(binary, p);

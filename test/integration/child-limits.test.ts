@@ -38,7 +38,7 @@ test('command mode: a missing command is still reported as before', { skip }, ()
   assert.match(r.stderr, /unable to run: \/nonexistent\/cmd: file does not exist/);
 });
 
-test('PID 1 told TSINIT_RLIMIT_NOFILE: stages, plain services, chpst one-liners get it; -o still wins; the variable is not passed on', { skip }, async () => {
+test('PID 1 told TSINIT_RLIMIT_NOFILE: stages, plain services, chpst one-liners (fast and slow) get it; -o still wins; the variable is not passed on', { skip }, async () => {
   const marks = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-limits-'));
   fs.chmodSync(marks, 0o777);
   const probe = path.join(marks, 'probe');
@@ -47,11 +47,15 @@ test('PID 1 told TSINIT_RLIMIT_NOFILE: stages, plain services, chpst one-liners 
     plain: { run: `${probe} ${marks}/plain` },
     fast: { run: `exec chpst -u nobody ${probe} ${marks}/fast` },
     own: { run: `exec chpst -o 77 ${probe} ${marks}/own` },
+    // envdir read after dropping privileges: the fast path falls back to Node chpsts
+    slow: { run: `exec chpst -u nobody envdir ${marks}/env ${probe} ${marks}/slow` },
   });
+  fs.mkdirSync(path.join(marks, 'env'));
+  fs.writeFileSync(path.join(marks, 'env', 'FOO'), 'bar\n');
   const stages = runitDir({ '1': `ulimit -Sn >${marks}/stage1` });
   const r = run([tsinit()], { TSINIT_RUNIT_DIR: stages, TSINIT_SERVICE_DIR: svc, PATH: `${toolBin()}:/usr/bin:/bin`, TSINIT_RLIMIT_NOFILE: '1000' });
   try {
-    await until('all reports', () => ['plain', 'fast', 'own', 'stage1'].every((n) => fs.existsSync(path.join(marks, n))));
+    await until('all reports', () => ['plain', 'fast', 'own', 'slow', 'stage1'].every((n) => fs.existsSync(path.join(marks, n))));
   } finally {
     await r.signal('SIGTERM');
     await r.exit;
@@ -61,5 +65,7 @@ test('PID 1 told TSINIT_RLIMIT_NOFILE: stages, plain services, chpst one-liners 
   assert.equal(first('plain'), '1000');
   assert.equal(first('fast'), '1000');
   assert.equal(first('own'), '77');
-  for (const n of ['plain', 'fast', 'own']) assert.doesNotMatch(fs.readFileSync(path.join(marks, n), 'utf8'), /TSINIT_RLIMIT_NOFILE/);
+  assert.equal(first('slow'), '1000');
+  assert.match(fs.readFileSync(path.join(marks, 'slow'), 'utf8'), /\nFOO=bar\n/);
+  for (const n of ['plain', 'fast', 'own', 'slow']) assert.doesNotMatch(fs.readFileSync(path.join(marks, n), 'utf8'), /TSINIT_RLIMIT_NOFILE/);
 });
