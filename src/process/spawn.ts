@@ -57,7 +57,9 @@ function spawnWithLimits(opts: SpawnOptions, helper: string, base: readonly (rea
   const [r, w] = libc.pipe2(libc.O_CLOEXEC);
   let pid: number;
   try {
-    const taken = [2, ...(opts.extraFds ?? []).map(([child]) => child), ...(opts.closeFds ?? [])];
+    // A number no other file action reads or writes, set first: the later
+    // dup2s can neither clobber it nor be clobbered by it.
+    const taken = [2, w, opts.stdin ?? 0, opts.stdout ?? 1, opts.stderr ?? 2, ...(opts.extraFds ?? []).flat(), ...(opts.closeFds ?? [])];
     const reportFd = Math.max(...taken) + 1;
     const candidates =
       opts.searchPath && !opts.path.includes('/')
@@ -72,7 +74,10 @@ function spawnWithLimits(opts: SpawnOptions, helper: string, base: readonly (rea
       '--',
       ...opts.argv,
     ];
-    pid = spawnDirect({ ...opts, path: helper, argv, searchPath: false, extraFds: [...(opts.extraFds ?? []), [reportFd, w]] });
+    pid = spawnDirect({ ...opts, path: helper, argv, searchPath: false }, [{ dup2: [w, reportFd] }]);
+  } catch (e) {
+    libc.close(r);
+    throw e;
   } finally {
     libc.close(w);
   }
@@ -99,8 +104,8 @@ function spawnWithLimits(opts: SpawnOptions, helper: string, base: readonly (rea
   throw new libc.LibcError(opts.searchPath ? 'posix_spawnp' : 'posix_spawn', buf.readInt32LE(0), opts.path);
 }
 
-function spawnDirect(opts: SpawnOptions): number {
-  const fileActions: libc.FileAction[] = [];
+function spawnDirect(opts: SpawnOptions, first: libc.FileAction[] = []): number {
+  const fileActions: libc.FileAction[] = [...first];
   // Node marks 0-2 close-on-exec; dup2(fd, fd) in the child clears the flag.
   const std: Array<[number, number]> = [
     [0, opts.stdin ?? 0],
