@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // Builds tsinit: esbuild bundles src/ into one CommonJS file; Node's single
 // executable application tooling injects it (with a V8 code cache and koffi's
-// native module as an asset) into a stripped copy of the official Node 24
+// native module and the chpst exec helper as assets) into a stripped copy of the official Node 24
 // binary of the target architecture.
 //
 //   node build.mjs            bundle + dist/tsinit (this machine's architecture)
-//   node build.mjs --bundle   bundle only (build/tsinit.cjs)
+//   node build.mjs --bundle   bundle + this machine's exec helper (build/tsinit.cjs, build/tsinit-exec)
+//   node build.mjs --helper   exec helper only (build/tsinit-exec)
 //   node build.mjs --pack     bundle + the npm package only (dist/tsinit-VERSION.tgz)
 //   node build.mjs --dist     release artifacts in dist/: tsinit-linux-x64,
 //                             tsinit-linux-arm64, tsinit-VERSION.tgz (npm
@@ -34,6 +35,7 @@ const bundleOnly = argv.includes('--bundle');
 const distMode = argv.includes('--dist');
 const packOnly = argv.includes('--pack');
 const withImage = !argv.includes('--no-image');
+const helperOnly = argv.includes('--helper');
 
 const hostArch = os.arch();
 const ARCHES = ['x64', 'arm64'];
@@ -53,6 +55,34 @@ function commitHash() {
   const r = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : 'unknown';
 }
+
+// 0. The exec helper for chpst's fast path and restored limits
+// (native/exec-helper/tsinit-exec.c): no libc (raw system calls, its own
+// _start), static, so the same file runs on glibc and musl systems. Debian's
+// gcc builds it; for the other architecture Debian's cross gcc
+// (gcc-aarch64-linux-gnu / gcc-x86-64-linux-gnu); CC_TSINIT_EXEC overrides.
+// Compiled into a scratch file and renamed, as the bundle is.
+const helperCc = (arch) =>
+  process.env.CC_TSINIT_EXEC ?? (arch === hostArch ? 'gcc' : arch === 'arm64' ? 'aarch64-linux-gnu-gcc' : 'x86_64-linux-gnu-gcc');
+/** build/tsinit-exec-ARCH (and build/tsinit-exec for this machine, which a checkout uses). */
+function buildHelper(arch) {
+  const out = path.join(buildDir, arch === hostArch ? 'tsinit-exec' : `tsinit-exec-${arch}`);
+  const tmp = `${out}.${process.pid}`;
+  execFileSync(
+    helperCc(arch),
+    [
+      '-Os', '-static', '-nostdlib', '-ffreestanding', '-fno-builtin', '-fno-stack-protector',
+      '-fno-asynchronous-unwind-tables', '-fno-pie', '-no-pie', '-Wall', '-Wextra', '-Werror',
+      '-Wl,--build-id=none', '-s', '-o', tmp, path.join(root, 'native/exec-helper/tsinit-exec.c'),
+    ],
+    { stdio: 'inherit' },
+  );
+  fs.renameSync(tmp, out);
+  console.log(`exec helper: ${path.relative(root, out)} (${fs.statSync(out).size} bytes, ${arch})`);
+  return out;
+}
+buildHelper(hostArch);
+if (helperOnly) process.exit(0);
 
 // 1. Bundle. koffi's JavaScript loader is replaced by native/koffi-loader.ts,
 // which takes the addon from the SEA asset or the npm package's koffi/
@@ -168,7 +198,7 @@ function buildExecutable(arch, out) {
   const useCodeCache = runner !== undefined;
   fs.writeFileSync(
     seaConfig,
-    JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache, assets: { 'koffi.node': addon } }, null, 2),
+    JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache, assets: { 'koffi.node': addon, 'tsinit-exec': arch === hostArch ? path.join(buildDir, 'tsinit-exec') : buildHelper(arch) } }, null, 2),
   );
   const prepArgv = runner ? [...runner.cmd, node] : [nodeBinary(hostArch)];
   const version = execFileSync(prepArgv[0], [...prepArgv.slice(1), '--version'], { encoding: 'utf8', env: { ...process.env, ...runner?.env } }).trim();
@@ -214,6 +244,13 @@ function buildNpmPackage() {
       }
     }
     fs.copyFileSync(path.join(koffiDir, 'LICENSE.txt'), path.join(stage, 'koffi', 'LICENSE.txt'));
+    // the exec helper per architecture (native/exec-helper.ts finds exec-helper/ARCH/tsinit-exec)
+    for (const arch of ARCHES) {
+      const dir = path.join(stage, 'exec-helper', arch);
+      fs.mkdirSync(dir, { recursive: true });
+      fs.copyFileSync(arch === hostArch ? path.join(buildDir, 'tsinit-exec') : buildHelper(arch), path.join(dir, 'tsinit-exec'));
+      fs.chmodSync(path.join(dir, 'tsinit-exec'), 0o755);
+    }
     // documentation when the checkout has it (a Dockerfile build stage may copy only the sources)
     for (const [from, to] of [['README.md', 'README.md'], ['docs/install.md', 'INSTALL.md']]) {
       if (fs.existsSync(path.join(root, from))) fs.copyFileSync(path.join(root, from), path.join(stage, to));
@@ -227,7 +264,7 @@ function buildNpmPackage() {
       engines: { node: '>=22' },
       os: ['linux'],
       cpu: ARCHES,
-      files: ['tsinit.cjs', 'koffi/', 'INSTALL.md'],
+      files: ['tsinit.cjs', 'koffi/', 'exec-helper/', 'INSTALL.md'],
       tsinit: { commit, koffi: koffiVersion },
     };
     fs.writeFileSync(path.join(stage, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);

@@ -1,6 +1,7 @@
 // Entry point of the single executable: pick the tool, run it, exit with its code.
 // First of all: keep Node from making the shared stdout/stderr non-blocking.
 import './util/std-streams.ts';
+import { recordOriginalLimits } from './process/original-limits.ts';
 import { dispatch, tools, usage } from './dispatch.ts';
 import { versionLine } from './version.ts';
 import { invokedAs } from './self.ts';
@@ -12,6 +13,9 @@ function originalArgv(): { argv0: string; args: string[] } {
   // argv[1] is the script, which a tool link may name.
   return { argv0: invokedAs(), args: process.argv.slice(2) };
 }
+
+// The open-files limit we were started with, before a parent may be gone.
+recordOriginalLimits();
 
 async function run(): Promise<number> {
   const { argv0, args } = originalArgv();

@@ -22,7 +22,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as libc from '../../native/libc.ts';
-import { forkFailed, spawnChild } from '../process/spawn.ts';
+import { envArray, forkFailed, spawnChild } from '../process/spawn.ts';
+import { fastChpstStart } from '../chpst/fast-start.ts';
+import { slowChpstLimitEnv } from '../process/original-limits.ts';
 import { reaper } from '../process/reaper.ts';
 import { err, writeAllSync } from '../util/output.ts';
 import { errstrOf } from '../util/errstr.ts';
@@ -75,6 +77,12 @@ export interface RunsvHandle {
  * because of the environment.
  */
 const inprocessLogEnabled = process.env.TSINIT_INPROCESS_LOG !== '0';
+
+/**
+ * TSINIT_CHPST_FASTPATH=0 turns off starting `exec chpst ...` one-liners
+ * through the exec helper (src/chpst/fast-start.ts) instead of a Node chpst.
+ */
+const chpstFastPathEnabled = process.env.TSINIT_CHPST_FASTPATH !== '0';
 
 /** How often a blocked log/supervise/lock is retried (runit blocks in flock). */
 const LOG_LOCK_RETRY_MS = 200;
@@ -372,10 +380,17 @@ class Runsv implements RunsvHandle, Effects {
         if (side === 'log') stdin = pipe.readFd;
         else stdout = pipe.writeFd;
       }
+      const cwd = side === 'log' ? path.join(this.base, 'log') : this.base;
+      const env = envArray(undefined);
+      const start = chpstFastPathEnabled ? fastChpstStart(path.join(cwd, prog), cwd, env) : undefined;
+      const fast = typeof start === 'object' ? start : undefined;
+      if (fast && fast.stderrToStdout) stderr = stdout ?? 1;
       const pid = spawnChild({
-        path: prog,
-        argv,
-        cwd: side === 'log' ? path.join(this.base, 'log') : this.base,
+        path: fast ? fast.path : prog,
+        argv: fast ? fast.argv : argv,
+        // a Node chpst raises the open-files limit again: tell it the original (it removes the variable)
+        ...(start === 'slow-chpst' ? { env: [...env, ...slowChpstLimitEnv()] } : {}),
+        cwd,
         ...(stdin !== undefined ? { stdin } : {}),
         ...(stdout !== undefined ? { stdout } : {}),
         ...(stderr !== undefined ? { stderr } : {}),

@@ -39,3 +39,18 @@ export function toolBin(): string {
 export function tool(name: (typeof toolNames)[number]): string {
   return path.join(toolBin(), name);
 }
+
+/**
+ * Links for every tool name to this checkout's dist/tsinit in a folder of the
+ * caller's (`.cache/bin` is shared by every checkout using this .cache, so its
+ * links may point at another build while a test runs).
+ */
+export function privateToolBin(dir: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.chmodSync(dir, 0o755); // programs run as other users search it too
+  for (const name of toolNames) {
+    const p = path.join(dir, name);
+    if (!fs.existsSync(p)) fs.symlinkSync(binary, p);
+  }
+  return dir;
+}
