@@ -322,3 +322,23 @@ export function readServiceSpec(
   });
   return { spec, problems: [...ioProblems, ...problems] };
 }
+
+/**
+ * Only dependencies.d/ of the service directory dir (one readdir): what the
+ * supervisor needs before it starts a service's runsv.
+ */
+export function readDependencies(dir: string): { dependencies: string[]; problems: SpecProblem[] } {
+  let entries: string[] | null = null;
+  const problems: SpecProblem[] = [];
+  try {
+    entries = fs.readdirSync(path.join(dir, 'dependencies.d'));
+  } catch (e) {
+    const code = e && typeof e === 'object' && 'code' in e ? String(e.code) : '';
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') {
+      problems.push({ file: 'dependencies.d', severity: 'error', message: `unable to read: ${code}` });
+    }
+  }
+  if (entries === null) return { dependencies: [], problems };
+  const r = parseServiceSpec({ files: {}, dependencyEntries: entries, checkExecutable: false, healthExecutable: false });
+  return { dependencies: r.spec.dependencies, problems: [...problems, ...r.problems] };
+}

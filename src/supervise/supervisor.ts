@@ -16,6 +16,9 @@ import { identityOf, planScan, warningText, type Identity, type ListingEntry, ty
 import { errstr, errstrOf } from '../util/errstr.ts';
 import { err } from '../util/output.ts';
 import { tai64nLabel, wallNow } from '../util/tai64n.ts';
+import { readDependencies } from './service-spec.ts';
+import { holdFor, notReady, planFor, stopInDependencyOrder, type Hold } from './dependency-gate.ts';
+import type { ExtStatus } from './ext-status.ts';
 
 export interface SupervisorOptions {
   /** the service directory, as given (messages quote it as is) */
@@ -57,6 +60,12 @@ interface Slot {
   name: string;
   /** undefined when its runsv is not running (ended, or could not be started) */
   handle: RunsvHandle | undefined;
+  /** dependencies.d/, read when its runsv is first started */
+  dependencies: string[];
+  /** its ./run is ready (as its runsv last reported) */
+  ready: boolean;
+  /** its first start waits for these dependencies */
+  waiting: boolean;
 }
 
 export function createSupervisor(opts: SupervisorOptions): Supervisor {
@@ -170,14 +179,18 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       const s = slots.get(r.id);
       if (s) s.name = r.to;
     }
+    const fresh: Slot[] = [];
     for (const s of plan.start) {
       let slot = slots.get(s.id);
       if (!slot) {
-        slot = { id: s.id, name: s.name, handle: undefined };
+        slot = { id: s.id, name: s.name, handle: undefined, dependencies: [], ready: false, waiting: false };
         slots.set(s.id, slot);
       }
-      startSlot(slot);
+      slot.dependencies = dependenciesOf(slot.name);
+      fresh.push(slot);
     }
+    const holds = dependencyHolds(fresh);
+    for (const slot of fresh) startSlot(slot, holds.get(slot));
     for (const s of plan.stop) {
       const slot = slots.get(s.id);
       slots.delete(s.id);
@@ -190,12 +203,66 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     }
   }
 
-  function startSlot(slot: Slot): void {
+  // ---- dependencies.d/ ---------------------------------------------------
+
+  function dependenciesOf(name: string): string[] {
+    const r = readDependencies(path.join(absDir, name));
+    for (const p of r.problems) report(`runsv ${name}: warning: ${p.file}: ${p.message}`);
+    return r.dependencies;
+  }
+
+  function readyByName(): (name: string) => boolean {
+    const ready = new Set<string>();
+    for (const s of slots.values()) if (s.ready) ready.add(s.name);
+    return (name) => ready.has(name);
+  }
+
+  /** For services about to get a runsv: which first starts wait, and for what. */
+  function dependencyHolds(fresh: readonly Slot[]): Map<Slot, Hold> {
+    const out = new Map<Slot, Hold>();
+    if (!fresh.some((s) => s.dependencies.length > 0)) return out;
+    const plan = planFor(slots.values());
+    const isReady = readyByName();
+    for (const slot of fresh) {
+      const h = holdFor(slot, plan, isReady);
+      if (h) out.set(slot, h);
+    }
+    return out;
+  }
+
+  function statusChanged(slot: Slot, st: ExtStatus): void {
+    if (slot.ready === st.ready) return;
+    slot.ready = st.ready;
+    if (!st.ready) return;
+    // A dependency became ready: held first starts may go ahead.
+    const isReady = readyByName();
+    for (const s of slots.values()) if (s.waiting && s.dependencies.includes(slot.name)) recheckHold(s, isReady);
+  }
+
+  /** A held first start: release it when its dependencies are ready, else say what it still waits for. */
+  function recheckHold(s: Slot, isReady: (name: string) => boolean): void {
+    if (!s.waiting || !s.handle) return;
+    const missing = notReady(s, isReady);
+    if (missing.length > 0) s.handle.setWaiting(missing);
+    else {
+      s.waiting = false;
+      s.handle.release();
+    }
+  }
+
+  function startSlot(slot: Slot, hold?: Hold): void {
     let handle: RunsvHandle;
     try {
       // As runsvdir runs `runsv NAME` from inside DIR: messages say `runsv NAME:`.
       // runsv resolves the path itself (it works from the real directory).
-      const ropts: RunsvOptions = { name: `runsv ${slot.name}` };
+      const ropts: RunsvOptions = {
+        name: `runsv ${slot.name}`,
+        service: slot.name,
+        onStatus: (_name, st) => statusChanged(slot, st),
+      };
+      if (hold) ropts.hold = hold;
+      slot.ready = false;
+      slot.waiting = hold !== undefined && 'waitingFor' in hold;
       if (opts.report) ropts.report = opts.report;
       handle = start(path.join(absDir, slot.name), ropts);
     } catch (e) {
@@ -204,8 +271,11 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       return;
     }
     slot.handle = handle;
+    // Its dependencies may have become ready while the runsv's were started.
+    if (slot.waiting) recheckHold(slot, readyByName());
     const ended = (code: number | undefined): void => {
       draining.delete(handle);
+      if (slot.handle === handle) slot.ready = false;
       // A removed service's runsv finishing is no reason to scan again.
       if (slot.handle !== handle || slots.get(slot.id) !== slot) return;
       slot.handle = undefined;
@@ -310,13 +380,17 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       timer = undefined;
       closeWatcher();
       const all: RunsvHandle[] = [...draining];
+      // A service stops before the services it depends on; independent ones in parallel.
+      const entries = [];
       for (const s of slots.values()) {
-        if (!s.handle) continue;
-        all.push(s.handle);
-        stopHandle(s.handle);
+        const h = s.handle;
+        if (!h) continue;
+        all.push(h);
+        entries.push({ name: s.name, dependencies: s.dependencies, stop: () => stopHandle(h), done: h.done });
       }
       slots.clear();
-      stopping = Promise.all(all.map((h) => h.done.then(noop, noop))).then(noop);
+      const ordered = stopInDependencyOrder(entries);
+      stopping = Promise.all([ordered, ...all.map((h) => h.done.then(noop, noop))]).then(noop);
       return stopping;
     },
     services(): ReadonlyMap<string, RunsvHandle> {
