@@ -10,6 +10,8 @@ import { reaper } from '../../src/process/reaper.ts';
 import { createSupervisor, type Supervisor } from '../../src/supervise/supervisor.ts';
 import { readExtStatus, type ExtStatus } from '../../src/supervise/ext-status.ts';
 import { onEvent, type TsinitEvent } from '../../src/events/bus.ts';
+import { spawnSync } from 'node:child_process';
+import { tool } from '../helpers/tsinit.ts';
 import { makeService, pidOf, readOr, statOf, tempDir, waitFor } from './runsvdir-fixture.ts';
 
 const tmp: string[] = [];
@@ -52,6 +54,13 @@ function startedAt(service: string): number {
   return Number(readOr(path.join(service, 'started')).trim()) / 1e6;
 }
 
+/** `sv status --json NAME` (tsinit's sv) as parsed objects, and the text `sv status` line. */
+function svJson(svdir: string, name: string): Record<string, unknown> {
+  const r = spawnSync(tool('sv'), ['status', '--json', name], { env: { ...process.env, SVDIR: svdir }, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+}
+
 const recordStart = `date +%s%N > started`;
 
 test('notification-fd: ready only after the newline; the dependant starts after that, and not before', async () => {
@@ -74,6 +83,15 @@ test('notification-fd: ready only after the newline; the dependant starts after 
     assert.ok(lines.includes('runsv web: waiting for: db'), lines.join('\n'));
     assert.ok(events.some((e) => e.type === 'waiting' && e.service === 'web'));
     assert.equal(sup.services().get('web')?.extStatus().waitingFor.join(), 'db');
+    const waiting = svJson(d, 'web');
+    assert.equal(waiting.note, 'waiting for: db');
+    assert.deepEqual(waiting.waitingFor, ['db']);
+    assert.equal(waiting.ready, false);
+    assert.equal(waiting.state, 'down');
+    const notYet = svJson(d, 'db');
+    assert.equal(notYet.readiness, 'notification-fd');
+    assert.equal(notYet.ready, false);
+    assert.equal(notYet.readySince, null);
 
     file(path.join(db, 'go'), '');
     await waitFor('db ready', () => ext(db)?.ready === true);
@@ -86,6 +104,10 @@ test('notification-fd: ready only after the newline; the dependant starts after 
     assert.ok(events.some((e) => e.type === 'ready' && e.service === 'db'));
     assert.equal(sup.services().get('db')?.extStatus().ready, true);
     assert.equal(sup.services().get('db')?.name, 'db');
+    const readyJson = svJson(d, 'db');
+    assert.equal(readyJson.ready, true);
+    assert.equal(readyJson.readySince, dbReady);
+    assert.equal(svJson(d, 'web').note, null);
   } finally {
     off();
     await sup.stopAll();
