@@ -386,6 +386,8 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
         const h = s.handle;
         if (!h) continue;
         all.push(h);
+        // Counted as draining at once: pids() lists it even while it waits for its dependants.
+        draining.add(h);
         entries.push({ name: s.name, dependencies: s.dependencies, stop: () => stopHandle(h), done: h.done });
       }
       slots.clear();

@@ -181,28 +181,48 @@ test('sv up (a control byte u) starts a waiting service anyway, as runit would',
 test('shutdown: a service stops before what it depends on; independent services stop in parallel', async () => {
   const d = root('deps-stop-');
   const order = path.join(d, '.order');
-  // Each service records the end of its stop after a pause, so a wrong order would show.
-  const svc = (name: string, pause: string): string =>
-    makeService(d, name, `trap 'echo ${name}-term >> "${order}"; sleep ${pause}; echo ${name}-down >> "${order}"; exit 0' TERM\nwhile :; do sleep 0.05; done`);
+  // On TERM a service records it, waits until the test lets it go (the file
+  // release-NAME in the scan directory), then records that it is down.
+  const svc = (name: string): string =>
+    makeService(
+      d,
+      name,
+      `trap 'echo ${name}-term >> "${order}"; while [ ! -e "${d}/release-${name}" ]; do sleep 0.02; done; echo ${name}-down >> "${order}"; exit 0' TERM\nwhile :; do sleep 0.05; done`,
+    );
+  const release = (name: string): void => file(path.join(d, `release-${name}`), '');
+  const lines = (): string[] => readOr(order).trim().split('\n').filter(Boolean);
   // The issue's chain a -> b -> c: b needs a, c needs b.
-  const a = svc('a', '0.3');
-  const b = svc('b', '0.3');
-  const c = svc('c', '0.3');
+  const a = svc('a');
+  const b = svc('b');
+  const c = svc('c');
   dependsOn(b, 'a');
   dependsOn(c, 'b');
-  // Two independent services, each slow to stop.
-  svc('x', '1');
-  svc('y', '1');
+  // Two independent services.
+  svc('x');
+  svc('y');
   const sup = supervise(d, []);
   await waitFor('all running', () => ['a', 'b', 'c', 'x', 'y'].every((n) => ext(path.join(d, n))?.ready === true));
-  await sup.stopAll();
-  const got = readOr(order).trim().split('\n');
+  const aPid = pidOf(a);
+  const stopping = sup.stopAll();
+  // a waits for b and c, yet PID 1 can still KILL it at the deadline: pids() lists it.
+  assert.ok(sup.pids().includes(aPid), 'a waiting for its dependants is still in pids()');
+  // c, x and y are stopped together: x and y are both stopping before either is down.
+  await waitFor('c, x, y told to stop', () => ['c-term', 'x-term', 'y-term'].every((w) => lines().includes(w)));
+  release('x');
+  release('y');
+  await waitFor('x and y down', () => lines().includes('x-down') && lines().includes('y-down'));
+  assert.ok(!lines().includes('b-term'), `b waits while c stops: ${lines().join(' ')}`);
+  release('c');
+  await waitFor('b told to stop', () => lines().includes('b-term'));
+  assert.ok(!lines().includes('a-term'), `a waits while b stops: ${lines().join(' ')}`);
+  release('b');
+  await waitFor('a told to stop', () => lines().includes('a-term'));
+  release('a');
+  await stopping;
+  const got = lines();
   const at = (w: string): number => got.indexOf(w);
-  for (const w of ['a-down', 'b-down', 'c-down', 'x-down', 'y-down']) assert.ok(at(w) >= 0, `${w} in ${got.join(' ')}`);
-  assert.ok(at('c-down') < at('b-term'), `c is down before b is stopped: ${got.join(' ')}`);
-  assert.ok(at('b-down') < at('a-term'), `b is down before a is stopped: ${got.join(' ')}`);
+  assert.ok(at('c-down') < at('b-term') && at('b-down') < at('a-term'), `order c, b, a: ${got.join(' ')}`);
   assert.ok(at('x-term') < at('y-down') && at('y-term') < at('x-down'), `x and y stop in parallel: ${got.join(' ')}`);
-  assert.ok(at('x-term') < at('c-down') && at('y-term') < at('c-down'), `independent branches do not wait: ${got.join(' ')}`);
   assert.equal(statOf(a), 'down');
   assert.equal(statOf(b), 'down');
   assert.equal(statOf(c), 'down');
