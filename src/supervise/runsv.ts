@@ -263,8 +263,8 @@ class Runsv implements RunsvHandle, Effects {
     this.fds.push(openOk(path.join(base, 'supervise', 'ok'), 'supervise/ok'));
     if (m.s.log) this.fds.push(openOk(path.join(base, 'log', 'supervise', 'ok'), 'log/supervise/ok'));
     this.extWritable = true;
-    this.announceHold();
     this.writeExt();
+    this.announceHold();
 
     const driver = new MachineDriver(m, this, this.internal);
     this.driver = driver;
