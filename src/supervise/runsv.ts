@@ -37,6 +37,11 @@ import { LogPipe } from './log-pipe.ts';
 import { InprocessLog } from './inprocess-log.ts';
 import { planInprocessLog, type InprocessLogPlan } from './log-run.ts';
 import { PrefixedOutput, prefixEnabled } from './prefix-output.ts';
+import { emitEvent } from '../events/bus.ts';
+import { initialExtStatus, writeExtStatus, type ExtStatus } from './ext-status.ts';
+import { DEFAULT_SPEC, readServiceSpec, type ServiceSpec } from './service-spec.ts';
+import { ServiceProbes } from './service-probes.ts';
+import type { HealthState } from './health.ts';
 import {
   StartupError,
   fatalSys,
@@ -52,6 +57,8 @@ import {
 export interface RunsvOptions {
   /** prefix for messages, e.g. "runsv web" -> "runsv web: warning: ..." (runit uses argv[1] as given) */
   name: string;
+  /** the service's name (scan directory entry) for events and handles; default: the directory's base name */
+  service?: string;
   /** where runit-style warnings/fatals go, one line without its newline; default: stderr via src/util/output.ts */
   report?: (line: string) => void;
   /**
@@ -59,16 +66,32 @@ export interface RunsvOptions {
    * default reporter prints these bytes in place of name, as runit does
    */
   rawName?: Buffer;
+  /**
+   * dependencies.d/: hold the first start of ./run. waitingFor: the
+   * dependencies not ready yet (release() when they are); dependencyError:
+   * it cannot start (missing dependency, cycle). `sv up` starts it anyway.
+   */
+  hold?: { waitingFor: string[] } | { dependencyError: string };
+  /** called after every change of the extension status record */
+  onStatus?: (name: string, status: ExtStatus) => void;
 }
 
 export interface RunsvHandle {
   readonly dir: string;
+  /** the service's name (scan directory entry) */
+  readonly name: string;
   /** resolves with runsv's exit code: 0 after x/terminate, 111 on a start-up failure (message already reported) */
   readonly done: Promise<number>;
   /** exactly what SIGTERM does to runsv: 'x' on the main service */
   terminate(): void;
-  /** pids of this service's running processes (main, finish, log), for shutdown bookkeeping */
+  /** pids of this service's running processes (main, finish, log, probes), for shutdown bookkeeping */
   pids(): number[];
+  /** tsinit's facts beyond runit's status record (also in supervise/tsinit-status.json) */
+  extStatus(): ExtStatus;
+  /** the dependencies a held first start still waits for (the supervisor's view) */
+  setWaiting(names: string[]): void;
+  /** the dependencies are ready: a held first start goes ahead */
+  release(): void;
 }
 
 /**
@@ -111,11 +134,12 @@ function codeOf(e: unknown): string | undefined {
 
 class Runsv implements RunsvHandle, Effects {
   readonly dir: string;
+  readonly name: string;
   readonly done: Promise<number>;
   /** the directory as bytes, when its path is not UTF-8 */
   private readonly rawDir: Buffer | undefined;
   private resolveDone: (code: number) => void = () => {};
-  private readonly name: string;
+  private readonly label: string;
   private readonly report: (line: string) => void;
   private base = '';
   private machine: ServiceMachine | undefined;
@@ -132,18 +156,28 @@ class Runsv implements RunsvHandle, Effects {
   private scriptPid = 0;
   private fakePid = 0;
   private timer: NodeJS.Timeout | undefined;
+  private spec: ServiceSpec = DEFAULT_SPEC;
+  private probes: ServiceProbes | undefined;
+  private ext: ExtStatus = initialExtStatus(Date.now());
+  /** supervise/ exists and is ours: the extension record may be written */
+  private extWritable = false;
+  private readonly hold: RunsvOptions['hold'];
+  private readonly onStatus: RunsvOptions['onStatus'];
 
   constructor(dir: string | Buffer, opts: RunsvOptions) {
     const arg = pathArg(dir);
     this.dir = arg.toString();
     this.rawDir = typeof arg === 'string' ? undefined : arg;
-    this.name = opts.name;
+    this.label = opts.name;
+    this.name = opts.service ?? path.basename(path.resolve(this.dir));
+    this.hold = opts.hold;
+    this.onStatus = opts.onStatus;
     const rawName = opts.rawName;
     this.report =
       opts.report ??
       (rawName
         ? (line: string) =>
-            writeAllSync(2, line.startsWith(this.name) ? Buffer.concat([rawName, Buffer.from(`${line.slice(this.name.length)}\n`)]) : `${line}\n`)
+            writeAllSync(2, line.startsWith(this.label) ? Buffer.concat([rawName, Buffer.from(`${line.slice(this.label.length)}\n`)]) : `${line}\n`)
         : (line: string) => err(`${line}\n`));
     this.done = new Promise<number>((resolve) => {
       this.resolveDone = resolve;
@@ -160,8 +194,8 @@ class Runsv implements RunsvHandle, Effects {
     }
   }
 
-  private warn = (msg: string): void => this.say(`${this.name}: warning: ${msg}`);
-  private fatalMsg = (msg: string): void => this.say(`${this.name}: fatal: ${msg}`);
+  private warn = (msg: string): void => this.say(`${this.label}: warning: ${msg}`);
+  private fatalMsg = (msg: string): void => this.say(`${this.label}: fatal: ${msg}`);
   private internal = (e: unknown): void =>
     this.warn(`internal error: ${e instanceof Error ? e.message : String(e)}`);
 
@@ -221,7 +255,9 @@ class Runsv implements RunsvHandle, Effects {
         this.warn(`unable to create the output pipes for TSINIT_LOG_PREFIX: ${errstrOf(e)}`);
       }
     }
-    this.machine = new ServiceMachine(initialState(now, { down, log }), wallNow);
+    this.setupExtensions(base);
+    const hold = this.hold !== undefined;
+    this.machine = new ServiceMachine(initialState(now, { down, log, hold }), wallNow);
 
     makeSuperviseDir(base, 'supervise', './supervise');
     const lock = openLock(path.join(base, 'supervise', 'lock'), 'supervise/lock');
@@ -265,6 +301,9 @@ class Runsv implements RunsvHandle, Effects {
     }
     this.fds.push(openOk(path.join(base, 'supervise', 'ok'), 'supervise/ok'));
     if (m.s.log) this.fds.push(openOk(path.join(base, 'log', 'supervise', 'ok'), 'log/supervise/ok'));
+    this.extWritable = true;
+    this.writeExt();
+    this.announceHold();
 
     const driver = new MachineDriver(m, this, this.internal);
     this.driver = driver;
@@ -360,6 +399,9 @@ class Runsv implements RunsvHandle, Effects {
     const prog = argv[0] ?? './run';
     const shown = side === 'log' ? `log/${prog}` : prog;
     const pipe = this.logPipe;
+    // ./run of the main service: readiness (notification pipe) and health follow it.
+    const probes = side === 'main' && prog === './run' ? this.probes : undefined;
+    let extraFds: Array<[number, number]> = [];
     try {
       let stdin: number | undefined;
       let stdout: number | undefined;
@@ -385,6 +427,7 @@ class Runsv implements RunsvHandle, Effects {
       const start = chpstFastPathEnabled ? fastChpstStart(path.join(cwd, prog), cwd, env) : undefined;
       const fast = typeof start === 'object' ? start : undefined;
       if (fast && fast.stderrToStdout) stderr = stdout ?? 1;
+      if (probes) extraFds = probes.prepareSpawn();
       const pid = spawnChild({
         path: fast ? fast.path : prog,
         argv: fast ? fast.argv : argv,
@@ -394,10 +437,16 @@ class Runsv implements RunsvHandle, Effects {
         ...(stdin !== undefined ? { stdin } : {}),
         ...(stdout !== undefined ? { stdout } : {}),
         ...(stderr !== undefined ? { stderr } : {}),
-        onExit: (st) => this.driver?.post({ type: 'exit', pid: st.pid, wstat: st.raw }),
+        ...(extraFds.length > 0 ? { extraFds } : {}),
+        onExit: (st) => {
+          probes?.ended(st.pid);
+          this.driver?.post({ type: 'exit', pid: st.pid, wstat: st.raw });
+        },
       });
+      probes?.started(pid);
       return pid;
     } catch (e) {
+      probes?.spawnFailed();
       // No process at all (clone failed): runit's "unable to fork, sleeping".
       if (forkFailed(e)) {
         this.warn(`unable to fork, sleeping: ${errstrOf(e)}`);
@@ -510,10 +559,125 @@ class Runsv implements RunsvHandle, Effects {
       if (m.s.log && m.s.log.pid > 0 && m.s.log.pid !== process.pid) out.push(m.s.log.pid);
     }
     if (this.scriptPid > 0) out.push(this.scriptPid);
+    if (this.probes && !this.finished) out.push(...this.probes.pids());
     return out;
   }
 
+  // ---- readiness, dependencies, health (tsinit extensions) -------------
+
+  extStatus(): ExtStatus {
+    return { ...this.ext, waitingFor: [...this.ext.waitingFor] };
+  }
+
+  setWaiting(names: string[]): void {
+    if (this.finished || !this.machine?.s.held || 'dependencyError' in (this.hold ?? {})) return;
+    const next = [...names];
+    if (next.join('\0') === this.ext.waitingFor.join('\0')) return;
+    this.ext.waitingFor = next;
+    this.writeExt();
+    if (next.length > 0) this.announceWaiting();
+  }
+
+  release(): void {
+    if (this.finished) return;
+    if (this.ext.waitingFor.length > 0) {
+      this.ext.waitingFor = [];
+      this.writeExt();
+    }
+    if (this.driver) this.driver.post({ type: 'release' });
+    else if (this.machine) this.machine.s.held = false;
+  }
+
+  /** Read the extension files (service-spec.ts) and set up readiness and health. */
+  private setupExtensions(base: string): void {
+    const { spec, problems } = readServiceSpec(base);
+    this.spec = spec;
+    for (const p of problems) this.warn(`${p.file}: ${p.message}`);
+    const h = this.hold;
+    this.ext = {
+      ...initialExtStatus(Date.now()),
+      readiness: 'up',
+      waitingFor: h && 'waitingFor' in h ? [...h.waitingFor] : [],
+      dependencyError: h && 'dependencyError' in h ? h.dependencyError : null,
+    };
+    const probes = new ServiceProbes(spec, {
+      base,
+      warn: this.warn,
+      stderrFd: () => (this.logPipe ? undefined : this.prefixed?.stderrFd),
+      onReady: (ready) => this.readyChanged(ready),
+      onHealth: (state, event) => this.healthChanged(state, event),
+      restart: () => this.driver?.post({ type: 'control', side: 'main', byte: 0x74 /* t */ }),
+      currentPid: () => this.machine?.s.main.pid ?? 0,
+      kill: (pid, signal) => {
+        if (pid > 0 && pid !== process.pid) libc.tryKill(pid, os.constants.signals[`SIG${signal}`]);
+      },
+    });
+    this.probes = probes;
+    this.ext.readiness = probes.mode;
+  }
+
+  private announceHold(): void {
+    const h = this.hold;
+    if (!h) return;
+    if ('dependencyError' in h) {
+      this.fatalMsg(`not started: ${h.dependencyError}`);
+      emitEvent({ type: 'dependency-error', service: this.name, error: h.dependencyError });
+    } else if (h.waitingFor.length > 0) this.announceWaiting();
+  }
+
+  private announceWaiting(): void {
+    const names = this.ext.waitingFor;
+    this.say(`${this.label}: waiting for: ${names.join(' ')}`);
+    emitEvent({ type: 'waiting', service: this.name, waitingFor: [...names] });
+  }
+
+  private readyChanged(ready: boolean): void {
+    const now = Date.now();
+    this.ext.ready = ready;
+    this.ext.readySince = ready ? now : null;
+    if (ready) {
+      // Started (by release or by `sv up`): nothing is waited for any more.
+      this.ext.waitingFor = [];
+      emitEvent({ type: 'ready', service: this.name, time: now, readiness: this.ext.readiness });
+    }
+    this.writeExt(now);
+  }
+
+  private healthChanged(state: HealthState, event: 'healthy' | 'unhealthy' | null): void {
+    this.ext.healthy = state.healthy;
+    this.ext.healthFailures = state.failures;
+    if (event === 'unhealthy') {
+      this.warn(`unhealthy after ${state.failures} failed health checks: restarting`);
+      emitEvent({ type: 'unhealthy', service: this.name, failures: state.failures });
+    } else if (event === 'healthy') {
+      emitEvent({ type: 'healthy', service: this.name });
+    }
+    this.writeExt();
+  }
+
+  /** Record a change: supervise/tsinit-status.json (atomically) and the in-process listener. */
+  private writeExt(now = Date.now()): void {
+    this.ext.updatedAt = now;
+    if (this.extWritable) {
+      const e = writeExtStatus(path.join(this.base, 'supervise'), this.ext);
+      if (e !== null) this.warn(`unable to write supervise/tsinit-status.json: ${e}`);
+    }
+    try {
+      this.onStatus?.(this.name, this.extStatus());
+    } catch (e) {
+      this.internal(e);
+    }
+  }
+
   private cleanup(): void {
+    this.probes?.close();
+    if (this.extWritable && this.ext.ready) {
+      // runsv is gone: nothing it supervised is ready any more.
+      this.ext.ready = false;
+      this.ext.readySince = null;
+      this.writeExt();
+    }
+    this.extWritable = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     for (const c of this.controls) c.close();

@@ -33,6 +33,12 @@ export interface MachineState {
   pidChanged: boolean;
   logPipeOpen: boolean;
   exited: boolean;
+  /**
+   * tsinit's dependencies.d/: the first start of ./run waits (the supervisor
+   * sends 'release' when the dependencies are ready). `sv up`/`sv once`
+   * start it anyway, as under runit; nothing else changes meaning.
+   */
+  held: boolean;
 }
 
 export type Signal = 'TERM' | 'KILL' | 'CONT' | 'STOP' | 'HUP' | 'ALRM' | 'INT' | 'QUIT' | 'USR1' | 'USR2';
@@ -79,7 +85,9 @@ export type Event =
   | { type: 'start' }
   | { type: 'exit'; pid: number; wstat: number }
   | { type: 'control'; side: Side; byte: number }
-  | { type: 'term' };
+  | { type: 'term' }
+  /** the dependencies are ready: a held first start may go ahead */
+  | { type: 'release' };
 
 export type Step = Generator<Action, void, Reply>;
 
@@ -89,13 +97,17 @@ export function initialSide(now: WallTime, wantDown: boolean): SideState {
   return { pid: 0, state: 'down', want: wantDown ? 'down' : 'up', paused: false, termSent: false, start: now, wstat: 0 };
 }
 
-export function initialState(now: WallTime, opts: { down: boolean; log: { down: boolean } | null }): MachineState {
+export function initialState(
+  now: WallTime,
+  opts: { down: boolean; log: { down: boolean } | null; hold?: boolean },
+): MachineState {
   return {
     main: initialSide(now, opts.down),
     log: opts.log ? initialSide(now, opts.log.down) : null,
     pidChanged: true,
     logPipeOpen: opts.log !== null,
     exited: false,
+    held: opts.hold === true,
   };
 }
 
@@ -167,6 +179,9 @@ export class ServiceMachine {
       case 'term':
         yield* this.ctrl('main', 'x');
         break;
+      case 'release':
+        this.s.held = false;
+        break;
     }
     const main = this.s.main;
     const log = this.s.log;
@@ -184,7 +199,9 @@ export class ServiceMachine {
       }
     }
     if (log && log.pid === 0 && log.want === 'up') yield* this.startService('log');
-    if (main.pid === 0 && (main.want === 'up' || main.state === 'finish')) yield* this.startService('main');
+    if (main.pid === 0 && (main.state === 'finish' || (main.want === 'up' && !this.s.held))) {
+      yield* this.startService('main');
+    }
   }
 
   private *update(side: Side): Step {
@@ -291,6 +308,7 @@ export class ServiceMachine {
         if (s.state === 'run') yield* this.stop(side);
         break;
       case 'u':
+        if (side === 'main') this.s.held = false;
         s.want = 'up';
         yield* this.update(side);
         if (s.state === 'down') yield* this.startService(side);
@@ -319,6 +337,7 @@ export class ServiceMachine {
         yield* this.update(side);
         break;
       case 'o':
+        if (side === 'main') this.s.held = false;
         s.want = 'down';
         yield* this.update(side);
         if (s.state === 'down') yield* this.startService(side);

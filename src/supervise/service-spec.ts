@@ -302,23 +302,61 @@ export function readServiceSpec(
 ): { spec: ServiceSpec; problems: SpecProblem[] } {
   const ioProblems: SpecProblem[] = [];
   const files: Partial<Record<SpecFile, string>> = {};
+  // One readdir instead of eleven failing opens and stats: a thrown ENOENT
+  // costs ~0.1 ms in Node, and a service directory usually has none of these.
+  const present = listing(dir);
+  const has = (name: string): boolean => present === null || present.has(name);
   for (const name of SPEC_FILES) {
+    if (!has(name)) continue;
     const text = readSmall(path.join(dir, name), name, ioProblems);
     if (text !== undefined) files[name] = text;
   }
   let dependencyEntries: string[] | null = null;
-  try {
-    dependencyEntries = fs.readdirSync(path.join(dir, 'dependencies.d'));
-  } catch (e) {
-    const code = e && typeof e === 'object' && 'code' in e ? String(e.code) : '';
-    if (code !== 'ENOENT') ioProblems.push({ file: 'dependencies.d', severity: 'error', message: `unable to read: ${code}` });
+  if (has('dependencies.d')) {
+    try {
+      dependencyEntries = fs.readdirSync(path.join(dir, 'dependencies.d'));
+    } catch (e) {
+      const code = e && typeof e === 'object' && 'code' in e ? String(e.code) : '';
+      if (code !== 'ENOENT') ioProblems.push({ file: 'dependencies.d', severity: 'error', message: `unable to read: ${code}` });
+    }
   }
   const { spec, problems } = parseServiceSpec({
     files,
     dependencyEntries,
-    checkExecutable: isExecutableFile(path.join(dir, 'check')),
-    healthExecutable: isExecutableFile(path.join(dir, 'health')),
+    checkExecutable: has('check') && isExecutableFile(path.join(dir, 'check')),
+    healthExecutable: has('health') && isExecutableFile(path.join(dir, 'health')),
     defaultBackoff: env.TSINIT_RESTART_BACKOFF,
   });
   return { spec, problems: [...ioProblems, ...problems] };
+}
+
+/** Names in the service directory; null when it cannot be listed (then every file is tried). */
+function listing(dir: string): Set<string> | null {
+  try {
+    return new Set(fs.readdirSync(dir));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Only dependencies.d/ of the service directory dir: what the supervisor
+ * needs before it starts a service's runsv.
+ */
+export function readDependencies(dir: string): { dependencies: string[]; problems: SpecProblem[] } {
+  let entries: string[] | null = null;
+  const problems: SpecProblem[] = [];
+  const present = listing(dir);
+  if (present !== null && !present.has('dependencies.d')) return { dependencies: [], problems };
+  try {
+    entries = fs.readdirSync(path.join(dir, 'dependencies.d'));
+  } catch (e) {
+    const code = e && typeof e === 'object' && 'code' in e ? String(e.code) : '';
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') {
+      problems.push({ file: 'dependencies.d', severity: 'error', message: `unable to read: ${code}` });
+    }
+  }
+  if (entries === null) return { dependencies: [], problems };
+  const r = parseServiceSpec({ files: {}, dependencyEntries: entries, checkExecutable: false, healthExecutable: false });
+  return { dependencies: r.spec.dependencies, problems: [...problems, ...r.problems] };
 }

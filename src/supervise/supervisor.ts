@@ -23,6 +23,9 @@ import { errstr, errstrOf } from '../util/errstr.ts';
 import { err } from '../util/output.ts';
 import { tai64nLabel, wallNow } from '../util/tai64n.ts';
 import { SLICE_MAX_MS, TurnSlicer, type SlicerOptions } from '../util/turn-slicer.ts';
+import { readDependencies } from './service-spec.ts';
+import { holdFor, notReady, planFor, stopInDependencyOrder, type Hold } from './dependency-gate.ts';
+import type { ExtStatus } from './ext-status.ts';
 
 export interface SupervisorOptions {
   /** the service directory, as given (messages quote it as is) */
@@ -70,6 +73,14 @@ interface Slot {
   handle: RunsvHandle | undefined;
   /** waiting in the start queue */
   queued: boolean;
+  /** dependencies.d/, read when its runsv is first started */
+  dependencies: string[];
+  /** its ./run is ready (as its runsv last reported) */
+  ready: boolean;
+  /** its first start waits for these dependencies */
+  waiting: boolean;
+  /** the hold computed when it was queued (re-checked when its turn comes) */
+  hold: Hold | undefined;
 }
 
 export function createSupervisor(opts: SupervisorOptions): Supervisor {
@@ -102,7 +113,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       slot.queued = false;
       // Removed meanwhile, or everything is stopping: start nothing more.
       if (stopping || slots.get(slot.id) !== slot || slot.handle) return;
-      startSlot(slot);
+      startSlot(slot, currentHold(slot));
     },
     { ...opts.slice, onError: onSliceError },
   );
@@ -244,13 +255,22 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
         s.raw = rawById.get(r.id);
       }
     }
+    const fresh: Slot[] = [];
     for (const s of plan.start) {
       let slot = slots.get(s.id);
       if (!slot) {
-        slot = { id: s.id, name: s.name, raw: undefined, handle: undefined, queued: false };
+        slot = { id: s.id, name: s.name, raw: undefined, handle: undefined, queued: false, dependencies: [], ready: false, waiting: false, hold: undefined };
         slots.set(s.id, slot);
       }
       slot.raw = rawById.get(s.id);
+      slot.dependencies = dependenciesOf(slot.name);
+      fresh.push(slot);
+    }
+    // Every slot of this scan exists before any starts: dependencies queued
+    // in a later slice are not missing.
+    const holds = dependencyHolds(fresh);
+    for (const slot of fresh) {
+      slot.hold = holds.get(slot);
       if (!slot.queued) {
         slot.queued = true;
         starts.push(slot);
@@ -271,12 +291,75 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     }
   }
 
-  function startSlot(slot: Slot): void {
+  // ---- dependencies.d/ ---------------------------------------------------
+
+  function dependenciesOf(name: string): string[] {
+    const r = readDependencies(path.join(absDir, name));
+    for (const p of r.problems) report(`runsv ${name}: warning: ${p.file}: ${p.message}`);
+    return r.dependencies;
+  }
+
+  function readyByName(): (name: string) => boolean {
+    const ready = new Set<string>();
+    for (const s of slots.values()) if (s.ready) ready.add(s.name);
+    return (name) => ready.has(name);
+  }
+
+  /** For services about to get a runsv: which first starts wait, and for what. */
+  function dependencyHolds(fresh: readonly Slot[]): Map<Slot, Hold> {
+    const out = new Map<Slot, Hold>();
+    if (!fresh.some((s) => s.dependencies.length > 0)) return out;
+    const plan = planFor(slots.values());
+    const isReady = readyByName();
+    for (const slot of fresh) {
+      const h = holdFor(slot, plan, isReady);
+      if (h) out.set(slot, h);
+    }
+    return out;
+  }
+
+  /** The hold from the scan, brought up to date: dependencies may have become ready meanwhile. */
+  function currentHold(slot: Slot): Hold | undefined {
+    const h = slot.hold;
+    slot.hold = undefined;
+    if (!h || !('waitingFor' in h)) return h;
+    const missing = notReady(slot, readyByName());
+    return missing.length > 0 ? { waitingFor: missing } : undefined;
+  }
+
+  function statusChanged(slot: Slot, st: ExtStatus): void {
+    if (slot.ready === st.ready) return;
+    slot.ready = st.ready;
+    if (!st.ready) return;
+    // A dependency became ready: held first starts may go ahead.
+    const isReady = readyByName();
+    for (const s of slots.values()) if (s.waiting && s.dependencies.includes(slot.name)) recheckHold(s, isReady);
+  }
+
+  /** A held first start: release it when its dependencies are ready, else say what it still waits for. */
+  function recheckHold(s: Slot, isReady: (name: string) => boolean): void {
+    if (!s.waiting || !s.handle) return;
+    const missing = notReady(s, isReady);
+    if (missing.length > 0) s.handle.setWaiting(missing);
+    else {
+      s.waiting = false;
+      s.handle.release();
+    }
+  }
+
+  function startSlot(slot: Slot, hold?: Hold): void {
     let handle: RunsvHandle;
     try {
       // As runsvdir runs `runsv NAME` from inside DIR: messages say `runsv NAME:`.
       // runsv resolves the path itself (it works from the real directory).
-      const ropts: RunsvOptions = { name: `runsv ${slot.name}` };
+      const ropts: RunsvOptions = {
+        name: `runsv ${slot.name}`,
+        service: slot.name,
+        onStatus: (_name, st) => statusChanged(slot, st),
+      };
+      if (hold) ropts.hold = hold;
+      slot.ready = false;
+      slot.waiting = hold !== undefined && 'waitingFor' in hold;
       if (opts.report) ropts.report = opts.report;
       else if (slot.raw) ropts.rawName = Buffer.concat([Buffer.from('runsv '), slot.raw]);
       handle = start(slot.raw ? Buffer.concat([Buffer.from(`${absDir}/`), slot.raw]) : path.join(absDir, slot.name), ropts);
@@ -286,8 +369,11 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       return;
     }
     slot.handle = handle;
+    // Its dependencies may have become ready while the runsv's were started.
+    if (slot.waiting) recheckHold(slot, readyByName());
     const ended = (code: number | undefined): void => {
       draining.delete(handle);
+      if (slot.handle === handle) slot.ready = false;
       // A removed service's runsv finishing is no reason to scan again.
       if (slot.handle !== handle || slots.get(slot.id) !== slot) return;
       slot.handle = undefined;
@@ -394,15 +480,20 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       // to stop a slice at a time (each terminate() writes status files).
       starts.clear();
       const all: RunsvHandle[] = [...draining];
+      // A service stops before the services it depends on; independent ones in parallel.
+      const entries = [];
       for (const s of slots.values()) {
         s.queued = false;
-        if (!s.handle) continue;
-        all.push(s.handle);
-        draining.add(s.handle);
-        stops.push(s.handle);
+        const h = s.handle;
+        if (!h) continue;
+        all.push(h);
+        // Counted as draining at once: pids() lists it even while it waits for its dependants.
+        draining.add(h);
+        entries.push({ name: s.name, dependencies: s.dependencies, stop: () => stops.push(h), done: h.done });
       }
       slots.clear();
-      stopping = Promise.all(all.map((h) => h.done.then(noop, noop))).then(noop);
+      const ordered = stopInDependencyOrder(entries);
+      stopping = Promise.all([ordered, ...all.map((h) => h.done.then(noop, noop))]).then(noop);
       return stopping;
     },
     services(): ReadonlyMap<string, RunsvHandle> {

@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import { errstr } from '../util/errstr.ts';
 import { out } from '../util/output.ts';
 import { wallNow } from '../util/tai64n.ts';
-import { jsonLine, jsonState, type JsonState } from './json-status.ts';
+import { jsonExt, jsonLine, jsonState, type JsonState } from './json-status.ts';
+import { readExtStatus } from '../supervise/ext-status.ts';
 import * as svc from './service.ts';
 import { taiOfUnix } from './status-line.ts';
 
@@ -48,6 +49,8 @@ export function jsonStatus(services: readonly string[], svdir: string): number {
         svc.returnToDir(home);
         continue;
       }
+      // Read before changing into log/: supervise/ is the main service's.
+      const ext = readExtStatus('supervise');
       let log: JsonState | { error: string } | null = null;
       const logErr = svc.changeDir('log');
       if (logErr === null) {
@@ -60,7 +63,7 @@ export function jsonStatus(services: readonly string[], svdir: string): number {
         failures++;
         log = { error: `unable to change directory: ${errstr(logErr)}` };
       }
-      out(jsonLine({ name, ...jsonState(main.st, nowTai, main.normallyUp), log }));
+      out(jsonLine({ name, ...jsonState(main.st, nowTai, main.normallyUp), ...(ext ? jsonExt(ext) : {}), log }));
       svc.returnToDir(home);
     }
   } finally {

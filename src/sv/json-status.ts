@@ -1,6 +1,7 @@
 // tsinit's `sv --json status`: the same facts as the status line, as one JSON
 // object per service. Pure.
 import { statusPid, statusTai } from './status-line.ts';
+import type { ExtStatus } from '../supervise/ext-status.ts';
 
 export interface JsonState {
   state: 'down' | 'run' | 'finish' | 'unknown';
@@ -12,7 +13,16 @@ export interface JsonState {
   termSent: boolean;
 }
 
-export interface JsonService extends JsonState {
+/**
+ * tsinit's extension facts (supervise/tsinit-status.json, written by tsinit's
+ * runsv): present only when that record exists (not under runit's runsv).
+ */
+export type JsonExt = Omit<ExtStatus, 'version' | 'updatedAt'> & {
+  /** "waiting for: a b" or "not started: ..." (dependencies.d/), else null */
+  note: string | null;
+};
+
+export interface JsonService extends JsonState, Partial<JsonExt> {
   name: string;
   /** the log service, null when there is no log/ directory */
   log: JsonState | { error: string } | null;
@@ -37,6 +47,29 @@ export function jsonState(st: Buffer, nowTai: bigint, normallyUp: boolean): Json
     paused: st[16] !== 0,
     normallyUp,
     termSent: st[18] !== 0,
+  };
+}
+
+export function jsonExt(e: ExtStatus): JsonExt {
+  const note =
+    e.dependencyError !== null
+      ? `not started: ${e.dependencyError}`
+      : e.waitingFor.length > 0
+        ? `waiting for: ${e.waitingFor.join(' ')}`
+        : null;
+  return {
+    readiness: e.readiness,
+    ready: e.ready,
+    readySince: e.readySince,
+    waitingFor: e.waitingFor,
+    dependencyError: e.dependencyError,
+    note,
+    healthy: e.healthy,
+    healthFailures: e.healthFailures,
+    restarts: e.restarts,
+    lastExit: e.lastExit,
+    backoff: e.backoff,
+    essential: e.essential,
   };
 }
 

@@ -1,5 +1,6 @@
 // How tests run tsinit: the built single executable (default), or the
 // TypeScript sources under Node 24 with TSINIT_FROM_SOURCE=1 (no build needed).
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from './debian.ts';
@@ -16,9 +17,10 @@ let binDir: string | undefined;
  */
 export function toolBin(): string {
   if (binDir) return binDir;
-  // .cache may be shared by several checkouts (worktrees symlink it): the
-  // wrappers are per checkout, or one checkout's tests would run another's code.
-  const dir = path.join(repoRoot, '.cache', `${fromSource ? 'srcbin' : 'bin'}-${path.basename(repoRoot)}`);
+  // Per checkout: .cache may be shared between worktrees, and links to
+  // another checkout's dist/tsinit (or sources) would test the wrong code.
+  const tag = createHash('sha256').update(fs.realpathSync(repoRoot)).digest('hex').slice(0, 12);
+  const dir = path.join(repoRoot, '.cache', `${fromSource ? 'srcbin' : 'bin'}-${tag}`);
   fs.mkdirSync(dir, { recursive: true });
   for (const name of toolNames) {
     const p = path.join(dir, name);

@@ -54,7 +54,10 @@ test('supervise/ and log/supervise/ files with their modes; pid file empty when 
     const d = path.join(dir, sub);
     assert.equal(mode(d), 'd700');
     const names = fs.readdirSync(d).sort();
-    assert.deepEqual(names, ['control', 'lock', 'ok', 'pid', 'stat', 'status']);
+    // runit's files; beside them in supervise/ tsinit's own record (runit's tools ignore it)
+    const runit = ['control', 'lock', 'ok', 'pid', 'stat', 'status'];
+    assert.deepEqual(names, sub === 'supervise' ? [...runit, 'tsinit-status.json'].sort() : runit);
+    if (sub === 'supervise') assert.equal(mode(path.join(d, 'tsinit-status.json')), '-644');
     assert.equal(mode(path.join(d, 'control')), 'p600');
     assert.equal(mode(path.join(d, 'ok')), 'p600');
     assert.equal(mode(path.join(d, 'lock')), '-600');

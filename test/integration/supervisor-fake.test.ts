@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createSupervisor, type Supervisor } from '../../src/supervise/supervisor.ts';
 import type { RunsvHandle, RunsvOptions } from '../../src/supervise/runsv.ts';
+import { initialExtStatus, type ExtStatus } from '../../src/supervise/ext-status.ts';
 import { tempDir, waitFor } from './runsvdir-fixture.ts';
 
 const tmp: string[] = [];
@@ -42,6 +43,11 @@ class FakeRunsv implements RunsvHandle {
   pids(): number[] {
     return [this.pid];
   }
+  extStatus(): ExtStatus {
+    return initialExtStatus(0);
+  }
+  setWaiting(): void {}
+  release(): void {}
 }
 
 function fakeEngine(opts: { exitOnTerminate?: boolean; fail?: (dir: string) => unknown } = {}) {

@@ -66,10 +66,36 @@ function snapshot(dir: string): Record<string, unknown> {
   return { main: side(false), log: side(true) };
 }
 
-async function scenario(runsv: string, spec: ServiceSpec, steps: Step[]): Promise<string[]> {
+/**
+ * tsinit's extension files (readiness, dependencies, health), in every
+ * scenario's service directory: runit ignores them, and tsinit's runsv with
+ * them must still behave byte for byte like Debian's. ./check passes (sv -v
+ * runs it too), ./health passes, so neither changes what runit would do.
+ */
+export const EXTENSION_FILES: Record<string, string> = {
+  check: '#!/bin/sh\nexit 0\n',
+  health: '#!/bin/sh\nexit 0\n',
+  'health-interval': '0.5\n',
+  'health-timeout': '2\n',
+  'health-retries': '3\n',
+  'dependencies.d/other': '',
+};
+
+function addExtensionFiles(dir: string, files: Record<string, string>): void {
+  for (const [name, text] of Object.entries(files)) {
+    const p = path.join(dir, name);
+    fs.mkdirSync(path.dirname(p), { recursive: true });
+    const mode = text.startsWith('#!') ? 0o755 : 0o644;
+    fs.writeFileSync(p, text, { mode });
+    fs.chmodSync(p, mode);
+  }
+}
+
+async function scenario(runsv: string, spec: ServiceSpec, steps: Step[], extensions: Record<string, string>): Promise<string[]> {
   const root = fs.mkdtempSync(path.join(fs.realpathSync('/tmp'), 'runsv-interop-'));
   roots.push(root);
   const dir = makeService(root, 'web', spec);
+  addExtensionFiles(dir, extensions);
   dirs.push(dir);
   const p = startProc(runsv, ['web'], root);
   await waitFor('runsv ready', () => fs.existsSync(path.join(dir, 'supervise/ok')) && readStatus(dir) !== undefined);
@@ -93,9 +119,9 @@ async function scenario(runsv: string, spec: ServiceSpec, steps: Step[]): Promis
   return transcript;
 }
 
-export async function compare(spec: ServiceSpec, steps: Step[]): Promise<void> {
-  const deb = await scenario(debianRunit().runsv, spec, steps);
-  const ours = await scenario(tool('runsv'), spec, steps);
+export async function compare(spec: ServiceSpec, steps: Step[], extensions: Record<string, string> = EXTENSION_FILES): Promise<void> {
+  const deb = await scenario(debianRunit().runsv, spec, steps, extensions);
+  const ours = await scenario(tool('runsv'), spec, steps, extensions);
   if (process.env.SHOW_TRANSCRIPT) console.log(ours.join('\n'));
   assert.deepEqual(ours, deb);
 }

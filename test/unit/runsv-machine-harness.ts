@@ -25,9 +25,9 @@ export class Harness implements Effects {
   readonly errors: unknown[] = [];
   private fake = 0;
 
-  constructor(opts: { down?: boolean; log?: { down: boolean } | null } = {}) {
+  constructor(opts: { down?: boolean; log?: { down: boolean } | null; hold?: boolean } = {}) {
     this.machine = new ServiceMachine(
-      initialState(this.now, { down: opts.down ?? false, log: opts.log ?? null }),
+      initialState(this.now, { down: opts.down ?? false, log: opts.log ?? null, hold: opts.hold ?? false }),
       () => this.now,
     );
     this.driver = new MachineDriver(this.machine, this, (e) => this.errors.push(e));

@@ -389,3 +389,45 @@ test('fork failure: sleep 5 s and try again (runit: "unable to fork, sleeping")'
   h.releaseSleep();
   assert.deepEqual(h.take(), ['spawn main ./run', 'status main run 100 -u- +pid']);
 });
+
+// tsinit's dependencies.d/: a held first start (the supervisor releases it).
+
+test('held: the first ./run waits for release; the log service starts at once', () => {
+  const h = new Harness({ hold: true, log: { down: false } });
+  h.start();
+  assert.deepEqual(
+    h.take().filter((a) => a.startsWith('spawn')),
+    ['spawn log ./run'],
+  );
+  assert.equal(h.s.main.pid, 0);
+  assert.equal(h.s.main.want, 'up');
+  // Other commands do not start it (alarm on a down service does nothing).
+  h.ctl('a');
+  assert.deepEqual(h.take().filter((a) => a.startsWith('spawn')), []);
+  h.driver.post({ type: 'release' });
+  assert.deepEqual(h.take(), ['script u', 'spawn main ./run', 'status main run 101 -u- +pid']);
+});
+
+test('held: sv up starts it anyway (runit meaning); a later release changes nothing', () => {
+  const h = new Harness({ hold: true });
+  h.start();
+  assert.deepEqual(h.take(), []);
+  h.ctl('u');
+  assert.deepEqual(h.take().filter((a) => a.startsWith('spawn')), ['spawn main ./run']);
+  h.driver.post({ type: 'release' });
+  assert.deepEqual(h.take(), []);
+});
+
+test('held: sv down before the release keeps it down; a crash-restart after the release is not held', () => {
+  const h = new Harness({ hold: true });
+  h.start();
+  h.ctl('d');
+  h.take();
+  h.driver.post({ type: 'release' });
+  assert.deepEqual(h.take(), []);
+  h.ctl('u');
+  assert.deepEqual(h.take().filter((a) => a.startsWith('spawn')), ['spawn main ./run']);
+  h.advance(2000);
+  h.exit(100, 1 << 8);
+  assert.deepEqual(h.take().filter((a) => a.startsWith('spawn')), ['spawn main ./run'], 'restarted at once');
+});
