@@ -3,13 +3,16 @@
 import './util/std-streams.ts';
 import { dispatch, tools, usage } from './dispatch.ts';
 import { VERSION } from './version.ts';
-import { err, out } from './util/output.ts';
+import { err, flushOutputSync, out } from './util/output.ts';
 
 function originalArgv(): { argv0: string; args: string[] } {
   // Inside the single executable argv[1] repeats the executable; from source
   // (`node src/main.ts ...`) argv[1] is the script.
   return { argv0: process.argv0, args: process.argv.slice(2) };
 }
+
+/** Longest wait at exit for a full stdout/stderr to take tsinit's last lines. */
+const EXIT_FLUSH_MS = 1000;
 
 async function run(): Promise<number> {
   const { argv0, args } = originalArgv();
@@ -40,12 +43,15 @@ async function run(): Promise<number> {
 
 run().then(
   (code) => {
-    // Output is written synchronously, so exiting now loses nothing; tools
+    // Output is written synchronously (or, for the init, flushed here for at
+    // most a second: a pipe nobody reads must not keep PID 1 alive); tools
     // that keep handles open (signal listeners, FIFOs) would otherwise linger.
+    flushOutputSync(EXIT_FLUSH_MS);
     process.exit(code);
   },
   (e: unknown) => {
     err(`tsinit: fatal: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    flushOutputSync(EXIT_FLUSH_MS);
     process.exitCode = 111;
   },
 );

@@ -15,6 +15,8 @@
 //  * status files are written with synchronous fs calls (small local
 //    writes, as runit's own), never with a wait for a process or a timer.
 import fs from 'node:fs';
+import { readSetting } from '../settings.ts';
+import { clampDelay } from '../util/timers.ts';
 import os from 'node:os';
 import path from 'node:path';
 import * as libc from '../../native/libc.ts';
@@ -65,7 +67,7 @@ export interface RunsvHandle {
  * Read once: a service's logger must not change nature between restarts
  * because of the environment.
  */
-const inprocessLogEnabled = process.env.TSINIT_INPROCESS_LOG !== '0';
+const inprocessLogEnabled = readSetting('inprocessLog') !== '0';
 
 /** How often a blocked log/supervise/lock is retried (runit blocks in flock). */
 const LOG_LOCK_RETRY_MS = 200;
@@ -307,7 +309,7 @@ class Runsv implements RunsvHandle, Effects {
       this.timer = setTimeout(() => {
         this.timer = undefined;
         done(undefined);
-      }, a.ms);
+      }, clampDelay(a.ms));
       return;
     }
     if (a.type === 'control-script') {

@@ -9,6 +9,7 @@
 // new and removed services show up within a fraction of a second instead of
 // up to 5 s. The decisions are scanner.ts's; this module does the I/O and owns
 // the runsv handles.
+import { clampDelay } from '../util/timers.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startRunsv as realStartRunsv, type RunsvHandle, type RunsvOptions } from './runsv.ts';
@@ -90,7 +91,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     if (timer && timerDue <= due) return;
     if (timer) clearTimeout(timer);
     timerDue = due;
-    timer = setTimeout(tick, Math.max(0, due - now()));
+    timer = setTimeout(tick, clampDelay(due - now()));
   }
 
   /** One wake-up: stat the directory and scan when it changed or a check is pending. */
