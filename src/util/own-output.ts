@@ -82,18 +82,22 @@ export function openSink(fd: number): OpenedSink {
   return { kind: 'threadpool', fd };
 }
 
+/** A run of dropped lines, kept in the queue where they were: reported there. */
+interface Gap {
+  lines: number;
+  bytes: number;
+}
+
 export class OwnOutput {
   readonly kind: SinkKind;
   readonly fd: number;
   private readonly sys: OutputSys;
   private readonly maxBacklog: number;
-  private readonly queue: Buffer[] = [];
+  private readonly queue: Array<Buffer | Gap> = [];
   private queued = 0;
   private busy = false;
   private retryMs = RETRY_MIN_MS;
   private timerArmed = false;
-  /** lines and bytes dropped since the last notice */
-  dropped = { lines: 0, bytes: 0 };
   notice: DroppedNotice = defaultDroppedNotice;
 
   constructor(sink: OpenedSink, sys: OutputSys = realOutputSys, maxBacklog = MAX_BACKLOG) {
@@ -108,6 +112,18 @@ export class OwnOutput {
     return this.queued;
   }
 
+  /** lines and bytes dropped and not reported yet */
+  get dropped(): { lines: number; bytes: number } {
+    const d = { lines: 0, bytes: 0 };
+    for (const e of this.queue) {
+      if (!Buffer.isBuffer(e)) {
+        d.lines += e.lines;
+        d.bytes += e.bytes;
+      }
+    }
+    return d;
+  }
+
   write(data: string | Buffer): void {
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
     if (buf.length === 0) return;
@@ -116,8 +132,12 @@ export class OwnOutput {
       return;
     }
     if (this.queued + buf.length > this.maxBacklog) {
-      this.dropped.lines += countLines(buf);
-      this.dropped.bytes += buf.length;
+      const last = this.queue[this.queue.length - 1];
+      const gap = last !== undefined && !Buffer.isBuffer(last) ? last : undefined;
+      if (gap) {
+        gap.lines += countLines(buf);
+        gap.bytes += buf.length;
+      } else this.queue.push({ lines: countLines(buf), bytes: buf.length });
       return;
     }
     this.queue.push(buf);
@@ -137,6 +157,16 @@ export class OwnOutput {
     }
   }
 
+  /** The first entry as bytes: a gap becomes its notice (in the backlog from now on). */
+  private head(): Buffer | undefined {
+    const h = this.queue[0];
+    if (h === undefined || Buffer.isBuffer(h)) return h;
+    const b = Buffer.from(this.notice(h.lines, h.bytes));
+    this.queue[0] = b;
+    this.queued += b.length;
+    return b;
+  }
+
   /** Write as much as goes now; come back later for the rest. */
   private pump(): void {
     if (this.busy) return;
@@ -145,7 +175,7 @@ export class OwnOutput {
       return;
     }
     for (;;) {
-      const head = this.takeNotice() ?? this.queue[0];
+      const head = this.head();
       if (head === undefined) return;
       let n: number;
       try {
@@ -160,7 +190,7 @@ export class OwnOutput {
   }
 
   private pumpAsync(): void {
-    const head = this.takeNotice() ?? this.queue[0];
+    const head = this.head();
     if (head === undefined) return;
     this.busy = true;
     this.sys.write(this.fd, head, (e, n) => {
@@ -169,16 +199,6 @@ export class OwnOutput {
       this.consumed(head, e ? head.length : n);
       this.pump();
     });
-  }
-
-  /** The notice of dropped lines goes first once there is room again; it is queued, never dropped. */
-  private takeNotice(): Buffer | undefined {
-    if (this.dropped.lines === 0 && this.dropped.bytes === 0) return undefined;
-    const b = Buffer.from(this.notice(this.dropped.lines, this.dropped.bytes));
-    this.dropped = { lines: 0, bytes: 0 };
-    this.queue.unshift(b);
-    this.queued += b.length;
-    return b;
   }
 
   private consumed(head: Buffer, n: number): void {
@@ -203,17 +223,17 @@ export class OwnOutput {
   }
 
   /**
-   * At exit: try for at most maxMs to write what is waiting (and the notice
-   * of what was dropped). True when everything went out.
+   * At exit: try for at most maxMs to write what is waiting (notices of
+   * dropped lines included). True when everything went out.
    */
   flushSync(maxMs: number): boolean {
     if (this.kind === 'direct') return true;
     // A thread-pool write under way cannot be waited for; what is behind it stays.
-    if (this.kind === 'threadpool') return this.queue.length === 0 && this.dropped.lines === 0;
+    if (this.kind === 'threadpool') return this.queue.length === 0;
     const deadline = this.sys.now() + maxMs;
     let pause = 1;
     for (;;) {
-      const head = this.takeNotice() ?? this.queue[0];
+      const head = this.head();
       if (head === undefined) return true;
       try {
         this.consumed(head, this.sys.writeSync(this.fd, head));
