@@ -87,3 +87,17 @@ export function runitDir(stages: Partial<Record<'1' | '2' | '3' | 'ctrlaltdel', 
 }
 
 export const tsinit = (): string => tool('tsinit');
+
+/**
+ * How long tsinit's shutdown took by its own clock ("exit after N ms."): the
+ * budget is tsinit's promise; the test's clock adds process start and exit
+ * latencies of a loaded machine that say nothing about it.
+ */
+export function shutdownMs(output: string): number {
+  const m = /exit after (\d+) ms\./.exec(output);
+  if (!m) throw new Error(`no "exit after N ms." line in:\n${output}`);
+  return Number(m[1]);
+}
+
+/** Slack for timers firing late on a loaded machine; the budget itself is the claim. */
+export const TIMER_SLACK_MS = 1000;

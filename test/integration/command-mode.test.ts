@@ -18,7 +18,7 @@ async function waitUntil(what: string, cond: () => boolean, timeoutMs = 30000): 
   }
 }
 
-test('exit codes 0..255 pass through', { timeout: 120000 }, async () => {
+test('exit codes 0..255 pass through', { timeout: 900000 }, async () => {
   const codes = Array.from({ length: 256 }, (_, i) => i);
   const seen = new Map<number, number | null>();
   // Eight at a time: each run is one short process.
@@ -40,7 +40,7 @@ for (const [sig, code] of [['TERM', 143], ['USR1', 138], ['USR2', 140], ['KILL',
   });
 }
 
-test('every forwarded signal sent to tsinit reaches the child', { timeout: 60000 }, async () => {
+test('every forwarded signal sent to tsinit reaches the child', { timeout: 240000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-sig-'));
   const logFile = path.join(dir, 'got');
   const names = FORWARDED_SIGNALS.map((s) => s.slice(3)).filter((s) => s !== 'TERM');

@@ -97,3 +97,13 @@ test('svlogd with t720h (a monthly rotation) neither spins nor warns', { timeout
   assert.doesNotMatch(errOut, /TimeoutOverflowWarning|warning/i, errOut.slice(0, 500));
   assert.ok(used < 100, `svlogd woke up ${used} times in 1 s while idle`);
 });
+
+test('stage mode: TSINIT_EXIT_REMAP and -e apply to the final exit code', async () => {
+  const dir = runitDir({ '1': 'exit 3', '2': 'echo up; exec sleep 1000' });
+  for (const [args, env, want] of [[[], {}, 1], [['-e', '1'], {}, 0], [[], { TSINIT_EXIT_REMAP: '1:42' }, 42], [['-e', '1'], { TSINIT_EXIT_REMAP: '1:42' }, 0]] as const) {
+    const r = run([tsinit(), ...args], { TSINIT_RUNIT_DIR: dir, ...env });
+    await r.waitFor('up');
+    await r.signal('SIGTERM');
+    assert.equal((await r.exit).code, want, `${args.join(' ')} ${JSON.stringify(env)}\n${r.output()}`);
+  }
+});
