@@ -3,7 +3,7 @@
 import './util/std-streams.ts';
 import { dispatch, tools, usage } from './dispatch.ts';
 import { VERSION } from './version.ts';
-import { err, flushOutputSync, out } from './util/output.ts';
+import { drainOutput, err, flushOutputSync, out } from './util/output.ts';
 
 function originalArgv(): { argv0: string; args: string[] } {
   // Inside the single executable argv[1] repeats the executable; from source
@@ -42,7 +42,9 @@ async function run(): Promise<number> {
 }
 
 run().then(
-  (code) => {
+  async (code) => {
+    // The init's own lines may still be on their way (util/own-output.ts).
+    await drainOutput(EXIT_FLUSH_MS);
     // Output is written synchronously (or, for the init, flushed here for at
     // most a second: a pipe nobody reads must not keep PID 1 alive); tools
     // that keep handles open (signal listeners, FIFOs) would otherwise linger.

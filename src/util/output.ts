@@ -52,6 +52,15 @@ export function writeBoundedSync(fd: 1 | 2, data: string | Buffer, maxMs: number
   own[fd].flushSync(maxMs);
 }
 
+/**
+ * Before exit, from asynchronous code: resolves once everything waiting has
+ * been written (a thread-pool write under way included), or after maxMs.
+ */
+export async function drainOutput(maxMs: number): Promise<void> {
+  if (!own) return;
+  await Promise.all([own[1].drain(maxMs), own[2].drain(maxMs)]);
+}
+
 /** At exit: at most maxMs in all to write what is still waiting. */
 export function flushOutputSync(maxMs: number): void {
   if (!own) return;

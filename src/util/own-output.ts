@@ -6,14 +6,16 @@
 // The descriptors 1 and 2 stay blocking: services share them and must not
 // see EAGAIN. tsinit opens the same pipe or terminal again through
 // /proc/self/fd/N with O_NONBLOCK: a new open file description, so the flag
-// is its own. Where that cannot be done (a socket, a pipe owned by another
-// user), writes go to the thread pool, one at a time, so at most one thread
-// waits in write(2). Regular files and /dev/null never block: written
-// directly.
+// is its own. A socket (which cannot be reopened so) is written with
+// send(MSG_DONTWAIT), non-blocking for that call only. Where neither can be
+// done (a pipe owned by another user, no FFI), writes go to the thread pool,
+// one at a time, so at most one thread waits in write(2). Regular files and
+// /dev/null never block: written directly.
 //
 // What cannot be written waits in a bounded backlog; beyond it lines are
 // dropped, counted, and reported by one line once the output drains.
 import fs from 'node:fs';
+import * as libc from '../../native/libc.ts';
 
 /** Bytes of tsinit's own output kept waiting for a full pipe. */
 export const MAX_BACKLOG = 256 * 1024;
@@ -21,12 +23,14 @@ const RETRY_MIN_MS = 10;
 const RETRY_MAX_MS = 250;
 
 /** How output reaches the descriptor. */
-export type SinkKind = 'direct' | 'nonblocking' | 'threadpool';
+export type SinkKind = 'direct' | 'nonblocking' | 'socket' | 'threadpool';
 
 /** The system calls used, so the logic can be tested with a fake pipe. */
 export interface OutputSys {
   /** write; throws an error with code EAGAIN when it would block */
   writeSync(fd: number, buf: Buffer): number;
+  /** send(MSG_DONTWAIT) on a socket; throws an error with code EAGAIN when it would block */
+  sendNow(fd: number, buf: Buffer): number;
   /** asynchronous write (thread pool) */
   write(fd: number, buf: Buffer, cb: (err: NodeJS.ErrnoException | null, n: number) => void): void;
   setTimer(cb: () => void, ms: number): void;
@@ -37,6 +41,7 @@ export interface OutputSys {
 
 export const realOutputSys: OutputSys = {
   writeSync: (fd, buf) => fs.writeSync(fd, buf),
+  sendNow: (fd, buf) => libc.send(fd, buf, libc.MSG_DONTWAIT | libc.MSG_NOSIGNAL),
   write: (fd, buf, cb) => fs.write(fd, buf, 0, buf.length, null, (e, n) => cb(e, n)),
   setTimer: (cb, ms) => {
     setTimeout(cb, ms).unref();
@@ -79,6 +84,14 @@ export function openSink(fd: number): OpenedSink {
       // no /proc, EACCES (a pipe made by another user), ENXIO: fall back
     }
   }
+  if (st.isSocket()) {
+    try {
+      realOutputSys.sendNow(fd, Buffer.alloc(0)); // a stream socket, and the FFI works
+      return { kind: 'socket', fd };
+    } catch {
+      // ENOTCONN, no FFI: fall back
+    }
+  }
   return { kind: 'threadpool', fd };
 }
 
@@ -98,6 +111,7 @@ export class OwnOutput {
   private busy = false;
   private retryMs = RETRY_MIN_MS;
   private timerArmed = false;
+  private idleWaiters: Array<() => void> = [];
   notice: DroppedNotice = defaultDroppedNotice;
 
   constructor(sink: OpenedSink, sys: OutputSys = realOutputSys, maxBacklog = MAX_BACKLOG) {
@@ -167,6 +181,37 @@ export class OwnOutput {
     return b;
   }
 
+  /** nothing waiting and no write under way */
+  get idle(): boolean {
+    return this.queue.length === 0 && !this.busy;
+  }
+
+  /**
+   * Resolves when everything has been written, or after maxMs (then false).
+   * Used before exit: a write on the thread pool must be let finish, since
+   * exiting would cut it off.
+   */
+  drain(maxMs: number): Promise<boolean> {
+    if (this.idle) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      let done = false;
+      // a timer that keeps the process alive: exit must wait for this
+      const timer = setTimeout(() => finish(this.idle), maxMs);
+      const finish = (ok: boolean): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        resolve(ok);
+      };
+      this.idleWaiters.push(() => finish(true));
+    });
+  }
+
+  private becameIdle(): void {
+    if (!this.idle) return;
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
   /** Write as much as goes now; come back later for the rest. */
   private pump(): void {
     if (this.busy) return;
@@ -176,10 +221,10 @@ export class OwnOutput {
     }
     for (;;) {
       const head = this.head();
-      if (head === undefined) return;
+      if (head === undefined) return this.becameIdle();
       let n: number;
       try {
-        n = this.sys.writeSync(this.fd, head);
+        n = this.tryWrite(head);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'EAGAIN') return this.retryLater();
         n = head.length; // EPIPE, EBADF: the output is gone; drop rather than stall
@@ -189,9 +234,14 @@ export class OwnOutput {
     }
   }
 
+  /** one non-blocking attempt */
+  private tryWrite(buf: Buffer): number {
+    return this.kind === 'socket' ? this.sys.sendNow(this.fd, buf) : this.sys.writeSync(this.fd, buf);
+  }
+
   private pumpAsync(): void {
     const head = this.head();
-    if (head === undefined) return;
+    if (head === undefined) return this.becameIdle();
     this.busy = true;
     this.sys.write(this.fd, head, (e, n) => {
       this.busy = false;
@@ -236,7 +286,7 @@ export class OwnOutput {
       const head = this.head();
       if (head === undefined) return true;
       try {
-        this.consumed(head, this.sys.writeSync(this.fd, head));
+        this.consumed(head, this.tryWrite(head));
         pause = 1;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') this.consumed(head, head.length);

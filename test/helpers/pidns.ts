@@ -36,7 +36,8 @@ export function run(cmd: string[], env: NodeJS.ProcessEnv = {}, opts: { pidns?: 
   proc.stdout?.on('data', onData);
   proc.stderr?.on('data', onData);
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; elapsedMs: number }>((resolve) => {
-    proc.on('exit', (code, signal) => resolve({ code, signal, elapsedMs: Date.now() - startedAt }));
+    // 'close', not 'exit': the last lines may still be in the pipes when the process has exited
+    proc.on('close', (code, signal) => resolve({ code, signal, elapsedMs: Date.now() - startedAt }));
   });
   const initPid = async (): Promise<number> => {
     if (!pidns) return proc.pid as number;

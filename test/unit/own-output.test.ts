@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { OwnOutput, openSink, type OutputSys } from '../../src/util/own-output.ts';
 
 class FakePipe implements OutputSys {
@@ -23,6 +23,9 @@ class FakePipe implements OutputSys {
     const n = Math.min(room, buf.length);
     this.data += buf.subarray(0, n).toString();
     return n;
+  }
+  sendNow(fd: number, buf: Buffer): number {
+    return this.writeSync(fd, buf);
   }
   write(): void {
     throw new Error('not used');
@@ -114,4 +117,17 @@ test('openSink: pipes and ttys get their own non-blocking open; files are writte
   const file = fs.openSync(path.join(dir, 'f'), 'w');
   assert.deepEqual(openSink(file), { kind: 'direct', fd: file });
   for (const fd of [r, w, s.fd, file]) fs.closeSync(fd);
+});
+
+test('openSink: a socket (what child_process gives for "pipe") is written with send(MSG_DONTWAIT)', () => {
+  const mod = path.join(import.meta.dirname, '..', '..', 'src', 'util', 'own-output.ts');
+  const script = `
+    import { OwnOutput, openSink } from ${JSON.stringify(mod)};
+    const sink = openSink(1);
+    const o = new OwnOutput(sink);
+    o.write(sink.kind + '\\n');
+    o.write('via send\\n');`;
+  const r = spawnSync(process.execPath, ['--no-warnings', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(r.stderr, '');
+  assert.equal(r.stdout, 'socket\nvia send\n');
 });
