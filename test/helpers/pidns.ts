@@ -36,8 +36,16 @@ export function run(cmd: string[], env: NodeJS.ProcessEnv = {}, opts: { pidns?: 
   proc.stdout?.on('data', onData);
   proc.stderr?.on('data', onData);
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; elapsedMs: number }>((resolve) => {
-    // 'close', not 'exit': the last lines may still be in the pipes when the process has exited
-    proc.on('close', (code, signal) => resolve({ code, signal, elapsedMs: Date.now() - startedAt }));
+    // The last lines may still be in the pipes at 'exit': wait for 'close' too,
+    // but not forever (a leftover process may hold the pipes open).
+    proc.on('exit', (code, signal) => {
+      const st = { code, signal, elapsedMs: Date.now() - startedAt };
+      const t = setTimeout(() => resolve(st), 2000);
+      proc.on('close', () => {
+        clearTimeout(t);
+        resolve(st);
+      });
+    });
   });
   const initPid = async (): Promise<number> => {
     if (!pidns) return proc.pid as number;

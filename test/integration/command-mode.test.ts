@@ -259,7 +259,8 @@ test('job control: TSTP, TTIN, TTOU stop the command, never tsinit; CONT resumes
 });
 
 test('leftovers get TERM (and CONT, KILL later) after the command exits; -c and TSINIT_KEEP_LEFTOVERS leave them alone', { timeout: 60000 }, async () => {
-  const script = 'sleep 1000 & echo "leftover=$!"; exit 3';
+  // the leftover does not hold tsinit's output open (the helper waits for it to close)
+  const script = 'sleep 1000 >/dev/null 2>&1 & echo "leftover=$!"; exit 3';
   const leftover = (out: string): number => Number(/leftover=(\d+)/.exec(out)?.[1]);
   // default: swept before tsinit exits
   const r = run([tsinit(), '--', 'sh', '-c', script], {}, { pidns: false });
