@@ -103,6 +103,7 @@ interface Bindings {
   prctl: (option: number, a2: number, a3: number, a4: number, a5: number) => number;
   pipe2: (fds: Int32Array, flags: number) => number;
   fcntl: (fd: number, cmd: number, arg: number) => number;
+  send: (fd: number, buf: Buffer, len: number, flags: number) => number;
   flock: (fd: number, op: number) => number;
   mkfifo: (path: string, mode: number) => number;
   setsid: () => number;
@@ -162,6 +163,7 @@ function lib(): Bindings {
     prctl: f('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)'),
     pipe2: f('int pipe2(_Out_ int *fds, int flags)'),
     fcntl: f('int fcntl(int fd, int cmd, int arg)'),
+    send: f('long send(int fd, const void *buf, unsigned long len, int flags)'),
     flock: f('int flock(int fd, int op)'),
     mkfifo: f('int mkfifo(const char *path, uint32_t mode)'),
     setsid: f('int setsid()'),
@@ -317,6 +319,14 @@ export function pipe2(flags = O_CLOEXEC): [number, number] {
 
 export function fcntl(fd: number, cmd: number, arg = 0): number {
   return check('fcntl', lib().fcntl(fd, cmd, arg));
+}
+
+export const MSG_DONTWAIT = 0x40;
+export const MSG_NOSIGNAL = 0x4000;
+
+/** send(2) on a socket: with MSG_DONTWAIT a non-blocking write that leaves the socket's own flags alone. */
+export function send(fd: number, buf: Buffer, flags: number): number {
+  return check('send', lib().send(fd, buf, buf.length, flags));
 }
 
 export function setCloexec(fd: number, on: boolean): void {

@@ -1,10 +1,12 @@
-// tsinit's own log lines, through pino, written synchronously to stderr so
-// nothing is lost when PID 1 exits. Human format by default, in runit's
+// tsinit's own log lines, through pino, to stderr via util/output (which,
+// for the init, never blocks the event loop and flushes, bounded, at exit). Human format by default, in runit's
 // style ("- tsinit: warning: ..."); JSON lines with TSINIT_LOG_FORMAT=json.
 import { pino, type Logger, type LevelWithSilent } from 'pino';
-import { writeAllSync } from './util/output.ts';
+import { writeAllSync, writeOut } from './util/output.ts';
 
-export type LogFormat = 'human' | 'json';
+import type { LogFormat } from './settings.ts';
+
+export type { LogFormat };
 
 const levelNames: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warning', 50: 'error', 60: 'fatal' };
 
@@ -40,7 +42,10 @@ export function createLog(opts: LogOptions): Logger {
   const prefix = opts.prefix ?? 'tsinit';
   const stream = {
     write(record: string): void {
-      writeAllSync(fd, opts.format === 'json' ? record : humanLine(prefix, record));
+      const line = opts.format === 'json' ? record : humanLine(prefix, record);
+      // through util/output: non-blocking once the init has switched it
+      if (fd === 1 || fd === 2) writeOut(fd, line);
+      else writeAllSync(fd, line);
     },
   };
   return pino(
@@ -52,15 +57,4 @@ export function createLog(opts: LogOptions): Logger {
     },
     stream,
   );
-}
-
-export function parseLogFormat(v: string | undefined): LogFormat {
-  return v === 'json' ? 'json' : 'human';
-}
-
-export function parseLogLevel(v: string | undefined): LevelWithSilent {
-  const ok = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-  const l = (v ?? '').toLowerCase();
-  if (l === 'warning') return 'warn';
-  return (ok.includes(l) ? l : 'info') as LevelWithSilent;
 }

@@ -5,7 +5,7 @@ import { recordOriginalLimits } from './process/original-limits.ts';
 import { dispatch, tools, usage } from './dispatch.ts';
 import { versionLine } from './version.ts';
 import { invokedAs } from './self.ts';
-import { err, out } from './util/output.ts';
+import { drainOutput, err, flushOutputSync, out } from './util/output.ts';
 
 function originalArgv(): { argv0: string; args: string[] } {
   // Inside the single executable argv[1] repeats the executable and argv[0]
@@ -16,6 +16,9 @@ function originalArgv(): { argv0: string; args: string[] } {
 
 // The open-files limit we were started with, before a parent may be gone.
 recordOriginalLimits();
+
+/** Longest wait at exit for a full stdout/stderr to take tsinit's last lines. */
+const EXIT_FLUSH_MS = 1000;
 
 async function run(): Promise<number> {
   const { argv0, args } = originalArgv();
@@ -45,13 +48,18 @@ async function run(): Promise<number> {
 }
 
 run().then(
-  (code) => {
-    // Output is written synchronously, so exiting now loses nothing; tools
+  async (code) => {
+    // The init's own lines may still be on their way (util/own-output.ts).
+    await drainOutput(EXIT_FLUSH_MS);
+    // Output is written synchronously (or, for the init, flushed here for at
+    // most a second: a pipe nobody reads must not keep PID 1 alive); tools
     // that keep handles open (signal listeners, FIFOs) would otherwise linger.
+    flushOutputSync(EXIT_FLUSH_MS);
     process.exit(code);
   },
   (e: unknown) => {
     err(`tsinit: fatal: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    flushOutputSync(EXIT_FLUSH_MS);
     process.exitCode = 111;
   },
 );

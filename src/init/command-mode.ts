@@ -1,5 +1,6 @@
 // tsinit -- CMD ARGS...: a small init for images that just need one: run CMD,
 // forward signals to it, reap orphans, exit with its code.
+import fs from 'node:fs';
 import os from 'node:os';
 import type { Logger } from 'pino';
 import * as libc from '../../native/libc.ts';
@@ -11,11 +12,38 @@ import type { InitConfig } from './config.ts';
 import { raceDeadline, waitNoChildren, type InitSystem } from './system.ts';
 
 const SIG = os.constants.signals;
+/** how long leftovers get between TERM and KILL after the command exits */
+export const SWEEP_GRACE_MS = 2000;
 
 export interface CommandOptions {
   argv: string[];
   /** deliver forwarded signals to the command's whole process group */
   group: boolean;
+  /** a received signal is forwarded as another (0: not forwarded), as dumb-init's --rewrite */
+  rewrite?: ReadonlyMap<number, number>;
+  /** processes that outlive the command are left alone (no TERM/CONT/KILL sweep) */
+  keepLeftovers?: boolean;
+}
+
+/** Signals that ask the container to stop: they start the shutdown budget. */
+const STOP_SIGNALS: ReadonlySet<NodeJS.Signals> = new Set(['SIGTERM', 'SIGINT', 'SIGPWR']);
+
+/** The signal to forward for a received one: rewritten, or 0 for none. Pure. */
+export function forwardedSignal(received: number, rewrite: ReadonlyMap<number, number> | undefined): number {
+  return rewrite?.get(received) ?? received;
+}
+
+/**
+ * True when tsinit's process group is the foreground group of its terminal:
+ * only then may it hand the terminal over (from the background, tcsetpgrp
+ * would raise SIGTTOU, which tsinit catches and forwards). Reads /proc/self/stat.
+ */
+export function inForeground(stat: string): boolean {
+  // after "pid (comm)": state ppid pgrp session tty_nr tpgid
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const pgrp = Number(f[2]);
+  const tpgid = Number(f[5]);
+  return tpgid > 0 && tpgid === pgrp;
 }
 
 /** Exit code for a command that could not be started, as shells do. */
@@ -91,29 +119,41 @@ export class CommandMode {
     const st = await this.exit;
     const code = shellExitCode(st);
     this.log.debug({ code }, 'command exited');
-    // Leftover processes of the command get the same treatment as at shutdown.
-    await this.sweep();
+    // Leftover processes of the command get the same treatment as at shutdown,
+    // unless they are someone else's business (-c: an init further up).
+    if (this.opts.keepLeftovers) this.log.debug('leftover processes left alone (-c)');
+    else await this.sweep();
     return code;
   }
 
   private giveTerminal(): void {
     try {
+      if (!inForeground(fs.readFileSync('/proc/self/stat', 'latin1'))) return;
       libc.tcsetpgrp(0, this.pid);
     } catch {
       // no terminal on stdin: nothing to hand over
     }
   }
 
-  /** Forward a signal; TERM also starts the shutdown budget. */
+  /**
+   * Forward a signal (rewritten by --rewrite; job-control signals too: tsinit
+   * itself never stops); TERM, INT and PWR also start the shutdown budget,
+   * unless rewritten to 0.
+   */
   forward(name: NodeJS.Signals): void {
     if (this.pid === 0 && (name === 'SIGTERM' || name === 'SIGINT' || name === 'SIGPWR')) {
       this.stopping = true;
       this.stopBeforeStart();
     }
     if (this.pid === 0 || this.exited) return;
+    const sig = forwardedSignal(SIG[name], this.opts.rewrite);
+    if (sig === 0) {
+      this.log.debug(`${name} not forwarded (rewritten to 0)`);
+      return;
+    }
     const target = this.opts.group ? -this.pid : this.pid;
-    libc.tryKill(target, SIG[name]);
-    if ((name === 'SIGTERM' || name === 'SIGINT' || name === 'SIGPWR') && !this.stopping) {
+    libc.tryKill(target, sig);
+    if (STOP_SIGNALS.has(name) && !this.stopping) {
       this.stopping = true;
       // A command that ignores TERM is killed when the budget runs out, so the
       // runtime's own SIGKILL never has to come.
@@ -128,9 +168,10 @@ export class CommandMode {
     }
   }
 
+  /** TERM and CONT to what is left, KILL after at most 2 s (or the budget, if shorter). */
   private async sweep(): Promise<void> {
     if (!this.sys.hasChildren()) return;
-    const deadline = this.sys.now() + Math.min(this.cfg.shutdownTimeoutMs, 2000);
+    const deadline = this.sys.now() + Math.min(this.cfg.shutdownTimeoutMs, SWEEP_GRACE_MS);
     this.sys.killAll(SIG.SIGTERM);
     this.sys.killAll(SIG.SIGCONT);
     if (!(await waitNoChildren(this.sys, deadline))) {

@@ -1,7 +1,7 @@
-// Settings of tsinit as PID 1, from the environment. Pure.
+// Settings of tsinit as PID 1, from the environment (declared in
+// src/settings.ts). Pure.
 import path from 'node:path';
-import { parseLogFormat, parseLogLevel, type LogFormat } from '../log.ts';
-import type { LevelWithSilent } from 'pino';
+import { readSettings, type LogFormat, type LogLevelName } from '../settings.ts';
 
 export interface InitConfig {
   runitDir: string;
@@ -12,30 +12,33 @@ export interface InitConfig {
   stopitFiles: string[];
   ctrlaltdel: string;
   logFormat: LogFormat;
-  logLevel: LevelWithSilent;
+  logLevel: LogLevelName;
   /** pause before stage 2 is restarted after exit 111 or a crash */
   stage2RestartPauseMs: number;
+  /** final exit codes mapped to others (TSINIT_EXIT_REMAP, -e) */
+  exitRemap: ReadonlyMap<number, number>;
+  /** command mode: leave processes alone that outlive the command */
+  keepLeftovers: boolean;
+  /** settings not used as given, to be logged once at start */
+  warnings: string[];
 }
 
 export const DEFAULT_SHUTDOWN_TIMEOUT_S = 9;
 
-export function parseSeconds(v: string | undefined, fallback: number): number {
-  if (v === undefined || v.trim() === '') return fallback;
-  const n = Number(v);
-  return Number.isFinite(n) && n > 0 ? n : fallback;
-}
-
 export function readInitConfig(env: NodeJS.ProcessEnv): InitConfig {
-  const runitDir = env.TSINIT_RUNIT_DIR || '/etc/runit';
+  const { values: s, warnings } = readSettings(env);
   return {
-    runitDir,
-    serviceDir: env.TSINIT_SERVICE_DIR || '/etc/service',
-    shutdownTimeoutMs: Math.round(parseSeconds(env.TSINIT_SHUTDOWN_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT_S) * 1000),
-    stopitFiles: [path.join(runitDir, 'stopit'), '/run/runit.stopit'],
-    ctrlaltdel: path.join(runitDir, 'ctrlaltdel'),
-    logFormat: parseLogFormat(env.TSINIT_LOG_FORMAT),
-    logLevel: parseLogLevel(env.TSINIT_LOG_LEVEL),
+    runitDir: s.runitDir,
+    serviceDir: s.serviceDir,
+    shutdownTimeoutMs: s.shutdownTimeoutMs,
+    stopitFiles: [path.join(s.runitDir, 'stopit'), '/run/runit.stopit'],
+    ctrlaltdel: path.join(s.runitDir, 'ctrlaltdel'),
+    logFormat: s.logFormat,
+    logLevel: s.logLevel,
     stage2RestartPauseMs: 5000,
+    exitRemap: s.exitRemap,
+    keepLeftovers: s.keepLeftovers === '1',
+    warnings,
   };
 }
 

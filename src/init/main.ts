@@ -1,13 +1,14 @@
 // `tsinit`: the init. Stage mode (runit's /etc/runit/1-2-3) without
 // arguments, command mode with `-- CMD ARGS...`, and `install DIR`.
 import fs from 'node:fs';
+import os from 'node:os';
 import type { ToolContext } from '../tool.ts';
 import * as libc from '../../native/libc.ts';
 import { createLog } from '../log.ts';
 import { reaper } from '../process/reaper.ts';
 import { describeExit } from '../process/wait-status.ts';
 import { scheduleTrim } from '../process/trim.ts';
-import { err } from '../util/output.ts';
+import { err, useNonBlockingOutput } from '../util/output.ts';
 import { errstrOf } from '../util/errstr.ts';
 import { CommandMode } from './command-mode.ts';
 import { readInitConfig, stagePath } from './config.ts';
@@ -15,38 +16,21 @@ import { ExitCode } from './exit-codes.ts';
 import { installGuards } from './guard.ts';
 import { install } from './install.ts';
 import { FORWARDED_SIGNALS } from './signals.ts';
+import { parseInitArgs, type InitArgs } from './args.ts';
+import { combineRemaps, remapExitCode } from './exit-remap.ts';
 import { StageMode, type BuiltinStage2 } from './stage-mode.ts';
 import { realSystem } from './system.ts';
 
-const USAGE = 'usage: tsinit [-g] [-- CMD [ARGS...]]\n       tsinit TOOL [ARGS...]\n       tsinit install DIR\n       tsinit --version\n\n';
+const SIG = os.constants.signals;
+/** signals that ask the container to stop */
+const STOP_SIGNALS: ReadonlySet<NodeJS.Signals> = new Set(['SIGTERM', 'SIGINT', 'SIGPWR']);
 
-export interface InitArgs {
-  mode: 'stages' | 'command' | 'install' | 'help';
-  group: boolean;
-  command: string[];
-  installDir?: string;
-}
+const USAGE =
+  'usage: tsinit [-e CODE]... [-p SIG] [-- CMD [ARGS...]]\n' +
+  '       tsinit [-g] [-c] [-r FROM:TO]... [-e CODE]... [-p SIG] -- CMD [ARGS...]\n' +
+  '       tsinit TOOL [ARGS...]\n       tsinit install DIR\n       tsinit --version\n\n';
 
-export function parseInitArgs(args: string[]): InitArgs | { error: string } {
-  const r: InitArgs = { mode: 'stages', group: false, command: [] };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    if (a === '--') {
-      r.command = args.slice(i + 1);
-      if (r.command.length === 0) return { error: 'tsinit: fatal: no command after --' };
-      r.mode = 'command';
-      return r;
-    }
-    if (a === '-g') r.group = true;
-    else if (a === '-h' || a === '--help') return { ...r, mode: 'help' };
-    else if (a === 'install' && i === 0) {
-      const dir = args[1];
-      if (dir === undefined || args.length > 2) return { error: 'usage: tsinit install DIR' };
-      return { ...r, mode: 'install', installDir: dir };
-    } else return { error: `tsinit: fatal: unknown option: ${a}` };
-  }
-  return r;
-}
+export { parseInitArgs, type InitArgs };
 
 function becomeReaper(log: ReturnType<typeof createLog>): boolean {
   const isPid1 = process.pid === 1;
@@ -78,14 +62,40 @@ export async function main(ctx: ToolContext): Promise<number> {
   if (parsed.mode === 'install') return install(parsed.installDir as string);
 
   const cfg = readInitConfig(process.env);
+  // From here on tsinit supervises: its own lines must never block the loop.
+  useNonBlockingOutput(cfg.logFormat === 'json' ? jsonDroppedNotice : undefined);
   const log = createLog({ format: cfg.logFormat, level: cfg.logLevel });
   installGuards(process, log);
+  for (const w of cfg.warnings) log.warn(w);
+  const remap = combineRemaps(cfg.exitRemap, parsed.exitZero ?? []);
+  const code = await runInit(parsed, cfg, log);
+  const final = remapExitCode(code, remap);
+  if (final !== code) log.debug(`exit code ${code} remapped to ${final}`);
+  return final;
+}
+
+function jsonDroppedNotice(lines: number, bytes: number): string {
+  const msg = `${lines} line(s), ${bytes} bytes, of tsinit's own output dropped: the output was not being read`;
+  return `${JSON.stringify({ level: 'warn', time: new Date().toISOString(), name: 'tsinit', msg })}\n`;
+}
+
+function setParentDeathSignal(sig: number | undefined, log: ReturnType<typeof createLog>): void {
+  if (sig === undefined) return;
+  try {
+    libc.prctl(libc.PR_SET_PDEATHSIG, sig);
+  } catch (e) {
+    log.warn(`unable to set the parent-death signal: ${errstrOf(e)}`);
+  }
+}
+
+async function runInit(parsed: InitArgs, cfg: ReturnType<typeof readInitConfig>, log: ReturnType<typeof createLog>): Promise<number> {
   try {
     libc.preload();
   } catch (e) {
     err(`tsinit: fatal: unable to load the libc binding: ${String(e)}\n`);
     return ExitCode.FATAL;
   }
+  setParentDeathSignal(parsed.pdeathSignal, log);
   const isPid1 = becomeReaper(log);
   const sys = realSystem(isPid1);
   reaper.onError = (e) => log.error({ err: String(e) }, 'reaper error');
@@ -95,16 +105,34 @@ export async function main(ctx: ToolContext): Promise<number> {
   scheduleTrim((e) => log.debug(`unable to trim clean pages: ${errstrOf(e)}`));
 
   if (parsed.mode === 'command') {
-    // Stage 1, if there is one, prepares the container as in stage mode.
+    const cmd = new CommandMode(cfg, sys, log, {
+      argv: parsed.command,
+      group: parsed.group,
+      rewrite: parsed.rewrite ?? new Map(),
+      keepLeftovers: (parsed.keepLeftovers ?? false) || cfg.keepLeftovers,
+    });
+    // Stage 1, if there is one, prepares the container as in stage mode; a
+    // TERM meanwhile ends it within the budget and the command never starts.
+    let stage1: StageMode | undefined;
+    for (const sig of FORWARDED_SIGNALS) {
+      process.on(sig, () => {
+        if (!stage1) cmd.forward(sig);
+        else if (STOP_SIGNALS.has(sig)) stage1.requestStop(sig);
+        else log.debug(`${sig} during stage 1: ignored`);
+      });
+    }
     if (fs.existsSync(stagePath(cfg, 1))) {
-      const stage1 = new StageMode({ cfg, sys, log, builtin: () => Promise.reject(new Error('no stage 2 in command mode')) });
+      stage1 = new StageMode({ cfg, sys, log, builtin: () => Promise.reject(new Error('no stage 2 in command mode')) });
       const ok = await stage1.runStage1Only();
+      const stopped = stage1.stopRequested();
+      stage1 = undefined;
+      if (stopped) {
+        log.info('shutdown requested during stage 1: the command is not started');
+        return 128 + SIG.SIGTERM;
+      }
       if (!ok) log.warn('stage 1 failed; starting the command anyway');
     }
-    const cmd = new CommandMode(cfg, sys, log, { argv: parsed.command, group: parsed.group });
-    for (const sig of FORWARDED_SIGNALS) process.on(sig, () => cmd.forward(sig));
-    const code = await cmd.run();
-    return code;
+    return cmd.run();
   }
 
   const stages = new StageMode({
@@ -115,6 +143,5 @@ export async function main(ctx: ToolContext): Promise<number> {
   });
   const handled: NodeJS.Signals[] = ['SIGTERM', 'SIGCONT', 'SIGINT', 'SIGPWR', 'SIGALRM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
   for (const sig of handled) process.on(sig, () => stages.handleSignal(sig));
-  const code = await stages.run();
-  return code;
+  return stages.run();
 }

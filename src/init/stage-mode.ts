@@ -34,7 +34,12 @@ interface StageProcess {
 /** runit pauses this long before it tries a failed fork for a stage again. */
 const FORK_RETRY_MS = 5000;
 
-type StageOutcome = { kind: 'exited'; status: ExitStatus } | { kind: 'spawn-failed' } | { kind: 'missing' };
+type StageOutcome =
+  | { kind: 'exited'; status: ExitStatus }
+  | { kind: 'spawn-failed' }
+  | { kind: 'missing' }
+  /** shutdown requested, and stage 1 survived even SIGKILL within its share of the budget */
+  | { kind: 'abandoned' };
 
 export interface StageModeDeps {
   cfg: InitConfig;
@@ -53,6 +58,8 @@ export class StageMode {
   private current: StageProcess | undefined;
   private builtin: BuiltinStage2 | undefined;
   private shutdownReason: string | undefined;
+  /** when the shutdown was requested: the budget counts from here, whatever the stage */
+  private shutdownStart: number | undefined;
   private forced = false;
   private resolveShutdown: () => void = () => {};
   private readonly shutdownRequested: Promise<void>;
@@ -76,6 +83,7 @@ export class StageMode {
     const s1 = await this.runStage(1);
     let skipStage2 = false;
     if (s1.kind === 'spawn-failed') this.stage1Failed = true;
+    if (s1.kind === 'abandoned') this.log.info(`leave stage: ${stagePath(this.cfg, 1)}`);
     if (s1.kind === 'exited') {
       const st = s1.status;
       if (st.code === 100) {
@@ -103,10 +111,20 @@ export class StageMode {
   async runStage1Only(): Promise<boolean> {
     this.stage = 1;
     const s1 = await this.runStage(1);
-    if (s1.kind === 'spawn-failed') return false;
+    if (s1.kind === 'spawn-failed' || s1.kind === 'abandoned') return false;
     if (s1.kind === 'missing') return true;
     this.log.info(`leave stage: ${stagePath(this.cfg, 1)}`);
     return s1.status.code === 0;
+  }
+
+  /** A shutdown was requested (command mode asks after stage 1). */
+  stopRequested(): boolean {
+    return this.shutdownReason !== undefined;
+  }
+
+  /** Command mode, during stage 1: TERM, INT or PWR end stage 1 within the budget. */
+  requestStop(reason: string): void {
+    this.requestShutdown(reason);
   }
 
   // ---- signals -------------------------------------------------------------
@@ -170,6 +188,7 @@ export class StageMode {
       return;
     }
     this.shutdownReason = reason;
+    this.shutdownStart = this.sys.now();
     this.log.info(`shutdown requested: ${reason}`);
     if (this.stage === 1 && this.current && !this.current.exited) {
       // Containers must stop even during a long stage 1: end it, skip stage 2.
@@ -238,12 +257,35 @@ export class StageMode {
       this.log.debug(`no ${path}: stage ${n} skipped`);
       return { kind: 'missing' };
     }
+    if (n === 1 && this.shutdownReason !== undefined) {
+      this.log.info(`shutdown requested before stage 1: ${path} skipped`);
+      return { kind: 'missing' };
+    }
     const proc = await this.startRetrying(path, this.shutdownRequested);
     if (!proc) return { kind: 'spawn-failed' };
     this.current = proc;
-    const status = await proc.exit;
+    const status = n === 1 ? await this.awaitStage1(proc) : await proc.exit;
     this.current = undefined;
-    return { kind: 'exited', status };
+    return status ? { kind: 'exited', status } : { kind: 'abandoned' };
+  }
+
+  /**
+   * Stage 1 runs as long as it needs, until a shutdown is requested: then
+   * (TERM and CONT already sent) it gets the same share of the budget as
+   * stage 2, then SIGKILL, so a stage 1 that ignores TERM cannot keep the
+   * container alive.
+   */
+  private async awaitStage1(proc: StageProcess): Promise<ExitStatus | undefined> {
+    const first = await Promise.race([proc.exit, this.shutdownRequested.then(() => undefined)]);
+    if (first) return first;
+    const now = (): number => this.sys.now();
+    const dl = shutdownDeadlines(this.shutdownStart ?? now(), this.cfg.shutdownTimeoutMs);
+    if (await raceDeadline(proc.exit, dl.stage2Kill, now)) return proc.exit;
+    this.log.warn('stage 1 not terminated, sending sigkill...');
+    this.sys.killGroup(proc.pid, SIG.SIGKILL);
+    if (await raceDeadline(proc.exit, dl.stage3Kill, now)) return proc.exit;
+    this.log.warn(`unable to reap ${proc.path} (pid ${proc.pid}) after sigkill: going on`);
+    return undefined;
   }
 
   private async runStage2(): Promise<void> {
@@ -287,7 +329,7 @@ export class StageMode {
   // ---- shutdown ------------------------------------------------------------
 
   private async shutdown(): Promise<void> {
-    const start = this.sys.now();
+    const start = this.shutdownStart ?? this.sys.now();
     const dl = shutdownDeadlines(start, this.cfg.shutdownTimeoutMs);
     const now = (): number => this.sys.now();
 

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import * as libc from '../../native/libc.ts';
 import { reaper } from '../process/reaper.ts';
 import { descendantsOf, listProcesses } from '../process/proc.ts';
+import { setLongTimeout } from '../util/timers.ts';
 
 export interface InitSystem {
   now(): number;
@@ -56,13 +57,13 @@ export function realSystem(isPid1: boolean): InitSystem {
 export function waitNoChildren(sys: InitSystem, deadline: number): Promise<boolean> {
   if (!sys.hasChildren()) return Promise.resolve(true);
   return new Promise((resolve) => {
-    const timer = setTimeout(() => {
+    const timer = setLongTimeout(() => {
       off();
       resolve(!sys.hasChildren());
-    }, Math.max(0, deadline - sys.now()));
+    }, deadline - sys.now());
     const off = sys.onReaped(() => {
       if (!sys.hasChildren()) {
-        clearTimeout(timer);
+        timer.clear();
         off();
         resolve(true);
       }
@@ -73,14 +74,15 @@ export function waitNoChildren(sys: InitSystem, deadline: number): Promise<boole
 /** Resolves true when p settles first, false when the deadline comes first. */
 export function raceDeadline(p: Promise<unknown>, deadline: number, now: () => number): Promise<boolean> {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), Math.max(0, deadline - now()));
+    // any deadline: far ones are chained (util/timers), past ones fire at once
+    const timer = setLongTimeout(() => resolve(false), deadline - now());
     p.then(
       () => {
-        clearTimeout(timer);
+        timer.clear();
         resolve(true);
       },
       () => {
-        clearTimeout(timer);
+        timer.clear();
         resolve(true);
       },
     );

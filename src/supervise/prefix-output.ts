@@ -11,7 +11,8 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import * as libc from '../../native/libc.ts';
-import { writeAllSync } from '../util/output.ts';
+import { flushOutputSync, writeOut } from '../util/output.ts';
+import { readSetting } from '../settings.ts';
 
 /** Longest piece kept waiting for its newline before it is written as a line. */
 const MAX_PARTIAL = 64 * 1024;
@@ -126,15 +127,16 @@ class OutputQueue {
     });
   }
 
-  /** At exit: everything still queued, synchronously. */
+  /** At exit: everything still queued, synchronously (bounded for the init: util/output). */
   flushSync(): void {
     // The write under way on the thread pool finishes on its own.
     for (let i = this.head + this.inflight; i < this.queue.length; i++) {
       const { fd, line } = this.queue[i] as { fd: number; line: Buffer };
-      writeAllSync(fd, line);
+      writeOut(fd === 1 ? 1 : 2, line);
     }
     this.queue.length = 0;
     this.head = 0;
+    flushOutputSync(1000);
   }
 
   private writeAll(fd: number, buf: Buffer, done: () => void): void {
@@ -236,5 +238,5 @@ export class PrefixedOutput {
 }
 
 export function prefixEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
-  return env.TSINIT_LOG_PREFIX === '1';
+  return readSetting('logPrefix', env) === '1';
 }

@@ -19,6 +19,8 @@
 //    fs call, FIFO, status write and the children's chdir can use (runit
 //    works from the directory as its cwd; this process has many services).
 import fs from 'node:fs';
+import { readSetting } from '../settings.ts';
+import { clampDelay } from '../util/timers.ts';
 import os from 'node:os';
 import path from 'node:path';
 import * as libc from '../../native/libc.ts';
@@ -99,7 +101,7 @@ export interface RunsvHandle {
  * Read once: a service's logger must not change nature between restarts
  * because of the environment.
  */
-const inprocessLogEnabled = process.env.TSINIT_INPROCESS_LOG !== '0';
+const inprocessLogEnabled = readSetting('inprocessLog') !== '0';
 
 /**
  * TSINIT_CHPST_FASTPATH=0 turns off starting `exec chpst ...` one-liners
@@ -385,7 +387,7 @@ class Runsv implements RunsvHandle, Effects {
       this.timer = setTimeout(() => {
         this.timer = undefined;
         done(undefined);
-      }, a.ms);
+      }, clampDelay(a.ms));
       return;
     }
     if (a.type === 'control-script') {

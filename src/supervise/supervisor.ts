@@ -15,6 +15,7 @@
 // a SIGTERM during the boot waits for the whole batch. Slots waiting for
 // their turn count as running for the scanner (no double start); stopAll()
 // drops the starts not done yet and stops what has started.
+import { clampDelay } from '../util/timers.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startRunsv as realStartRunsv, type RunsvHandle, type RunsvOptions } from './runsv.ts';
@@ -125,7 +126,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     if (timer && timerDue <= due) return;
     if (timer) clearTimeout(timer);
     timerDue = due;
-    timer = setTimeout(tick, Math.max(0, due - now()));
+    timer = setTimeout(tick, clampDelay(due - now()));
   }
 
   /** One wake-up: stat the directory and scan when it changed or a check is pending. */

@@ -1,6 +1,7 @@
 // The reusable svlogd: one object per set of log directories, fed with
 // Buffers. svlogd's main() wraps it around fd 0; the supervisor can run one
 // per log pipe inside its own process. No global state.
+import { clampDelay, sleep } from '../util/timers.ts';
 import { pmatch } from './pattern.ts';
 import { LineSplitter, type LineSink } from './line-splitter.ts';
 import { LogDir } from './logdir.ts';
@@ -144,7 +145,7 @@ class SvLogger implements Logger {
         report(d);
       },
       now: this.clock,
-      sleep: opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))),
+      sleep: opts.sleep ?? sleep,
       ...(opts.owner ? { owner: opts.owner } : {}),
       ...(opts.inprocess ? { inprocess: true } : {}),
     };
@@ -363,7 +364,10 @@ class SvLogger implements Logger {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (next === Infinity || this.ended) return;
-    const ms = Math.max(0, Math.ceil((next - this.clock()) / 1000) + 1);
+    // clamped (util/timers): a `t` of more than 24.8 days (t720h) would
+    // otherwise fire at once, again and again; an early wake-up finds
+    // nothing due and schedules again.
+    const ms = clampDelay(Math.ceil((next - this.clock()) / 1000) + 1);
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (!this.tickQueued && !this.ended) {

@@ -4,14 +4,15 @@
 // asks stderr about colours). Those descriptors are shared with every service
 // tsinit starts: a service writing to a non-blocking stdout gets EAGAIN when
 // `docker logs` reads slowly, and loses output. So tsinit never lets Node open
-// them: process.stdout and process.stderr become small synchronous writers.
+// them: process.stdout and process.stderr become small writers through
+// util/output (synchronous, or non-blocking once the init has switched it).
 import { Writable } from 'node:stream';
-import { writeAllSync } from './output.ts';
+import { writeOut } from './output.ts';
 
-function syncStream(fd: number): NodeJS.WriteStream {
+function syncStream(fd: 1 | 2): NodeJS.WriteStream {
   const w = new Writable({
     write(chunk: Buffer | string, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
-      writeAllSync(fd, typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+      writeOut(fd, typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
       cb();
     },
   });

@@ -36,7 +36,16 @@ export function run(cmd: string[], env: NodeJS.ProcessEnv = {}, opts: { pidns?: 
   proc.stdout?.on('data', onData);
   proc.stderr?.on('data', onData);
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; elapsedMs: number }>((resolve) => {
-    proc.on('exit', (code, signal) => resolve({ code, signal, elapsedMs: Date.now() - startedAt }));
+    // The last lines may still be in the pipes at 'exit': wait for 'close' too,
+    // but not forever (a leftover process may hold the pipes open).
+    proc.on('exit', (code, signal) => {
+      const st = { code, signal, elapsedMs: Date.now() - startedAt };
+      const t = setTimeout(() => resolve(st), 2000);
+      proc.on('close', () => {
+        clearTimeout(t);
+        resolve(st);
+      });
+    });
   });
   const initPid = async (): Promise<number> => {
     if (!pidns) return proc.pid as number;
@@ -87,3 +96,17 @@ export function runitDir(stages: Partial<Record<'1' | '2' | '3' | 'ctrlaltdel', 
 }
 
 export const tsinit = (): string => tool('tsinit');
+
+/**
+ * How long tsinit's shutdown took by its own clock ("exit after N ms."): the
+ * budget is tsinit's promise; the test's clock adds process start and exit
+ * latencies of a loaded machine that say nothing about it.
+ */
+export function shutdownMs(output: string): number {
+  const m = /exit after (\d+) ms\./.exec(output);
+  if (!m) throw new Error(`no "exit after N ms." line in:\n${output}`);
+  return Number(m[1]);
+}
+
+/** Slack for timers firing late on a loaded machine; the budget itself is the claim. */
+export const TIMER_SLACK_MS = 1000;

@@ -4,7 +4,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { run, runitDir, tsinit } from '../helpers/pidns.ts';
+import { run, runitDir, shutdownMs, TIMER_SLACK_MS, tsinit } from '../helpers/pidns.ts';
 
 const BUDGET_S = 9;
 
@@ -65,21 +65,20 @@ for (const trigger of ['SIGTERM', 'SIGCONT+stopit', 'SIGINT+ctrlaltdel', 'SIGPWR
       ctrlaltdel: 'echo "ctrlaltdel ran"',
     });
     if (trigger === 'SIGCONT+stopit') fs.writeFileSync(path.join(dir, 'stopit'), '', { mode: 0o100 });
-    const r = run([tsinit()], { TSINIT_RUNIT_DIR: dir });
+    const r = run([tsinit()], { TSINIT_RUNIT_DIR: dir, TSINIT_LOG_LEVEL: 'debug' });
     await r.waitFor('ready');
-    // SIGCONT without the stop file must not stop anything.
+    // SIGCONT without the stop file must not stop anything (tsinit says when it has decided).
     if (trigger === 'SIGCONT+stopit') {
       fs.chmodSync(path.join(dir, 'stopit'), 0o000);
       await r.signal('SIGCONT');
-      await new Promise((res) => setTimeout(res, 300));
+      await r.waitFor('SIGCONT without an executable stopit file: ignored');
       assert.doesNotMatch(r.output(), /shutdown requested/);
       fs.chmodSync(path.join(dir, 'stopit'), 0o100);
     }
-    const sent = Date.now();
     await r.signal(trigger === 'SIGCONT+stopit' ? 'SIGCONT' : trigger === 'SIGINT+ctrlaltdel' ? 'SIGINT' : trigger);
     const ex = await r.exit;
-    const tookMs = Date.now() - sent;
     const out = r.output();
+    const tookMs = shutdownMs(out);
     assert.equal(ex.code, 0, out);
     assert.match(out, /stage 3 ran/);
     if (trigger === 'SIGINT+ctrlaltdel') assert.match(out, /ctrl-alt-del request[\s\S]*ctrlaltdel ran[\s\S]*stage 3 ran/);
@@ -95,15 +94,14 @@ test('a stage 2 that ignores TERM is killed and the exit still comes within the 
   });
   const r = run([tsinit()], { TSINIT_RUNIT_DIR: dir, TSINIT_SHUTDOWN_TIMEOUT: '3' });
   await r.waitFor('ready');
-  const sent = Date.now();
   await r.signal('SIGTERM');
   const ex = await r.exit;
-  const tookMs = Date.now() - sent;
   const out = r.output();
+  const tookMs = shutdownMs(out);
   assert.equal(ex.code, 0, out);
   assert.match(out, /stage 2 not terminated, sending sigkill/);
   assert.match(out, /stage 3 ran/);
-  assert.ok(tookMs < 3000 + 500, `shutdown took ${tookMs} ms with a 3 s budget`);
+  assert.ok(tookMs <= 3000 + TIMER_SLACK_MS, `shutdown took ${tookMs} ms with a 3 s budget`);
 });
 
 test('a second SIGTERM during shutdown skips straight to KILL', async () => {
@@ -118,7 +116,7 @@ test('a second SIGTERM during shutdown skips straight to KILL', async () => {
   const sent = Date.now();
   await r.signal('SIGTERM');
   const ex = await r.exit;
-  assert.ok(Date.now() - sent < 5000, 'did not wait for the 20 s budget');
+  assert.ok(Date.now() - sent < 15000, 'did not wait for the 20 s budget');
   assert.match(r.output(), /second shutdown request: sending KILL/);
   assert.equal(ex.code, 0);
 });
