@@ -17,6 +17,8 @@ import { install } from './install.ts';
 import { FORWARDED_SIGNALS } from './signals.ts';
 import { StageMode, type BuiltinStage2 } from './stage-mode.ts';
 import { realSystem } from './system.ts';
+import { Observability, readObserveConfig } from '../observe/setup.ts';
+import type { ServiceMap } from '../observe/inprocess-source.ts';
 
 const USAGE = 'usage: tsinit [-g] [-- CMD [ARGS...]]\n       tsinit TOOL [ARGS...]\n       tsinit install DIR\n       tsinit --version\n\n';
 
@@ -60,7 +62,7 @@ function becomeReaper(log: ReturnType<typeof createLog>): boolean {
   return false;
 }
 
-async function loadBuiltin(serviceDir: string, report: (line: string) => void): Promise<BuiltinStage2> {
+async function loadBuiltin(serviceDir: string, report: (line: string) => void): Promise<BuiltinStage2 & ServiceMap> {
   const { createSupervisor } = await import('../supervise/supervisor.ts');
   return createSupervisor({ dir: serviceDir, report });
 }
@@ -78,7 +80,13 @@ export async function main(ctx: ToolContext): Promise<number> {
   if (parsed.mode === 'install') return install(parsed.installDir as string);
 
   const cfg = readInitConfig(process.env);
+  const obsCfg = readObserveConfig(process.env, cfg);
+  if ('error' in obsCfg) {
+    err(`tsinit: fatal: ${obsCfg.error}\n`);
+    return ExitCode.FATAL;
+  }
   const log = createLog({ format: cfg.logFormat, level: cfg.logLevel });
+  const obs = new Observability(obsCfg, log);
   installGuards(process, log);
   try {
     libc.preload();
@@ -94,6 +102,9 @@ export async function main(ctx: ToolContext): Promise<number> {
   // Most of an idle Node process is code it ran once: give it back (process/trim.ts).
   scheduleTrim((e) => log.debug(`unable to trim clean pages: ${errstrOf(e)}`));
 
+  // The HTTP probe server answers for stage 2's services: stage mode only.
+  await obs.start({ http: parsed.mode === 'stages' });
+
   if (parsed.mode === 'command') {
     // Stage 1, if there is one, prepares the container as in stage mode.
     if (fs.existsSync(stagePath(cfg, 1))) {
@@ -104,6 +115,7 @@ export async function main(ctx: ToolContext): Promise<number> {
     const cmd = new CommandMode(cfg, sys, log, { argv: parsed.command, group: parsed.group });
     for (const sig of FORWARDED_SIGNALS) process.on(sig, () => cmd.forward(sig));
     const code = await cmd.run();
+    await obs.close();
     return code;
   }
 
@@ -111,10 +123,18 @@ export async function main(ctx: ToolContext): Promise<number> {
     cfg,
     sys,
     log,
-    builtin: (dir) => loadBuiltin(dir, (line) => err(line.endsWith('\n') ? line : `${line}\n`)),
+    builtin: async (dir) => {
+      const sup = await loadBuiltin(dir, (line) => err(line.endsWith('\n') ? line : `${line}\n`));
+      obs.attachSupervisor(sup);
+      return sup;
+    },
+    stopDelayMs: obs.stopDelayMs,
+    onStopping: () => obs.stopping(),
+    onStage2: () => obs.stage2(),
   });
   const handled: NodeJS.Signals[] = ['SIGTERM', 'SIGCONT', 'SIGINT', 'SIGPWR', 'SIGALRM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
   for (const sig of handled) process.on(sig, () => stages.handleSignal(sig));
   const code = await stages.run();
+  await obs.close();
   return code;
 }

@@ -20,12 +20,15 @@ import path from 'node:path';
 import * as libc from '../../native/libc.ts';
 import { spawnChild } from '../process/spawn.ts';
 import { reaper } from '../process/reaper.ts';
+import { decodeWaitStatus } from '../process/wait-status.ts';
+import { emitEvent } from '../events/bus.ts';
 import { err } from '../util/output.ts';
 import { errstrOf } from '../util/errstr.ts';
 import { wallNow } from '../util/tai64n.ts';
 import { MachineDriver, type Effects } from './machine-driver.ts';
 import { initialState, ServiceMachine, statusOf, type Action, type Reply, type Side } from './service-machine.ts';
 import { writeStatusFiles } from './status-writer.ts';
+import { encodeStatus } from './status-file.ts';
 import { ControlFifo } from './control-fifo.ts';
 import { LogPipe } from './log-pipe.ts';
 import { InprocessLog } from './inprocess-log.ts';
@@ -58,6 +61,11 @@ export interface RunsvHandle {
   terminate(): void;
   /** pids of this service's running processes (main, finish, log), for shutdown bookkeeping */
   pids(): number[];
+  /**
+   * The 20-byte records supervise/status holds (main, and log or null), for
+   * probes inside PID 1 (no file reads); null until supervise/ is set up.
+   */
+  statusRecords?(): { main: Buffer; log: Buffer | null } | null;
 }
 
 /**
@@ -79,6 +87,12 @@ function exists(p: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** 'SIGTERM' for 15 (the number as text when it has no name). */
+function signalName(n: number): string {
+  for (const [name, num] of Object.entries(os.constants.signals)) if (num === n) return name;
+  return String(n);
 }
 
 function codeOf(e: unknown): string | undefined {
@@ -248,7 +262,14 @@ class Runsv implements RunsvHandle, Effects {
     const j = this.fds.indexOf(fds.writeFd);
     if (j >= 0) this.fds.splice(j, 1);
     this.controls.push(
-      new ControlFifo(fds, (byte) => this.driver?.post({ type: 'control', side, byte }), this.internal),
+      new ControlFifo(
+        fds,
+        (byte) => {
+          emitEvent({ type: 'control', service: this.service, side, command: String.fromCharCode(byte) });
+          this.driver?.post({ type: 'control', side, byte });
+        },
+        this.internal,
+      ),
     );
   }
 
@@ -348,8 +369,12 @@ class Runsv implements RunsvHandle, Effects {
         ...(stdin !== undefined ? { stdin } : {}),
         ...(stdout !== undefined ? { stdout } : {}),
         ...(stderr !== undefined ? { stderr } : {}),
-        onExit: (st) => this.driver?.post({ type: 'exit', pid: st.pid, wstat: st.raw }),
+        onExit: (st) => {
+          this.exited(side, st.pid, st.raw);
+          this.driver?.post({ type: 'exit', pid: st.pid, wstat: st.raw });
+        },
       });
+      emitEvent({ type: 'spawned', service: this.service, side, pid });
       return pid;
     } catch (e) {
       // No process at all (clone failed): runit's "unable to fork, sleeping".
@@ -384,11 +409,13 @@ class Runsv implements RunsvHandle, Effects {
       warn: this.warn,
       onExit: (wstat) => {
         if (this.inproc === logger) this.inproc = undefined;
+        this.exited('log', pid, wstat);
         this.driver?.post({ type: 'exit', pid, wstat });
       },
     });
     this.inproc = logger;
     logger.start();
+    emitEvent({ type: 'spawned', service: this.service, side: 'log', pid, inprocess: true });
     return pid;
   }
 
@@ -396,6 +423,7 @@ class Runsv implements RunsvHandle, Effects {
   private spawnFailed(msg: string): number {
     this.fatalMsg(msg);
     const pid = -++this.fakePid;
+    emitEvent({ type: 'exited', service: this.service, side: msg.includes('log/') ? 'log' : 'main', pid: 0, code: 111, spawnFailed: true });
     this.driver?.post({ type: 'exit', pid, wstat: 111 << 8 });
     return pid;
   }
@@ -445,6 +473,18 @@ class Runsv implements RunsvHandle, Effects {
     }
   }
 
+  /** The service's name as the scan directory lists it. */
+  private get service(): string {
+    return path.basename(this.dir);
+  }
+
+  /** The 'exited' event: how the process ended (code, or the signal's name). */
+  private exited(side: Side, pid: number, wstat: number): void {
+    const st = decodeWaitStatus(pid, wstat);
+    const how = st.signal !== null ? { signal: signalName(st.signal) } : { code: st.code ?? 0 };
+    emitEvent({ type: 'exited', service: this.service, side, pid, ...how });
+  }
+
   // ---- handle ---------------------------------------------------------
 
   terminate(): void {
@@ -463,6 +503,12 @@ class Runsv implements RunsvHandle, Effects {
     }
     if (this.scriptPid > 0) out.push(this.scriptPid);
     return out;
+  }
+
+  statusRecords(): { main: Buffer; log: Buffer | null } | null {
+    const m = this.machine;
+    if (!m || !this.driver || this.finished) return null;
+    return { main: encodeStatus(statusOf(m.s.main)), log: m.s.log ? encodeStatus(statusOf(m.s.log)) : null };
   }
 
   private cleanup(): void {
