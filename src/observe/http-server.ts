@@ -173,9 +173,14 @@ export function startProbeServer(
   server.keepAliveTimeout = LIMITS.keepAliveTimeoutMs;
   server.maxRequestsPerSocket = LIMITS.maxRequestsPerSocket;
   server.setTimeout(LIMITS.socketIdleMs, (sock) => sock.destroy());
-  server.on('clientError', (_e, sock) => {
-    if (sock.writable) sock.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else sock.destroy();
+  server.on('clientError', (e: NodeJS.ErrnoException, sock) => {
+    if (!sock.writable) {
+      sock.destroy();
+      return;
+    }
+    const status =
+      e.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : e.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    sock.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
   });
 
   return new Promise((resolve, reject) => {
