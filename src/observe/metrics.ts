@@ -1,8 +1,9 @@
-// GET /metrics: Prometheus text exposition through prom-client (loaded on
-// the first scrape, so PID 1 pays nothing for it until someone asks). Values
+// GET /metrics: Prometheus text exposition through prom-client's registry,
+// gauge and counter modules (not its index: see prom-client-lib.d.ts),
+// loaded on the first scrape, so PID 1 pays nothing for them until asked. Values
 // are read from the snapshots at scrape time: nothing is kept up to date
 // between scrapes.
-import type { Registry } from 'prom-client';
+import type { Registry as RegistryT } from 'prom-client';
 import { TAI_OFFSET, wallNow } from '../util/tai64n.ts';
 import { isRecord, sideUp, type ServiceSnapshot } from './snapshot.ts';
 import type { ExitInfo } from '../supervise/ext-status.ts';
@@ -27,8 +28,13 @@ export function exitCodeOf(e: ExitInfo): number {
 }
 
 export async function createMetrics(input: MetricsInput): Promise<Metrics> {
-  const prom = await import('prom-client');
-  const registry: Registry = new prom.Registry();
+  const [{ default: Registry }, { default: Gauge }, { default: Counter }] = await Promise.all([
+    import('prom-client/lib/registry.js'),
+    import('prom-client/lib/gauge.js'),
+    import('prom-client/lib/counter.js'),
+  ]);
+  const prom = { Registry, Gauge, Counter };
+  const registry: RegistryT = new prom.Registry();
   let snaps: ServiceSnapshot[] = [];
   const perService = (name: string, help: string, value: (s: ServiceSnapshot, nowSec: number) => number | null): void => {
     new prom.Gauge({
