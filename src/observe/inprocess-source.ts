@@ -1,8 +1,7 @@
 // Snapshots from the in-process runsv handles: no file is read for runit's
 // status (the handle encodes the record it would write), so a probe costs
 // PID 1 a fraction of a millisecond even with hundreds of services.
-import path from 'node:path';
-import { readExtStatus, type ExtStatus } from '../supervise/ext-status.ts';
+import type { ExtStatus } from '../supervise/ext-status.ts';
 import type { RunsvHandle } from '../supervise/runsv.ts';
 import type { ServiceSnapshot, SnapshotSource } from './snapshot.ts';
 
@@ -19,10 +18,11 @@ function hasExt(h: RunsvHandle): h is WithExt {
 export function handleSnapshot(name: string, h: RunsvHandle): ServiceSnapshot {
   const recs = h.statusRecords?.() ?? null;
   if (!recs) return { name, main: { error: 'runsv not running' }, log: null, ext: null };
-  let ext: ExtStatus | null;
+  let ext: ExtStatus | null = null;
   try {
-    // The in-process runsv's own record; a runsv without one: its file.
-    ext = hasExt(h) ? h.extStatus() : readExtStatus(path.join(h.dir, 'supervise'));
+    // The in-process runsv's own record (it writes tsinit-status.json from
+    // the same object): never a file read per service and probe.
+    if (hasExt(h)) ext = h.extStatus();
   } catch {
     ext = null;
   }
