@@ -62,6 +62,7 @@ export class StageMode {
   private readonly onStopping: () => void;
   private readonly onStage2: () => void;
   private shutdownAt = 0;
+  private stoppingAnnounced = false;
   private resolveForced: () => void = () => {};
   private readonly forcedRequested: Promise<void>;
 
@@ -194,17 +195,24 @@ export class StageMode {
     this.shutdownReason = reason;
     this.shutdownAt = this.sys.now();
     this.log.info(`shutdown requested: ${reason}`);
-    try {
-      this.onStopping();
-    } catch (e) {
-      this.log.warn(`unable to announce the shutdown: ${errstrOf(e)}`);
-    }
+    this.announceStopping();
     if (this.stage === 1 && this.current && !this.current.exited) {
       // Containers must stop even during a long stage 1: end it, skip stage 2.
       this.sys.killGroup(this.current.pid, SIG.SIGTERM);
       this.sys.killGroup(this.current.pid, SIG.SIGCONT);
     }
     this.resolveShutdown();
+  }
+
+  /** Readiness turns false (once): at the request, or when stage 2 ended by itself. */
+  private announceStopping(): void {
+    if (this.stoppingAnnounced) return;
+    this.stoppingAnnounced = true;
+    try {
+      this.onStopping();
+    } catch (e) {
+      this.log.warn(`unable to announce the shutdown: ${errstrOf(e)}`);
+    }
   }
 
   /** A second TERM during shutdown: no more waiting, KILL everything. */
@@ -299,6 +307,7 @@ export class StageMode {
   private async shutdown(): Promise<void> {
     const now = (): number => this.sys.now();
     let start = now();
+    this.announceStopping();
     // 0. Drain (TSINIT_STOP_DELAY): the services keep running while readiness
     // is already false; the delay counts against the budget from the request.
     if (this.stopDelayMs > 0 && this.stage === 2 && this.shutdownReason !== undefined && !this.forced) {
