@@ -26,7 +26,7 @@ export function main(ctx: ToolContext): number {
   }
   const dir = svdir ?? serviceDirOf(process.env);
   const lines: string[] = [];
-  if (ready && stoppingMarked(runDirOf(process.env))) lines.push('tsinit: shutting down');
+  if (ready && stoppingMarked(runDirOf(process.env), dir)) lines.push('tsinit: shutting down');
   try {
     for (const f of failures(fileSource(dir).snapshots(), { ready })) lines.push(failureLine(f));
   } catch (e) {

@@ -24,10 +24,31 @@ export function serviceDirOf(env: NodeJS.ProcessEnv): string {
   return env.TSINIT_SERVICE_DIR || '/etc/service';
 }
 
-/** A shutdown has begun (the marker exists). Never throws. */
-export function stoppingMarked(runDir: string): boolean {
+function realOrResolved(p: string): string {
   try {
-    return fs.lstatSync(path.join(runDir, STOPPING_FILE)).isFile();
+    return fs.realpathSync(p);
+  } catch {
+    return path.resolve(p);
+  }
+}
+
+/**
+ * A shutdown of the tsinit serving `serviceDir` has begun: the marker exists
+ * and names that directory (another instance sharing the run directory, or
+ * a marker about other services, does not count). Never throws.
+ */
+export function stoppingMarked(runDir: string, serviceDir: string): boolean {
+  try {
+    const fd = fs.openSync(path.join(runDir, STOPPING_FILE), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    let text: string;
+    try {
+      const buf = Buffer.alloc(8192);
+      text = buf.subarray(0, fs.readSync(fd, buf, 0, buf.length, 0)).toString('utf8');
+    } finally {
+      fs.closeSync(fd);
+    }
+    const v = JSON.parse(text) as { serviceDir?: unknown };
+    return typeof v.serviceDir === 'string' && v.serviceDir === realOrResolved(serviceDir);
   } catch {
     return false;
   }
@@ -58,13 +79,13 @@ export function ensurePrivateDir(dir: string, mode: number): void {
 }
 
 /** Write the marker (exclusively, never through a planted link); errors as text. */
-export function markStopping(runDir: string): string | null {
+export function markStopping(runDir: string, serviceDir: string): string | null {
   try {
     ensurePrivateDir(runDir, 0o700);
     const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
     const fd = fs.openSync(path.join(runDir, STOPPING_FILE), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644);
     try {
-      fs.writeSync(fd, `${process.pid} ${Date.now()}\n`);
+      fs.writeSync(fd, `${JSON.stringify({ pid: process.pid, time: Date.now(), serviceDir: realOrResolved(serviceDir) })}\n`);
     } finally {
       fs.closeSync(fd);
     }
@@ -75,7 +96,7 @@ export function markStopping(runDir: string): string | null {
   }
 }
 
-/** A marker left by an earlier run (a /run that survived): removed at start. */
+/** The marker is removed at start (one left by a killed run) and at exit. */
 export function clearStopping(runDir: string): void {
   try {
     fs.unlinkSync(path.join(runDir, STOPPING_FILE));

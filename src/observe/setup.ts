@@ -121,12 +121,13 @@ export class Observability {
   stopping(): void {
     if (this.currentPhase === 'stopping') return;
     this.currentPhase = 'stopping';
-    const e = markStopping(this.cfg.runDir);
+    const e = markStopping(this.cfg.runDir, this.cfg.serviceDir);
     if (e !== null) this.log.debug(`unable to write ${this.cfg.runDir}/stopping: ${e}`);
   }
 
   async close(): Promise<void> {
     reaper.orphanTally.flush();
+    if (this.currentPhase === 'stopping') clearStopping(this.cfg.runDir);
     this.events?.close();
     this.events = undefined;
     const h = this.http;

@@ -96,7 +96,10 @@ test('a service without a runsv, a shutdown marker, bad arguments', () => {
   assert.equal(r.code, 1);
   assert.equal(r.out, 'alone: unable to open supervise/ok: file does not exist\n');
 
-  fs.writeFileSync(path.join(runDir, 'stopping'), '1 0\n');
+  // a marker about another service directory (another instance) does not count
+  fs.writeFileSync(path.join(runDir, 'stopping'), `${JSON.stringify({ pid: 1, time: 0, serviceDir: lonely })}\n`);
+  assert.equal(health(['--ready', svdir]).code, 0);
+  fs.writeFileSync(path.join(runDir, 'stopping'), `${JSON.stringify({ pid: 1, time: 0, serviceDir: fs.realpathSync(svdir) })}\n`);
   try {
     assert.equal(health([svdir]).code, 0, 'plain health does not care about the drain');
     const d = health(['--ready', svdir]);

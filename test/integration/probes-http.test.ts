@@ -136,6 +136,7 @@ test('HTTP probes: boot, ready, a failing service, /status, /metrics, shutdown w
     assert.equal(sampleValue(m, 'tsinit_shutdown_in_progress'), 1);
     const ex = await r.exit;
     assert.equal(ex.code, 0, r.output());
+    assert.equal(fs.existsSync(path.join(runDir, 'stopping')), false, 'the drain marker is removed at exit');
     const took = Date.now() - sent;
     assert.ok(took >= 6000, `the services ran for the delay (${took} ms)`);
     assert.ok(took < 10000 + 2000, `within the budget (${took} ms)`);
