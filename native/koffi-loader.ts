@@ -1,96 +1,93 @@
-// Loads koffi's native module. In a development checkout it comes from
-// node_modules; inside the single executable it is a SEA asset that has to be
-// written to a file and dlopen'ed (Node can only load addons from files).
+// Loads koffi's native module, from wherever this build of tsinit keeps it:
+//  - single executable: a SEA asset. Node loads addons only from files, so it
+//    is either the trusted identical copy `tsinit install` left beside the
+//    binary, or extracted safely (native/sea-asset.ts) and removed again;
+//  - npm package: koffi's prebuilt addons shipped in the package
+//    (koffi/<libc>_<arch>/koffi.node beside the bundle), chosen by C library
+//    and architecture;
+//  - development checkout: the koffi package from node_modules.
+// Nothing is loaded until a system call Node lacks is first needed.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type * as KoffiTypes from 'koffi';
+import { extractSeaAssetSafely, installAsset, openIfIdentical, seaAsset, UntrustedFileError } from './sea-asset.ts';
+import { addonFolder, detectLibc } from './koffi-platform.ts';
 
 export type Koffi = typeof KoffiTypes;
 
-interface SeaModule {
-  isSea(): boolean;
-  getRawAsset(name: string): ArrayBuffer;
-}
+export const KOFFI_ASSET = 'koffi.node';
+/** The name `tsinit install` gives the addon beside the binary. */
+export const INSTALLED_ADDON = '.tsinit-koffi.node';
 
-function seaModule(): SeaModule | undefined {
-  try {
-    const req = createRequire(process.execPath);
-    const sea = req('node:sea') as SeaModule;
-    return sea.isSea() ? sea : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Directories tried, in order, for the extracted addon. */
-function extractDirs(): string[] {
-  const dirs: string[] = [];
-  const env = process.env.TSINIT_TMPDIR;
-  if (env) dirs.push(env);
-  dirs.push(path.dirname(process.execPath));
-  dirs.push('/run', '/dev/shm', os.tmpdir(), '/tmp');
-  return [...new Set(dirs)];
-}
-
-function loadFromSea(sea: SeaModule): Koffi {
-  const bytes = Buffer.from(sea.getRawAsset('koffi.node'));
-  // A file already extracted next to the binary (by `tsinit install`) is used
-  // as is: read-only root filesystems have nowhere else to put it.
-  const cached = path.join(path.dirname(process.execPath), '.tsinit-koffi.node');
+function dlopen(file: string): Koffi {
   const mod = { exports: {} as Koffi };
-  try {
-    const st = fs.statSync(cached);
-    if (st.size === bytes.length) {
-      process.dlopen(mod, cached, os.constants.dlopen.RTLD_NOW);
-      return mod.exports;
-    }
-  } catch {
-    // not there or not loadable: extract below
-  }
-  let lastError: unknown;
-  for (const dir of extractDirs()) {
-    const file = path.join(dir, `.tsinit-koffi-${process.pid}-${Date.now()}.node`);
-    try {
-      fs.writeFileSync(file, bytes, { mode: 0o500 });
-    } catch (e) {
-      lastError = e;
-      continue;
-    }
-    try {
-      process.dlopen(mod, file, os.constants.dlopen.RTLD_NOW);
-      return mod.exports;
-    } catch (e) {
-      lastError = e; // e.g. a noexec mount: try the next place
-    } finally {
-      try { fs.unlinkSync(file); } catch { /* already gone */ }
-    }
-  }
-  throw new Error(`unable to load the embedded FFI module: ${String(lastError)}`);
+  process.dlopen(mod, file, os.constants.dlopen.RTLD_NOW);
+  return mod.exports;
 }
 
-/** Writes the embedded addon beside the binary so later starts need no temp dir. */
-export function extractKoffiBeside(binary: string): string | undefined {
-  const sea = seaModule();
-  if (!sea) return undefined;
-  const target = path.join(path.dirname(binary), '.tsinit-koffi.node');
-  const tmp = `${target}.new`;
-  fs.writeFileSync(tmp, Buffer.from(sea.getRawAsset('koffi.node')), { mode: 0o555 });
-  fs.renameSync(tmp, target);
-  return target;
+function warn(text: string): void {
+  try {
+    fs.writeSync(2, `tsinit: warning: ${text}\n`);
+  } catch {
+    // no stderr
+  }
+}
+
+function loadFromSea(bytes: Buffer): Koffi {
+  // A copy left by `tsinit install` (read-only roots have nowhere else to
+  // put it) is used only if trusted and identical to the embedded one.
+  const beside = path.join(path.dirname(process.execPath), INSTALLED_ADDON);
+  try {
+    const opened = openIfIdentical(beside, bytes);
+    if (opened) {
+      try {
+        return dlopen(opened.pinned);
+      } finally {
+        opened.close();
+      }
+    }
+  } catch (e) {
+    if (e instanceof UntrustedFileError) warn(`${e.message}; extracting the embedded copy instead`);
+    else warn(`unable to load ${beside}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const { value, asset } = extractSeaAssetSafely(KOFFI_ASSET, (a) => dlopen(a.pinned));
+  asset.remove(); // the mapping stays; the file is not needed any more
+  return value;
+}
+
+/** koffi's addon shipped in the npm package beside the bundle, if this is the package. */
+export function packagedAddon(bundleDir: string, arch: string = process.arch, nodeBinary: string = process.execPath): string | undefined {
+  const file = path.join(bundleDir, 'koffi', addonFolder(arch, detectLibc(nodeBinary)), 'koffi.node');
+  return fs.existsSync(file) ? file : undefined;
 }
 
 let cachedKoffi: Koffi | undefined;
 
+/** koffi, loaded on first use. */
 export function koffi(): Koffi {
   if (cachedKoffi) return cachedKoffi;
-  const sea = seaModule();
-  if (sea) {
-    cachedKoffi = loadFromSea(sea);
-  } else {
-    const loaded = createRequire(import.meta.url)('koffi') as Koffi;
-    cachedKoffi = loaded;
+  const bytes = seaAsset(KOFFI_ASSET);
+  if (bytes) {
+    cachedKoffi = loadFromSea(bytes);
+    return cachedKoffi;
   }
+  const packaged = typeof __dirname === 'string' ? packagedAddon(__dirname) : undefined;
+  cachedKoffi = packaged ? dlopen(packaged) : (createRequire(import.meta.url)('koffi') as Koffi);
   return cachedKoffi;
+}
+
+/** True once the addon has been loaded in this process (for tests and diagnostics). */
+export function koffiLoaded(): boolean {
+  return cachedKoffi !== undefined;
+}
+
+/** Writes the embedded addon beside the binary so later starts need no temp dir. */
+export function extractKoffiBeside(binary: string): string | undefined {
+  const bytes = seaAsset(KOFFI_ASSET);
+  if (!bytes) return undefined;
+  const target = path.join(path.dirname(binary), INSTALLED_ADDON);
+  installAsset(target, bytes, 0o555);
+  return target;
 }

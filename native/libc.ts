@@ -3,9 +3,13 @@
 import os from 'node:os';
 import { koffi } from './koffi-loader.ts';
 
-const errnoNames: Map<number, string> = new Map(
-  Object.entries(os.constants.errno).map(([name, num]) => [num, name]),
-);
+// Linux gives two names to some numbers (11: EAGAIN and EWOULDBLOCK, 95:
+// ENOTSUP and EOPNOTSUPP). The first one listed is the name libuv, and so
+// every Node error, uses: callers compare LibcError.code with the same names.
+// (A plain Map over the entries kept the last: posix_spawn's EAGAIN came back
+// as EWOULDBLOCK and a failed fork was taken for a failed exec.)
+const errnoNames: Map<number, string> = new Map();
+for (const [name, num] of Object.entries(os.constants.errno)) if (!errnoNames.has(num)) errnoNames.set(num, name);
 
 export class LibcError extends Error {
   readonly code: string;

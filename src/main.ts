@@ -1,15 +1,21 @@
 // Entry point of the single executable: pick the tool, run it, exit with its code.
 // First of all: keep Node from making the shared stdout/stderr non-blocking.
 import './util/std-streams.ts';
+import { recordOriginalLimits } from './process/original-limits.ts';
 import { dispatch, tools, usage } from './dispatch.ts';
-import { VERSION } from './version.ts';
+import { versionLine } from './version.ts';
+import { invokedAs } from './self.ts';
 import { err, out } from './util/output.ts';
 
 function originalArgv(): { argv0: string; args: string[] } {
-  // Inside the single executable argv[1] repeats the executable; from source
-  // (`node src/main.ts ...`) argv[1] is the script.
-  return { argv0: process.argv0, args: process.argv.slice(2) };
+  // Inside the single executable argv[1] repeats the executable and argv[0]
+  // names the tool; run by Node (npm package, or `node src/main.ts ...`)
+  // argv[1] is the script, which a tool link may name.
+  return { argv0: invokedAs(), args: process.argv.slice(2) };
 }
+
+// The open-files limit we were started with, before a parent may be gone.
+recordOriginalLimits();
 
 async function run(): Promise<number> {
   const { argv0, args } = originalArgv();
@@ -19,7 +25,7 @@ async function run(): Promise<number> {
     return 100;
   }
   if (d.tool === 'tsinit' && d.ctx.args[0] === '--version') {
-    out(`tsinit ${VERSION}\n`);
+    out(versionLine());
     return 0;
   }
   const loader = tools[d.tool];

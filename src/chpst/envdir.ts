@@ -104,6 +104,59 @@ export interface EnvdirOptions {
   warn: (message: string) => void;
 }
 
+/** The directory's entries in readdir order, as changes; `at` maps a name to the path to open. */
+function readEntries(open: string, dir: string, opts: EnvdirOptions, at: (name: Buffer) => Buffer): Buffer[] {
+  let d: fs.Dir;
+  try {
+    d = fs.opendirSync(open, { encoding: 'buffer' as BufferEncoding });
+  } catch (e) {
+    throw sys(`unable to open directory: ${dir}`, e);
+  }
+  const changes: Buffer[] = [];
+  let sa: Buffer = Buffer.alloc(0);
+  try {
+    for (;;) {
+      let ent: fs.Dirent | null;
+      try {
+        ent = d.readSync();
+      } catch (e) {
+        throw sys(`unable to read directory: ${dir}`, e);
+      }
+      if (!ent) break;
+      const name = ent.name as unknown as Buffer;
+      if (name[0] === 0x2e) continue;
+      let content: Buffer | null;
+      try {
+        content = readEntry(at(name));
+      } catch (e) {
+        const what = `unable to read ${dir}/${name.toString()}`;
+        if (codeOf(e) === 'EISDIR' && opts.skipDirs) {
+          if (opts.verbose) opts.warn(`${what}: ${errstr('EISDIR')}`);
+          continue;
+        }
+        throw sys(what, e);
+      }
+      const r = envdirValue(content, sa);
+      sa = r.buffer;
+      changes.push(envEntry(name, r.value));
+    }
+  } finally {
+    d.closeSync();
+  }
+  return changes;
+}
+
+/**
+ * The same reading without changing the working directory (for the
+ * supervisor itself, chpst's fast path): `dir` relative to `base`. Errors
+ * carry the messages readEnvdir would print, but the caller falls back to a
+ * real chpst for them rather than printing.
+ */
+export function readEnvdirAt(base: string, dir: string, opts: EnvdirOptions): Buffer[] {
+  const abs = Buffer.from(dir.startsWith('/') ? dir : `${base}/${dir}`);
+  return readEntries(abs.toString(), dir, opts, (name) => Buffer.concat([abs, Buffer.from('/'), name]));
+}
+
 /**
  * Read `dir` as runit does: open ".", chdir(dir), readdir order, names
  * starting with "." skipped, then fchdir back. Returns the changes in order.
@@ -122,43 +175,7 @@ export function readEnvdir(dir: string, opts: EnvdirOptions): Buffer[] {
     } catch (e) {
       throw sys(`unable to switch to directory: ${dir}`, e);
     }
-    let d: fs.Dir;
-    try {
-      d = fs.opendirSync('.', { encoding: 'buffer' as BufferEncoding });
-    } catch (e) {
-      throw sys(`unable to open directory: ${dir}`, e);
-    }
-    const changes: Buffer[] = [];
-    let sa: Buffer = Buffer.alloc(0);
-    try {
-      for (;;) {
-        let ent: fs.Dirent | null;
-        try {
-          ent = d.readSync();
-        } catch (e) {
-          throw sys(`unable to read directory: ${dir}`, e);
-        }
-        if (!ent) break;
-        const name = ent.name as unknown as Buffer;
-        if (name[0] === 0x2e) continue;
-        let content: Buffer | null;
-        try {
-          content = readEntry(name);
-        } catch (e) {
-          const what = `unable to read ${dir}/${name.toString()}`;
-          if (codeOf(e) === 'EISDIR' && opts.skipDirs) {
-            if (opts.verbose) opts.warn(`${what}: ${errstr('EISDIR')}`);
-            continue;
-          }
-          throw sys(what, e);
-        }
-        const r = envdirValue(content, sa);
-        sa = r.buffer;
-        changes.push(envEntry(name, r.value));
-      }
-    } finally {
-      d.closeSync();
-    }
+    const changes = readEntries('.', dir, opts, (name) => name);
     try {
       fchdir(wdir);
       process.chdir('.'); // Node caches the cwd; chdir refreshes that cache

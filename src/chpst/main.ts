@@ -27,8 +27,11 @@ import {
   setgid,
   setgroups,
   setsid,
+  setrlimit,
   setuid,
 } from '../../native/libc.ts';
+import { childBaseLimits, NOFILE_ENV } from '../process/original-limits.ts';
+import { dispatch } from '../dispatch.ts';
 import type { ToolContext } from '../tool.ts';
 import { err } from '../util/output.ts';
 import { envEntry, readEnvdir, applyEnvChanges, envGet } from './envdir.ts';
@@ -107,8 +110,29 @@ function closeStd(fd: number, name: string): void {
   }
 }
 
+/**
+ * The open-files limit we were started with (Node raised ours; the supervisor
+ * tells a chpst it starts the original in TSINIT_RLIMIT_NOFILE): set it back
+ * first, as if Node had not run, and keep the variable from the program.
+ */
+function restoreOriginalLimits(environ: Buffer[], nextIsChpst: boolean): Buffer[] {
+  for (const [res, soft, hard] of childBaseLimits()) {
+    try {
+      setrlimit(res, { soft, hard });
+    } catch {
+      // the limit Node left stays: no worse than before
+    }
+  }
+  // the next chpst of a chain (a Node process again) needs it as well
+  if (nextIsChpst) return environ;
+  const prefix = Buffer.from(`${NOFILE_ENV}=`);
+  return environ.filter((e) => !e.subarray(0, prefix.length).equals(prefix));
+}
+
 function run(plan: Plan, args: readonly string[], inherited: number[]): number {
-  const environ = originalEnviron();
+  const next = plan.argv0 ?? (args[plan.progIndex] as string);
+  const nextTool = dispatch(next, []);
+  const environ = restoreOriginalLimits(originalEnviron(), 'tool' in nextTool && nextTool.tool === 'chpst');
   const prog = rawArgs(args).slice(plan.progIndex);
   const file = prog[0] as Buffer;
   if (plan.argv0 !== undefined) prog[0] = Buffer.from(plan.argv0);

@@ -3,7 +3,7 @@
 import os from 'node:os';
 import type { Logger } from 'pino';
 import * as libc from '../../native/libc.ts';
-import { spawnChild } from '../process/spawn.ts';
+import { forkFailed, spawnChild } from '../process/spawn.ts';
 import { shellExitCode, type ExitStatus } from '../process/wait-status.ts';
 import { errstr } from '../util/errstr.ts';
 import { ExitCode } from './exit-codes.ts';
@@ -23,6 +23,9 @@ export function spawnErrorExitCode(code: string): number {
   return code === 'ENOENT' || code === 'ENOTDIR' ? ExitCode.CMD_NOT_FOUND : ExitCode.CMD_NOT_EXECUTABLE;
 }
 
+/** Pause before another try when no process could be created (runit's 5 s). */
+const FORK_RETRY_MS = 5000;
+
 export class CommandMode {
   private readonly cfg: InitConfig;
   private readonly sys: InitSystem;
@@ -33,6 +36,11 @@ export class CommandMode {
   /** settles when the command has exited */
   private exit: Promise<ExitStatus> = Promise.resolve({ pid: 0, code: 0, signal: null, core: false, raw: 0 });
   private stopping = false;
+  /** settles when a TERM/INT/PWR arrives before the command could be started */
+  private stopBeforeStart: () => void = () => {};
+  private readonly stoppedBeforeStart = new Promise<void>((r) => {
+    this.stopBeforeStart = r;
+  });
 
   constructor(cfg: InitConfig, sys: InitSystem, log: Logger, opts: CommandOptions) {
     this.cfg = cfg;
@@ -49,23 +57,34 @@ export class CommandMode {
     this.exit = new Promise<ExitStatus>((r) => {
       resolve = r;
     });
-    try {
-      // Its own process group (as tini does), so -g can signal the group and
-      // the terminal, if any, can be handed to it.
-      this.pid = spawnChild({
-        path: file,
-        argv: this.opts.argv,
-        searchPath: !file.includes('/'),
-        pgroup: 0,
-        onExit: (st) => {
-          this.exited = true;
-          resolve(st);
-        },
-      });
-    } catch (e) {
-      const code = e instanceof libc.LibcError ? e.code : 'EINVAL';
-      this.log.error(`unable to run: ${file}: ${errstr(code)}`);
-      return spawnErrorExitCode(code);
+    for (;;) {
+      try {
+        // Its own process group (as tini does), so -g can signal the group and
+        // the terminal, if any, can be handed to it.
+        this.pid = spawnChild({
+          path: file,
+          argv: this.opts.argv,
+          searchPath: !file.includes('/'),
+          pgroup: 0,
+          onExit: (st) => {
+            this.exited = true;
+            resolve(st);
+          },
+        });
+        break;
+      } catch (e) {
+        const code = e instanceof libc.LibcError ? e.code : 'EINVAL';
+        if (!forkFailed(e)) {
+          this.log.error(`unable to run: ${file}: ${errstr(code)}`);
+          return spawnErrorExitCode(code);
+        }
+        // The process limit is usually passing (other processes end): wait
+        // and try again, as runit does, unless asked to stop meanwhile.
+        this.log.warn(`unable to fork for ${file}, sleeping: ${errstr(code)}`);
+        if (this.stopping || (await raceDeadline(this.stoppedBeforeStart, this.sys.now() + FORK_RETRY_MS, () => this.sys.now()))) {
+          return ExitCode.FATAL;
+        }
+      }
     }
     this.giveTerminal();
     this.log.debug({ pid: this.pid }, `started: ${this.opts.argv.join(' ')}`);
@@ -87,6 +106,10 @@ export class CommandMode {
 
   /** Forward a signal; TERM also starts the shutdown budget. */
   forward(name: NodeJS.Signals): void {
+    if (this.pid === 0 && (name === 'SIGTERM' || name === 'SIGINT' || name === 'SIGPWR')) {
+      this.stopping = true;
+      this.stopBeforeStart();
+    }
     if (this.pid === 0 || this.exited) return;
     const target = this.opts.group ? -this.pid : this.pid;
     libc.tryKill(target, SIG[name]);

@@ -3,15 +3,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { extractKoffiBeside } from '../../native/koffi-loader.ts';
+import { extractExecHelperBeside } from '../../native/exec-helper.ts';
 import { err, out } from '../util/output.ts';
 import { errstrOf } from '../util/errstr.ts';
+import { selfExecutable } from '../self.ts';
 
 export const INSTALLED_NAMES = [
   'sv', 'runsv', 'runsvdir', 'chpst', 'svlogd', 'runsvchdir', 'utmpset', 'runit', 'runit-init',
   'envdir', 'envuidgid', 'pgrphack', 'setuidgid', 'softlimit', 'setlock',
 ] as const;
 
-export function install(dir: string, binary: string = process.execPath): number {
+export function install(dir: string, binary: string = selfExecutable()): number {
   try {
     fs.mkdirSync(dir, { recursive: true });
   } catch (e) {
@@ -37,6 +39,12 @@ export function install(dir: string, binary: string = process.execPath): number 
     if (addon) out(`tsinit: extracted ${addon}\n`);
   } catch (e) {
     err(`tsinit: warning: unable to extract the FFI module beside ${binary}: ${errstrOf(e)}\n`);
+  }
+  try {
+    const helper = extractExecHelperBeside(binary);
+    if (helper) out(`tsinit: extracted ${helper}\n`);
+  } catch (e) {
+    err(`tsinit: warning: unable to extract the exec helper beside ${binary}: ${errstrOf(e)}\n`);
   }
   out(`tsinit: linked ${INSTALLED_NAMES.length - failed} tools in ${dir} to ${binary}\n`);
   return failed > 0 ? 111 : 0;

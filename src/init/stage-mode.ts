@@ -3,7 +3,7 @@
 // within one time budget.
 import os from 'node:os';
 import type { Logger } from 'pino';
-import { spawnChild } from '../process/spawn.ts';
+import { forkFailed, spawnChild } from '../process/spawn.ts';
 import { describeExit, type ExitStatus } from '../process/wait-status.ts';
 import { errstrOf } from '../util/errstr.ts';
 import { VERSION } from '../version.ts';
@@ -32,6 +32,9 @@ interface StageProcess {
   exit: Promise<ExitStatus>;
   exited: boolean;
 }
+
+/** runit pauses this long before it tries a failed fork for a stage again. */
+const FORK_RETRY_MS = 5000;
 
 type StageOutcome = { kind: 'exited'; status: ExitStatus } | { kind: 'spawn-failed' } | { kind: 'missing' };
 
@@ -179,7 +182,7 @@ export class StageMode {
     if (this.sys.ownerExecutable(path)) {
       this.log.info('ctrl-alt-del request...');
       const p = this.startProcess(path, false);
-      if (p) {
+      if (p && p !== 'fork-failed') {
         await p.exit;
         this.log.info(`leave stage: ${path}`);
       }
@@ -226,7 +229,22 @@ export class StageMode {
 
   // ---- stages --------------------------------------------------------------
 
-  private startProcess(path: string, announce = true): StageProcess | undefined {
+  /**
+   * startProcess, but a failed fork (the process limit) is runit's
+   * `unable to fork for "PATH" pausing` and another try 5 s later, until
+   * giveUp settles or the deadline passes.
+   */
+  private async startRetrying(path: string, giveUp: Promise<unknown>, deadline = Infinity): Promise<StageProcess | undefined> {
+    for (;;) {
+      const p = this.startProcess(path);
+      if (p !== 'fork-failed') return p;
+      const now = this.sys.now();
+      if (now >= deadline) return undefined;
+      if (await raceDeadline(giveUp, Math.min(now + FORK_RETRY_MS, deadline), () => this.sys.now())) return undefined;
+    }
+  }
+
+  private startProcess(path: string, announce = true): StageProcess | undefined | 'fork-failed' {
     if (announce) this.log.info(`enter stage: ${path}`);
     let resolve: (s: ExitStatus) => void = () => {};
     const exit = new Promise<ExitStatus>((r) => {
@@ -245,6 +263,10 @@ export class StageMode {
       });
       return proc;
     } catch (e) {
+      if (forkFailed(e)) {
+        this.log.fatal(`unable to fork for "${path}" pausing: ${errstrOf(e)}`);
+        return 'fork-failed';
+      }
       this.log.fatal(`unable to start child: ${path}: ${errstrOf(e)}`);
       return undefined;
     }
@@ -256,7 +278,7 @@ export class StageMode {
       this.log.debug(`no ${path}: stage ${n} skipped`);
       return { kind: 'missing' };
     }
-    const proc = this.startProcess(path);
+    const proc = await this.startRetrying(path, this.shutdownRequested);
     if (!proc) return { kind: 'spawn-failed' };
     this.current = proc;
     const status = await proc.exit;
@@ -279,7 +301,8 @@ export class StageMode {
       return;
     }
     for (;;) {
-      const proc = this.startProcess(path);
+      const proc = await this.startRetrying(path, this.shutdownRequested);
+      if (!proc && this.shutdownReason !== undefined) return;
       let restart = true;
       if (proc) {
         this.current = proc;
@@ -349,7 +372,7 @@ export class StageMode {
       const path = stagePath(this.cfg, 3);
       if (this.sys.exists(path)) {
         phase('stage3', 'started');
-        const proc = this.startProcess(path);
+        const proc = await this.startRetrying(path, new Promise(() => {}), dl.stage3Kill);
         if (!proc) this.stage3Failed = true;
         else {
           this.current = proc;

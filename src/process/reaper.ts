@@ -15,6 +15,22 @@ export const libcWaitSource: WaitSource = {
   waitAny: () => libc.waitpid(-1, libc.WNOHANG),
 };
 
+/**
+ * One turn of the event loop reaps at most this many children or for this
+ * long; the rest is reaped in the next turn. A thousand services dying at
+ * once (each exit writes status files and may start ./finish or a restart)
+ * must not hold PID 1's signals back for the whole batch.
+ */
+export const REAP_MAX_PER_TURN = 64;
+export const REAP_MAX_MS = 5;
+
+export interface ReaperLimits {
+  maxPerTurn?: number;
+  maxMs?: number;
+  now?: () => number;
+  later?: (fn: () => void) => void;
+}
+
 export type Schedule = (fn: () => void, ms: number) => void;
 
 const realSchedule: Schedule = (fn, ms) => {
@@ -66,14 +82,23 @@ export class Reaper {
   private readonly reapListeners = new Set<() => void>();
   /** false once waitpid reported ECHILD: no child (spawned or adopted) is left */
   private childrenSeen = true;
+  private readonly maxPerTurn: number;
+  private readonly maxMs: number;
+  private readonly now: () => number;
+  private readonly later: (fn: () => void) => void;
+  private continuing = false;
   orphansReaped = 0;
   readonly orphanTally: OrphanTally;
   onOrphan: ((status: ExitStatus) => void) | undefined;
   onError: ((err: unknown) => void) | undefined;
 
-  constructor(source: WaitSource = libcWaitSource, tally: OrphanTally = new OrphanTally()) {
+  constructor(source: WaitSource = libcWaitSource, limits: ReaperLimits = {}, tally: OrphanTally = new OrphanTally()) {
     this.source = source;
     this.orphanTally = tally;
+    this.maxPerTurn = Math.max(1, Math.floor(limits.maxPerTurn ?? REAP_MAX_PER_TURN));
+    this.maxMs = Math.max(0, limits.maxMs ?? REAP_MAX_MS);
+    this.now = limits.now ?? (() => performance.now());
+    this.later = limits.later ?? ((fn) => setImmediate(fn));
   }
 
   /** Register the owner of a freshly spawned pid. */
@@ -115,7 +140,19 @@ export class Reaper {
 
   private reapLoop(): number {
     let n = 0;
+    const t0 = this.now();
     for (;;) {
+      if (n >= this.maxPerTurn || (n > 0 && this.now() - t0 >= this.maxMs)) {
+        // More may be waiting: the next turn goes on (signals first).
+        if (!this.continuing) {
+          this.continuing = true;
+          this.later(() => {
+            this.continuing = false;
+            this.reapNow();
+          });
+        }
+        return n;
+      }
       let r: { pid: number; status: number } | undefined;
       try {
         r = this.source.waitAny();

@@ -1,6 +1,10 @@
 // The one spawn module: every child of tsinit is started here (posix_spawn
 // through native/) and registered with the reaper before anything can reap it.
+import fs from 'node:fs';
 import * as libc from '../../native/libc.ts';
+import { execHelperPath } from '../../native/exec-helper.ts';
+import { pathCandidates } from '../chpst/exec.ts';
+import { childBaseLimits } from './original-limits.ts';
 import { reaper, type ExitHandler } from './reaper.ts';
 
 export interface SpawnOptions {
@@ -31,9 +35,86 @@ export function envArray(env: NodeJS.ProcessEnv | string[] | undefined): string[
   return out;
 }
 
-/** Start a child; throws LibcError (with the errno name) when it cannot run. */
+/**
+ * No process was created at all (clone failed: the process limit, RLIMIT_NPROC,
+ * or no memory), as opposed to a child whose exec failed. runit's answer to
+ * the first is "unable to fork", a pause and another try.
+ */
+export function forkFailed(e: unknown): boolean {
+  return e instanceof libc.LibcError && (e.code === 'EAGAIN' || e.code === 'ENOMEM');
+}
+
+/**
+ * Start a child; throws LibcError (with the errno name) when it cannot run.
+ * When children must get other resource limits than tsinit's own (Node
+ * raised RLIMIT_NOFILE, original-limits.ts), the child is the exec helper,
+ * which sets them and execs the program (posix_spawn has no rlimit attribute).
+ */
 export function spawnChild(opts: SpawnOptions): number {
-  const fileActions: libc.FileAction[] = [];
+  const base = childBaseLimits();
+  const helper = base.length > 0 ? execHelperPath() : undefined;
+  return helper ? spawnWithLimits(opts, helper, base) : spawnDirect(opts);
+}
+
+/**
+ * The exec helper as the child: limits, then the program (the PATH search
+ * done by the helper over candidates computed here). An exec failure comes
+ * back over a close-on-exec pipe and is thrown as posix_spawn would throw it;
+ * reading it waits for the child's execve, as posix_spawn itself does.
+ */
+function spawnWithLimits(opts: SpawnOptions, helper: string, base: readonly (readonly [number, bigint, bigint])[]): number {
+  const [r, w] = libc.pipe2(libc.O_CLOEXEC);
+  let pid: number;
+  try {
+    // A number no other file action reads or writes, set first: the later
+    // dup2s can neither clobber it nor be clobbered by it.
+    const taken = [2, w, opts.stdin ?? 0, opts.stdout ?? 1, opts.stderr ?? 2, ...(opts.extraFds ?? []).flat(), ...(opts.closeFds ?? [])];
+    const reportFd = Math.max(...taken) + 1;
+    const candidates =
+      opts.searchPath && !opts.path.includes('/')
+        ? pathCandidates(Buffer.from(opts.path), process.env.PATH !== undefined ? Buffer.from(process.env.PATH) : undefined).map(String)
+        : [opts.path];
+    const argv = [
+      helper,
+      'M', '127', '',
+      'R', String(reportFd),
+      ...base.flatMap(([res, soft, hard]) => ['l', String(res), String(soft), String(hard)]),
+      ...candidates.flatMap((c) => ['X', c]),
+      '--',
+      ...opts.argv,
+    ];
+    pid = spawnDirect({ ...opts, path: helper, argv, searchPath: false }, [{ dup2: [w, reportFd] }]);
+  } catch (e) {
+    libc.close(r);
+    throw e;
+  } finally {
+    libc.close(w);
+  }
+  const buf = Buffer.alloc(4);
+  let got = 0;
+  try {
+    for (;;) {
+      let n: number;
+      try {
+        n = fs.readSync(r, buf, got, 4 - got, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EINTR' || (e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
+        throw e;
+      }
+      if (n === 0) break;
+      got += n;
+      if (got === 4) break;
+    }
+  } finally {
+    libc.close(r);
+  }
+  if (got < 4) return pid; // EOF: the program runs
+  reaper.watch(pid, () => undefined); // the helper exits 127: reaped, owned by no one
+  throw new libc.LibcError(opts.searchPath ? 'posix_spawnp' : 'posix_spawn', buf.readInt32LE(0), opts.path);
+}
+
+function spawnDirect(opts: SpawnOptions, first: libc.FileAction[] = []): number {
+  const fileActions: libc.FileAction[] = [...first];
   // Node marks 0-2 close-on-exec; dup2(fd, fd) in the child clears the flag.
   const std: Array<[number, number]> = [
     [0, opts.stdin ?? 0],

@@ -4,21 +4,23 @@
 // is started, receives signals, and exits with a wait status.
 //
 // Signals, as svlogd would take them:
-//   TERM  stop reading, drop a short unfinished line (as Debian's svlogd), close, exit 0
+//   TERM  stop reading; a line in progress is read to its end, one byte at a
+//         time: a long one written, a short one dropped (as Debian's svlogd); exit 0
 //   HUP   re-read config and reopen the directories        ALRM  rotate
 //   STOP  stop reading (the pipe fills, writers block)     CONT  read again
+//   EOF   (every writer closed) the unterminated last line is dropped; exit 0
 //   KILL and any other deadly signal: stop as TERM does, so nothing read is
 //   lost, and report death by that signal.
-import net from 'node:net';
 import os from 'node:os';
-import * as libc from '../../native/libc.ts';
 import { extendedIds, filesDb } from '../chpst/ids.ts';
-import { createLogger, loggerOptions, LoggerFatal, type Logger } from '../svlogd/logger.ts';
+import { createLogger, lineFinisher, loggerOptions, LoggerFatal, type Logger } from '../svlogd/logger.ts';
+import type { Owner } from '../svlogd/owner-access.ts';
+import { PipeReader } from '../svlogd/pipe-reader.ts';
 import { parseOptions } from '../svlogd/options.ts';
 import { err, out } from '../util/output.ts';
 import type { InprocessLogPlan } from './log-run.ts';
 
-const F_DUPFD_CLOEXEC = 1030;
+const READ_SIZE = 1 << 16;
 
 export interface InprocessLogOptions {
   /** the log pipe's read end; stays open (it belongs to runsv) */
@@ -32,11 +34,11 @@ export interface InprocessLogOptions {
   warn: (msg: string) => void;
 }
 
-/** Owner of created files for `chpst -u SPEC`; undefined when SPEC names no account. */
-export function ownerOf(spec: string): { uid: number; gid: number } | undefined {
+/** The account `chpst -u SPEC` would run as; undefined when SPEC names no account. */
+export function ownerOf(spec: string): Owner | undefined {
   try {
     const ids = extendedIds(filesDb, spec);
-    return ids ? { uid: ids.uid, gid: ids.gids[0] ?? ids.uid } : undefined;
+    return ids ? { uid: ids.uid, gid: ids.gids[0] ?? ids.uid, gids: ids.gids } : undefined;
   } catch {
     return undefined; // unreadable /etc/passwd or /etc/group
   }
@@ -45,7 +47,12 @@ export function ownerOf(spec: string): { uid: number; gid: number } | undefined 
 export class InprocessLog {
   private readonly o: InprocessLogOptions;
   private logger: Logger | undefined;
-  private socket: net.Socket | undefined;
+  private reader: PipeReader | undefined;
+  /** after TERM: consumes the 1-byte reads up to the end of the line in progress */
+  private finishLine: ((byte: Buffer) => boolean) | undefined;
+  private linemax = 1000;
+  /** EOF or a deadly signal while stopping: exit with this status, finish no line */
+  private abortWith: number | undefined;
   private exited = false;
   private stopping = false;
   private paused = false;
@@ -64,7 +71,7 @@ export class InprocessLog {
       this.exitSoon(111 << 8);
       return;
     }
-    let owner: { uid: number; gid: number } | undefined;
+    let owner: Owner | undefined;
     if (plan.user !== undefined) {
       owner = ownerOf(plan.user);
       if (!owner) {
@@ -73,10 +80,12 @@ export class InprocessLog {
         return;
       }
     }
+    this.linemax = parsed.options.linemax;
     try {
       this.logger = createLogger(parsed.options.dirs, {
         ...loggerOptions(parsed.options),
         cwd: this.o.cwd,
+        inprocess: true,
         ...(owner ? { owner } : {}),
         onFatal: (code) => this.finish(code << 8),
       }, report);
@@ -85,34 +94,39 @@ export class InprocessLog {
       this.exitSoon(111 << 8);
       return;
     }
-    let fd: number;
     try {
-      fd = libc.fcntl(this.o.readFd, F_DUPFD_CLOEXEC, 0);
+      this.reader = new PipeReader(this.o.readFd, READ_SIZE, {
+        data: (chunk) => this.feed(chunk),
+        end: () => void this.stop(0, 'now'),
+        error: (e) => {
+          this.o.warn(`unable to read the log pipe: ${e.message}`);
+          void this.stop(111 << 8, 'now');
+        },
+      });
     } catch (e) {
       this.o.warn(`unable to read the log pipe: ${String(e)}`);
       void this.logger.end().then(() => this.exitSoon(111 << 8));
       return;
     }
-    const sock = new net.Socket({ fd, readable: true, writable: false });
-    this.socket = sock;
-    sock.on('data', (chunk: Buffer) => this.feed(chunk));
-    sock.on('end', () => void this.stop(0));
-    sock.on('error', (e) => {
-      this.o.warn(`unable to read the log pipe: ${e.message}`);
-      void this.stop(111 << 8);
-    });
   }
 
-  private feed(chunk: Buffer): void {
+  /** Bytes read from the pipe; false pauses the reader. */
+  private feed(chunk: Buffer): boolean {
     const logger = this.logger;
-    if (!logger || this.stopping) return;
-    if (!logger.write(chunk)) {
-      // Backpressure: the pipe fills and the service blocks, as with svlogd.
-      this.socket?.pause();
-      void logger.drained().then(() => {
-        if (!this.paused && !this.stopping) this.socket?.resume();
-      });
+    if (!logger) return false;
+    if (this.finishLine) {
+      if (!this.finishLine(chunk)) return true;
+      this.finishLine = undefined;
+      void this.close(0);
+      return false;
     }
+    if (this.stopping) return false;
+    if (logger.write(chunk)) return true;
+    // Backpressure: the pipe fills and the service blocks, as with svlogd.
+    void logger.drained().then(() => {
+      if (!this.paused && !this.stopping) this.reader?.resume();
+    });
+    return false;
   }
 
   /** A signal runsv would send to the svlogd process. */
@@ -120,7 +134,7 @@ export class InprocessLog {
     if (this.exited) return;
     switch (name) {
       case 'TERM':
-        void this.stop(0);
+        void this.stop(0, 'term');
         return;
       case 'HUP':
         this.logger?.reload();
@@ -130,35 +144,60 @@ export class InprocessLog {
         return;
       case 'STOP':
         this.paused = true;
-        this.socket?.pause();
+        this.reader?.pause();
         return;
       case 'CONT':
         this.paused = false;
-        if (!this.stopping) this.socket?.resume();
+        if (!this.stopping || this.finishLine) this.reader?.resume();
         return;
       default: {
         const num = os.constants.signals[`SIG${name}` as NodeJS.Signals];
-        void this.stop(num ?? 9);
+        void this.stop(num ?? 9, 'now');
       }
     }
   }
 
-  /** Stop reading; what was read is logged; the log pipe's unread bytes stay for the next logger. */
-  private async stop(wstat: number): Promise<void> {
+  /**
+   * Stop reading; what was read is logged. TERM with a line in progress reads
+   * on, one byte at a time, to that line's end (as svlogd does), so the next
+   * logger starts at a line boundary: a long line is written to its end, a
+   * short one dropped. EOF and deadly signals stop at once, also while a line
+   * is being finished.
+   */
+  private async stop(wstat: number, how: 'term' | 'now'): Promise<void> {
+    if (how === 'now' && this.stopping) {
+      // a line being finished (or about to be) is given up
+      this.abortWith ??= wstat;
+      // killed while closing: stop waiting for processors
+      if ((wstat & 0x7f) !== 0) void this.logger?.end(true);
+      if (this.finishLine) {
+        this.finishLine = undefined;
+        void this.close(wstat);
+      }
+      return;
+    }
     if (this.stopping) return;
     this.stopping = true;
-    const sock = this.socket;
+    // Everything read so far is already in the logger (reads are delivered at once).
+    this.reader?.pause();
     const logger = this.logger;
-    if (sock) {
-      sock.pause();
-      for (let c = sock.read() as Buffer | null; c !== null; c = sock.read() as Buffer | null) logger?.write(c);
-      this.releasePipe();
-    }
-    if (logger) {
+    if (logger && how === 'term' && this.reader) {
       await logger.settled();
-      if (wstat === 0 && logger.lineInProgress().kind === 'short') logger.discardLine();
-      await logger.end();
+      const finish = this.abortWith === undefined ? lineFinisher(logger, this.linemax) : undefined;
+      if (finish && !this.exited) {
+        this.finishLine = finish;
+        this.reader.readByteWise();
+        if (!this.paused) this.reader.resume();
+        return;
+      }
     }
+    await this.close(this.abortWith ?? wstat);
+  }
+
+  private async close(wstat: number): Promise<void> {
+    this.reader?.close();
+    // killed: no waiting for a processor (one that keeps failing would be waited for forever)
+    if (this.logger) await this.logger.end((wstat & 0x7f) !== 0);
     this.finish(wstat);
   }
 
@@ -169,22 +208,9 @@ export class InprocessLog {
   private finish(wstat: number): void {
     if (this.exited) return;
     this.exited = true;
-    if (!this.stopping) {
-      this.stopping = true;
-      this.releasePipe();
-    }
+    this.stopping = true;
+    this.finishLine = undefined;
+    this.reader?.close();
     this.o.onExit(wstat);
-  }
-
-  /** Stop reading the log pipe; it stays open, for the next logger. */
-  private releasePipe(): void {
-    this.socket?.destroy();
-    // libuv made the shared file description non-blocking; a real svlogd
-    // started later on this pipe expects blocking reads.
-    try {
-      libc.setNonblock(this.o.readFd, false);
-    } catch {
-      // the pipe is gone
-    }
   }
 }

@@ -5,9 +5,9 @@
 //   exec svlogd -tt ./main
 //   exec chpst -u log svlogd -tt /var/log/web     (or chpst -ulog:adm, setuidgid log)
 //
-// plus blank lines, comments, `set -e` and `exec 2>&1`. Any shell syntax
-// beyond plain words (quotes, variables, redirections, pipes, globs, several
-// commands) means "run it as a process". Pure.
+// (the one-liner rules are run-script.ts's). Anything else means "run it as
+// a process". Pure.
+import { parseExecOneLiner } from './run-script.ts';
 
 export interface InprocessLogPlan {
   /** svlogd's arguments (options and directories) */
@@ -18,37 +18,11 @@ export interface InprocessLogPlan {
   stderrToStdout: boolean;
 }
 
-const SHELLS = new Set(['/bin/sh', '/bin/bash', '/bin/dash', '/usr/bin/sh', '/usr/bin/bash', '/usr/bin/dash']);
-// Anything the shell would interpret rather than pass on as a plain word.
-const PLAIN_WORD = /^[A-Za-z0-9_@%+,./:=-]+$/;
-
-function shebangOk(line: string): boolean {
-  const m = /^#!\s*(\S+)(?:\s+(\S+))?\s*$/.exec(line);
-  if (!m) return false;
-  const [, interp, arg] = m;
-  if (interp === '/usr/bin/env') return arg === 'sh' || arg === 'bash' || arg === 'dash';
-  return SHELLS.has(interp as string) && (arg === undefined || arg === '-e');
-}
-
 export function planInprocessLog(script: string): InprocessLogPlan | undefined {
-  const lines = script.split('\n');
-  if (!shebangOk(lines[0] ?? '')) return undefined;
-  let stderrToStdout = false;
-  let command: string[] | undefined;
-  for (const raw of lines.slice(1)) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    if (command) return undefined; // something after the exec never runs, but is not the one-liner
-    if (line === 'set -e') continue;
-    if (line === 'exec 2>&1') {
-      stderrToStdout = true;
-      continue;
-    }
-    const words = line.split(/\s+/);
-    if (!words.every((w) => PLAIN_WORD.test(w))) return undefined;
-    command = words;
-  }
-  if (!command || command[0] !== 'exec') return undefined;
+  const one = parseExecOneLiner(script);
+  if (!one) return undefined;
+  const { stderrToStdout } = one;
+  const command = ['exec', ...one.words];
   let i = 1;
   let user: string | undefined;
   const prog = (w: string | undefined): string => (w ?? '').slice((w ?? '').lastIndexOf('/') + 1);

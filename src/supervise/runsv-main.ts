@@ -4,6 +4,7 @@ import type { ToolContext } from '../tool.ts';
 import { err } from '../util/output.ts';
 import { startRunsv } from './runsv.ts';
 import { scheduleTrim } from '../process/trim.ts';
+import { rawNames } from '../util/raw-argv.ts';
 
 export async function main(ctx: ToolContext): Promise<number> {
   const dir = ctx.args[0];
@@ -11,7 +12,12 @@ export async function main(ctx: ToolContext): Promise<number> {
     err(`usage: ${ctx.argv0} dir\n\n`);
     return 1;
   }
-  const handle = startRunsv(dir, { name: `runsv ${dir}` });
+  // A directory named with bytes that are not UTF-8 is opened by its bytes.
+  const raw = rawNames(ctx.args).get(dir);
+  const handle = startRunsv(raw ?? dir, {
+    name: `runsv ${dir}`,
+    ...(raw ? { rawName: Buffer.concat([Buffer.from('runsv '), raw]) } : {}),
+  });
   scheduleTrim();
   const onTerm = (): void => handle.terminate();
   process.on('SIGTERM', onTerm);

@@ -13,16 +13,22 @@
 //  * log/supervise/control is itself checked to be a FIFO (Debian's runsv
 //    stats supervise/control there by mistake);
 //  * status files are written with synchronous fs calls (small local
-//    writes, as runit's own), never with a wait for a process or a timer.
+//    writes, as runit's own), never with a wait for a process or a timer;
+//  * a directory given as bytes that are not UTF-8 (a name from readdir) is
+//    opened once and then reached as /proc/self/fd/N, an ASCII path every
+//    fs call, FIFO, status write and the children's chdir can use (runit
+//    works from the directory as its cwd; this process has many services).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as libc from '../../native/libc.ts';
-import { spawnChild } from '../process/spawn.ts';
+import { envArray, forkFailed, spawnChild } from '../process/spawn.ts';
+import { fastChpstStart } from '../chpst/fast-start.ts';
+import { slowChpstLimitEnv } from '../process/original-limits.ts';
 import { reaper } from '../process/reaper.ts';
 import { decodeWaitStatus } from '../process/wait-status.ts';
 import { emitEvent } from '../events/bus.ts';
-import { err } from '../util/output.ts';
+import { err, writeAllSync } from '../util/output.ts';
 import { errstrOf } from '../util/errstr.ts';
 import { wallNow } from '../util/tai64n.ts';
 import { MachineDriver, type Effects } from './machine-driver.ts';
@@ -51,6 +57,11 @@ export interface RunsvOptions {
   name: string;
   /** where runit-style warnings/fatals go, one line without its newline; default: stderr via src/util/output.ts */
   report?: (line: string) => void;
+  /**
+   * name as bytes, when they are not UTF-8 (e.g. "runsv caf\xe9"): the
+   * default reporter prints these bytes in place of name, as runit does
+   */
+  rawName?: Buffer;
 }
 
 export interface RunsvHandle {
@@ -75,10 +86,23 @@ export interface RunsvHandle {
  */
 const inprocessLogEnabled = process.env.TSINIT_INPROCESS_LOG !== '0';
 
+/**
+ * TSINIT_CHPST_FASTPATH=0 turns off starting `exec chpst ...` one-liners
+ * through the exec helper (src/chpst/fast-start.ts) instead of a Node chpst.
+ */
+const chpstFastPathEnabled = process.env.TSINIT_CHPST_FASTPATH !== '0';
+
 /** How often a blocked log/supervise/lock is retried (runit blocks in flock). */
 const LOG_LOCK_RETRY_MS = 200;
 
-const { O_RDONLY, O_NONBLOCK } = fs.constants;
+const { O_RDONLY, O_NONBLOCK, O_DIRECTORY } = fs.constants;
+
+/** Bytes that are not UTF-8 do not survive a string: such a path stays a Buffer. */
+function pathArg(p: string | Buffer): string | Buffer {
+  if (typeof p === 'string') return p;
+  const s = p.toString();
+  return Buffer.from(s).equals(p) ? s : p;
+}
 
 function exists(p: string): boolean {
   try {
@@ -102,6 +126,8 @@ function codeOf(e: unknown): string | undefined {
 class Runsv implements RunsvHandle, Effects {
   readonly dir: string;
   readonly done: Promise<number>;
+  /** the directory as bytes, when its path is not UTF-8 */
+  private readonly rawDir: Buffer | undefined;
   private resolveDone: (code: number) => void = () => {};
   private readonly name: string;
   private readonly report: (line: string) => void;
@@ -121,10 +147,18 @@ class Runsv implements RunsvHandle, Effects {
   private fakePid = 0;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(dir: string, opts: RunsvOptions) {
-    this.dir = dir;
+  constructor(dir: string | Buffer, opts: RunsvOptions) {
+    const arg = pathArg(dir);
+    this.dir = arg.toString();
+    this.rawDir = typeof arg === 'string' ? undefined : arg;
     this.name = opts.name;
-    this.report = opts.report ?? ((line: string) => err(`${line}\n`));
+    const rawName = opts.rawName;
+    this.report =
+      opts.report ??
+      (rawName
+        ? (line: string) =>
+            writeAllSync(2, line.startsWith(this.name) ? Buffer.concat([rawName, Buffer.from(`${line.slice(this.name.length)}\n`)]) : `${line}\n`)
+        : (line: string) => err(`${line}\n`));
     this.done = new Promise<number>((resolve) => {
       this.resolveDone = resolve;
     });
@@ -162,11 +196,16 @@ class Runsv implements RunsvHandle, Effects {
   }
 
   private setup(): void {
-    let st: fs.Stats;
     try {
-      st = fs.statSync(this.dir);
-      if (!st.isDirectory()) throw Object.assign(new Error('ENOTDIR'), { code: 'ENOTDIR' });
-      this.base = fs.realpathSync(this.dir);
+      if (this.rawDir) {
+        const fd = fs.openSync(this.rawDir, O_RDONLY | O_DIRECTORY);
+        this.fds.push(fd);
+        this.base = `/proc/self/fd/${fd}`;
+      } else {
+        const st = fs.statSync(this.dir);
+        if (!st.isDirectory()) throw Object.assign(new Error('ENOTDIR'), { code: 'ENOTDIR' });
+        this.base = fs.realpathSync(this.dir);
+      }
     } catch (e) {
       throw fatalSys('unable to change to directory', e);
     }
@@ -362,10 +401,17 @@ class Runsv implements RunsvHandle, Effects {
         if (side === 'log') stdin = pipe.readFd;
         else stdout = pipe.writeFd;
       }
+      const cwd = side === 'log' ? path.join(this.base, 'log') : this.base;
+      const env = envArray(undefined);
+      const start = chpstFastPathEnabled ? fastChpstStart(path.join(cwd, prog), cwd, env) : undefined;
+      const fast = typeof start === 'object' ? start : undefined;
+      if (fast && fast.stderrToStdout) stderr = stdout ?? 1;
       const pid = spawnChild({
-        path: prog,
-        argv,
-        cwd: side === 'log' ? path.join(this.base, 'log') : this.base,
+        path: fast ? fast.path : prog,
+        argv: fast ? fast.argv : argv,
+        // a Node chpst raises the open-files limit again: tell it the original (it removes the variable)
+        ...(start === 'slow-chpst' ? { env: [...env, ...slowChpstLimitEnv()] } : {}),
+        cwd,
         ...(stdin !== undefined ? { stdin } : {}),
         ...(stdout !== undefined ? { stdout } : {}),
         ...(stderr !== undefined ? { stderr } : {}),
@@ -378,8 +424,7 @@ class Runsv implements RunsvHandle, Effects {
       return pid;
     } catch (e) {
       // No process at all (clone failed): runit's "unable to fork, sleeping".
-      const code = e instanceof libc.LibcError ? e.code : undefined;
-      if (code === 'EAGAIN' || code === 'ENOMEM') {
+      if (forkFailed(e)) {
         this.warn(`unable to fork, sleeping: ${errstrOf(e)}`);
         return false;
       }
@@ -468,7 +513,10 @@ class Runsv implements RunsvHandle, Effects {
         },
       });
     } catch (e) {
-      this.fatalMsg(`unable to run control/?: ${errstrOf(e)}`);
+      // runit: a failed fork is a warning in runsv; a failed exec is the
+      // child's fatal line. Either way the command counts as not handled.
+      if (forkFailed(e)) this.warn(`unable to fork for ${rel}: ${errstrOf(e)}`);
+      else this.fatalMsg(`unable to run control/?: ${errstrOf(e)}`);
       done(false);
     }
   }
@@ -535,7 +583,8 @@ class Runsv implements RunsvHandle, Effects {
   }
 }
 
-export function startRunsv(dir: string, opts: RunsvOptions): RunsvHandle {
+/** dir: a path, or its bytes (as readdir gives them) when they are not UTF-8. */
+export function startRunsv(dir: string | Buffer, opts: RunsvOptions): RunsvHandle {
   const r = new Runsv(dir, opts);
   r.begin();
   return r;

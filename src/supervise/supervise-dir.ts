@@ -49,7 +49,9 @@ export function makeSuperviseDir(base: string, rel: string, shown: string): void
   // runit reads into 256 bytes and treats a full buffer as too long
   if (target.length >= 256) throw new StartupError(`unable to readlink ${shown}: name too long`);
   try {
-    fs.mkdirSync(path.resolve(path.dirname(p), target.toString()), 0o700);
+    // The link's target as bytes: a name that is not UTF-8 must not be mangled.
+    const abs = target[0] === 0x2f ? target : Buffer.concat([Buffer.from(`${path.dirname(p)}/`), target]);
+    fs.mkdirSync(abs, 0o700);
   } catch {
     // ignored, as by runit
   }

@@ -9,6 +9,12 @@
 // new and removed services show up within a fraction of a second instead of
 // up to 5 s. The decisions are scanner.ts's; this module does the I/O and owns
 // the runsv handles.
+//
+// Starting and stopping runsv's is done in slices (turn-slicer.ts): with a
+// thousand services, one turn of the event loop must not start them all, or
+// a SIGTERM during the boot waits for the whole batch. Slots waiting for
+// their turn count as running for the scanner (no double start); stopAll()
+// drops the starts not done yet and stops what has started.
 import fs from 'node:fs';
 import path from 'node:path';
 import { startRunsv as realStartRunsv, type RunsvHandle, type RunsvOptions } from './runsv.ts';
@@ -16,18 +22,21 @@ import { identityOf, planScan, warningText, type Identity, type ListingEntry, ty
 import { errstr, errstrOf } from '../util/errstr.ts';
 import { err } from '../util/output.ts';
 import { tai64nLabel, wallNow } from '../util/tai64n.ts';
+import { SLICE_MAX_MS, TurnSlicer, type SlicerOptions } from '../util/turn-slicer.ts';
 
 export interface SupervisorOptions {
   /** the service directory, as given (messages quote it as is) */
   dir: string;
   /** one diagnostic line, without its newline; default: stderr */
   report?: (line: string) => void;
-  /** the per-service engine; injectable for tests */
+  /** the per-service engine (given a path, or its bytes when they are not UTF-8); injectable for tests */
   startRunsv?: typeof realStartRunsv;
   /** periodic check interval (runsvdir: 5 s) */
   scanIntervalMs?: number;
   /** watch the directory with fs.watch (default true) */
   watch?: boolean;
+  /** how many runsv starts/stops one turn of the event loop may do (tests) */
+  slice?: Pick<SlicerOptions, 'maxItems' | 'maxMs'>;
 }
 
 export interface Supervisor {
@@ -55,8 +64,12 @@ const now = (): number => performance.now();
 interface Slot {
   id: Identity;
   name: string;
+  /** the entry's bytes when they are not UTF-8 (name then shows U+FFFD for them) */
+  raw: Buffer | undefined;
   /** undefined when its runsv is not running (ended, or could not be started) */
   handle: RunsvHandle | undefined;
+  /** waiting in the start queue */
+  queued: boolean;
 }
 
 export function createSupervisor(opts: SupervisorOptions): Supervisor {
@@ -83,6 +96,17 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
   let timerDue = Infinity;
   let watcher: fs.FSWatcher | undefined;
   let watchedIdentity: string | undefined;
+  const onSliceError = (e: unknown): void => warn(`internal error: ${e instanceof Error ? e.message : String(e)}`);
+  const starts = new TurnSlicer<Slot>(
+    (slot) => {
+      slot.queued = false;
+      // Removed meanwhile, or everything is stopping: start nothing more.
+      if (stopping || slots.get(slot.id) !== slot || slot.handle) return;
+      startSlot(slot);
+    },
+    { ...opts.slice, onError: onSliceError },
+  );
+  const stops = new TurnSlicer<RunsvHandle>(stopHandle, { ...opts.slice, onError: onSliceError });
 
   function schedule(delayMs: number): void {
     if (stopping) return;
@@ -115,6 +139,11 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       ensureWatcher(ident);
       const full = `${ident}:${st.mtimeNs}`;
       const gap = lastScanAt + MIN_SCAN_GAP_MS - now();
+      if (scanning) {
+        // The listing being read goes on; look again after it.
+        check = true;
+        return;
+      }
       if (gap > 0) {
         schedule(gap);
         return;
@@ -135,53 +164,105 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     }
   }
 
-  function readListing(): ListingEntry[] {
-    const entries: ListingEntry[] = [];
-    for (const name of fs.readdirSync(absDir)) {
-      if (name.startsWith('.')) continue; // never a service: not even stat'ed
-      try {
-        const st = fs.statSync(path.join(absDir, name), { bigint: true });
-        entries.push(st.isDirectory() ? { name, kind: 'dir', id: identityOf(st.dev, st.ino) } : { name, kind: 'other' });
-      } catch (e) {
-        const code = e && typeof e === 'object' && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
-        entries.push({ name, kind: 'error', code });
-      }
+  /** names read as bytes that are not UTF-8, by identity, from the last listing */
+  let rawById = new Map<Identity, Buffer>();
+  /** a listing is being read (its stat calls spread over turns) */
+  let scanning = false;
+
+  /** stat one entry of the directory into the listing being built */
+  function statEntry(raw: Buffer, entries: ListingEntry[], raws: Map<Identity, Buffer>): void {
+    if (raw[0] === 0x2e) return; // "." first: never a service, not even stat'ed
+    // Names are bytes: runsvdir supervises any name, UTF-8 or not.
+    const name = raw.toString();
+    const exact = Buffer.from(name).equals(raw);
+    try {
+      const st = fs.statSync(exact ? path.join(absDir, name) : Buffer.concat([Buffer.from(`${absDir}/`), raw]), { bigint: true });
+      if (!exact && st.isDirectory()) raws.set(identityOf(st.dev, st.ino), raw);
+      entries.push(st.isDirectory() ? { name, kind: 'dir', id: identityOf(st.dev, st.ino) } : { name, kind: 'other' });
+    } catch (e) {
+      const code = e && typeof e === 'object' && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
+      entries.push({ name, kind: 'error', code });
     }
-    return entries;
   }
 
+  /**
+   * Read the directory, stat its entries (a thousand stat calls take tens of
+   * ms on a loaded machine: they are spread over turns, SLICE_MAX_MS each),
+   * then act on the whole listing at once.
+   */
   function scan(quiet: boolean): void {
     lastScanAt = now();
-    let listing: ListingEntry[];
+    let names: Buffer[];
     try {
-      listing = readListing();
+      names = fs.readdirSync(absDir, { encoding: 'buffer' });
     } catch (e) {
       if (!quiet) warn(`unable to read directory ${dir}: ${errstrOf(e)}`);
       check = true;
       return;
     }
+    const entries: ListingEntry[] = [];
+    const raws = new Map<Identity, Buffer>();
+    let i = 0;
+    scanning = true;
+    const step = (): void => {
+      if (stopping) {
+        scanning = false;
+        return;
+      }
+      const t0 = now();
+      while (i < names.length) {
+        statEntry(names[i++] as Buffer, entries, raws);
+        if (i < names.length && now() - t0 >= SLICE_MAX_MS) {
+          setImmediate(step);
+          return;
+        }
+      }
+      scanning = false;
+      rawById = raws;
+      try {
+        applyListing(entries, quiet);
+      } catch (e) {
+        warn(`unable to scan ${dir}: ${errstrOf(e)}`);
+        check = true;
+        schedule(RECHECK_MS);
+      }
+    };
+    step();
+  }
+
+  function applyListing(listing: ListingEntry[], quiet: boolean): void {
     check = false;
     // This scan retries every slot without a runsv; failures below re-arm it.
     retryAt = Infinity;
-    const views: SlotView[] = [...slots.values()].map((s) => ({ id: s.id, name: s.name, running: s.handle !== undefined }));
+    const views: SlotView[] = [...slots.values()].map((s) => ({ id: s.id, name: s.name, running: s.handle !== undefined || s.queued }));
     const plan = planScan(views, listing);
     if (!quiet) for (const w of plan.warnings) warn(warningText(w, errstr));
     for (const r of plan.renamed) {
       const s = slots.get(r.id);
-      if (s) s.name = r.to;
+      if (s) {
+        s.name = r.to;
+        s.raw = rawById.get(r.id);
+      }
     }
     for (const s of plan.start) {
       let slot = slots.get(s.id);
       if (!slot) {
-        slot = { id: s.id, name: s.name, handle: undefined };
+        slot = { id: s.id, name: s.name, raw: undefined, handle: undefined, queued: false };
         slots.set(s.id, slot);
       }
-      startSlot(slot);
+      slot.raw = rawById.get(s.id);
+      if (!slot.queued) {
+        slot.queued = true;
+        starts.push(slot);
+      }
     }
     for (const s of plan.stop) {
       const slot = slots.get(s.id);
       slots.delete(s.id);
-      if (slot?.handle) stopHandle(slot.handle);
+      if (slot?.handle) {
+        draining.add(slot.handle);
+        stops.push(slot.handle);
+      }
     }
     if (plan.recheck) check = true;
     if (forced) {
@@ -197,7 +278,8 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       // runsv resolves the path itself (it works from the real directory).
       const ropts: RunsvOptions = { name: `runsv ${slot.name}` };
       if (opts.report) ropts.report = opts.report;
-      handle = start(path.join(absDir, slot.name), ropts);
+      else if (slot.raw) ropts.rawName = Buffer.concat([Buffer.from('runsv '), slot.raw]);
+      handle = start(slot.raw ? Buffer.concat([Buffer.from(`${absDir}/`), slot.raw]) : path.join(absDir, slot.name), ropts);
     } catch (e) {
       warn(`unable to start runsv ${slot.name}: ${errstrOf(e)}`);
       retryLater();
@@ -230,7 +312,6 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
   }
 
   function stopHandle(handle: RunsvHandle): void {
-    draining.add(handle);
     try {
       handle.terminate();
     } catch (e) {
@@ -309,11 +390,16 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       if (timer) clearTimeout(timer);
       timer = undefined;
       closeWatcher();
+      // Services not started yet stay unstarted; the started ones are told
+      // to stop a slice at a time (each terminate() writes status files).
+      starts.clear();
       const all: RunsvHandle[] = [...draining];
       for (const s of slots.values()) {
+        s.queued = false;
         if (!s.handle) continue;
         all.push(s.handle);
-        stopHandle(s.handle);
+        draining.add(s.handle);
+        stops.push(s.handle);
       }
       slots.clear();
       stopping = Promise.all(all.map((h) => h.done.then(noop, noop))).then(noop);

@@ -2,7 +2,7 @@
 // Run from the current directory (sv has chdir'ed into the service) as
 // ./check, with sv's environment, stderr inherited and stdout closed.
 import fs from 'node:fs';
-import { spawnChild } from '../process/spawn.ts';
+import { forkFailed, spawnChild } from '../process/spawn.ts';
 import { reaper } from '../process/reaper.ts';
 import { errstrOf } from '../util/errstr.ts';
 import { err } from '../util/output.ts';
@@ -38,6 +38,11 @@ export async function runCheckScript(name: string): Promise<boolean> {
       onExit: (st) => exited(st.raw),
     });
   } catch (e) {
+    // No process at all: runit's sv warns and counts the check as failed.
+    if (forkFailed(e)) {
+      err(`warning: unable to fork for ${name}/check: ${errstrOf(e)}\n`);
+      return false;
+    }
     // runit's child prints this after a failed execve and exits 0: a pass.
     err(`warning: unable to run ${name}/check: ${errstrOf(e)}\n`);
     return true;

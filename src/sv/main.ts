@@ -8,6 +8,8 @@ import { resolveCommand } from './commands.ts';
 import { jsonStatus } from './json-report.ts';
 import { capExit, modeOf, usageExit } from './lsb.ts';
 import { Session, SvExit } from './session.ts';
+import { setRawNames } from './service.ts';
+import { rawNames } from '../util/raw-argv.ts';
 
 const DEFAULT_SVDIR = '/etc/service/';
 const DEFAULT_WAIT = 7;
@@ -29,6 +31,8 @@ export async function main(ctx: ToolContext): Promise<number> {
   // LSB mode: the one service is the link's own name; extra words are ignored.
   const services = lsb ? [progname] : opts.services;
   if (services.length === 0) return usage();
+  // A service named with bytes that are not UTF-8 is found by its bytes.
+  if (!lsb) setRawNames(rawNames(ctx.args));
   const waitSec = opts.waitSec ?? (svwait !== undefined ? scanUlong(svwait) : DEFAULT_WAIT);
 
   const command = resolveCommand(opts.action, lsb, opts.verbose);

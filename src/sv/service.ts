@@ -27,6 +27,14 @@ export function openCurrentDir(): number | { error: Errno } {
 }
 
 export function returnToDir(fd: number): Errno | null {
+  // chdir through /proc/self/fd/N reaches the very directory fd holds, as
+  // fchdir does, without loading the FFI addon (sv runs often, as a probe).
+  try {
+    process.chdir(`/proc/self/fd/${fd}`);
+    return null;
+  } catch {
+    // no /proc mounted: fchdir itself
+  }
   try {
     libc.fchdir(fd);
     // Node caches process.cwd(); make it forget the directory it knew.
@@ -37,9 +45,28 @@ export function returnToDir(fd: number): Errno | null {
   }
 }
 
-export function changeDir(dir: string): Errno | null {
+/** Arguments whose bytes are not UTF-8: their display string -> the bytes (see util/raw-argv.ts). */
+let rawByName: ReadonlyMap<string, Buffer> = new Map();
+
+export function setRawNames(m: ReadonlyMap<string, Buffer>): void {
+  rawByName = m;
+}
+
+/** chdir; a path given as bytes (not UTF-8) goes through open + fchdir. */
+export function changeDir(dir: string | Buffer): Errno | null {
   try {
-    process.chdir(dir);
+    if (typeof dir === 'string') {
+      process.chdir(dir);
+      return null;
+    }
+    const fd = fs.openSync(dir, O_RDONLY | fs.constants.O_DIRECTORY);
+    try {
+      libc.fchdir(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    // Node caches process.cwd(); make it forget the directory it knew.
+    process.chdir('.');
     return null;
   } catch (e) {
     return codeOf(e);
@@ -62,7 +89,7 @@ export function enterService(name: string, svdir: string, forSending: boolean): 
     const e = changeDir(svdir);
     if (e !== null) return e;
   }
-  return changeDir(name);
+  return changeDir(rawByName.get(name) ?? name);
 }
 
 /** Open supervise/ok for writing without blocking: ENXIO means no runsv. */

@@ -10,12 +10,14 @@ import type { ExitStatus } from '../process/wait-status.ts';
 import { tai64nLabel } from '../util/tai64n.ts';
 import { defaultConfig, parseConfig, type LogConfig } from './config.ts';
 import { INFO, PAUSE, WARNING, sleepSync, sysMessage, type Report } from './messages.ts';
+import { mayAccess, mayChmod, R, W, X, type Owner } from './owner-access.ts';
 import { ProcessorSetupError, processorExitCode, startProcessor } from './processor.ts';
 import { UdpOut } from './udp.ts';
 
-const { O_RDONLY, O_WRONLY, O_APPEND, O_CREAT, O_NONBLOCK } = fs.constants;
-const OPEN_APPEND = O_WRONLY | O_NONBLOCK | O_APPEND | O_CREAT;
+const { O_RDONLY, O_WRONLY, O_APPEND, O_CREAT, O_EXCL, O_NONBLOCK, O_NOFOLLOW, O_TRUNC } = fs.constants;
 const PAUSE_MS = 3000;
+/** ppid while a processor that could not be forked waits for its next try */
+const FORK_PENDING = -2;
 const NL = 10;
 
 export interface DirEnv {
@@ -28,8 +30,40 @@ export interface DirEnv {
   now(): number;
   /** asynchronous wait used by the retry loops that must not block input handling */
   sleep(ms: number): Promise<void>;
-  /** in-process logger for `chpst -u USER svlogd`: files it creates get this owner */
-  owner?: { uid: number; gid: number };
+  /**
+   * In-process logger for `chpst -u USER svlogd`: it acts for USER, as root.
+   * Every file is opened through the directory's descriptor, never through a
+   * symlink, and only if USER could open it; files it creates get USER as
+   * owner; processors run as USER.
+   */
+  owner?: Owner;
+  /** inside the supervisor: a step runit would retry every 3 s fails the directory instead of blocking */
+  inprocess?: boolean;
+}
+
+let procFdKnown: boolean | undefined;
+function procFd(): boolean {
+  procFdKnown ??= fs.existsSync('/proc/self/fd');
+  return procFdKnown;
+}
+
+/** An errno-style error for a refusal made here, as the kernel would have refused USER. */
+function refused(code: 'EACCES' | 'EPERM', file: string): NodeJS.ErrnoException {
+  const e: NodeJS.ErrnoException = new Error(`${code}: ${file}`);
+  e.code = code;
+  return e;
+}
+
+export interface OpenSpec {
+  /** O_RDONLY or O_WRONLY plus O_APPEND; never O_CREAT/O_TRUNC (say so below) */
+  flags: number;
+  /** create when missing (mode 0600 unless given) */
+  create?: boolean;
+  mode?: number;
+  /** empty it (after the checks) */
+  truncate?: boolean;
+  /** the file's mode will be changed: USER must own it */
+  chmod?: boolean;
 }
 
 const PAUSED = -1;
@@ -78,19 +112,88 @@ export class LogDir {
     this.env = env;
   }
 
-  /** Give a file this logger created to the configured owner (in-process `chpst -u`). */
-  private own(fd: number): void {
-    const o = this.env.owner;
-    if (!o || fd < 0) return;
+  /**
+   * A file of the directory by name. Acting for another account, always
+   * through the descriptor of the directory that was checked at open(): a
+   * directory renamed or replaced by a symlink later changes nothing.
+   */
+  private file(f: string): string {
+    return path.join(this.dirPath(), f);
+  }
+
+  /**
+   * runit works in the directory it opened (fchdir): the same here, through
+   * the descriptor, so a directory renamed or removed while in use is not
+   * looked up by name again. Without /proc: by name, except for another account.
+   */
+  private dirPath(): string {
+    if (this.fdDir >= 0 && (this.env.owner || procFd())) return `/proc/self/fd/${this.fdDir}`;
+    return this.fsPath;
+  }
+
+  /**
+   * Open a file of the directory. As root for root: what svlogd does. For
+   * another account: no symlink followed, nothing but a regular file, only
+   * what the account could open itself, and a file created here (exclusively)
+   * given to it; an existing file is never chowned, truncated only after the
+   * checks.
+   */
+  openFile(name: string, spec: OpenSpec): number {
+    const owner = this.env.owner;
+    const p = this.file(name);
+    if (!owner) {
+      const flags = spec.flags | O_NONBLOCK | (spec.create ? O_CREAT : 0) | (spec.truncate ? O_TRUNC : 0);
+      return fs.openSync(p, flags, spec.mode ?? 0o600);
+    }
+    const flags = spec.flags | O_NONBLOCK | O_NOFOLLOW;
+    if (spec.create) {
+      let fd = -1;
+      try {
+        fd = fs.openSync(p, flags | O_CREAT | O_EXCL, spec.mode ?? 0o600);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      if (fd >= 0) {
+        try {
+          fs.fchownSync(fd, owner.uid, owner.gid);
+        } catch (e) {
+          fs.closeSync(fd);
+          throw e;
+        }
+        return fd;
+      }
+    }
+    const fd = fs.openSync(p, flags);
     try {
-      fs.fchownSync(fd, o.uid, o.gid);
+      const st = fs.fstatSync(fd);
+      const want = (spec.flags & 3) === O_RDONLY ? R : W;
+      if (!st.isFile() || !mayAccess(st, owner, want)) throw refused('EACCES', name);
+      if (spec.chmod && !mayChmod(st, owner)) throw refused('EPERM', name);
+      if (spec.truncate) fs.ftruncateSync(fd, 0);
+      return fd;
     } catch (e) {
-      this.warn('unable to change owner', e);
+      fs.closeSync(fd);
+      throw e;
     }
   }
 
-  private file(f: string): string {
-    return path.join(this.fsPath, f);
+  /** chmod a file of the directory (never through a symlink when acting for another account). */
+  private chmodFile(name: string, mode: number): void {
+    if (!this.env.owner) {
+      fs.chmodSync(this.file(name), mode);
+      return;
+    }
+    const fd = this.openFile(name, { flags: O_RDONLY, chmod: true });
+    try {
+      fs.fchmodSync(fd, mode);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /** stat without following a symlink when acting for another account. */
+  private statFile(name: string): fs.Stats {
+    return this.env.owner ? fs.lstatSync(this.file(name)) : fs.statSync(this.file(name));
   }
 
   private info(text: string): void {
@@ -107,12 +210,20 @@ export class LogDir {
     sleepSync(PAUSE_MS);
   }
 
-  private retrySync(m0: string, op: () => void): void {
+  /**
+   * runit's retry-every-3-s loop. Inside the supervisor a blocking sleep
+   * would stop every service: one attempt, a warning, and false on failure.
+   */
+  private retrySync(m0: string, op: () => void): boolean {
     for (;;) {
       try {
         op();
-        return;
+        return true;
       } catch (e) {
+        if (this.env.inprocess) {
+          this.warn(m0, e);
+          return false;
+        }
         this.pauseSync(m0, e);
       }
     }
@@ -152,7 +263,7 @@ export class LogDir {
       const sec = Math.floor(us / 1e6);
       const name = `${tai64nLabel({ sec, usec: us - sec * 1e6 })}.${suffix}`;
       try {
-        fs.statSync(this.file(name));
+        this.statFile(name);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { name, us };
       }
@@ -160,6 +271,16 @@ export class LogDir {
   }
 
   // ---- open / close -------------------------------------------------------
+
+  /** config, read without blocking (a FIFO planted as config must not stop the supervisor). */
+  private readConfig(): Buffer {
+    const fd = this.openFile('config', { flags: O_RDONLY });
+    try {
+      return fs.readFileSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
 
   /** runit's logdir_open(); false when the directory is not functional. */
   open(nowUs: number): boolean {
@@ -170,14 +291,22 @@ export class LogDir {
       return false;
     }
     this.isOpen = true;
-    if (!fs.fstatSync(this.fdDir).isDirectory()) {
+    const dst = fs.fstatSync(this.fdDir);
+    if (!dst.isDirectory()) {
       this.close();
       this.env.report(sysMessage(WARNING, 'unable to change directory', this.name, { code: 'ENOTDIR' }));
       return false;
     }
+    const owner = this.env.owner;
+    if (owner && !mayAccess(dst, owner, X)) {
+      this.close();
+      this.env.report(sysMessage(WARNING, 'unable to change directory', this.name, { code: 'EACCES' }));
+      return false;
+    }
     try {
-      this.fdLock = fs.openSync(this.file('lock'), OPEN_APPEND, 0o600);
-      this.own(this.fdLock);
+      // USER's svlogd could create nothing in a directory it may not write
+      if (owner && !mayAccess(dst, owner, W | X)) throw refused('EACCES', 'lock');
+      this.fdLock = this.openFile('lock', { flags: O_WRONLY | O_APPEND, create: true });
       libc.flock(this.fdLock, libc.LOCK_EX | libc.LOCK_NB);
     } catch (e) {
       if (this.fdLock !== -1) fs.closeSync(this.fdLock);
@@ -195,7 +324,7 @@ export class LogDir {
     let data: Buffer | undefined;
     let readIt = true;
     try {
-      data = fs.readFileSync(this.file('config'));
+      data = this.readConfig();
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') readIt = false;
       else this.warn('unable to read config', e);
@@ -205,13 +334,17 @@ export class LogDir {
     for (const w of this.config.warnings) this.env.report(`${WARNING}${w}\n`);
     if (this.config.tmax) this.trotate = nowUs + this.config.tmax * 1e6;
 
-    // current: recover an unclean one (no owner-x bit) as @….u
+    // current: recover an unclean one (no owner-x bit) as @….u; acting for
+    // another account, anything but a regular file is moved away the same way
     let appended = false;
     try {
-      const st = fs.statSync(this.file('current'));
-      if (st.size > 0 && !(st.mode & 0o100)) {
+      const st = this.statFile('current');
+      if ((st.size > 0 && !(st.mode & 0o100)) || (this.env.owner && !st.isFile())) {
         const { name } = this.newName('u');
-        this.retrySync('unable to rename current', () => fs.renameSync(this.file('current'), this.file(name)));
+        if (!this.retrySync('unable to rename current', () => fs.renameSync(this.file('current'), this.file(name)))) {
+          this.close();
+          return false;
+        }
         this.rmOldest();
       } else {
         this.size = st.size;
@@ -224,11 +357,18 @@ export class LogDir {
         return false;
       }
     }
-    this.retrySync('unable to open current', () => {
-      this.fdCur = fs.openSync(this.file('current'), OPEN_APPEND, 0o600);
-    });
-    this.own(this.fdCur);
-    this.retrySync('unable to set mode of current', () => fs.fchmodSync(this.fdCur, 0o644));
+    const openCurrent = (): void => {
+      this.fdCur = this.openFile('current', { flags: O_WRONLY | O_APPEND, create: true, chmod: true });
+    };
+    // Inside the supervisor a failure here fails the directory (runsv
+    // restarts the logger) rather than blocking in runit's 3 s retry loop.
+    if (
+      !this.retrySync('unable to open current', openCurrent) ||
+      !this.retrySync('unable to set mode of current', () => fs.fchmodSync(this.fdCur, 0o644))
+    ) {
+      this.close();
+      return false;
+    }
     this.info(`${appended ? 'append' : 'new'}: ${this.name}/current`);
     if (this.config.udpPort) this.udp = new UdpOut();
     return true;
@@ -243,12 +383,15 @@ export class LogDir {
     this.isOpen = false;
     this.udp?.close();
     this.udp = undefined;
-    if (this.fdCur === -1) return;
-    this.writePendingSync();
-    this.retrySync('unable to fsync current logfile', () => fs.fsyncSync(this.fdCur));
-    this.retrySync('unable to set mode of current', () => fs.fchmodSync(this.fdCur, 0o744));
-    fs.closeSync(this.fdCur);
-    this.fdCur = -1;
+    if (this.fdCur !== -1) {
+      this.writePendingSync();
+      this.retrySync('unable to fsync current logfile', () => fs.fsyncSync(this.fdCur));
+      this.retrySync('unable to set mode of current', () => fs.fchmodSync(this.fdCur, 0o744));
+      fs.closeSync(this.fdCur);
+      this.fdCur = -1;
+    }
+    // Also when current never opened: a lock left held (and its descriptor
+    // leaked) would make every later open in this process fail.
     if (this.fdLock !== -1) fs.closeSync(this.fdLock);
     this.fdLock = -1;
     this.config = { ...this.config, processor: '' };
@@ -262,6 +405,10 @@ export class LogDir {
         this.pstart += w;
         this.size += w;
       } catch (e) {
+        if (this.env.inprocess) {
+          this.warn('unable to write to current', e);
+          break;
+        }
         this.pauseSync('unable to write to current', e);
       }
     }
@@ -421,10 +568,15 @@ export class LogDir {
     let names: string[] = [];
     for (;;) {
       try {
-        names = fs.readdirSync(this.fsPath);
+        names = fs.readdirSync(this.dirPath());
         break;
       } catch (e) {
-        this.pauseSync(removeT ? 'unable to open directory, want rotate' : 'unable to open directory, want remove old logfile', e);
+        const m0 = removeT ? 'unable to open directory, want rotate' : 'unable to open directory, want remove old logfile';
+        if (this.env.inprocess) {
+          this.warn(m0, e);
+          return { count: 0, oldest: undefined };
+        }
+        this.pauseSync(m0, e);
       }
     }
     let count = 0;
@@ -481,10 +633,9 @@ export class LogDir {
       p = this.attempt('unable to rename current', () => fs.renameSync(this.file('current'), this.file(name)));
       if (p) await p;
       p = this.attempt('unable to create new current', () => {
-        this.fdCur = fs.openSync(this.file('current'), OPEN_APPEND, 0o600);
+        this.fdCur = this.openFile('current', { flags: O_WRONLY | O_APPEND, create: true, chmod: true });
       });
       if (p) await p;
-      this.own(this.fdCur);
       this.size = 0;
       p = this.attempt('unable to set mode of current', () => fs.fchmodSync(this.fdCur, 0o644));
       if (p) await p;
@@ -515,28 +666,43 @@ export class LogDir {
     }
     this.procName = name;
     const command = this.config.processor;
-    for (;;) {
-      try {
-        reaper.start();
-        this.ppid = startProcessor(this.fsPath, name, command, (st) => void this.processorExited(st));
+    try {
+      reaper.start();
+      this.ppid = startProcessor(
+        {
+          cwd: this.env.owner ? fs.readlinkSync(this.dirPath()) : this.fsPath,
+          open: (file, spec) => this.openFile(file, spec),
+          ...(this.env.owner ? { owner: this.env.owner } : {}),
+        },
+        name,
+        command,
+        (st) => void this.processorExited(st),
+      );
+      this.info(`processing: ${this.name}/${name}`);
+    } catch (e) {
+      if (e instanceof ProcessorSetupError) {
         this.info(`processing: ${this.name}/${name}`);
-        return;
-      } catch (e) {
-        if (e instanceof ProcessorSetupError) {
-          this.info(`processing: ${this.name}/${name}`);
-          this.childFailed(sysMessage('svlogd: fatal: ', e.what, this.name, e.cause));
-          return;
-        }
-        const code = (e as { code?: string }).code;
-        if (code === 'EAGAIN' || code === 'ENOMEM') {
-          this.pauseSync('unable to fork for processor', e);
-          continue;
-        }
-        // posix_spawn reports a failed exec: the child would have said so and exited 111
-        this.info(`processing: ${this.name}/${name}`);
-        this.childFailed(sysMessage('svlogd: fatal: ', 'unable to run processor', this.name, e));
+        this.childFailed(sysMessage('svlogd: fatal: ', e.what, this.name, e.cause));
         return;
       }
+      const code = (e as { code?: string }).code;
+      if (code === 'EAGAIN' || code === 'ENOMEM') {
+        // runit's pause2() sleeps 3 s and forks again. Inside PID 1 (the
+        // in-process logger) a sleep would stop every service, and the
+        // process limit may last: wait on a timer instead, as if the
+        // processor were running meanwhile (processorIdle() waits for it).
+        this.env.report(sysMessage(PAUSE, 'unable to fork for processor', this.name, e));
+        this.ppid = FORK_PENDING;
+        setTimeout(() => {
+          if (this.ppid !== FORK_PENDING) return;
+          this.ppid = 0;
+          this.processorStart(name);
+        }, PAUSE_MS);
+        return;
+      }
+      // posix_spawn reports a failed exec: the child would have said so and exited 111
+      this.info(`processing: ${this.name}/${name}`);
+      this.childFailed(sysMessage('svlogd: fatal: ', 'unable to run processor', this.name, e));
     }
   }
 
@@ -544,7 +710,11 @@ export class LogDir {
   private childFailed(message: string): void {
     this.ppid = -1;
     this.env.report(message);
-    setImmediate(() => void this.processorExited({ pid: -1, code: 111, signal: null, core: false, raw: 111 << 8 }));
+    // runit's failed child costs a fork before the restart; without one this
+    // would be a busy loop: inside the supervisor, wait a second first.
+    const exited = (): void => void this.processorExited({ pid: -1, code: 111, signal: null, core: false, raw: 111 << 8 });
+    if (this.env.inprocess) setTimeout(exited, 1000);
+    else setImmediate(exited);
   }
 
   private async processorExited(st: ExitStatus): Promise<void> {
@@ -573,7 +743,7 @@ export class LogDir {
     const s = `${u.slice(0, 26)}s`;
     let p = this.attempt('unable to rename processed', () => fs.renameSync(this.file(t), this.file(s)));
     if (p) await p;
-    p = this.attempt('unable to set mode of processed', () => fs.chmodSync(this.file(s), 0o744));
+    p = this.attempt('unable to set mode of processed', () => this.chmodFile(s, 0o744));
     if (p) await p;
     try {
       fs.unlinkSync(this.file(u));

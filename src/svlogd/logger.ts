@@ -5,6 +5,7 @@ import { pmatch } from './pattern.ts';
 import { LineSplitter, type LineSink } from './line-splitter.ts';
 import { LogDir } from './logdir.ts';
 import { FATAL, type Report } from './messages.ts';
+import type { Owner } from './owner-access.ts';
 import type { SvlogdOptions } from './options.ts';
 import { StampWriter, wallClockUs } from './timestamp.ts';
 
@@ -33,8 +34,13 @@ export interface LoggerOptions {
    * process's cwd); messages show the names as given, as svlogd run there would.
    */
   cwd?: string;
-  /** owner of the files the logger creates (in-process `chpst -u USER svlogd`) */
-  owner?: { uid: number; gid: number };
+  /**
+   * in-process `chpst -u USER svlogd`: act only as USER could (no symlink
+   * followed, files it creates owned by USER, processors run as USER)
+   */
+  owner?: Owner;
+  /** runs inside the supervisor: never a blocking 3 s retry at open */
+  inprocess?: boolean;
 }
 
 /** Logger options from svlogd's parsed command line (for running a log/run's svlogd in-process). */
@@ -53,9 +59,10 @@ export interface Logger {
   drained(): Promise<void>;
   /**
    * End of input: an unterminated short last line is dropped, pending output
-   * written, processors waited for, every `current` closed (mode 0744).
+   * written, processors waited for (unless abandonProcessors: a deadly
+   * signal), every `current` closed (mode 0744).
    */
-  end(): Promise<void>;
+  end(abandonProcessors?: boolean): Promise<void>;
   /** SIGALRM: rotate every directory whose current is not empty. */
   rotate(): void;
   /** SIGHUP: close and reopen all directories, re-reading their config. */
@@ -113,6 +120,11 @@ class SvLogger implements Logger {
   private endResolve: (() => void) | undefined;
   private drainWaiters: Array<() => void> = [];
   private lastNl = true;
+  private abandonNow: () => void = () => undefined;
+  /** resolves when end(true) asks not to wait for processors any more */
+  private readonly abandoned = new Promise<void>((r) => {
+    this.abandonNow = r;
+  });
   private timer: NodeJS.Timeout | undefined;
   private tickQueued = false;
   private errBuf = Buffer.allocUnsafe(4096);
@@ -134,6 +146,7 @@ class SvLogger implements Logger {
       now: this.clock,
       sleep: opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))),
       ...(opts.owner ? { owner: opts.owner } : {}),
+      ...(opts.inprocess ? { inprocess: true } : {}),
     };
     this.dirs = dirs.map((d) => new LogDir(d, env, opts.cwd));
     this.splitter = new LineSplitter(
@@ -173,7 +186,8 @@ class SvLogger implements Logger {
     return new Promise((r) => this.drainWaiters.push(r));
   }
 
-  end(): Promise<void> {
+  end(abandonProcessors = false): Promise<void> {
+    if (abandonProcessors) this.abandonNow();
     if (!this.endPromise) {
       this.endPromise = new Promise((r) => {
         this.endResolve = r;
@@ -301,7 +315,7 @@ class SvLogger implements Logger {
     const p = this.flushDirs();
     if (p) await p;
     for (const d of this.dirs) {
-      if (d.processorRunning) await d.processorIdle();
+      if (d.processorRunning) await Promise.race([d.processorIdle(), this.abandoned]);
       d.close();
     }
     if (this.timer) clearTimeout(this.timer);
@@ -457,3 +471,28 @@ export function createLogger(dirs: string[], options: LoggerOptions, report: Rep
   return l;
 }
 
+/**
+ * TERM with a line in progress: runit reads on, one byte at a time, to the
+ * end of that line, so that nothing of it is left in the pipe for the next
+ * logger. A long line (its head already written) is written to its newline;
+ * a short one is dropped, as Debian's svlogd does (it never writes a piece
+ * of a line as a line). Returns a consumer of the following 1-byte reads
+ * that says when the line is over.
+ */
+export function lineFinisher(logger: Logger, linemax: number): ((byte: Buffer) => boolean) | undefined {
+  const line = logger.lineInProgress();
+  if (line.kind === 'none') return undefined;
+  if (line.kind === 'long') {
+    return (b) => {
+      logger.write(b);
+      return b[0] === 10;
+    };
+  }
+  let room = linemax - line.length;
+  return (b) => {
+    room--;
+    if (b[0] !== 10 && room > 0) return false;
+    logger.discardLine();
+    return true;
+  };
+}

@@ -1,12 +1,15 @@
 // svlogd: read fd 0, log to the directories named on the command line.
 // Signals as runit: TERM finishes the current line and exits 0, HUP reopens
 // the directories, ALRM rotates. EOF drops an unterminated last line.
+// Every complete line read is written before exit: input is read on the
+// event loop (pipe-reader.ts), never ahead in a thread that TERM cannot stop.
 import fs from 'node:fs';
 import * as libc from '../../native/libc.ts';
 import { scheduleTrim } from '../process/trim.ts';
 import type { ToolContext } from '../tool.ts';
 import { err } from '../util/output.ts';
-import { createLogger, LoggerFatal, loggerOptions, type Logger } from './logger.ts';
+import { createLogger, lineFinisher, LoggerFatal, loggerOptions, type Logger } from './logger.ts';
+import { PipeReader } from './pipe-reader.ts';
 import { FATAL, INFO, WARNING, sysMessage } from './messages.ts';
 import { parseOptions } from './options.ts';
 
@@ -26,24 +29,6 @@ function writeErr(data: string | Buffer): void {
       return;
     }
   }
-}
-
-/**
- * Where a short line in progress ends in `chunk` (after its newline, or after
- * `room` more bytes: runit stops a line at len bytes); -1 when not in it.
- * Bytes of a line cut at len up to its newline go with it.
- */
-function shortLineEnd(chunk: Buffer, room: number): number {
-  const nl = chunk.indexOf(10);
-  if (nl >= 0 && nl < room) return nl + 1;
-  if (chunk.length < room) return -1;
-  return nl >= 0 ? nl + 1 : chunk.length;
-}
-
-function readSome(buf: Buffer): Promise<number> {
-  return new Promise((resolve, reject) => {
-    fs.read(0, buf, 0, buf.length, null, (e, n) => (e ? reject(e) : resolve(n)));
-  });
 }
 
 export async function main(ctx: ToolContext): Promise<number> {
@@ -72,7 +57,7 @@ export async function main(ctx: ToolContext): Promise<number> {
   try {
     logger = createLogger(
       o.dirs,
-      // exit() would wait for the thread blocked in read(2) on fd 0
+      // no functional directory left: exit at once, whatever is still queued
       { ...loggerOptions(o), onFatal: (code) => libc.exitNow(code) },
       writeErr,
     );
@@ -81,15 +66,13 @@ export async function main(ctx: ToolContext): Promise<number> {
     throw e;
   }
 
+  let onTerm: (() => void) | undefined;
   let terminating = false;
-  let wakeTerm: (() => void) | undefined;
-  const termSeen = new Promise<'term'>((resolve) => {
-    wakeTerm = () => resolve('term');
-  });
   process.on('SIGTERM', () => {
     info('sigterm received.');
+    if (terminating) return;
     terminating = true;
-    wakeTerm?.();
+    onTerm?.();
   });
   process.on('SIGHUP', () => {
     info('sighangup received.');
@@ -100,71 +83,116 @@ export async function main(ctx: ToolContext): Promise<number> {
     logger.rotate();
   });
 
-  // The reads run in libuv's thread pool and need a blocking descriptor.
+  // runit reads -b bytes at a time; larger reads cost less and change nothing
+  // in the files, so -b only raises the read size.
+  const readSize = Math.max(READ_SIZE, o.buflen);
+  const input: Input = {
+    logger,
+    readSize,
+    linemax: o.linemax,
+    terminating: () => terminating,
+    onTerm: (f) => {
+      onTerm = f;
+      if (terminating) f();
+    },
+  };
+  if (PipeReader.supports(0)) await logPipe(input);
+  else await logFile(input);
+  await logger.end();
+  return 0;
+}
+
+interface Input {
+  logger: Logger;
+  readSize: number;
+  linemax: number;
+  terminating: () => boolean;
+  /** f runs once TERM has arrived (at once if it already has) */
+  onTerm: (f: () => void) => void;
+}
+
+/** A pipe or socket: read on the event loop, nothing ahead of what is processed. */
+function logPipe(io: Input): Promise<void> {
+  const { logger } = io;
+  return new Promise((resolve) => {
+    let finish: ((byte: Buffer) => boolean) | undefined;
+    let done = false;
+    const stop = (): void => {
+      if (done) return;
+      done = true;
+      reader.close();
+      resolve();
+    };
+    const reader: PipeReader = new PipeReader(0, io.readSize, {
+      data(chunk) {
+        if (finish) {
+          if (!finish(chunk)) return true;
+          stop();
+          return false;
+        }
+        if (logger.write(chunk)) return true;
+        void logger.drained().then(() => {
+          if (!done && !io.terminating()) reader.resume();
+        });
+        return false;
+      },
+      end: stop,
+      error(e) {
+        err(sysMessage(WARNING, 'unable to read standard input', undefined, e));
+        stop();
+      },
+    });
+    io.onTerm(() => {
+      // Everything read so far is in the logger: stop reading, let it catch up.
+      reader.pause();
+      void logger.settled().then(() => {
+        finish = lineFinisher(logger, io.linemax);
+        if (!finish) return stop();
+        reader.readByteWise();
+        reader.resume();
+      });
+    });
+  });
+}
+
+/**
+ * Anything else (a file, /dev/null, a terminal): synchronous reads, with a
+ * turn of the event loop between them for signals.
+ */
+async function logFile(io: Input): Promise<void> {
+  const { logger } = io;
   try {
     libc.setNonblock(0, false);
   } catch {
     // not fatal: EAGAIN is retried below
   }
-
-  // runit reads -b bytes at a time; larger reads cost less and change nothing
-  // in the files, so -b only raises the read size.
-  const readSize = Math.max(READ_SIZE, o.buflen);
-  let pendingRead: Promise<number> | undefined;
-  let pendingBuf: Buffer | undefined;
-  let readStillPending = false;
+  let finish: ((byte: Buffer) => boolean) | undefined;
   for (;;) {
-    if (terminating) {
+    if (io.terminating() && !finish) {
       await logger.settled();
-      if (logger.lineInProgress().kind === 'none') {
-        readStillPending = pendingRead !== undefined;
-        break;
-      }
+      finish = lineFinisher(logger, io.linemax);
+      if (!finish) return;
     }
-    if (!pendingRead) {
-      // After TERM an unfinished line is read one byte at a time, as runit does.
-      pendingBuf = Buffer.allocUnsafe(terminating ? 1 : readSize);
-      pendingRead = readSome(pendingBuf);
-    }
-    let r: number | 'term';
+    const buf = Buffer.allocUnsafe(finish ? 1 : io.readSize);
+    let n: number;
     try {
-      r = terminating ? await pendingRead : await Promise.race([pendingRead, termSeen]);
+      n = fs.readSync(0, buf, 0, buf.length, null);
     } catch (e) {
-      pendingRead = undefined;
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EAGAIN' || code === 'EINTR') {
         await new Promise((res) => setTimeout(res, 20));
         continue;
       }
       err(sysMessage(WARNING, 'unable to read standard input', undefined, e));
-      break;
+      return;
     }
-    if (r === 'term') continue;
-    pendingRead = undefined;
-    if (r === 0) break;
-    const chunk = (pendingBuf as Buffer).subarray(0, r);
-    if (terminating) {
-      await logger.settled();
-      const line = logger.lineInProgress();
-      if (line.kind === 'short') {
-        const cut = shortLineEnd(chunk, o.linemax - line.length);
-        if (cut < 0) {
-          logger.write(chunk);
-          continue;
-        }
-        // runit drops the short line that a TERM makes it finish (its loop
-        // stops once the 1-byte read buffer is empty). It would leave any
-        // later bytes in the pipe; they were read here already, so they are
-        // logged rather than lost.
-        logger.discardLine();
-        if (cut < chunk.length) logger.write(chunk.subarray(cut));
-        break;
-      }
+    if (n === 0) return;
+    const chunk = buf.subarray(0, n);
+    if (finish) {
+      if (finish(chunk)) return;
+      continue;
     }
     if (!logger.write(chunk)) await logger.drained();
+    await new Promise((res) => setImmediate(res));
   }
-  await logger.end();
-  // exit() would wait for the thread blocked in read(2) on fd 0
-  if (readStillPending) libc.exitNow(0);
-  return 0;
 }

@@ -97,8 +97,8 @@ export function sharedLibraries(file: string): string[] {
   return libs;
 }
 
-/** The rootfs of the base image: busybox, its applets as symlinks, the libraries, users. */
-function buildRootfs(dir: string): void {
+/** The rootfs of the base image: busybox, its applets as symlinks, the libraries (of `forBinary`), users. */
+export function buildRootfs(dir: string, forBinary: string = binary): void {
   fs.rmSync(dir, { recursive: true, force: true });
   for (const d of ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'usr/local/bin', 'etc', 'root', 'tmp', 'run', 'proc', 'sys', 'dev', 'var/log']) {
     fs.mkdirSync(path.join(dir, d), { recursive: true });
@@ -112,7 +112,7 @@ function buildRootfs(dir: string): void {
     if (!fs.existsSync(link)) fs.symlinkSync('busybox', link);
   }
   fs.symlinkSync('/bin/busybox', path.join(dir, 'usr', 'bin', 'env'));
-  for (const lib of sharedLibraries(binary)) {
+  for (const lib of sharedLibraries(forBinary)) {
     const dest = path.join(dir, lib);
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     fs.copyFileSync(fs.realpathSync(lib), dest); // dereferenced, at the path the binary asks for
@@ -207,7 +207,7 @@ async function withLock<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-const BUILD_FLAGS = ['--network', 'none', '--pull=never', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'];
+export const BUILD_FLAGS = ['--network', 'none', '--pull=never', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'];
 
 async function build(key: string, image: string, base: string): Promise<void> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-e2e-build-'));

@@ -16,7 +16,9 @@ let binDir: string | undefined;
  */
 export function toolBin(): string {
   if (binDir) return binDir;
-  const dir = path.join(repoRoot, '.cache', fromSource ? 'srcbin' : 'bin');
+  // .cache may be shared by several checkouts (worktrees symlink it): the
+  // wrappers are per checkout, or one checkout's tests would run another's code.
+  const dir = path.join(repoRoot, '.cache', `${fromSource ? 'srcbin' : 'bin'}-${path.basename(repoRoot)}`);
   fs.mkdirSync(dir, { recursive: true });
   for (const name of toolNames) {
     const p = path.join(dir, name);
@@ -36,4 +38,19 @@ export function toolBin(): string {
 /** Path of the executable for one tool. */
 export function tool(name: (typeof toolNames)[number]): string {
   return path.join(toolBin(), name);
+}
+
+/**
+ * Links for every tool name to this checkout's dist/tsinit in a folder of the
+ * caller's (`.cache/bin` is shared by every checkout using this .cache, so its
+ * links may point at another build while a test runs).
+ */
+export function privateToolBin(dir: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.chmodSync(dir, 0o755); // programs run as other users search it too
+  for (const name of toolNames) {
+    const p = path.join(dir, name);
+    if (!fs.existsSync(p)) fs.symlinkSync(binary, p);
+  }
+  return dir;
 }

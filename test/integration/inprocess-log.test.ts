@@ -159,10 +159,12 @@ test('chpst -u USER svlogd: the files belong to USER', async () => {
   script(path.join(svc, 'web', 'run'), 'echo as nobody; exec sleep 1000');
   script(path.join(svc, 'web', 'log', 'run'), 'exec chpst -u nobody svlogd ./main');
   fs.mkdirSync(path.join(svc, 'web', 'log', 'main'));
+  const nobody = Number(/^nobody:[^:]*:(\d+):/m.exec(fs.readFileSync('/etc/passwd', 'utf8'))?.[1]);
+  // nobody's svlogd needs a directory it may write (inprocess-log-owner.test.ts: otherwise refused)
+  fs.chownSync(path.join(svc, 'web', 'log', 'main'), nobody, nobody);
   const r = run([tool('runsvdir'), svc], { PATH: `${toolBin()}:${process.env.PATH}` }, { pidns: false });
   const cur = path.join(svc, 'web', 'log', 'main', 'current');
   await until(() => read(cur).includes('as nobody'), 'logged');
-  const nobody = Number(/^nobody:[^:]*:(\d+):/m.exec(fs.readFileSync('/etc/passwd', 'utf8'))?.[1]);
   assert.equal(fs.statSync(cur).uid, nobody);
   assert.equal(fs.statSync(path.join(svc, 'web', 'log', 'main', 'lock')).uid, nobody);
   r.proc.kill('SIGTERM');
@@ -191,4 +193,27 @@ test('TSINIT_LOG_PREFIX=1: whole lines, prefixed with the service name, never mi
   assert.equal(out.match(/^alpha: alpha y+ \d+$/gm)?.length, 200);
   assert.match(out, /^alpha: to-stderr$/m);
   assert.match(out, /^alpha: no newline at end$/m, 'the unterminated last line is written when the service ends');
+});
+
+test('a log directory whose current cannot be opened does not stop the supervisor (no blocking 3 s retry loop)', { timeout: 60000 }, async () => {
+  const svc = tmp('tsinit-inlog-block-');
+  script(path.join(svc, 'a', 'run'), 'echo from a; exec sleep 1000');
+  script(path.join(svc, 'a', 'log', 'run'), 'exec svlogd ./main');
+  fs.mkdirSync(path.join(svc, 'a', 'log', 'main', 'current'), { recursive: true });
+  script(path.join(svc, 'b', 'run'), 'exec sleep 1000');
+  const r = run([tool('runsvdir'), svc], { PATH: `${toolBin()}:${process.env.PATH}` }, { pidns: false });
+  try {
+    await until(() => /unable to open current: \.\/main/.test(r.output()), 'the failure reported');
+    await until(() => read(path.join(svc, 'b', 'supervise', 'stat')) === 'run\n', 'b running');
+    // the supervisor still acts: b restarts while a's logger keeps failing
+    const res = sv('-w', '10', 'restart', path.join(svc, 'b'));
+    assert.match(res.stdout, /^ok: run: /, res.stdout);
+    await until(() => (r.output().match(/unable to open current: \.\/main/g) ?? []).length >= 2, 'the logger restarted by runsv');
+  } finally {
+    // a blocked supervisor (the defect this test is about) never exits on TERM
+    r.proc.kill('SIGTERM');
+    const killer = setTimeout(() => r.proc.kill('SIGKILL'), 20_000);
+    await r.exit;
+    clearTimeout(killer);
+  }
 });

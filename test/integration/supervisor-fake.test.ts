@@ -47,7 +47,8 @@ class FakeRunsv implements RunsvHandle {
 function fakeEngine(opts: { exitOnTerminate?: boolean; fail?: (dir: string) => unknown } = {}) {
   const started: FakeRunsv[] = [];
   let nextPid = 1000;
-  const startRunsv = (dir: string, o: RunsvOptions): RunsvHandle => {
+  const startRunsv = (raw: string | Buffer, o: RunsvOptions): RunsvHandle => {
+    const dir = raw.toString();
     const f = opts.fail?.(dir);
     if (f) throw f;
     const h = new FakeRunsv(dir, o, nextPid++, opts.exitOnTerminate ?? true);
@@ -71,13 +72,15 @@ function make(opts: Parameters<typeof createSupervisor>[0]): Supervisor {
   return s;
 }
 
-test('start() scans at once: one runsv per directory, named as runsvdir names it', () => {
+test('start() scans at once: one runsv per directory, named as runsvdir names it', async () => {
   const d = setup('sup-start-', ['a', 'b', '.hidden']);
   fs.writeFileSync(path.join(d, 'file'), '');
   const eng = fakeEngine();
   const lines: string[] = [];
   const sup = make({ dir: d, startRunsv: eng.startRunsv, report: (l) => lines.push(l) });
   sup.start();
+  assert.equal(eng.started.length, 0, 'started in later turns of the event loop');
+  await waitFor('both started', () => eng.started.length === 2, 3000);
   assert.deepEqual(eng.started.map((h) => h.name).sort(), ['runsv a', 'runsv b']);
   assert.deepEqual(eng.started.map((h) => h.dir).sort(), [path.join(d, 'a'), path.join(d, 'b')]);
   assert.deepEqual([...sup.services().keys()].sort(), ['a', 'b']);
@@ -90,7 +93,7 @@ test('new, renamed and removed directories (fs.watch): start, keep, terminate', 
   const eng = fakeEngine({ exitOnTerminate: false });
   const sup = make({ dir: d, startRunsv: eng.startRunsv, report: () => {} });
   sup.start();
-  assert.equal(eng.started.length, 2);
+  await waitFor('a and b started', () => eng.started.length === 2, 3000);
 
   fs.mkdirSync(path.join(d, 'c'));
   await waitFor('c started', () => eng.named('c').length === 1, 3000);
@@ -125,7 +128,7 @@ test('a runsv that ended is started again at the next scan (same name, new handl
   const eng = fakeEngine();
   const sup = make({ dir: d, startRunsv: eng.startRunsv, report: () => {}, watch: false });
   sup.start();
-  const first = eng.named('a')[0]!;
+  const first = await waitFor('a started', () => eng.named('a')[0], 3000);
   first.exit(0); // e.g. `sv exit a`
   await waitFor('a started again', () => eng.named('a').length === 2, 3000);
   assert.equal(sup.services().get('a'), eng.named('a')[1]);
@@ -139,7 +142,7 @@ test('a broken service never stops the others; it is reported and retried', asyn
   const sup = make({
     dir: d,
     startRunsv: (dir, o) => {
-      if (dir.endsWith('/bad')) attempts++;
+      if (dir.toString().endsWith('/bad')) attempts++;
       return eng.startRunsv(dir, o);
     },
     report: (l) => lines.push(l),
@@ -147,6 +150,7 @@ test('a broken service never stops the others; it is reported and retried', asyn
     scanIntervalMs: 1500,
   });
   sup.start();
+  await waitFor('a, c started, bad tried', () => sup.services().size === 2 && attempts === 1, 3000);
   assert.deepEqual([...sup.services().keys()].sort(), ['a', 'c']);
   assert.deepEqual(lines, [`runsvdir ${d}: warning: unable to start runsv bad: access denied`]);
   // runsvdir re-checks once a second after adding services: that scan tries bad again
@@ -201,9 +205,10 @@ test('stopAll() terminates every runsv in parallel and resolves when the last is
   const eng = fakeEngine({ exitOnTerminate: false });
   const sup = make({ dir: d, startRunsv: eng.startRunsv, report: () => {} });
   sup.start();
+  await waitFor('all started', () => eng.started.length === 3, 3000);
   let resolved = false;
   const p = sup.stopAll().then(() => (resolved = true));
-  assert.deepEqual(eng.started.map((h) => h.terminated), [1, 1, 1], 'all told at once');
+  await waitFor('all told', () => eng.started.every((h) => h.terminated === 1), 3000);
   assert.equal(sup.stopAll(), sup.stopAll(), 'one shutdown, however often asked');
   eng.started[0]!.exit(0);
   eng.started[2]!.exit(0);
@@ -235,4 +240,35 @@ test('periodic scans also catch a symlink whose target appears later, without re
   fs.mkdirSync(target);
   await waitFor('later started', () => eng.named('later').length === 1, 3000);
   assert.equal(eng.named('later')[0]?.dir, path.join(d, 'later'));
+});
+
+test('many services start a slice per turn; a stop during the boot starts nothing more and stops what started', async () => {
+  const names = Array.from({ length: 60 }, (_, i) => `s${String(i).padStart(2, '0')}`);
+  const d = setup('sup-slices-', names);
+  const eng = fakeEngine({ exitOnTerminate: true });
+  const sup = make({ dir: d, startRunsv: eng.startRunsv, report: () => {}, watch: false, slice: { maxItems: 4, maxMs: 1000 } });
+  // Between two turns of the event loop (where a signal handler would run),
+  // count the starts; at a dozen, stop as a SIGTERM handler would.
+  const perTurn: number[] = [];
+  let last = 0;
+  let atStop = -1;
+  let stopped: Promise<void> | undefined;
+  const sample = (): void => {
+    perTurn.push(eng.started.length - last);
+    last = eng.started.length;
+    if (eng.started.length >= 12) {
+      atStop = eng.started.length;
+      stopped = sup.stopAll();
+    } else setImmediate(sample);
+  };
+  sup.start();
+  setImmediate(sample);
+  await waitFor('the stop', () => stopped, 3000);
+  assert.ok(Math.max(...perTurn) <= 4, `at most a slice per turn: ${perTurn.join(',')}`);
+  assert.ok(atStop < names.length, 'stopped during the boot');
+  await stopped;
+  assert.ok(eng.started.every((h) => h.terminated === 1), 'everything started was told to stop');
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(eng.started.length, atStop, 'nothing started after the stop');
+  assert.equal(sup.services().size, 0);
 });

@@ -46,7 +46,7 @@ test('the reaper feeds its tally with orphans only', () => {
   const source: WaitSource = { waitAny: () => exits.shift() ?? { pid: 0, status: 0 } };
   const seen: EventInput[] = [];
   const t = fakeTimers();
-  const r = new Reaper(source, new OrphanTally((e) => seen.push(e), t.schedule));
+  const r = new Reaper(source, {}, new OrphanTally((e) => seen.push(e), t.schedule));
   r.watch(6, () => {});
   r.reapNow();
   t.fire();

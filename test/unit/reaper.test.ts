@@ -57,3 +57,27 @@ test('hasChildren reflects ECHILD and listeners run after a reaping round', () =
   assert.equal(r.hasChildren(), false);
   assert.equal(rounds, 1);
 });
+
+test('a turn reaps a bounded number of children; the rest follows in later turns', () => {
+  const exits = Array.from({ length: 10 }, (_, i) => ({ pid: 100 + i, status: 0 }));
+  const turns: Array<() => void> = [];
+  let t = 0;
+  const r = new Reaper(fakeSource(exits, () => true), { maxPerTurn: 4, maxMs: 1000, now: () => t, later: (fn) => turns.push(fn) });
+  const seen: number[] = [];
+  for (let i = 0; i < 10; i++) r.watch(100 + i, (s) => seen.push(s.pid));
+  assert.equal(r.reapNow(), 4);
+  assert.equal(turns.length, 1, 'the rest is scheduled once');
+  assert.equal(r.reapNow(), 4, 'a SIGCHLD meanwhile reaps its own bounded share');
+  assert.equal(turns.length, 1);
+  turns.shift()?.();
+  assert.equal(seen.length, 10);
+  assert.equal(turns.length, 0);
+  // and by time: a slow owner ends the turn after maxMs
+  const slow = Array.from({ length: 3 }, (_, i) => ({ pid: 200 + i, status: 0 }));
+  const r2 = new Reaper(fakeSource(slow, () => true), { maxPerTurn: 100, maxMs: 5, now: () => t, later: (fn) => turns.push(fn) });
+  for (let i = 0; i < 3; i++) r2.watch(200 + i, () => (t += 6));
+  assert.equal(r2.reapNow(), 1);
+  turns.shift()?.();
+  turns.shift()?.();
+  assert.equal(r2.running, 0);
+});

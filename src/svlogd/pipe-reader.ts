@@ -1,0 +1,130 @@
+// Reads a pipe (or socket) on the event loop's own thread, never ahead of the
+// caller: every byte read is handed over in the same turn, and once paused
+// nothing more leaves the pipe. A read in libuv's thread pool (fs.read) cannot
+// be taken back: bytes it reads after a TERM are lost when the process exits,
+// and a blocked one keeps the process alive. With byteWise set, each read
+// takes one byte, as runit's svlogd does after TERM to finish the line in
+// progress, so the next logger starts exactly at a line boundary.
+import fs from 'node:fs';
+import net from 'node:net';
+import * as libc from '../../native/libc.ts';
+
+const F_DUPFD_CLOEXEC = 1030;
+
+export interface PipeSink {
+  /** Bytes read; the buffer is the caller's to keep. Return false to pause. */
+  data(chunk: Buffer): boolean;
+  /** End of file: every writer has closed. */
+  end(): void;
+  error(e: Error): void;
+}
+
+export class PipeReader {
+  private readonly sourceFd: number;
+  private readonly sink: PipeSink;
+  private chunkSize: number;
+  private socket: net.Socket;
+  private paused = false;
+  private closed = false;
+
+  /**
+   * Reads `sourceFd` through a descriptor of its own (so closing the reader
+   * leaves `sourceFd` open); chunkSize bounds every read.
+   */
+  constructor(sourceFd: number, chunkSize: number, sink: PipeSink) {
+    this.sourceFd = sourceFd;
+    this.chunkSize = Math.max(1, Math.min(chunkSize, 1 << 24));
+    this.sink = sink;
+    this.socket = this.open();
+  }
+
+  /** Whether `fd` can be read by a PipeReader (a pipe or a socket). */
+  static supports(fd: number): boolean {
+    try {
+      const st = fs.fstatSync(fd);
+      return st.isFIFO() || st.isSocket();
+    } catch {
+      return false;
+    }
+  }
+
+  private open(): net.Socket {
+    const fd = libc.fcntl(this.sourceFd, F_DUPFD_CLOEXEC, 0);
+    const size = this.chunkSize;
+    let sock: net.Socket;
+    try {
+      sock = new net.Socket({
+        fd,
+        readable: true,
+        writable: false,
+        onread: {
+          // Node asks for the next read's buffer right after each read.
+          buffer: () => Buffer.allocUnsafe(size),
+          callback: (n: number, buf: Uint8Array) => this.onRead(sock, n, buf as Buffer),
+        },
+      });
+    } catch (e) {
+      libc.close(fd);
+      throw e;
+    }
+    sock.on('end', () => {
+      if (!this.closed && sock === this.socket) this.sink.end();
+    });
+    sock.on('error', (e) => {
+      if (!this.closed && sock === this.socket) this.sink.error(e);
+    });
+    if (this.paused) sock.pause();
+    return sock;
+  }
+
+  private onRead(sock: net.Socket, n: number, buf: Buffer): boolean {
+    if (this.closed || sock !== this.socket) return false;
+    if (n <= 0) return true;
+    // A fresh buffer per read: hand it over without a copy.
+    const more = this.sink.data(n === buf.length ? buf : buf.subarray(0, n));
+    if (!more || this.paused || this.closed || sock !== this.socket) {
+      if (sock === this.socket) this.pause();
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * From now on each read takes one byte (runit after TERM). The buffer for
+   * the next read is already allocated, so a new reader replaces the old one.
+   */
+  readByteWise(): void {
+    if (this.closed || this.chunkSize === 1) return;
+    this.chunkSize = 1;
+    const old = this.socket;
+    this.socket = this.open();
+    old.pause();
+    old.destroy();
+  }
+
+  /** No further read until resume(); takes effect at once, even inside data(). */
+  pause(): void {
+    this.paused = true;
+    if (!this.closed) this.socket.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    if (!this.closed) this.socket.resume();
+  }
+
+  /** Stop for good. The source descriptor stays open, blocking again for whoever reads it next. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.pause();
+    this.socket.destroy();
+    // libuv made the shared file description non-blocking; a real svlogd
+    // started later on this pipe expects blocking reads.
+    try {
+      libc.setNonblock(this.sourceFd, false);
+    } catch {
+      // the pipe is gone
+    }
+  }
+}

@@ -1,0 +1,91 @@
+// The release's container routes, in podman:
+//  - dist/tsinit-image-x64.tar (FROM scratch, only /tsinit) loaded and used by
+//    `COPY --from=... /tsinit /sbin/tsinit` in another image's build;
+//  - an image holding only Node 22 (from npm), busybox and the npm package:
+//    tsinit as PID 1 supervises a service, sv status and podman stop work.
+import test, { after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buildRootfs, BUILD_FLAGS, e2eImage, podman, podmanOk } from './image.ts';
+import { cleanup, Container } from './container.ts';
+import { artifact, node22Bin, VERSION } from '../helpers/dist.ts';
+
+const made: string[] = [];
+const images: string[] = [];
+after(async () => {
+  await cleanup();
+  for (const i of images) await podman(['rmi', '-f', i]);
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function tmpdir(prefix: string): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(d);
+  return d;
+}
+
+test('the FROM scratch image holds only /tsinit; COPY --from puts it into another image', async () => {
+  const tar = artifact('tsinit-image-x64.tar');
+  const loaded = await podmanOk(['load', '-q', '-i', tar]);
+  const ref = `localhost/tsinit:${VERSION}-x64`;
+  assert.match(loaded, new RegExp(ref.replace(/[.]/g, '\\.')));
+  // one layer, one file
+  const work = tmpdir('tsinit-scratch-');
+  execFileSync('tar', ['-xf', tar, '-C', work]);
+  const manifest = JSON.parse(fs.readFileSync(path.join(work, 'manifest.json'), 'utf8')) as Array<{ Layers: string[] }>;
+  assert.equal(manifest[0]?.Layers.length, 1);
+  const files = execFileSync('tar', ['-tf', path.join(work, manifest[0]?.Layers[0] as string)], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  assert.deepEqual(files, ['tsinit']);
+
+  // A Dockerfile on any glibc base: COPY --from, then tsinit install.
+  const base = (await podmanOk(['image', 'inspect', '--format', '{{.Id}}', await e2eImage()])).trim();
+  const ctx = tmpdir('tsinit-copyfrom-');
+  fs.writeFileSync(
+    path.join(ctx, 'Containerfile'),
+    `FROM ${base}\nCOPY --from=${ref} /tsinit /sbin/tsinit\nRUN ["/sbin/tsinit", "install", "/usr/local/bin"]\nENTRYPOINT ["/sbin/tsinit", "--"]\n`,
+  );
+  const image = `localhost/tsinit-copyfrom-e2e:${process.pid}`;
+  images.push(image);
+  await podmanOk(['build', ...BUILD_FLAGS, '-t', image, ctx], { timeoutMs: 300000 });
+  const c = await Container.start(image, [], ['sh', '-c', '/sbin/tsinit --version; sv 2>&1; exit 3']);
+  assert.equal(await c.wait(), 3);
+  const logs = await c.logs();
+  assert.match(logs, new RegExp(`tsinit ${VERSION.replace(/\./g, '\\.')} \\([0-9a-z]+\\) x64`));
+  assert.match(logs, /usage: sv /);
+});
+
+test('an image with only Node 22 and the npm package: PID 1, a service, sv status, podman stop', async () => {
+  const tgz = artifact(`tsinit-${VERSION}.tgz`);
+  const node = path.join(node22Bin(), 'node');
+  const rootfs = path.join(tmpdir('tsinit-npmimg-'), 'rootfs');
+  buildRootfs(rootfs, node);
+  fs.copyFileSync(node, path.join(rootfs, 'usr', 'local', 'bin', 'node'));
+  fs.chmodSync(path.join(rootfs, 'usr', 'local', 'bin', 'node'), 0o755);
+  // what `npm install -g tsinit-VERSION.tgz` does in an image, done from outside (the image has no npm)
+  execFileSync('npm', ['install', '-g', '--offline', '--no-audit', '--no-fund', '--prefix', path.join(rootfs, 'usr', 'local'), tgz], {
+    stdio: 'pipe',
+    env: { ...process.env, PATH: `${path.dirname(node)}:${process.env.PATH}` },
+  });
+  const svc = path.join(rootfs, 'etc', 'service', 'a');
+  fs.mkdirSync(svc, { recursive: true });
+  fs.writeFileSync(path.join(svc, 'run'), '#!/bin/sh\nexec 2>&1\necho "a: started"\nexec sleep 1000\n', { mode: 0o755 });
+  const tar = path.join(path.dirname(rootfs), 'rootfs.tar');
+  execFileSync('tar', ['--numeric-owner', '-C', rootfs, '-cf', tar, '.']);
+  const image = `localhost/tsinit-npm-e2e:${process.pid}`;
+  images.push(image);
+  await podmanOk(['import', '--change', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', tar, image]);
+
+  const c = await Container.start(image, [], ['sh', '-c', 'tsinit install /usr/local/bin && exec tsinit']);
+  const logs = await c.waitLogs(/a: started/);
+  assert.match(logs, /linked 15 tools in \/usr\/local\/bin/);
+  assert.equal((await c.shOk('readlink /proc/1/exe')).trim(), '/usr/local/bin/node');
+  assert.match(await c.shOk('node --version'), /^v22\./);
+  const status = await c.waitSh('sv status /etc/service/a', /^run: \/etc\/service\/a: \(pid \d+\) \d+s\n$/);
+  assert.match(status, /^run: /);
+  assert.match(await c.shOk('grep koffi.node /proc/1/maps | head -1'), /\/usr\/local\/lib\/node_modules\/tsinit\/koffi\/linux_x64\/koffi\.node\n$/);
+  const r = await c.stop(10);
+  assert.equal(r.exitCode, 0, r.logs);
+});

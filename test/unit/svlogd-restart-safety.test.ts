@@ -1,0 +1,121 @@
+// The pieces that keep a logger restart from losing or splitting lines, and
+// an in-process logger acting for another account from doing more than it
+// could: PipeReader (never reads ahead once paused; byte-wise to a line's
+// end), lineFinisher (TERM: a long line written to its end, a short one
+// dropped), and the permission checks (owner-access.ts).
+import test, { after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as libc from '../../native/libc.ts';
+import { createLogger, lineFinisher } from '../../src/svlogd/logger.ts';
+import { mayAccess, mayChmod, numericSpec, R, W, X, type Owner } from '../../src/svlogd/owner-access.ts';
+import { PipeReader } from '../../src/svlogd/pipe-reader.ts';
+import { processorCommand } from '../../src/svlogd/processor.ts';
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'svlogd-safety-'));
+after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+const until = async (cond: () => boolean): Promise<void> => {
+  while (!cond()) await new Promise((r) => setTimeout(r, 5));
+};
+
+test('PipeReader: paused inside data(), nothing more leaves the pipe; byte-wise reads stop at the newline', async () => {
+  const [rd, wr] = libc.pipe2();
+  const got: string[] = [];
+  let stopAt = -1;
+  const reader = new PipeReader(rd, 1 << 16, {
+    data(chunk) {
+      got.push(chunk.toString());
+      if (stopAt >= 0 && chunk[0] === stopAt) return false;
+      return got.length > 1 || !chunk.includes(10);
+    },
+    end() {},
+    error() {},
+  });
+  fs.writeSync(wr, 'first\nhalf');
+  await until(() => got.length === 1);
+  assert.deepEqual(got, ['first\nhalf']);
+  // paused by data()'s false: later bytes stay in the pipe
+  fs.writeSync(wr, ' line\nnext line\n');
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(got.length, 1);
+  stopAt = 10;
+  reader.readByteWise();
+  reader.resume();
+  await until(() => got.at(-1) === '\n');
+  assert.deepEqual(got.slice(1), [' ', 'l', 'i', 'n', 'e', '\n']);
+  reader.close();
+  // the rest is still there, for the next reader, and the pipe is blocking again
+  assert.equal(libc.fcntl(rd, libc.F_GETFL) & libc.O_NONBLOCK, 0);
+  const rest = Buffer.alloc(100);
+  assert.equal(rest.toString('latin1', 0, fs.readSync(rd, rest)), 'next line\n');
+  fs.closeSync(rd);
+  fs.closeSync(wr);
+});
+
+function logger(linemax: number) {
+  const d = fs.mkdtempSync(path.join(root, 'd'));
+  const l = createLogger([d], { timestamp: 0, verbose: false, repl: 0, replace: Buffer.alloc(0), linemax }, () => undefined);
+  return { l, current: () => fs.readFileSync(path.join(d, 'current'), 'latin1') };
+}
+
+test('lineFinisher: nothing to finish at a line boundary', async () => {
+  const { l } = logger(10);
+  l.write(Buffer.from('one\n'));
+  await l.settled();
+  assert.equal(lineFinisher(l, 10), undefined);
+  await l.end();
+});
+
+test('lineFinisher: a short line is read to its newline and dropped', async () => {
+  const { l, current } = logger(10);
+  l.write(Buffer.from('one\npar'));
+  await l.settled();
+  const f = lineFinisher(l, 10);
+  assert.ok(f);
+  assert.equal(f(Buffer.from('t')), false);
+  assert.equal(f(Buffer.from('\n')), true);
+  await l.end();
+  assert.equal(current(), 'one\n');
+});
+
+test('lineFinisher: a long line (len reached) is written to its newline', async () => {
+  const { l, current } = logger(5);
+  l.write(Buffer.from('0123456'));
+  await l.settled();
+  const f = lineFinisher(l, 5);
+  assert.ok(f);
+  assert.equal(f(Buffer.from('7')), false);
+  assert.equal(f(Buffer.from('\n')), true);
+  await l.end();
+  assert.equal(current(), '01234567\n');
+});
+
+const nobody: Owner = { uid: 65534, gid: 65534, gids: [65534, 100] };
+
+test('mayAccess: owner, group (any of the groups), other bits, as the kernel judges', () => {
+  assert.equal(mayAccess({ uid: 65534, gid: 0, mode: 0o600 }, nobody, R | W), true);
+  assert.equal(mayAccess({ uid: 0, gid: 0, mode: 0o600 }, nobody, R), false);
+  assert.equal(mayAccess({ uid: 0, gid: 100, mode: 0o640 }, nobody, R), true);
+  assert.equal(mayAccess({ uid: 0, gid: 100, mode: 0o640 }, nobody, W), false);
+  assert.equal(mayAccess({ uid: 0, gid: 0, mode: 0o755 }, nobody, X), true);
+  assert.equal(mayAccess({ uid: 0, gid: 0, mode: 0o755 }, nobody, W | X), false);
+  // the owner's bits apply to the owner even when "other" would allow more
+  assert.equal(mayAccess({ uid: 65534, gid: 0, mode: 0o077 }, nobody, R), false);
+  assert.equal(mayAccess({ uid: 0, gid: 0, mode: 0 }, { uid: 0, gid: 0, gids: [] }, R | W), true);
+});
+
+test('mayChmod: only the owner', () => {
+  assert.equal(mayChmod({ uid: 65534, gid: 0, mode: 0o600 }, nobody), true);
+  assert.equal(mayChmod({ uid: 0, gid: 65534, mode: 0o666 }, nobody), false);
+});
+
+test('a processor for another account runs through chpst -u :uid:gids, as root through sh', () => {
+  assert.equal(numericSpec(nobody), ':65534:65534:100');
+  assert.deepEqual(processorCommand('gzip', undefined), { path: '/bin/sh', argv: ['sh', '-c', 'gzip'] });
+  const c = processorCommand('gzip', nobody);
+  assert.deepEqual(c.argv.slice(-5), ['-u', ':65534:65534:100', '/bin/sh', '-c', 'gzip']);
+  assert.ok(c.argv.includes('chpst'));
+});
