@@ -18,7 +18,12 @@ export const tools: Record<string, Loader> = {
   svlogd: async () => (await import('./svlogd/main.ts')).main,
   runsvchdir: async () => (await import('./tools/runsvchdir.ts')).main,
   utmpset: async () => (await import('./tools/utmpset.ts')).main,
+  health: async () => (await import('./observe/health-main.ts')).main,
+  events: async () => (await import('./events/client-main.ts')).main,
 };
+
+/** Tools reached only as `tsinit TOOL`: their names are too generic for argv[0]. */
+const subcommandsOnly = new Set(['health', 'events']);
 
 /** chpst's alias names (daemontools compatibility) run chpst with that argv0. */
 const chpstAliases = ['envdir', 'envuidgid', 'pgrphack', 'setuidgid', 'softlimit', 'setlock'];
@@ -53,7 +58,7 @@ function lsbTarget(invoked: string): boolean {
 export function dispatch(argv0: string, args: string[]): Dispatch | { error: string } {
   const base = path.basename(argv0);
   // Invoked by name: argv0 stays as given, since runit's usage lines print it so.
-  if (base in tools && base !== 'tsinit') return { tool: base, ctx: { argv0, args } };
+  if (base in tools && base !== 'tsinit' && !subcommandsOnly.has(base)) return { tool: base, ctx: { argv0, args } };
   if (chpstAliases.includes(base) || chpstAliases.includes(base.slice(1))) {
     return { tool: 'chpst', ctx: { argv0, args } };
   }

@@ -20,6 +20,8 @@ import { parseInitArgs, type InitArgs } from './args.ts';
 import { combineRemaps, remapExitCode } from './exit-remap.ts';
 import { StageMode, type BuiltinStage2 } from './stage-mode.ts';
 import { realSystem } from './system.ts';
+import { Observability, readObserveConfig } from '../observe/setup.ts';
+import type { ServiceMap } from '../observe/inprocess-source.ts';
 
 const SIG = os.constants.signals;
 /** signals that ask the container to stop */
@@ -44,7 +46,7 @@ function becomeReaper(log: ReturnType<typeof createLog>): boolean {
   return false;
 }
 
-async function loadBuiltin(serviceDir: string, report: (line: string) => void): Promise<BuiltinStage2> {
+async function loadBuiltin(serviceDir: string, report: (line: string) => void): Promise<BuiltinStage2 & ServiceMap> {
   const { createSupervisor } = await import('../supervise/supervisor.ts');
   return createSupervisor({ dir: serviceDir, report });
 }
@@ -62,13 +64,19 @@ export async function main(ctx: ToolContext): Promise<number> {
   if (parsed.mode === 'install') return install(parsed.installDir as string);
 
   const cfg = readInitConfig(process.env);
+  const obsCfg = readObserveConfig(process.env, cfg);
+  if ('error' in obsCfg) {
+    err(`tsinit: fatal: ${obsCfg.error}\n`);
+    return ExitCode.FATAL;
+  }
   // From here on tsinit supervises: its own lines must never block the loop.
   useNonBlockingOutput(cfg.logFormat === 'json' ? jsonDroppedNotice : undefined);
   const log = createLog({ format: cfg.logFormat, level: cfg.logLevel });
+  const obs = new Observability(obsCfg, log);
   installGuards(process, log);
   for (const w of cfg.warnings) log.warn(w);
   const remap = combineRemaps(cfg.exitRemap, parsed.exitZero ?? []);
-  const code = await runInit(parsed, cfg, log);
+  const code = await runInit(parsed, cfg, log, obs);
   const final = remapExitCode(code, remap);
   if (final !== code) log.debug(`exit code ${code} remapped to ${final}`);
   return final;
@@ -88,7 +96,12 @@ function setParentDeathSignal(sig: number | undefined, log: ReturnType<typeof cr
   }
 }
 
-async function runInit(parsed: InitArgs, cfg: ReturnType<typeof readInitConfig>, log: ReturnType<typeof createLog>): Promise<number> {
+async function runInit(
+  parsed: InitArgs,
+  cfg: ReturnType<typeof readInitConfig>,
+  log: ReturnType<typeof createLog>,
+  obs: Observability,
+): Promise<number> {
   try {
     libc.preload();
   } catch (e) {
@@ -103,6 +116,9 @@ async function runInit(parsed: InitArgs, cfg: ReturnType<typeof readInitConfig>,
   reaper.start();
   // Most of an idle Node process is code it ran once: give it back (process/trim.ts).
   scheduleTrim((e) => log.debug(`unable to trim clean pages: ${errstrOf(e)}`));
+
+  // The HTTP probe server answers for stage 2's services: stage mode only.
+  await obs.start({ http: parsed.mode === 'stages' });
 
   if (parsed.mode === 'command') {
     const cmd = new CommandMode(cfg, sys, log, {
@@ -132,16 +148,27 @@ async function runInit(parsed: InitArgs, cfg: ReturnType<typeof readInitConfig>,
       }
       if (!ok) log.warn('stage 1 failed; starting the command anyway');
     }
-    return cmd.run();
+    const code = await cmd.run();
+    await obs.close();
+    return code;
   }
 
   const stages = new StageMode({
     cfg,
     sys,
     log,
-    builtin: (dir) => loadBuiltin(dir, (line) => err(line.endsWith('\n') ? line : `${line}\n`)),
+    builtin: async (dir) => {
+      const sup = await loadBuiltin(dir, (line) => err(line.endsWith('\n') ? line : `${line}\n`));
+      obs.attachSupervisor(sup);
+      return sup;
+    },
+    stopDelayMs: obs.stopDelayMs,
+    onStopping: () => obs.stopping(),
+    onStage2: () => obs.stage2(),
   });
   const handled: NodeJS.Signals[] = ['SIGTERM', 'SIGCONT', 'SIGINT', 'SIGPWR', 'SIGALRM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
   for (const sig of handled) process.on(sig, () => stages.handleSignal(sig));
-  return stages.run();
+  const code = await stages.run();
+  await obs.close();
+  return code;
 }

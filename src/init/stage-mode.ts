@@ -11,6 +11,8 @@ import { shutdownDeadlines } from './budget.ts';
 import { stagePath, type InitConfig } from './config.ts';
 import { stageModeExitCode } from './exit-codes.ts';
 import { raceDeadline, waitNoChildren, type InitSystem } from './system.ts';
+import { restOfBudget, runStopDelay } from './stop-delay.ts';
+import { emitEvent } from '../events/bus.ts';
 
 const SIG = os.constants.signals;
 
@@ -46,6 +48,17 @@ export interface StageModeDeps {
   sys: InitSystem;
   log: Logger;
   builtin: BuiltinFactory;
+  /** TSINIT_STOP_DELAY in ms (stop-delay.ts); 0 or absent: none */
+  stopDelayMs?: number;
+  /** called once, at the moment a shutdown is requested (readiness turns false) */
+  onStopping?: () => void;
+  /** called as stage 2 (a user's script or the built-in supervisor) begins */
+  onStage2?: () => void;
+}
+
+/** The shutdown-phase event at a phase's start and end. */
+function phase(name: string, state: 'started' | 'ended'): void {
+  emitEvent({ type: 'shutdown-phase', phase: name, state });
 }
 
 export class StageMode {
@@ -53,6 +66,12 @@ export class StageMode {
   private readonly sys: InitSystem;
   private readonly log: Logger;
   private readonly builtinFactory: BuiltinFactory;
+  private readonly stopDelayMs: number;
+  private readonly onStopping: () => void;
+  private readonly onStage2: () => void;
+  private stoppingAnnounced = false;
+  private resolveForced: () => void = () => {};
+  private readonly forcedRequested: Promise<void>;
 
   private stage: 0 | 1 | 2 | 3 | 4 = 0;
   private current: StageProcess | undefined;
@@ -71,6 +90,12 @@ export class StageMode {
     this.sys = deps.sys;
     this.log = deps.log;
     this.builtinFactory = deps.builtin;
+    this.stopDelayMs = deps.stopDelayMs ?? 0;
+    this.onStopping = deps.onStopping ?? (() => {});
+    this.onStage2 = deps.onStage2 ?? (() => {});
+    this.forcedRequested = new Promise((r) => {
+      this.resolveForced = r;
+    });
     this.shutdownRequested = new Promise((r) => {
       this.resolveShutdown = r;
     });
@@ -190,6 +215,7 @@ export class StageMode {
     this.shutdownReason = reason;
     this.shutdownStart = this.sys.now();
     this.log.info(`shutdown requested: ${reason}`);
+    this.announceStopping();
     if (this.stage === 1 && this.current && !this.current.exited) {
       // Containers must stop even during a long stage 1: end it, skip stage 2.
       this.sys.killGroup(this.current.pid, SIG.SIGTERM);
@@ -198,10 +224,22 @@ export class StageMode {
     this.resolveShutdown();
   }
 
+  /** Readiness turns false (once): at the request, or when stage 2 ended by itself. */
+  private announceStopping(): void {
+    if (this.stoppingAnnounced) return;
+    this.stoppingAnnounced = true;
+    try {
+      this.onStopping();
+    } catch (e) {
+      this.log.warn(`unable to announce the shutdown: ${errstrOf(e)}`);
+    }
+  }
+
   /** A second TERM during shutdown: no more waiting, KILL everything. */
   private forceKill(): void {
     if (this.forced) return;
     this.forced = true;
+    this.resolveForced();
     this.log.warn('second shutdown request: sending KILL signal to all processes...');
     this.sys.killAll(SIG.SIGKILL);
   }
@@ -290,6 +328,7 @@ export class StageMode {
 
   private async runStage2(): Promise<void> {
     const path = stagePath(this.cfg, 2);
+    this.onStage2();
     if (!this.sys.exists(path)) {
       this.log.info(`enter stage: ${path} (built-in supervisor on ${this.cfg.serviceDir})`);
       try {
@@ -329,12 +368,20 @@ export class StageMode {
   // ---- shutdown ------------------------------------------------------------
 
   private async shutdown(): Promise<void> {
-    const start = this.shutdownStart ?? this.sys.now();
-    const dl = shutdownDeadlines(start, this.cfg.shutdownTimeoutMs);
     const now = (): number => this.sys.now();
+    // The budget counts from the request (a long stage 1 or the drain use it up too).
+    const start = this.shutdownStart ?? now();
+    this.announceStopping();
+    // 0. Drain (TSINIT_STOP_DELAY): the services keep running while readiness
+    // is already false; the delay counts against the budget from the request.
+    if (this.stopDelayMs > 0 && this.stage === 2 && this.shutdownReason !== undefined && !this.forced) {
+      await runStopDelay(this.stopDelayMs - (now() - start), this.forcedRequested, now, raceDeadline);
+    }
+    const dl = shutdownDeadlines(now(), restOfBudget(this.cfg.shutdownTimeoutMs, now() - start));
 
     // 1. Stop stage 2.
     if (this.stage === 2) {
+      phase('stage2', 'started');
       const s2 = this.current;
       if (s2 && !s2.exited) {
         this.sys.killGroup(s2.pid, SIG.SIGTERM);
@@ -356,6 +403,7 @@ export class StageMode {
         this.log.info(`leave stage: ${stagePath(this.cfg, 2)}`);
       }
       this.current = undefined;
+      phase('stage2', 'ended');
     }
 
     // 2. Stage 3, unless a second TERM asked for no more waiting.
@@ -363,6 +411,7 @@ export class StageMode {
     if (!this.forced) {
       const path = stagePath(this.cfg, 3);
       if (this.sys.exists(path)) {
+        phase('stage3', 'started');
         const proc = await this.startRetrying(path, new Promise(() => {}), dl.stage3Kill);
         if (!proc) this.stage3Failed = true;
         else {
@@ -382,12 +431,14 @@ export class StageMode {
           this.log.info(`leave stage: ${path}`);
           this.current = undefined;
         }
+        phase('stage3', 'ended');
       }
     }
 
     // 3. Whatever is left: TERM, then KILL at the deadline; done as soon as nothing is left.
     this.stage = 4;
     if (this.sys.hasChildren()) {
+      phase('kill-all', 'started');
       this.log.info('sending TERM signal to all processes...');
       this.sys.killAll(SIG.SIGTERM);
       this.sys.killAll(SIG.SIGCONT);
@@ -396,6 +447,7 @@ export class StageMode {
         this.sys.killAll(SIG.SIGKILL);
         if (!(await waitNoChildren(this.sys, dl.exit))) this.log.warn('some processes could not be reaped in time');
       }
+      phase('kill-all', 'ended');
     }
     this.log.info(`exit after ${this.sys.now() - start} ms.`);
   }

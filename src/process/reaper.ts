@@ -2,6 +2,7 @@
 // exit to whoever spawned that pid. Anything else is an adopted orphan.
 import * as libc from '../../native/libc.ts';
 import { decodeWaitStatus, type ExitStatus } from './wait-status.ts';
+import { emitEvent, type EventInput } from '../events/bus.ts';
 
 export type ExitHandler = (status: ExitStatus) => void;
 
@@ -30,6 +31,50 @@ export interface ReaperLimits {
   later?: (fn: () => void) => void;
 }
 
+export type Schedule = (fn: () => void, ms: number) => void;
+
+const realSchedule: Schedule = (fn, ms) => {
+  // Never keeps the process alive just to report a count.
+  setTimeout(fn, ms).unref();
+};
+
+/**
+ * Orphans reaped are reported as one 'orphans-reaped' event per second at
+ * most (a fork bomb's thousands of zombies are one line, not thousands):
+ * the first orphan of a quiet period opens a one-second window.
+ */
+export class OrphanTally {
+  private pending = 0;
+  private open = false;
+  total = 0;
+  private readonly emit: (ev: EventInput) => void;
+  private readonly schedule: Schedule;
+  readonly windowMs: number;
+
+  constructor(emit: (ev: EventInput) => void = emitEvent, schedule: Schedule = realSchedule, windowMs = 1000) {
+    this.emit = emit;
+    this.schedule = schedule;
+    this.windowMs = windowMs;
+  }
+
+  add(n = 1): void {
+    this.pending += n;
+    this.total += n;
+    if (this.open) return;
+    this.open = true;
+    this.schedule(() => this.flush(), this.windowMs);
+  }
+
+  /** Report what the window collected (also called at shutdown). */
+  flush(): void {
+    this.open = false;
+    if (this.pending === 0) return;
+    const count = this.pending;
+    this.pending = 0;
+    this.emit({ type: 'orphans-reaped', count, total: this.total });
+  }
+}
+
 export class Reaper {
   private readonly owners = new Map<number, ExitHandler>();
   private readonly source: WaitSource;
@@ -43,11 +88,13 @@ export class Reaper {
   private readonly later: (fn: () => void) => void;
   private continuing = false;
   orphansReaped = 0;
+  readonly orphanTally: OrphanTally;
   onOrphan: ((status: ExitStatus) => void) | undefined;
   onError: ((err: unknown) => void) | undefined;
 
-  constructor(source: WaitSource = libcWaitSource, limits: ReaperLimits = {}) {
+  constructor(source: WaitSource = libcWaitSource, limits: ReaperLimits = {}, tally: OrphanTally = new OrphanTally()) {
     this.source = source;
+    this.orphanTally = tally;
     this.maxPerTurn = Math.max(1, Math.floor(limits.maxPerTurn ?? REAP_MAX_PER_TURN));
     this.maxMs = Math.max(0, limits.maxMs ?? REAP_MAX_MS);
     this.now = limits.now ?? (() => performance.now());
@@ -129,6 +176,7 @@ export class Reaper {
         }
       } else {
         this.orphansReaped++;
+        this.orphanTally.add();
         try {
           this.onOrphan?.(st);
         } catch (err) {

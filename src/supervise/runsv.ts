@@ -28,18 +28,20 @@ import { envArray, forkFailed, spawnChild } from '../process/spawn.ts';
 import { fastChpstStart } from '../chpst/fast-start.ts';
 import { slowChpstLimitEnv } from '../process/original-limits.ts';
 import { reaper } from '../process/reaper.ts';
+import { decodeWaitStatus } from '../process/wait-status.ts';
+import { emitEvent } from '../events/bus.ts';
 import { err, writeAllSync } from '../util/output.ts';
 import { errstrOf } from '../util/errstr.ts';
 import { wallNow } from '../util/tai64n.ts';
 import { MachineDriver, type Effects } from './machine-driver.ts';
 import { initialState, ServiceMachine, statusOf, type Action, type Reply, type Side } from './service-machine.ts';
 import { writeStatusFiles } from './status-writer.ts';
+import { encodeStatus } from './status-file.ts';
 import { ControlFifo } from './control-fifo.ts';
 import { LogPipe } from './log-pipe.ts';
 import { InprocessLog } from './inprocess-log.ts';
 import { planInprocessLog, type InprocessLogPlan } from './log-run.ts';
 import { PrefixedOutput, prefixEnabled } from './prefix-output.ts';
-import { emitEvent } from '../events/bus.ts';
 import { initialExtStatus, writeExtStatus, type ExtStatus } from './ext-status.ts';
 import { DEFAULT_SPEC, readServiceSpec, type ServiceSpec } from './service-spec.ts';
 import { ServiceProbes } from './service-probes.ts';
@@ -94,6 +96,11 @@ export interface RunsvHandle {
   setWaiting(names: string[]): void;
   /** the dependencies are ready: a held first start goes ahead */
   release(): void;
+  /**
+   * The 20-byte records supervise/status holds (main, and log or null), for
+   * probes inside PID 1 (no file reads); null until supervise/ is set up.
+   */
+  statusRecords(): { main: Buffer; log: Buffer | null } | null;
 }
 
 /**
@@ -128,6 +135,12 @@ function exists(p: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** 'SIGTERM' for 15 (the number as text when it has no name). */
+function signalName(n: number): string {
+  for (const [name, num] of Object.entries(os.constants.signals)) if (num === n) return name;
+  return String(n);
 }
 
 function codeOf(e: unknown): string | undefined {
@@ -328,7 +341,14 @@ class Runsv implements RunsvHandle, Effects {
     const j = this.fds.indexOf(fds.writeFd);
     if (j >= 0) this.fds.splice(j, 1);
     this.controls.push(
-      new ControlFifo(fds, (byte) => this.driver?.post({ type: 'control', side, byte }), this.internal),
+      new ControlFifo(
+        fds,
+        (byte) => {
+          emitEvent({ type: 'control', service: this.name, side, command: String.fromCharCode(byte) });
+          this.driver?.post({ type: 'control', side, byte });
+        },
+        this.internal,
+      ),
     );
   }
 
@@ -442,10 +462,12 @@ class Runsv implements RunsvHandle, Effects {
         ...(extraFds.length > 0 ? { extraFds } : {}),
         onExit: (st) => {
           probes?.ended(st.pid);
+          this.exited(side, st.pid, st.raw);
           this.driver?.post({ type: 'exit', pid: st.pid, wstat: st.raw });
         },
       });
       probes?.started(pid);
+      emitEvent({ type: 'spawned', service: this.name, side, pid });
       return pid;
     } catch (e) {
       probes?.spawnFailed();
@@ -480,11 +502,13 @@ class Runsv implements RunsvHandle, Effects {
       warn: this.warn,
       onExit: (wstat) => {
         if (this.inproc === logger) this.inproc = undefined;
+        this.exited('log', pid, wstat);
         this.driver?.post({ type: 'exit', pid, wstat });
       },
     });
     this.inproc = logger;
     logger.start();
+    emitEvent({ type: 'spawned', service: this.name, side: 'log', pid, inprocess: true });
     return pid;
   }
 
@@ -492,6 +516,7 @@ class Runsv implements RunsvHandle, Effects {
   private spawnFailed(msg: string): number {
     this.fatalMsg(msg);
     const pid = -++this.fakePid;
+    emitEvent({ type: 'exited', service: this.name, side: msg.includes('log/') ? 'log' : 'main', pid: 0, code: 111, spawnFailed: true });
     this.driver?.post({ type: 'exit', pid, wstat: 111 << 8 });
     return pid;
   }
@@ -542,6 +567,13 @@ class Runsv implements RunsvHandle, Effects {
       else this.fatalMsg(`unable to run control/?: ${errstrOf(e)}`);
       done(false);
     }
+  }
+
+  /** The 'exited' event: how the process ended (code, or the signal's name). */
+  private exited(side: Side, pid: number, wstat: number): void {
+    const st = decodeWaitStatus(pid, wstat);
+    const how = st.signal !== null ? { signal: signalName(st.signal) } : { code: st.code ?? 0 };
+    emitEvent({ type: 'exited', service: this.name, side, pid, ...how });
   }
 
   // ---- handle ---------------------------------------------------------
@@ -669,6 +701,12 @@ class Runsv implements RunsvHandle, Effects {
     } catch (e) {
       this.internal(e);
     }
+  }
+
+  statusRecords(): { main: Buffer; log: Buffer | null } | null {
+    const m = this.machine;
+    if (!m || !this.driver || this.finished) return null;
+    return { main: encodeStatus(statusOf(m.s.main)), log: m.s.log ? encodeStatus(statusOf(m.s.log)) : null };
   }
 
   private cleanup(): void {

@@ -48,6 +48,9 @@ class FakeRunsv implements RunsvHandle {
   }
   setWaiting(): void {}
   release(): void {}
+  statusRecords(): null {
+    return null;
+  }
 }
 
 function fakeEngine(opts: { exitOnTerminate?: boolean; fail?: (dir: string) => unknown } = {}) {

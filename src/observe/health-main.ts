@@ -1,0 +1,38 @@
+// `tsinit health [--ready] [SERVICEDIR]`: a Docker HEALTHCHECK / exec probe.
+// Exit 0 when every service wanted up is up (and ready, with --ready) and not
+// unhealthy; else exit 1 with one line per failing service. Reads only the
+// supervise files (no FFI, no supervisor), so it works under any runsv.
+import type { ToolContext } from '../tool.ts';
+import { errstrOf } from '../util/errstr.ts';
+import { err, out } from '../util/output.ts';
+import { fileSource } from './file-source.ts';
+import { runDirOf, serviceDirOf, stoppingMarked } from './run-dir.ts';
+import { failureLine, failures } from './verdict.ts';
+
+const USAGE = 'usage: tsinit health [--ready] [SERVICEDIR]\n';
+
+export function main(ctx: ToolContext): number {
+  let ready = false;
+  let svdir: string | undefined;
+  for (const a of ctx.args) {
+    if (a === '--ready') ready = true;
+    else if (a === '-h' || a === '--help') {
+      out(USAGE);
+      return 0;
+    } else if (a.startsWith('-') || svdir !== undefined) {
+      err(`tsinit health: fatal: unknown argument: ${a}\n${USAGE}`);
+      return 100;
+    } else svdir = a;
+  }
+  const dir = svdir ?? serviceDirOf(process.env);
+  const lines: string[] = [];
+  if (ready && stoppingMarked(runDirOf(process.env), dir)) lines.push('tsinit: shutting down');
+  try {
+    for (const f of failures(fileSource(dir).snapshots(), { ready })) lines.push(failureLine(f));
+  } catch (e) {
+    lines.push(`${dir}: unable to read the service directory: ${errstrOf(e)}`);
+  }
+  if (lines.length === 0) return 0;
+  out(`${lines.join('\n')}\n`);
+  return 1;
+}

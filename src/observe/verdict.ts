@@ -1,0 +1,70 @@
+// The probe's verdict over every service. Pure.
+//  * wanted up: runit's want byte is 'u' (`sv down` makes it 'd': not counted);
+//  * up: a process in the run state;
+//  * ready: tsinit-status.json's ready, or up when there is no such record
+//    (a service run by Debian's runsv, or one without readiness checks);
+//  * unhealthy: its last ./health verdict failed.
+import { isRecord, sideUp, sideWantedUp, type ServiceSnapshot, type SideRead } from './snapshot.ts';
+
+export interface Failure {
+  /** the service, "NAME/log" for a log service */
+  name: string;
+  reason: string;
+}
+
+export interface VerdictOptions {
+  /** also require readiness (readyz, `tsinit health --ready`) */
+  ready: boolean;
+}
+
+function sideFailure(name: string, side: SideRead): Failure | null {
+  if (!isRecord(side)) return { name, reason: side.error };
+  if (!sideWantedUp(side.st)) return null;
+  if (!sideUp(side.st)) {
+    const state = side.st[19] === 2 ? 'finishing' : 'down';
+    return { name, reason: `${state}, want up` };
+  }
+  return null;
+}
+
+/** The failures of one service (none when it passes). */
+export function serviceFailures(s: ServiceSnapshot, opts: VerdictOptions): Failure[] {
+  const out: Failure[] = [];
+  const main = sideFailure(s.name, s.main);
+  if (main) out.push(main);
+  else if (isRecord(s.main) && sideWantedUp(s.main.st)) {
+    const ext = s.ext;
+    if (ext && ext.healthy === false) {
+      out.push({ name: s.name, reason: `unhealthy (${ext.healthFailures} failed health checks)` });
+    } else if (opts.ready && ext && !ext.ready) {
+      let reason = 'not ready';
+      if (ext.dependencyError) reason += ` (${ext.dependencyError})`;
+      else if (ext.waitingFor.length > 0) reason += ` (waiting for ${ext.waitingFor.join(', ')})`;
+      out.push({ name: s.name, reason });
+    }
+  }
+  if (s.log) {
+    const log = sideFailure(`${s.name}/log`, s.log);
+    if (log) out.push(log);
+  }
+  return out;
+}
+
+export function failures(all: readonly ServiceSnapshot[], opts: VerdictOptions): Failure[] {
+  return all.flatMap((s) => serviceFailures(s, opts));
+}
+
+export function failureLine(f: Failure): string {
+  return `${f.name}: ${f.reason}`;
+}
+
+/** /healthz: only services whose last health check failed. */
+export function unhealthy(all: readonly ServiceSnapshot[]): Failure[] {
+  const out: Failure[] = [];
+  for (const s of all) {
+    if (s.ext && s.ext.healthy === false && isRecord(s.main) && sideWantedUp(s.main.st)) {
+      out.push({ name: s.name, reason: `unhealthy (${s.ext.healthFailures} failed health checks)` });
+    }
+  }
+  return out;
+}
