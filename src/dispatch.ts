@@ -18,6 +18,8 @@ export const tools: Record<string, Loader> = {
   svlogd: async () => (await import('./svlogd/main.ts')).main,
   runsvchdir: async () => (await import('./tools/runsvchdir.ts')).main,
   utmpset: async () => (await import('./tools/utmpset.ts')).main,
+  halt: async () => (await import('./init/halt.ts')).main,
+  check: async () => (await import('./check/main.ts')).main,
 };
 
 /** chpst's alias names (daemontools compatibility) run chpst with that argv0. */

@@ -17,6 +17,7 @@ import { install } from './install.ts';
 import { FORWARDED_SIGNALS } from './signals.ts';
 import { StageMode, type BuiltinStage2 } from './stage-mode.ts';
 import { realSystem } from './system.ts';
+import { controlDirOf, realHaltChannel } from './halt-request.ts';
 
 const USAGE = 'usage: tsinit [-g] [-- CMD [ARGS...]]\n       tsinit TOOL [ARGS...]\n       tsinit install DIR\n       tsinit --version\n\n';
 
@@ -60,9 +61,20 @@ function becomeReaper(log: ReturnType<typeof createLog>): boolean {
   return false;
 }
 
-async function loadBuiltin(serviceDir: string, report: (line: string) => void): Promise<BuiltinStage2> {
+interface BuiltinHooks {
+  report: (line: string) => void;
+  /** an essential service ended: the container's exit code and the shutdown */
+  essentialEnded: (service: string, code: number, reason: string) => void;
+  /** findings of `tsinit check` at boot */
+  finding: (line: string, severity: 'error' | 'warning') => void;
+}
+
+async function loadBuiltin(serviceDir: string, hooks: BuiltinHooks): Promise<BuiltinStage2> {
   const { createSupervisor } = await import('../supervise/supervisor.ts');
-  return createSupervisor({ dir: serviceDir, report });
+  const { checkInBackground } = await import('../check/boot.ts');
+  // tsinit check's findings, in slices beside the supervisor (never holding up a start).
+  checkInBackground(serviceDir, hooks.finding);
+  return createSupervisor({ dir: serviceDir, report: hooks.report, onEssentialEnded: hooks.essentialEnded });
 }
 
 export async function main(ctx: ToolContext): Promise<number> {
@@ -111,7 +123,13 @@ export async function main(ctx: ToolContext): Promise<number> {
     cfg,
     sys,
     log,
-    builtin: (dir) => loadBuiltin(dir, (line) => err(line.endsWith('\n') ? line : `${line}\n`)),
+    builtin: (dir) =>
+      loadBuiltin(dir, {
+        report: (line) => err(line.endsWith('\n') ? line : `${line}\n`),
+        essentialEnded: (service, code, reason) => stages.halt(code, `essential service ${service}: ${reason}`),
+        finding: (line, severity) => (severity === 'error' ? log.error(`check: ${line}`) : log.warn(`check: ${line}`)),
+      }),
+    halt: realHaltChannel(controlDirOf(process.env)),
   });
   const handled: NodeJS.Signals[] = ['SIGTERM', 'SIGCONT', 'SIGINT', 'SIGPWR', 'SIGALRM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
   for (const sig of handled) process.on(sig, () => stages.handleSignal(sig));

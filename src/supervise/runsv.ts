@@ -24,7 +24,21 @@ import { err } from '../util/output.ts';
 import { errstrOf } from '../util/errstr.ts';
 import { wallNow } from '../util/tai64n.ts';
 import { MachineDriver, type Effects } from './machine-driver.ts';
-import { initialState, ServiceMachine, statusOf, type Action, type Reply, type Side } from './service-machine.ts';
+import {
+  initialState,
+  ServiceMachine,
+  statusOf,
+  type Action,
+  type MachineNote,
+  type Reply,
+  type Side,
+  type TimerName,
+} from './service-machine.ts';
+import { readServiceSpec, type ServiceSpec } from './service-spec.ts';
+import type { MachinePolicy } from './restart-policy.ts';
+import type { ExtStatus } from './ext-status.ts';
+import { emitEvent } from '../events/bus.ts';
+import { setLongTimeout, type LongTimer } from '../util/long-timer.ts';
 import { writeStatusFiles } from './status-writer.ts';
 import { ControlFifo } from './control-fifo.ts';
 import { LogPipe } from './log-pipe.ts';
@@ -48,7 +62,19 @@ export interface RunsvOptions {
   name: string;
   /** where runit-style warnings/fatals go, one line without its newline; default: stderr via src/util/output.ts */
   report?: (line: string) => void;
+  /**
+   * An essential service ended (exit code for the container, why): tsinit as
+   * init sets the container's exit code and shuts down. Without it the
+   * service just stays down.
+   */
+  onEssentialEnded?: (code: number, reason: string) => void;
 }
+
+/** tsinit's restart facts for supervise/tsinit-status.json (the record's policy fields). */
+export type PolicyStatus = Pick<ExtStatus, 'restarts' | 'lastExit' | 'backoff' | 'essential'> & {
+  /** consecutive crashes (exits sooner than the reset time) */
+  crashes: number;
+};
 
 export interface RunsvHandle {
   readonly dir: string;
@@ -58,6 +84,18 @@ export interface RunsvHandle {
   terminate(): void;
   /** pids of this service's running processes (main, finish, log), for shutdown bookkeeping */
   pids(): number[];
+  /** restarts, last exit, the pause in progress, essential; null before the service started */
+  policyStatus?(): PolicyStatus | null;
+}
+
+function policyOf(spec: ServiceSpec): MachinePolicy {
+  return {
+    restartBackoff: spec.restartBackoff,
+    downSignal: spec.downSignal,
+    timeoutKillMs: spec.timeoutKillMs,
+    essential: spec.essential,
+    essentialAttempts: spec.essentialAttempts,
+  };
 }
 
 /**
@@ -106,11 +144,16 @@ class Runsv implements RunsvHandle, Effects {
   private scriptPid = 0;
   private fakePid = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** timers of the extensions (restart-backoff, timeout-kill) */
+  private readonly policyTimers = new Map<TimerName, LongTimer>();
+  private spec: ServiceSpec | undefined;
+  private readonly onEssentialEnded: ((code: number, reason: string) => void) | undefined;
 
   constructor(dir: string, opts: RunsvOptions) {
     this.dir = dir;
     this.name = opts.name;
     this.report = opts.report ?? ((line: string) => err(`${line}\n`));
+    this.onEssentialEnded = opts.onEssentialEnded;
     this.done = new Promise<number>((resolve) => {
       this.resolveDone = resolve;
     });
@@ -182,7 +225,14 @@ class Runsv implements RunsvHandle, Effects {
         this.warn(`unable to create the output pipes for TSINIT_LOG_PREFIX: ${errstrOf(e)}`);
       }
     }
-    this.machine = new ServiceMachine(initialState(now, { down, log }), wallNow);
+    // tsinit's extension files (service-spec.ts); none: runit's behaviour.
+    const { spec, problems } = readServiceSpec(base);
+    for (const p of problems) this.warn(`${p.file}: ${p.message}`);
+    this.spec = spec;
+    this.machine = new ServiceMachine(initialState(now, { down, log }), wallNow, {
+      policy: policyOf(spec),
+      notify: (n) => this.onNote(n),
+    });
 
     makeSuperviseDir(base, 'supervise', './supervise');
     const lock = openLock(path.join(base, 'supervise', 'lock'), 'supervise/lock');
@@ -277,7 +327,7 @@ class Runsv implements RunsvHandle, Effects {
           // the in-process logger: never a signal to ourselves
           this.inproc?.signal(a.signal);
         } else if (a.pid > 0) {
-          const sig = os.constants.signals[`SIG${a.signal}`];
+          const sig = (os.constants.signals as Record<string, number | undefined>)[`SIG${a.signal}`];
           if (sig !== undefined) libc.tryKill(a.pid, sig);
         }
         return undefined;
@@ -297,8 +347,42 @@ class Runsv implements RunsvHandle, Effects {
         this.cleanup();
         this.finish(a.code);
         return undefined;
+      case 'timer': {
+        this.policyTimers.get(a.name)?.clear();
+        const { name, gen } = a;
+        this.policyTimers.set(
+          name,
+          setLongTimeout(a.ms, () => {
+            this.policyTimers.delete(name);
+            this.driver?.post({ type: 'timer', name, gen });
+          }),
+        );
+        return undefined;
+      }
+      case 'cancel-timer':
+        this.policyTimers.get(a.name)?.clear();
+        this.policyTimers.delete(a.name);
+        return undefined;
       default:
         return undefined;
+    }
+  }
+
+  private get service(): string {
+    return path.basename(this.dir);
+  }
+
+  private onNote(n: MachineNote): void {
+    if (n.kind === 'restarting') {
+      emitEvent({ type: 'restarting', service: this.service, pauseMs: n.pauseMs, crashes: n.crashes });
+      return;
+    }
+    this.warn(`essential service ended: ${n.reason}`);
+    emitEvent({ type: 'essential-ended', service: this.service, code: n.code, reason: n.reason });
+    try {
+      this.onEssentialEnded?.(n.code, n.reason);
+    } catch (e) {
+      this.internal(e);
     }
   }
 
@@ -453,6 +537,18 @@ class Runsv implements RunsvHandle, Effects {
     else this.termPending = true;
   }
 
+  policyStatus(): PolicyStatus | null {
+    const m = this.machine;
+    if (!m) return null;
+    return {
+      restarts: m.p.restarts,
+      lastExit: m.p.lastExit,
+      backoff: m.p.backoff ? { ...m.p.backoff } : null,
+      essential: this.spec?.essential ?? null,
+      crashes: m.p.crashes,
+    };
+  }
+
   pids(): number[] {
     const out: number[] = [];
     const m = this.machine;
@@ -468,6 +564,8 @@ class Runsv implements RunsvHandle, Effects {
   private cleanup(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    for (const t of this.policyTimers.values()) t.clear();
+    this.policyTimers.clear();
     for (const c of this.controls) c.close();
     this.controls.length = 0;
     for (const fd of this.fds) {

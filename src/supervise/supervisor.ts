@@ -28,6 +28,8 @@ export interface SupervisorOptions {
   scanIntervalMs?: number;
   /** watch the directory with fs.watch (default true) */
   watch?: boolean;
+  /** an essential service ended (see RunsvOptions.onEssentialEnded) */
+  onEssentialEnded?: (service: string, code: number, reason: string) => void;
 }
 
 export interface Supervisor {
@@ -197,6 +199,8 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       // runsv resolves the path itself (it works from the real directory).
       const ropts: RunsvOptions = { name: `runsv ${slot.name}` };
       if (opts.report) ropts.report = opts.report;
+      const essentialEnded = opts.onEssentialEnded;
+      if (essentialEnded) ropts.onEssentialEnded = (code, reason) => essentialEnded(slot.name, code, reason);
       handle = start(path.join(absDir, slot.name), ropts);
     } catch (e) {
       warn(`unable to start runsv ${slot.name}: ${errstrOf(e)}`);
