@@ -6,7 +6,7 @@ import { repoRoot } from './debian.ts';
 
 export const fromSource = process.env.TSINIT_FROM_SOURCE === '1';
 export const binary = path.join(repoRoot, 'dist', 'tsinit');
-export const toolNames = ['tsinit', 'runit', 'runit-init', 'sv', 'runsv', 'runsvdir', 'chpst', 'svlogd', 'runsvchdir', 'utmpset', 'envdir', 'envuidgid', 'pgrphack', 'setuidgid', 'softlimit', 'setlock'] as const;
+export const toolNames = ['tsinit', 'runit', 'runit-init', 'sv', 'runsv', 'runsvdir', 'chpst', 'svlogd', 'runsvchdir', 'utmpset', 'envdir', 'envuidgid', 'pgrphack', 'setuidgid', 'softlimit', 'setlock', 'halt'] as const;
 
 let binDir: string | undefined;
 
@@ -16,7 +16,9 @@ let binDir: string | undefined;
  */
 export function toolBin(): string {
   if (binDir) return binDir;
-  const dir = path.join(repoRoot, '.cache', fromSource ? 'srcbin' : 'bin');
+  // .cache may be shared between checkouts (worktrees): one folder per checkout,
+  // so that parallel runs never swap each other's executables.
+  const dir = path.join(repoRoot, '.cache', `${fromSource ? 'srcbin' : 'bin'}-${path.basename(repoRoot)}`);
   fs.mkdirSync(dir, { recursive: true });
   for (const name of toolNames) {
     const p = path.join(dir, name);
