@@ -36,7 +36,7 @@ import {
 } from './service-machine.ts';
 import { readServiceSpec, type ServiceSpec } from './service-spec.ts';
 import type { MachinePolicy } from './restart-policy.ts';
-import type { ExtStatus } from './ext-status.ts';
+import { initialExtStatus, writeExtStatus, type ExtStatus } from './ext-status.ts';
 import { emitEvent } from '../events/bus.ts';
 import { setLongTimeout, type LongTimer } from '../util/long-timer.ts';
 import { writeStatusFiles } from './status-writer.ts';
@@ -71,10 +71,7 @@ export interface RunsvOptions {
 }
 
 /** tsinit's restart facts for supervise/tsinit-status.json (the record's policy fields). */
-export type PolicyStatus = Pick<ExtStatus, 'restarts' | 'lastExit' | 'backoff' | 'essential'> & {
-  /** consecutive crashes (exits sooner than the reset time) */
-  crashes: number;
-};
+export type PolicyStatus = Pick<ExtStatus, 'restarts' | 'crashes' | 'lastExit' | 'backoff' | 'essential'>;
 
 export interface RunsvHandle {
   readonly dir: string;
@@ -148,6 +145,10 @@ class Runsv implements RunsvHandle, Effects {
   private readonly policyTimers = new Map<TimerName, LongTimer>();
   private spec: ServiceSpec | undefined;
   private readonly onEssentialEnded: ((code: number, reason: string) => void) | undefined;
+  /** supervise/tsinit-status.json as last written */
+  private ext: ExtStatus = initialExtStatus(Date.now());
+  private extWritable = false;
+  private lastPolicy = '';
 
   constructor(dir: string, opts: RunsvOptions) {
     this.dir = dir;
@@ -267,6 +268,8 @@ class Runsv implements RunsvHandle, Effects {
       openControl(path.join(base, 'supervise', 'control'), 'supervise/control', 'supervise/control'),
     );
     this.writeInitialStatus('main');
+    this.extWritable = true;
+    this.syncPolicyStatus();
     let logFds: ControlFds | undefined;
     if (m.s.log) {
       logFds = this.trackControl(
@@ -319,6 +322,10 @@ class Runsv implements RunsvHandle, Effects {
   // ---- effects --------------------------------------------------------
 
   perform(a: Action): Reply {
+    // Every change of the restart facts is followed by one of these actions.
+    if ((a.type === 'write-status' && a.side === 'main') || a.type === 'timer' || a.type === 'cancel-timer') {
+      this.syncPolicyStatus();
+    }
     switch (a.type) {
       case 'spawn':
         return this.spawn(a.side, a.argv);
@@ -388,6 +395,7 @@ class Runsv implements RunsvHandle, Effects {
 
   performAsync(a: Action, done: (reply: Reply) => void): void {
     if (a.type === 'sleep') {
+      this.syncPolicyStatus(); // runit's 1 s pause shows as the pause in progress
       this.timer = setTimeout(() => {
         this.timer = undefined;
         done(undefined);
@@ -542,11 +550,28 @@ class Runsv implements RunsvHandle, Effects {
     if (!m) return null;
     return {
       restarts: m.p.restarts,
+      crashes: m.p.crashes,
       lastExit: m.p.lastExit,
       backoff: m.p.backoff ? { ...m.p.backoff } : null,
       essential: this.spec?.essential ?? null,
-      crashes: m.p.crashes,
     };
+  }
+
+  /** The restart facts into supervise/tsinit-status.json, when they changed. */
+  private syncPolicyStatus(): void {
+    const p = this.policyStatus();
+    if (!p || !this.extWritable) return;
+    const key = JSON.stringify(p);
+    if (key === this.lastPolicy) return;
+    this.lastPolicy = key;
+    Object.assign(this.ext, p);
+    this.writeExt();
+  }
+
+  private writeExt(now = Date.now()): void {
+    this.ext.updatedAt = now;
+    const e = writeExtStatus(path.join(this.base, 'supervise'), this.ext);
+    if (e !== null) this.warn(`unable to write supervise/tsinit-status.json: ${e}`);
   }
 
   pids(): number[] {
@@ -562,6 +587,7 @@ class Runsv implements RunsvHandle, Effects {
   }
 
   private cleanup(): void {
+    this.extWritable = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     for (const t of this.policyTimers.values()) t.clear();

@@ -11,6 +11,13 @@ import { run, runitDir, tsinit } from '../helpers/pidns.ts';
 import { tool, toolBin } from '../helpers/tsinit.ts';
 import { serviceDir, waitFile, type ServiceSpec } from '../helpers/services.ts';
 
+let current: ReturnType<typeof run> | undefined;
+test.afterEach(() => {
+  // a failed test leaves no tsinit behind
+  if (current && current.proc.exitCode === null) current.proc.kill('SIGKILL');
+  current = undefined;
+});
+
 function boot(services: Record<string, ServiceSpec & { files?: Record<string, string> }>, env: NodeJS.ProcessEnv = {}) {
   const svc = serviceDir(services);
   for (const [name, s] of Object.entries(services)) {
@@ -25,6 +32,7 @@ function boot(services: Record<string, ServiceSpec & { files?: Record<string, st
     PATH: `${toolBin()}:${process.env.PATH}`,
     ...env,
   });
+  current = r;
   return { svc, r, control };
 }
 
@@ -120,7 +128,21 @@ test('restart-backoff: pauses grow as configured; sv up and the shutdown do not 
   // the next pause is 2.4 s, then 4.8 s ...: wait for 6 starts to be in a long pause
   await waitUntil(() => lines(starts).length >= 6, 'six starts', 30000);
   const before = lines(starts).length;
-  // now in a 9.6 s pause: sv up starts it at once
+  // now in a 9.6 s pause, shown with the crash count in supervise/tsinit-status.json
+  const record = path.join(svc, 'crashy', 'supervise', 'tsinit-status.json');
+  await waitUntil(() => {
+    try {
+      return JSON.parse(fs.readFileSync(record, 'utf8')).backoff?.pauseMs === 9600;
+    } catch {
+      return false;
+    }
+  }, 'the 9.6 s pause in the record');
+  const ext = JSON.parse(fs.readFileSync(record, 'utf8'));
+  assert.equal(ext.backoff.crashes, 6);
+  assert.equal(ext.crashes, 6);
+  assert.equal(ext.restarts, 5);
+  assert.deepEqual(ext.lastExit, { code: 1 });
+  // sv up starts it at once
   const up = spawnSync(tool('sv'), ['up', path.join(svc, 'crashy')], { encoding: 'utf8' });
   assert.equal(up.status, 0, up.stdout + up.stderr);
   await waitUntil(() => lines(starts).length > before, 'the start after sv up', 5000);
