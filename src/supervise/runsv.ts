@@ -268,7 +268,12 @@ class Runsv implements RunsvHandle, Effects {
       openControl(path.join(base, 'supervise', 'control'), 'supervise/control', 'supervise/control'),
     );
     this.writeInitialStatus('main');
-    this.extWritable = true;
+    // Only a service with a policy file gets the record from this side: a
+    // plain runit service directory keeps runit's supervise/ exactly.
+    const sp = this.spec;
+    this.extWritable =
+      sp !== undefined &&
+      (sp.restartBackoff !== null || sp.essential !== null || sp.downSignal !== null || sp.timeoutKillMs !== null);
     this.syncPolicyStatus();
     let logFds: ControlFds | undefined;
     if (m.s.log) {
