@@ -20,13 +20,16 @@ export function formatReport(r: CheckReport): string {
   const s = r.shutdown;
   out.push('');
   out.push(`shutdown plan (budget ${sec(s.budgetMs)}${s.graceMs !== null ? `, grace period ${sec(s.graceMs)}` : ''}):`);
-  for (const p of s.phases) out.push(`  ${p.phase}: ${sec(p.ms)} (${p.what})`);
-  s.stopWaves.forEach((w, i) => {
-    const names = w.services
-      .map((x) => `${x.name}${x.downSignal !== 'TERM' ? ` ${x.downSignal}` : ''}${x.timeoutKillMs !== null ? ` kill@${sec(x.timeoutKillMs)}` : ''}`)
-      .join(', ');
-    out.push(`    wave ${i + 1}: ${names}${w.boundMs !== null ? ` (done within ${sec(w.boundMs)})` : ''}`);
-  });
+  for (const p of s.phases) {
+    out.push(`  ${p.phase}: ${sec(p.ms)} (${p.what})`);
+    if (p.phase !== 'stop services') continue;
+    s.stopWaves.forEach((w, i) => {
+      const names = w.services
+        .map((x) => `${x.name}${x.downSignal !== 'TERM' ? ` ${x.downSignal}` : ''}${x.timeoutKillMs !== null ? ` kill@${sec(x.timeoutKillMs)}` : ''}`)
+        .join(', ');
+      out.push(`    wave ${i + 1}: ${names} (${w.boundMs !== null ? `done within ${sec(w.boundMs)}` : 'until they stop'})`);
+    });
+  }
   out.push(`  longest chain of timeout-kill (with the stop delay): ${sec(s.chainMs)}`);
   out.push('');
   out.push(`${r.errors} error(s), ${r.warnings} warning(s)`);
