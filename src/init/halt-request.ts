@@ -162,3 +162,23 @@ export function realHaltChannel(dir: string): HaltChannel {
     take: () => takeHaltRequest(dir),
   };
 }
+
+/**
+ * From another process (tsinit halt, a runsvdir started by /etc/runit/2):
+ * leave the request and wake the init. With onlyUnderTsinit, nothing is
+ * done unless a tsinit init announced itself (its pid file exists).
+ */
+export function sendHalt(dir: string, req: HaltRequest, onlyUnderTsinit = false): { written: WriteResult; pid: number } | { error: string } {
+  if (onlyUnderTsinit && (checkControlDir(dir) !== null || readOwned(path.join(dir, PID_FILE)) === null)) {
+    return { error: `no tsinit init announced in ${dir}` };
+  }
+  const written = writeHaltRequest(dir, req);
+  if (typeof written === 'object') return written;
+  const pid = initPid(dir);
+  try {
+    process.kill(pid, 'SIGCONT');
+  } catch (e) {
+    return { error: `unable to signal process ${pid}: ${errstrOf(e)}` };
+  }
+  return { written, pid };
+}

@@ -5,9 +5,8 @@
 import fs from 'node:fs';
 import type { ToolContext } from '../tool.ts';
 import { err } from '../util/output.ts';
-import { errstrOf } from '../util/errstr.ts';
 import { parseExitCodeArg } from './exit-code.ts';
-import { controlDirOf, initPid, writeHaltRequest } from './halt-request.ts';
+import { controlDirOf, sendHalt } from './halt-request.ts';
 
 const USAGE = 'usage: tsinit halt [CODE]\n';
 
@@ -44,21 +43,13 @@ export function main(ctx: ToolContext): number {
       return 100;
     }
   }
-  const dir = controlDirOf(process.env);
-  const r = writeHaltRequest(dir, { code, by: describeCaller() });
-  if (typeof r === 'object') {
+  const r = sendHalt(controlDirOf(process.env), { code, by: describeCaller() });
+  if ('error' in r) {
     err(`tsinit halt: fatal: ${r.error}\n`);
     return 111;
   }
-  if (r === 'pending' && code !== null) {
+  if (r.written === 'pending' && code !== null) {
     err('tsinit halt: warning: a halt request is already pending; its exit code wins\n');
-  }
-  const pid = initPid(dir);
-  try {
-    process.kill(pid, 'SIGCONT');
-  } catch (e) {
-    err(`tsinit halt: fatal: unable to signal process ${pid}: ${errstrOf(e)}\n`);
-    return 111;
   }
   return 0;
 }

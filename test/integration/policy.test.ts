@@ -104,7 +104,7 @@ test('tsinit halt 3 from a finish script: the container exits 3; the first code 
   assert.match(r.output(), /exit code 3 set by tsinit halt \(pid \d+, parent \d+ \S+, cwd \S+\/job\)/);
 });
 
-test('tsinit halt without a code, and runit-init 0: shutdown with the usual code', async () => {
+test('tsinit halt without a code: shutdown with the usual code; a bad code is refused', async () => {
   const { r } = boot({ job: { run: 'sleep 0.5; tsinit halt; exec sleep 1000' } });
   const ex = await r.exit;
   assert.equal(ex.code, 0, r.output());
@@ -208,4 +208,19 @@ test('timeout-kill: a service ignoring its down signal gets KILL after its time 
   assert.doesNotMatch(r.output(), /services not terminated/);
   assert.ok(Date.now() - sent < 15000);
   assert.deepEqual(lines(path.join(marks, 'finish')), ['-1 9', '-1 9']);
+});
+
+test('essential under a runsvdir started by /etc/runit/2: the container still exits with its code', async () => {
+  const svc = serviceDir({ job: { run: 'sleep 1.5; exit 6' } });
+  fs.writeFileSync(path.join(svc, 'job', 'essential'), '');
+  const control = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-control-')), 'ctl');
+  const r = run([tsinit()], {
+    TSINIT_RUNIT_DIR: runitDir({ '2': `exec runsvdir -P ${svc}` }),
+    TSINIT_CONTROL_DIR: control,
+    PATH: `${toolBin()}:${process.env.PATH}`,
+  });
+  current = r;
+  const ex = await r.exit;
+  assert.equal(ex.code, 6, r.output());
+  assert.match(r.output(), /exit code 6 set by essential service job \(runsvdir /);
 });
