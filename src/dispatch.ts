@@ -20,6 +20,8 @@ export const tools: Record<string, Loader> = {
   utmpset: async () => (await import('./tools/utmpset.ts')).main,
   health: async () => (await import('./observe/health-main.ts')).main,
   events: async () => (await import('./events/client-main.ts')).main,
+  halt: async () => (await import('./init/halt.ts')).main,
+  check: async () => (await import('./check/main.ts')).main,
 };
 
 /** Tools reached only as `tsinit TOOL`: their names are too generic for argv[0]. */

@@ -5,6 +5,9 @@
 //
 // Adding a variable: one line in SETTINGS (and a row in docs/reference.md).
 
+import { parseHttpAddress } from './observe/http-address.ts';
+import { parseBackoff, parseDecimal } from './supervise/service-spec.ts';
+
 /** A parser's verdict on one raw (non-empty) value. */
 export type Parsed<T> =
   | { ok: true; value: T; /** set when the value used differs from the one given */ note?: string }
@@ -88,6 +91,14 @@ export function parseExitRemap(raw: string): Parsed<ReadonlyMap<number, number>>
   return { ok: true, value: map, note: `entries ignored (not FROM:TO with codes 0..255): ${bad.join(' ')}` };
 }
 
+/** A value checked by the parser of the module that uses it; kept as given. */
+function checkedBy(check: (raw: string) => string | null): (raw: string) => Parsed<string> {
+  return (raw) => {
+    const why = check(raw);
+    return why === null ? { ok: true, value: raw } : { ok: false, why };
+  };
+}
+
 // ---- the variables ------------------------------------------------------------
 
 export type LogFormat = 'human' | 'json';
@@ -129,6 +140,25 @@ export const SETTINGS = {
   exitRemap: setting<ReadonlyMap<number, number>>('TSINIT_EXIT_REMAP', new Map(), parseExitRemap, () => 'none'),
   keepLeftovers: setting('TSINIT_KEEP_LEFTOVERS', '0' as '1' | '0', parseBool),
   tmpDir: setting('TSINIT_TMPDIR', '', parseString),
+  chpstFastpath: setting('TSINIT_CHPST_FASTPATH', '1' as '1' | '0', parseBool),
+  // Read by native/original-limits.ts before anything else (and removed from the environment).
+  rlimitNofile: setting('TSINIT_RLIMIT_NOFILE', '', checkedBy((v) => (/^(\d+|unlimited)$/.test(v.trim()) ? null : 'expected a number of descriptors'))),
+  http: setting('TSINIT_HTTP', '', checkedBy((v) => {
+    const r = parseHttpAddress(v);
+    return 'error' in r ? r.error : null;
+  })),
+  // Checked against the budget by src/init/stop-delay.ts, which refuses a delay that leaves no time.
+  stopDelay: setting('TSINIT_STOP_DELAY', '', parseString),
+  runDir: setting('TSINIT_RUN_DIR', '/run/tsinit', parseString),
+  eventsSocket: setting('TSINIT_EVENTS_SOCKET', '', parseString),
+  restartBackoff: setting('TSINIT_RESTART_BACKOFF', '', checkedBy((v) => {
+    const r = parseBackoff(v);
+    return r.ok ? null : r.message;
+  })),
+  essentialAttempts: setting('TSINIT_ESSENTIAL_ATTEMPTS', '', checkedBy((v) => {
+    const r = parseDecimal(v, 1, 1_000_000, 'attempts');
+    return r.ok && Number.isInteger(r.value) ? null : r.ok ? 'not a whole number' : r.message;
+  })),
 } as const;
 
 /** TSINIT_* names that are not settings of tsinit (the test suite's). */

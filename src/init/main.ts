@@ -22,6 +22,7 @@ import { StageMode, type BuiltinStage2 } from './stage-mode.ts';
 import { realSystem } from './system.ts';
 import { Observability, readObserveConfig } from '../observe/setup.ts';
 import type { ServiceMap } from '../observe/inprocess-source.ts';
+import { controlDirOf, realHaltChannel } from './halt-request.ts';
 
 const SIG = os.constants.signals;
 /** signals that ask the container to stop */
@@ -46,9 +47,20 @@ function becomeReaper(log: ReturnType<typeof createLog>): boolean {
   return false;
 }
 
-async function loadBuiltin(serviceDir: string, report: (line: string) => void): Promise<BuiltinStage2 & ServiceMap> {
+interface BuiltinHooks {
+  report: (line: string) => void;
+  /** an essential service ended: the container's exit code and the shutdown */
+  essentialEnded: (service: string, code: number, reason: string) => void;
+  /** findings of `tsinit check` at boot */
+  finding: (line: string, severity: 'error' | 'warning') => void;
+}
+
+async function loadBuiltin(serviceDir: string, hooks: BuiltinHooks): Promise<BuiltinStage2 & ServiceMap> {
   const { createSupervisor } = await import('../supervise/supervisor.ts');
-  return createSupervisor({ dir: serviceDir, report });
+  const { checkInBackground } = await import('../check/boot.ts');
+  // tsinit check's findings, in slices beside the supervisor (never holding up a start).
+  checkInBackground(serviceDir, hooks.finding);
+  return createSupervisor({ dir: serviceDir, report: hooks.report, onEssentialEnded: hooks.essentialEnded });
 }
 
 export async function main(ctx: ToolContext): Promise<number> {
@@ -158,13 +170,18 @@ async function runInit(
     sys,
     log,
     builtin: async (dir) => {
-      const sup = await loadBuiltin(dir, (line) => err(line.endsWith('\n') ? line : `${line}\n`));
+      const sup = await loadBuiltin(dir, {
+        report: (line) => err(line.endsWith('\n') ? line : `${line}\n`),
+        essentialEnded: (service, code, reason) => stages.halt(code, `essential service ${service}: ${reason}`),
+        finding: (line, severity) => (severity === 'error' ? log.error(`check: ${line}`) : log.warn(`check: ${line}`)),
+      });
       obs.attachSupervisor(sup);
       return sup;
     },
     stopDelayMs: obs.stopDelayMs,
     onStopping: () => obs.stopping(),
     onStage2: () => obs.stage2(),
+    halt: realHaltChannel(controlDirOf(process.env)),
   });
   const handled: NodeJS.Signals[] = ['SIGTERM', 'SIGCONT', 'SIGINT', 'SIGPWR', 'SIGALRM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
   for (const sig of handled) process.on(sig, () => stages.handleSignal(sig));

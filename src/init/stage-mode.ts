@@ -10,6 +10,8 @@ import { VERSION } from '../version.ts';
 import { shutdownDeadlines } from './budget.ts';
 import { stagePath, type InitConfig } from './config.ts';
 import { stageModeExitCode } from './exit-codes.ts';
+import { ContainerExitCode } from './exit-code.ts';
+import type { HaltChannel } from './halt-request.ts';
 import { raceDeadline, waitNoChildren, type InitSystem } from './system.ts';
 import { restOfBudget, runStopDelay } from './stop-delay.ts';
 import { emitEvent } from '../events/bus.ts';
@@ -54,6 +56,8 @@ export interface StageModeDeps {
   onStopping?: () => void;
   /** called as stage 2 (a user's script or the built-in supervisor) begins */
   onStage2?: () => void;
+  /** `tsinit halt`'s requests (halt-request.ts); none: SIGCONT is runit's stopit only */
+  halt?: HaltChannel;
 }
 
 /** The shutdown-phase event at a phase's start and end. */
@@ -84,8 +88,12 @@ export class StageMode {
   private readonly shutdownRequested: Promise<void>;
   private stage1Failed = false;
   private stage3Failed = false;
+  /** set by an essential service or `tsinit halt CODE`: the first one wins */
+  readonly exitCode = new ContainerExitCode();
+  private readonly haltChannel: HaltChannel | undefined;
 
   constructor(deps: StageModeDeps) {
+    this.haltChannel = deps.halt;
     this.cfg = deps.cfg;
     this.sys = deps.sys;
     this.log = deps.log;
@@ -104,6 +112,8 @@ export class StageMode {
   /** Runs the three stages; resolves with tsinit's exit code. */
   async run(): Promise<number> {
     this.log.info(`tsinit ${VERSION}: booting.`);
+    const haltProblem = this.haltChannel?.prepare(process.pid);
+    if (haltProblem) this.log.warn(`tsinit halt will not reach this process: ${haltProblem}`);
     this.stage = 1;
     const s1 = await this.runStage(1);
     let skipStage2 = false;
@@ -129,7 +139,26 @@ export class StageMode {
       await this.runStage2();
     }
     await this.shutdown();
+    const set = this.exitCode.get();
+    if (set) return set.code;
     return stageModeExitCode({ stage1Failed: this.stage1Failed, stage3Failed: this.stage3Failed });
+  }
+
+  /**
+   * Shut down and, when code is not null, set the container's exit code
+   * unless one is set already (an essential service that ended, `tsinit halt CODE`).
+   */
+  halt(code: number | null, by: string): void {
+    if (code !== null) {
+      if (this.exitCode.set(code, by)) {
+        this.log.info(`exit code ${code} set by ${by}`);
+        emitEvent({ type: 'exit-code', code, by });
+      } else {
+        const first = this.exitCode.get();
+        this.log.info(`exit code ${code} from ${by} ignored: ${first?.code} was set first by ${first?.by}`);
+      }
+    }
+    this.requestShutdown(`halt by ${by}`);
   }
 
   /** Command mode runs only stage 1; true when it succeeded or is absent. */
@@ -162,6 +191,11 @@ export class StageMode {
         this.requestShutdown(name);
         return;
       case 'SIGCONT': {
+        const req = this.haltChannel?.take();
+        if (req) {
+          this.halt(req.code, req.by);
+          return;
+        }
         const stopit = this.cfg.stopitFiles.find((f) => this.sys.ownerExecutable(f));
         if (stopit === undefined) {
           this.log.debug('SIGCONT without an executable stopit file: ignored');

@@ -31,6 +31,8 @@ export interface ExtStatus {
   restarts: number;
   /** how ./run last ended; null before it ever ended */
   lastExit: ExitInfo | null;
+  /** consecutive exits of ./run sooner than the reset time (restart-backoff's, else 1 s) */
+  crashes: number;
   /** a restart pause in progress (restart-backoff or runit's 1 s), else null */
   backoff: { pauseMs: number; untilMs: number; crashes: number } | null;
   essential: Essential | null;
@@ -49,6 +51,7 @@ export function initialExtStatus(now: number): ExtStatus {
     healthy: null,
     healthFailures: 0,
     restarts: 0,
+    crashes: 0,
     lastExit: null,
     backoff: null,
     essential: null,

@@ -34,7 +34,19 @@ import { err, writeAllSync } from '../util/output.ts';
 import { errstrOf } from '../util/errstr.ts';
 import { wallNow } from '../util/tai64n.ts';
 import { MachineDriver, type Effects } from './machine-driver.ts';
-import { initialState, ServiceMachine, statusOf, type Action, type Reply, type Side } from './service-machine.ts';
+import {
+  initialState,
+  ServiceMachine,
+  statusOf,
+  type Action,
+  type MachineNote,
+  type Reply,
+  type Side,
+  type TimerName,
+} from './service-machine.ts';
+import type { MachinePolicy } from './restart-policy.ts';
+import { initialExtStatus, writeExtStatus, type ExtStatus } from './ext-status.ts';
+import { setLongTimeout, type LongTimer } from '../util/timers.ts';
 import { writeStatusFiles } from './status-writer.ts';
 import { encodeStatus } from './status-file.ts';
 import { ControlFifo } from './control-fifo.ts';
@@ -42,7 +54,6 @@ import { LogPipe } from './log-pipe.ts';
 import { InprocessLog } from './inprocess-log.ts';
 import { planInprocessLog, type InprocessLogPlan } from './log-run.ts';
 import { PrefixedOutput, prefixEnabled } from './prefix-output.ts';
-import { initialExtStatus, writeExtStatus, type ExtStatus } from './ext-status.ts';
 import { DEFAULT_SPEC, readServiceSpec, type ServiceSpec } from './service-spec.ts';
 import { ServiceProbes } from './service-probes.ts';
 import type { HealthState } from './health.ts';
@@ -78,7 +89,16 @@ export interface RunsvOptions {
   hold?: { waitingFor: string[] } | { dependencyError: string };
   /** called after every change of the extension status record */
   onStatus?: (name: string, status: ExtStatus) => void;
+  /**
+   * An essential service ended (exit code for the container, why): tsinit as
+   * init sets the container's exit code and shuts down. Without it the
+   * service just stays down.
+   */
+  onEssentialEnded?: (code: number, reason: string) => void;
 }
+
+/** tsinit's restart facts for supervise/tsinit-status.json (the record's policy fields). */
+export type PolicyStatus = Pick<ExtStatus, 'restarts' | 'crashes' | 'lastExit' | 'backoff' | 'essential'>;
 
 export interface RunsvHandle {
   readonly dir: string;
@@ -101,6 +121,18 @@ export interface RunsvHandle {
    * probes inside PID 1 (no file reads); null until supervise/ is set up.
    */
   statusRecords(): { main: Buffer; log: Buffer | null } | null;
+  /** restarts, last exit, the pause in progress, essential; null before the service started */
+  policyStatus?(): PolicyStatus | null;
+}
+
+function policyOf(spec: ServiceSpec): MachinePolicy {
+  return {
+    restartBackoff: spec.restartBackoff,
+    downSignal: spec.downSignal,
+    timeoutKillMs: spec.timeoutKillMs,
+    essential: spec.essential,
+    essentialAttempts: spec.essentialAttempts,
+  };
 }
 
 /**
@@ -171,6 +203,11 @@ class Runsv implements RunsvHandle, Effects {
   private scriptPid = 0;
   private fakePid = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** timers of the extensions (restart-backoff, timeout-kill) */
+  private readonly policyTimers = new Map<TimerName, LongTimer>();
+  private readonly onEssentialEnded: ((code: number, reason: string) => void) | undefined;
+  /** the policy facts last written to the record */
+  private lastPolicy = '';
   private spec: ServiceSpec = DEFAULT_SPEC;
   private probes: ServiceProbes | undefined;
   private ext: ExtStatus = initialExtStatus(Date.now());
@@ -187,6 +224,7 @@ class Runsv implements RunsvHandle, Effects {
     this.name = opts.service ?? path.basename(path.resolve(this.dir));
     this.hold = opts.hold;
     this.onStatus = opts.onStatus;
+    this.onEssentialEnded = opts.onEssentialEnded;
     const rawName = opts.rawName;
     this.report =
       opts.report ??
@@ -272,7 +310,10 @@ class Runsv implements RunsvHandle, Effects {
     }
     this.setupExtensions(base);
     const hold = this.hold !== undefined;
-    this.machine = new ServiceMachine(initialState(now, { down, log, hold }), wallNow);
+    this.machine = new ServiceMachine(initialState(now, { down, log, hold }), wallNow, {
+      policy: policyOf(this.spec),
+      notify: (n) => this.onNote(n),
+    });
 
     makeSuperviseDir(base, 'supervise', './supervise');
     const lock = openLock(path.join(base, 'supervise', 'lock'), 'supervise/lock');
@@ -317,6 +358,7 @@ class Runsv implements RunsvHandle, Effects {
     this.fds.push(openOk(path.join(base, 'supervise', 'ok'), 'supervise/ok'));
     if (m.s.log) this.fds.push(openOk(path.join(base, 'log', 'supervise', 'ok'), 'log/supervise/ok'));
     this.extWritable = true;
+    this.syncPolicyStatus();
     this.writeExt();
     this.announceHold();
 
@@ -369,6 +411,10 @@ class Runsv implements RunsvHandle, Effects {
   // ---- effects --------------------------------------------------------
 
   perform(a: Action): Reply {
+    // Every change of the restart facts is followed by one of these actions.
+    if ((a.type === 'write-status' && a.side === 'main') || a.type === 'timer' || a.type === 'cancel-timer') {
+      this.syncPolicyStatus();
+    }
     switch (a.type) {
       case 'spawn':
         return this.spawn(a.side, a.argv);
@@ -377,7 +423,7 @@ class Runsv implements RunsvHandle, Effects {
           // the in-process logger: never a signal to ourselves
           this.inproc?.signal(a.signal);
         } else if (a.pid > 0) {
-          const sig = os.constants.signals[`SIG${a.signal}`];
+          const sig = (os.constants.signals as Record<string, number | undefined>)[`SIG${a.signal}`];
           if (sig !== undefined) libc.tryKill(a.pid, sig);
         }
         return undefined;
@@ -397,13 +443,48 @@ class Runsv implements RunsvHandle, Effects {
         this.cleanup();
         this.finish(a.code);
         return undefined;
+      case 'timer': {
+        this.policyTimers.get(a.name)?.clear();
+        const { name, gen } = a;
+        this.policyTimers.set(
+          name,
+          setLongTimeout(() => {
+            this.policyTimers.delete(name);
+            this.driver?.post({ type: 'timer', name, gen });
+          }, a.ms),
+        );
+        return undefined;
+      }
+      case 'cancel-timer':
+        this.policyTimers.get(a.name)?.clear();
+        this.policyTimers.delete(a.name);
+        return undefined;
       default:
         return undefined;
     }
   }
 
+  private get service(): string {
+    return path.basename(this.dir);
+  }
+
+  private onNote(n: MachineNote): void {
+    if (n.kind === 'restarting') {
+      emitEvent({ type: 'restarting', service: this.service, pauseMs: n.pauseMs, crashes: n.crashes });
+      return;
+    }
+    this.warn(`essential service ended: ${n.reason}`);
+    emitEvent({ type: 'essential-ended', service: this.service, code: n.code, reason: n.reason });
+    try {
+      this.onEssentialEnded?.(n.code, n.reason);
+    } catch (e) {
+      this.internal(e);
+    }
+  }
+
   performAsync(a: Action, done: (reply: Reply) => void): void {
     if (a.type === 'sleep') {
+      this.syncPolicyStatus(); // runit's 1 s pause shows as the pause in progress
       this.timer = setTimeout(() => {
         this.timer = undefined;
         done(undefined);
@@ -584,6 +665,29 @@ class Runsv implements RunsvHandle, Effects {
     else this.termPending = true;
   }
 
+  policyStatus(): PolicyStatus | null {
+    const m = this.machine;
+    if (!m) return null;
+    return {
+      restarts: m.p.restarts,
+      crashes: m.p.crashes,
+      lastExit: m.p.lastExit,
+      backoff: m.p.backoff ? { ...m.p.backoff } : null,
+      essential: this.spec?.essential ?? null,
+    };
+  }
+
+  /** The restart facts into supervise/tsinit-status.json, when they changed. */
+  private syncPolicyStatus(): void {
+    const p = this.policyStatus();
+    if (!p || !this.extWritable) return;
+    const key = JSON.stringify(p);
+    if (key === this.lastPolicy) return;
+    this.lastPolicy = key;
+    Object.assign(this.ext, p);
+    this.writeExt();
+  }
+
   pids(): number[] {
     const out: number[] = [];
     const m = this.machine;
@@ -720,6 +824,8 @@ class Runsv implements RunsvHandle, Effects {
     this.extWritable = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    for (const t of this.policyTimers.values()) t.clear();
+    this.policyTimers.clear();
     for (const c of this.controls) c.close();
     this.controls.length = 0;
     for (const fd of this.fds) {

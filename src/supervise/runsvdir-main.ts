@@ -22,6 +22,7 @@ import type { ToolContext } from '../tool.ts';
 import { errstrOf } from '../util/errstr.ts';
 import { err } from '../util/output.ts';
 import { createSupervisor } from './supervisor.ts';
+import { controlDirOf, sendHalt } from '../init/halt-request.ts';
 import { ProcTitleLog } from './proctitle-log.ts';
 
 export interface RunsvdirArgs {
@@ -85,7 +86,14 @@ export async function main(ctx: ToolContext): Promise<number> {
 
   reaper.start();
   scheduleTrim();
-  const sup = createSupervisor({ dir });
+  const sup = createSupervisor({
+    dir,
+    // Started by /etc/runit/2 under tsinit: an essential service ends the container through tsinit halt's channel.
+    onEssentialEnded: (service, code, reason) => {
+      const r = sendHalt(controlDirOf(process.env), { code, by: `essential service ${service} (runsvdir ${dir}): ${reason}` }, true);
+      if ('error' in r) err(`runsvdir ${dir}: warning: essential service ${service} ended, but ${r.error}\n`);
+    },
+  });
 
   // Signals first: a TERM that arrives during the first scan must not kill us.
   let resolveCode: (code: number) => void = () => {};

@@ -9,6 +9,15 @@
 // layer "blocks" only this one service by queueing its further events.
 import type { RunState, ServiceStatus, Want } from './status-file.ts';
 import type { WallTime } from '../util/tai64n.ts';
+import type { ExitInfo } from './ext-status.ts';
+import {
+  NO_POLICY,
+  QUICK_DEATH_MS,
+  backoffPause,
+  essentialVerdict,
+  exitInfoOf,
+  type MachinePolicy,
+} from './restart-policy.ts';
 
 export type Side = 'main' | 'log';
 
@@ -43,6 +52,9 @@ export interface MachineState {
 
 export type Signal = 'TERM' | 'KILL' | 'CONT' | 'STOP' | 'HUP' | 'ALRM' | 'INT' | 'QUIT' | 'USR1' | 'USR2';
 
+/** Timers of tsinit's extensions (restart-backoff, timeout-kill); runit's own pauses are 'sleep'. */
+export type TimerName = 'backoff' | 'kill';
+
 /** Things the machine asks the effect layer to do; each gets a reply. */
 export type Action =
   /**
@@ -51,8 +63,8 @@ export type Action =
    * (runit's fork failure: sleep 5 s and try again)
    */
   | { type: 'spawn'; side: Side; argv: string[] }
-  /** kill(pid, sig); reply ignored */
-  | { type: 'kill'; side: Side; pid: number; signal: Signal }
+  /** kill(pid, sig); sig is a name without SIG (down-signal may name any); reply ignored */
+  | { type: 'kill'; side: Side; pid: number; signal: Signal | (string & {}) }
   /** write pid (if writePid), stat and status; reply: false when the pid file could not be written */
   | { type: 'write-status'; side: Side; status: ServiceStatus; writePid: boolean }
   /** run control/<c> if present and owner-executable, wait for it; reply: true when it exited 0 */
@@ -70,7 +82,15 @@ export type Action =
    * of each side and a pending SIGTERM. runit reads them in the same loop
    * iteration as the reaping, before it restarts anything.
    */
-  | { type: 'take-control' };
+  | { type: 'take-control' }
+  /**
+   * Arm (or re-arm) the named one-shot timer; when it fires the effect layer
+   * posts { type: 'timer', name, gen }. Unlike 'sleep' it blocks nothing:
+   * commands are handled while it runs. Reply ignored.
+   */
+  | { type: 'timer'; name: TimerName; ms: number; gen: number }
+  /** disarm the named timer; reply ignored */
+  | { type: 'cancel-timer'; name: TimerName };
 
 /** What the driver hands back for take-control. */
 export interface Taken {
@@ -87,7 +107,29 @@ export type Event =
   | { type: 'control'; side: Side; byte: number }
   | { type: 'term' }
   /** the dependencies are ready: a held first start may go ahead */
-  | { type: 'release' };
+  | { type: 'release' }
+  | { type: 'timer'; name: TimerName; gen: number };
+
+/** Facts the machine reports as they happen (events, the essential hook); not actions. */
+export type MachineNote =
+  | { kind: 'restarting'; pauseMs: number; crashes: number }
+  | { kind: 'essential-ended'; code: number; reason: string };
+
+/** tsinit's own counters for the main service (supervise/tsinit-status.json). */
+export interface PolicyState {
+  /** starts of ./run after the first one */
+  restarts: number;
+  lastExit: ExitInfo | null;
+  /** consecutive exits of ./run that came sooner than the reset time (runit: 1 s) */
+  crashes: number;
+  /** the restart pause in progress */
+  backoff: { pauseMs: number; untilMs: number; crashes: number } | null;
+}
+
+export interface MachineOptions {
+  policy?: MachinePolicy;
+  notify?: (note: MachineNote) => void;
+}
 
 export type Step = Generator<Action, void, Reply>;
 
@@ -139,13 +181,42 @@ export function finishArgs(wstat: number): [string, string] {
 
 const signalFor: Record<string, Signal> = { a: 'ALRM', h: 'HUP', i: 'INT', q: 'QUIT', '1': 'USR1', '2': 'USR2' };
 
+function wallMs(t: WallTime): number {
+  return t.sec * 1000 + Math.floor(t.usec / 1000);
+}
+
 export class ServiceMachine {
   readonly s: MachineState;
+  readonly p: PolicyState = { restarts: 0, lastExit: null, crashes: 0, backoff: null };
   private readonly now: Clock;
+  private readonly policy: MachinePolicy;
+  private readonly notify: (note: MachineNote) => void;
+  private started = false;
+  /** tsinit itself stopped ./run (sv down, restart, k, shutdown): its exit is no crash */
+  private stopRequested = false;
+  /** the last end of ./run was asked for by tsinit: restart without a pause */
+  private lastRequested = false;
+  /** consecutive deaths within 1 s of an essential service */
+  private quickDeaths = 0;
+  private backoffPending = false;
+  private backoffGen = 0;
+  private killArmed = false;
+  private killGen = 0;
+  private killPid = 0;
 
-  constructor(state: MachineState, now: Clock) {
+  constructor(state: MachineState, now: Clock, opts: MachineOptions = {}) {
     this.s = state;
     this.now = now;
+    this.policy = opts.policy ?? NO_POLICY;
+    this.notify = opts.notify ?? (() => {});
+  }
+
+  private note(n: MachineNote): void {
+    try {
+      this.notify(n);
+    } catch {
+      // an observer's failure is no reason to stop supervising
+    }
   }
 
   private side(side: Side): SideState {
@@ -182,6 +253,9 @@ export class ServiceMachine {
       case 'release':
         this.s.held = false;
         break;
+      case 'timer':
+        yield* this.onTimer(ev.name, ev.gen);
+        break;
     }
     const main = this.s.main;
     const log = this.s.log;
@@ -199,7 +273,7 @@ export class ServiceMachine {
       }
     }
     if (log && log.pid === 0 && log.want === 'up') yield* this.startService('log');
-    if (main.pid === 0 && (main.state === 'finish' || (main.want === 'up' && !this.s.held))) {
+    if (main.pid === 0 && (main.state === 'finish' || (main.want === 'up' && !this.s.held)) && !this.backoffPending) {
       yield* this.startService('main');
     }
   }
@@ -217,27 +291,119 @@ export class ServiceMachine {
     return r === true;
   }
 
-  private *kill(side: Side, pid: number, signal: Signal): Step {
+  private *kill(side: Side, pid: number, signal: Signal | (string & {})): Step {
     // pid 0 or negative would address a process group: never.
     if (pid > 0) yield { type: 'kill', side, pid, signal };
   }
 
   private *stop(side: Side): Step {
     const s = this.side(side);
-    if (s.pid !== 0 && !(yield* this.custom(side, 't'))) {
-      yield* this.kill(side, s.pid, 'TERM');
-      s.termSent = true;
-      yield* this.update(side);
+    // down-signal replaces TERM; control/t, and with a down-signal also
+    // control/d (sv down) or control/x (exit), still win when they exit 0.
+    const downSignal = side === 'main' ? this.policy.downSignal : null;
+    const cmd = s.want === 'down' ? 'd' : s.want === 'exit' ? 'x' : null;
+    let ranCmd = false;
+    if (side === 'main' && s.pid !== 0) this.stopRequested = true;
+    if (s.pid !== 0) {
+      let handled = yield* this.custom(side, 't');
+      if (!handled && downSignal !== null && cmd !== null) {
+        ranCmd = true;
+        handled = yield* this.custom(side, cmd);
+      }
+      if (!handled) {
+        yield* this.kill(side, s.pid, downSignal ?? 'TERM');
+        s.termSent = true;
+        yield* this.update(side);
+        if (side === 'main') yield* this.armKill(s.pid);
+      }
     }
     if (s.want === 'down') {
       yield* this.kill(side, s.pid, 'CONT');
-      yield* this.custom(side, 'd');
+      if (!ranCmd) yield* this.custom(side, 'd');
       return;
     }
     if (s.want === 'exit') {
       yield* this.kill(side, s.pid, 'CONT');
-      yield* this.custom(side, 'x');
+      if (!ranCmd) yield* this.custom(side, 'x');
     }
+  }
+
+  /** timeout-kill: KILL the process if it still runs this long after its down signal. */
+  private *armKill(pid: number): Step {
+    const ms = this.policy.timeoutKillMs;
+    if (ms === null || pid <= 0) return;
+    if (this.killArmed && this.killPid === pid) return; // the first signal's deadline holds
+    this.killArmed = true;
+    this.killPid = pid;
+    this.killGen++;
+    yield { type: 'timer', name: 'kill', ms, gen: this.killGen };
+  }
+
+  private *onTimer(name: TimerName, gen: number): Step {
+    if (name === 'backoff') {
+      if (!this.backoffPending || gen !== this.backoffGen) return; // cancelled meanwhile
+      this.backoffPending = false;
+      this.p.backoff = null;
+      return; // the end of step() starts ./run
+    }
+    if (!this.killArmed || gen !== this.killGen) return;
+    this.killArmed = false;
+    const main = this.s.main;
+    if (main.pid > 0 && main.pid === this.killPid) yield* this.kill('main', main.pid, 'KILL');
+  }
+
+  /** A pending restart-backoff pause ends now: sv up/down/once/exit do not wait for it. */
+  private *cancelBackoff(): Step {
+    if (!this.backoffPending) return;
+    this.backoffPending = false;
+    this.p.backoff = null;
+    yield { type: 'cancel-timer', name: 'backoff' };
+  }
+
+  /** ./run ended: tsinit's bookkeeping (counters, essential, timeout-kill). */
+  private *runEnded(pid: number, wstat: number): Step {
+    const main = this.s.main;
+    const lived = wallMs(this.now()) - wallMs(main.start);
+    const unexpected = main.want === 'up' && !this.stopRequested;
+    this.stopRequested = false;
+    this.lastRequested = !unexpected;
+    this.p.lastExit = exitInfoOf(wstat);
+    const resetMs = this.policy.restartBackoff?.resetAfterMs ?? QUICK_DEATH_MS;
+    this.p.crashes = unexpected && lived < resetMs ? this.p.crashes + 1 : 0;
+    if (this.killArmed) {
+      this.killArmed = false;
+      yield { type: 'cancel-timer', name: 'kill' };
+    }
+    const v = essentialVerdict(this.policy.essential, this.policy.essentialAttempts, {
+      wstat,
+      execFailed: pid < 0,
+      livedMs: lived,
+      unexpected,
+      quickDeaths: this.quickDeaths,
+    });
+    if (v.kind === 'none') {
+      this.quickDeaths = v.quickDeaths;
+      return;
+    }
+    // It ended the container: it is not started again (the shutdown follows).
+    this.quickDeaths = 0;
+    main.want = 'down';
+    this.note({ kind: 'essential-ended', code: v.code, reason: v.reason });
+  }
+
+  /** restart-backoff's pause before the next start; commands are not held up by it. */
+  private *backoff(): Step {
+    const b = this.policy.restartBackoff;
+    const main = this.s.main;
+    if (!b || main.want !== 'up') return;
+    const crashes = this.p.crashes;
+    const pauseMs = this.lastRequested ? 0 : crashes === 0 ? b.initialMs : backoffPause(b, crashes);
+    this.note({ kind: 'restarting', pauseMs, crashes });
+    if (pauseMs <= 0) return;
+    this.backoffPending = true;
+    this.backoffGen++;
+    this.p.backoff = { pauseMs, untilMs: wallMs(this.now()) + pauseMs, crashes };
+    yield { type: 'timer', name: 'backoff', ms: pauseMs, gen: this.backoffGen };
   }
 
   private *startService(side: Side): Step {
@@ -247,6 +413,11 @@ export class ServiceMachine {
       argv = ['./finish', ...finishArgs(s.wstat)];
     } else {
       argv = ['./run'];
+      if (side === 'main') {
+        yield* this.cancelBackoff();
+        if (this.started) this.p.restarts++;
+        this.started = true;
+      }
       yield* this.custom(side, 'u');
     }
     // Only after `k` (state down, child not reaped yet): runit stops the old one.
@@ -270,10 +441,12 @@ export class ServiceMachine {
   private *reap(pid: number, wstat: number): Step {
     const main = this.s.main;
     if (pid !== 0 && pid === main.pid) {
+      const runEnded = main.state !== 'finish';
       main.pid = 0;
       this.s.pidChanged = true;
       main.wstat = wstat;
       main.termSent = false;
+      if (runEnded) yield* this.runEnded(pid, wstat);
       if (main.state !== 'finish' && (yield { type: 'has-finish' }) === true) {
         main.state = 'finish';
         yield* this.update('main');
@@ -283,7 +456,18 @@ export class ServiceMachine {
       const deadline = plusSecond(main.start);
       main.start = this.now();
       yield* this.update('main');
-      if (timeLess(main.start, deadline)) yield { type: 'sleep', ms: 1000 };
+      if (this.policy.restartBackoff) {
+        yield* this.backoff();
+        return;
+      }
+      // runit's rule: a blocking 1 s pause when ./run (and ./finish) lasted less than 1 s.
+      const quick = timeLess(main.start, deadline);
+      if (main.want === 'up') this.note({ kind: 'restarting', pauseMs: quick ? 1000 : 0, crashes: this.p.crashes });
+      if (quick) {
+        this.p.backoff = { pauseMs: 1000, untilMs: wallMs(main.start) + 1000, crashes: this.p.crashes };
+        yield { type: 'sleep', ms: 1000 };
+        this.p.backoff = null;
+      }
       return;
     }
     const log = this.s.log;
@@ -303,6 +487,7 @@ export class ServiceMachine {
     const s = this.side(side);
     switch (c) {
       case 'd':
+        if (side === 'main') yield* this.cancelBackoff();
         s.want = 'down';
         yield* this.update(side);
         if (s.state === 'run') yield* this.stop(side);
@@ -315,6 +500,7 @@ export class ServiceMachine {
         break;
       case 'x':
         if (side === 'log') break;
+        yield* this.cancelBackoff();
         s.want = 'exit';
         yield* this.update(side);
         if (s.state === 'run') yield* this.stop(side);
@@ -323,6 +509,7 @@ export class ServiceMachine {
         if (s.state === 'run') yield* this.stop(side);
         break;
       case 'k':
+        if (side === 'main' && s.state === 'run') this.stopRequested = true;
         if (s.state === 'run' && !(yield* this.custom(side, c))) yield* this.kill(side, s.pid, 'KILL');
         s.state = 'down';
         break;
@@ -338,6 +525,7 @@ export class ServiceMachine {
         break;
       case 'o':
         if (side === 'main') this.s.held = false;
+        if (side === 'main') yield* this.cancelBackoff();
         s.want = 'down';
         yield* this.update(side);
         if (s.state === 'down') yield* this.startService(side);

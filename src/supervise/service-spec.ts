@@ -43,6 +43,8 @@ export interface ServiceSpec {
   health: HealthSpec | null;
   /** essential: the container stops when this service ends */
   essential: Essential | null;
+  /** TSINIT_ESSENTIAL_ATTEMPTS: an essential service dying within 1 s this many times in a row ends the container */
+  essentialAttempts: number;
   /** restart-backoff (or TSINIT_RESTART_BACKOFF); null: runit's 1 s rule */
   restartBackoff: BackoffSpec | null;
   /** down-signal: sent instead of TERM to stop the service; null: TERM */
@@ -57,6 +59,7 @@ export const DEFAULT_SPEC: Readonly<ServiceSpec> = Object.freeze({
   dependencies: [],
   health: null,
   essential: null,
+  essentialAttempts: 3,
   restartBackoff: null,
   downSignal: null,
   timeoutKillMs: null,
@@ -83,6 +86,8 @@ export interface SpecInput {
   healthExecutable: boolean;
   /** TSINIT_RESTART_BACKOFF, applied when the service has no restart-backoff file */
   defaultBackoff?: string | undefined;
+  /** TSINIT_ESSENTIAL_ATTEMPTS */
+  essentialAttempts?: string | undefined;
 }
 
 export const SPEC_FILES = [
@@ -231,7 +236,15 @@ export function parseServiceSpec(input: SpecInput): { spec: ServiceSpec; problem
     else bad('essential', `expected nothing, "always" or "on-failure", got ${JSON.stringify(v)}`);
   }
 
-  const backoffText = f['restart-backoff'] ?? input.defaultBackoff;
+  if (input.essentialAttempts !== undefined && input.essentialAttempts.trim() !== '') {
+    const r = parseDecimal(input.essentialAttempts, 1, 1_000_000, 'attempts');
+    if (r.ok && Number.isInteger(r.value)) spec.essentialAttempts = r.value;
+    else bad('TSINIT_ESSENTIAL_ATTEMPTS', `${r.ok ? 'not a whole number' : r.message}; using ${DEFAULT_SPEC.essentialAttempts}`);
+  }
+
+  // An empty TSINIT_RESTART_BACKOFF is the same as none.
+  const envBackoff = input.defaultBackoff?.trim() ? input.defaultBackoff : undefined;
+  const backoffText = f['restart-backoff'] ?? envBackoff;
   if (backoffText !== undefined) {
     const r = parseBackoff(backoffText);
     const file = f['restart-backoff'] !== undefined ? 'restart-backoff' : 'TSINIT_RESTART_BACKOFF';
@@ -298,7 +311,7 @@ function readSmall(p: string, file: string, problems: SpecProblem[]): string | u
 /** Read and parse the extension files of the service directory dir. */
 export function readServiceSpec(
   dir: string,
-  env: { TSINIT_RESTART_BACKOFF?: string | undefined } = process.env,
+  env: { TSINIT_RESTART_BACKOFF?: string | undefined; TSINIT_ESSENTIAL_ATTEMPTS?: string | undefined } = process.env,
 ): { spec: ServiceSpec; problems: SpecProblem[] } {
   const ioProblems: SpecProblem[] = [];
   const files: Partial<Record<SpecFile, string>> = {};
@@ -326,6 +339,7 @@ export function readServiceSpec(
     checkExecutable: has('check') && isExecutableFile(path.join(dir, 'check')),
     healthExecutable: has('health') && isExecutableFile(path.join(dir, 'health')),
     defaultBackoff: env.TSINIT_RESTART_BACKOFF,
+    essentialAttempts: env.TSINIT_ESSENTIAL_ATTEMPTS,
   });
   return { spec, problems: [...ioProblems, ...problems] };
 }

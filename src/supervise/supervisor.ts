@@ -41,6 +41,8 @@ export interface SupervisorOptions {
   watch?: boolean;
   /** how many runsv starts/stops one turn of the event loop may do (tests) */
   slice?: Pick<SlicerOptions, 'maxItems' | 'maxMs'>;
+  /** an essential service ended (see RunsvOptions.onEssentialEnded) */
+  onEssentialEnded?: (service: string, code: number, reason: string) => void;
 }
 
 export interface Supervisor {
@@ -362,6 +364,8 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       slot.ready = false;
       slot.waiting = hold !== undefined && 'waitingFor' in hold;
       if (opts.report) ropts.report = opts.report;
+      const essentialEnded = opts.onEssentialEnded;
+      if (essentialEnded) ropts.onEssentialEnded = (code, reason) => essentialEnded(slot.name, code, reason);
       else if (slot.raw) ropts.rawName = Buffer.concat([Buffer.from('runsv '), slot.raw]);
       handle = start(slot.raw ? Buffer.concat([Buffer.from(`${absDir}/`), slot.raw]) : path.join(absDir, slot.name), ropts);
     } catch (e) {

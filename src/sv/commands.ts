@@ -75,9 +75,12 @@ export function resolveCommand(action: string, lsb: boolean, verbose: boolean): 
  * Whether control() must skip sending: want (byte 17) already equals the
  * first action character, except that `d` is re-sent until runsv has sent TERM.
  */
-export function skipSend(acts: string, st: Buffer): boolean {
+export function skipSend(acts: string, st: Buffer, restartPause = false): boolean {
   const a = acts.charCodeAt(0);
   if (st[17] !== a) return false;
+  // tsinit: `u` ends a restart-backoff pause (supervise/tsinit-status.json
+  // shows one), so it is sent although the service is wanted up already.
+  if (acts[0] === 'u' && restartPause) return false;
   return acts[0] !== 'd' || st[18] === 1;
 }
 

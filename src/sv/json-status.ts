@@ -67,6 +67,7 @@ export function jsonExt(e: ExtStatus): JsonExt {
     healthy: e.healthy,
     healthFailures: e.healthFailures,
     restarts: e.restarts,
+    crashes: e.crashes,
     lastExit: e.lastExit,
     backoff: e.backoff,
     essential: e.essential,

@@ -8,6 +8,7 @@ import { err, out } from '../util/output.ts';
 import { wallNow } from '../util/tai64n.ts';
 import { runCheckScript } from './check-script.ts';
 import { checkAll, skipSend, type Command } from './commands.ts';
+import { readExtStatus } from '../supervise/ext-status.ts';
 import { fatalExit, lsbStatusExit } from './lsb.ts';
 import * as svc from './service.ts';
 import { formatStatusLine, runningCode, taiOfUnix } from './status-line.ts';
@@ -173,7 +174,7 @@ export class Session {
   /** control(): -1 failed (drop the service), 0 skipped, 1 sent. */
   private control(a: string): -1 | 0 | 1 {
     if (this.statusGet() <= 0) return -1;
-    if (skipSend(a, this.status)) return 0;
+    if (skipSend(a, this.status, a[0] === 'u' && readExtStatus('supervise')?.backoff != null)) return 0;
     const w = svc.writeControl(a);
     if (w.ok) return 1;
     if (w.stage === 'open') {

@@ -13,6 +13,8 @@ export interface ServiceFiles {
   check?: string;
   /** make supervise/ a symlink to /run/supervise/NAME (for read-only mounts) */
   superviseInRun?: boolean;
+  /** further files of the service directory (essential, down-signal, ...): name -> text */
+  extra?: Record<string, string>;
 }
 
 /** A service folder on the host; returns the `-v` argument mounting it at /etc/service/NAME. */
@@ -23,6 +25,7 @@ export function serviceMount(name: string, files: ServiceFiles, opts: { readOnly
   fs.writeFileSync(path.join(dir, 'run'), `#!/bin/sh\n${files.run}\n`, { mode: 0o755 });
   if (files.finish) fs.writeFileSync(path.join(dir, 'finish'), `#!/bin/sh\n${files.finish}\n`, { mode: 0o755 });
   if (files.check) fs.writeFileSync(path.join(dir, 'check'), `#!/bin/sh\n${files.check}\n`, { mode: 0o755 });
+  for (const [f, text] of Object.entries(files.extra ?? {})) fs.writeFileSync(path.join(dir, f), text, { mode: 0o644 });
   if (files.superviseInRun) fs.symlinkSync(`/run/supervise/${name}`, path.join(dir, 'supervise'));
   return ['-v', `${dir}:/etc/service/${name}${opts.readOnly ? ':ro' : ''}`];
 }

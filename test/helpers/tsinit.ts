@@ -7,7 +7,7 @@ import { repoRoot } from './debian.ts';
 
 export const fromSource = process.env.TSINIT_FROM_SOURCE === '1';
 export const binary = path.join(repoRoot, 'dist', 'tsinit');
-export const toolNames = ['tsinit', 'runit', 'runit-init', 'sv', 'runsv', 'runsvdir', 'chpst', 'svlogd', 'runsvchdir', 'utmpset', 'envdir', 'envuidgid', 'pgrphack', 'setuidgid', 'softlimit', 'setlock'] as const;
+export const toolNames = ['tsinit', 'runit', 'runit-init', 'sv', 'runsv', 'runsvdir', 'chpst', 'svlogd', 'runsvchdir', 'utmpset', 'envdir', 'envuidgid', 'pgrphack', 'setuidgid', 'softlimit', 'setlock', 'halt'] as const;
 
 let binDir: string | undefined;
 

@@ -2,7 +2,16 @@
 // control scripts answered from a table (or held open), sleeps held until
 // the test releases them. Every action is recorded in order.
 import { MachineDriver, type Effects } from '../../src/supervise/machine-driver.ts';
-import { initialState, ServiceMachine, type Action, type Reply, type Side } from '../../src/supervise/service-machine.ts';
+import {
+  initialState,
+  ServiceMachine,
+  type Action,
+  type MachineNote,
+  type Reply,
+  type Side,
+  type TimerName,
+} from '../../src/supervise/service-machine.ts';
+import type { MachinePolicy } from '../../src/supervise/restart-policy.ts';
 import type { WallTime } from '../../src/util/tai64n.ts';
 
 export class Harness implements Effects {
@@ -25,10 +34,15 @@ export class Harness implements Effects {
   readonly errors: unknown[] = [];
   private fake = 0;
 
-  constructor(opts: { down?: boolean; log?: { down: boolean } | null; hold?: boolean } = {}) {
+  /** armed timers (restart-backoff, timeout-kill) on the fake clock: due time in ms and generation */
+  readonly timers = new Map<TimerName, { due: number; gen: number }>();
+  readonly notes: MachineNote[] = [];
+
+  constructor(opts: { down?: boolean; log?: { down: boolean } | null; hold?: boolean; policy?: MachinePolicy } = {}) {
     this.machine = new ServiceMachine(
       initialState(this.now, { down: opts.down ?? false, log: opts.log ?? null, hold: opts.hold ?? false }),
       () => this.now,
+      { ...(opts.policy ? { policy: opts.policy } : {}), notify: (n) => this.notes.push(n) },
     );
     this.driver = new MachineDriver(this.machine, this, (e) => this.errors.push(e));
   }
@@ -40,6 +54,24 @@ export class Harness implements Effects {
   advance(ms: number): void {
     const us = this.now.sec * 1e6 + this.now.usec + ms * 1000;
     this.now = { sec: Math.floor(us / 1e6), usec: us % 1e6 };
+  }
+
+  private nowMs(): number {
+    return this.now.sec * 1000 + Math.floor(this.now.usec / 1000);
+  }
+
+  /** Move the fake clock on by ms, firing the armed timers that fall due, in order. */
+  tick(ms: number): void {
+    const end = this.nowMs() + ms;
+    for (;;) {
+      let next: [TimerName, { due: number; gen: number }] | undefined;
+      for (const e of this.timers) if (e[1].due <= end && (!next || e[1].due < next[1].due)) next = e;
+      if (!next) break;
+      this.advance(next[1].due - this.nowMs());
+      this.timers.delete(next[0]);
+      this.driver.post({ type: 'timer', name: next[0], gen: next[1].gen });
+    }
+    this.advance(end - this.nowMs());
   }
 
   perform(a: Action): Reply {
@@ -60,6 +92,12 @@ export class Harness implements Effects {
         return true;
       case 'has-finish':
         return this.finishExists;
+      case 'timer':
+        this.timers.set(a.name, { due: this.nowMs() + a.ms, gen: a.gen });
+        return undefined;
+      case 'cancel-timer':
+        this.timers.delete(a.name);
+        return undefined;
       default:
         return undefined;
     }
@@ -142,5 +180,9 @@ export function describe(a: Action): string {
       return `exit ${a.code}`;
     case 'take-control':
       return 'take-control';
+    case 'timer':
+      return `timer ${a.name} ${a.ms}`;
+    case 'cancel-timer':
+      return `cancel-timer ${a.name}`;
   }
 }

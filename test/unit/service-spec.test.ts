@@ -36,6 +36,7 @@ test('every file parsed', () => {
     dependencies: ['cache', 'db'],
     health: { intervalMs: 2500, timeoutMs: 1000, retries: 4 },
     essential: 'on-failure',
+    essentialAttempts: 3,
     restartBackoff: { initialMs: 1000, factor: 2, capMs: 60000, resetAfterMs: 30000 },
     downSignal: 'QUIT',
     timeoutKillMs: 2500,

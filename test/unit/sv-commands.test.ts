@@ -90,6 +90,9 @@ test('usage errors: unknown first chars, r/f words, case sensitivity, LSB s-word
 
 test('skip rule: up is not re-sent to a want-up service, down only until TERM was sent', () => {
   assert.equal(skipSend('u', rec({ want: 'u' })), true);
+  // tsinit: u during a restart-backoff pause is sent (it ends the pause)
+  assert.equal(skipSend('u', rec({ want: 'u' }), true), false);
+  assert.equal(skipSend('d', rec({ want: 'd', term: 1 }), true), true);
   assert.equal(skipSend('u', rec({ want: 'd' })), false);
   assert.equal(skipSend('d', rec({ want: 'd', term: 0 })), false);
   assert.equal(skipSend('d', rec({ want: 'd', term: 1 })), true);

@@ -1,0 +1,108 @@
+// `tsinit check` over a whole service directory: every service linted,
+// then the dependency plan, start order and shutdown plan.
+import fs from 'node:fs';
+import path from 'node:path';
+import { lintService, type Finding } from './service-lint.ts';
+import { planCheck, type PlanSettings, type ShutdownPlan } from './plan.ts';
+import type { ServiceSpec } from '../supervise/service-spec.ts';
+import { readSettings } from '../settings.ts';
+import { parseStopDelay } from '../init/stop-delay.ts';
+import { errstrOf } from '../util/errstr.ts';
+
+export interface CheckReport {
+  serviceDir: string;
+  services: string[];
+  findings: Finding[];
+  startOrder: string[][];
+  shutdown: ShutdownPlan;
+  errors: number;
+  warnings: number;
+}
+
+/** The services of a scan directory, as runsvdir sees them: directories (or links to them), not hidden. */
+export function listServices(scanDir: string): { names: string[]; findings: Finding[] } {
+  const findings: Finding[] = [];
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(scanDir);
+  } catch (e) {
+    return { names: [], findings: [{ service: null, file: null, severity: 'error', message: `unable to read ${scanDir}: ${errstrOf(e)}` }] };
+  }
+  const names: string[] = [];
+  for (const name of entries.sort()) {
+    if (name.startsWith('.')) continue;
+    try {
+      if (fs.statSync(path.join(scanDir, name)).isDirectory()) names.push(name);
+    } catch (e) {
+      findings.push({ service: name, file: null, severity: 'warning', message: `unable to stat: ${errstrOf(e)} (runsvdir skips it)` });
+    }
+  }
+  return { names, findings };
+}
+
+export function planSettingsFrom(env: NodeJS.ProcessEnv, graceS: number | null): PlanSettings {
+  // The same parsers PID 1 uses (a delay PID 1 would refuse counts as none here).
+  const budgetMs = readSettings(env).values.shutdownTimeoutMs;
+  const delay = parseStopDelay(env.TSINIT_STOP_DELAY, budgetMs);
+  return {
+    budgetMs,
+    stopDelayMs: 'ms' in delay ? delay.ms : 0,
+    graceMs: graceS === null ? null : Math.round(graceS * 1000),
+  };
+}
+
+/** Put the findings and the plans together (shared by the command and the boot check). */
+export function finishReport(serviceDir: string, lints: Map<string, { spec: ServiceSpec; findings: Finding[] }>, listFindings: Finding[], settings: PlanSettings): CheckReport {
+  const specs = new Map<string, ServiceSpec>();
+  const findings: Finding[] = [...listFindings];
+  for (const [name, l] of lints) {
+    specs.set(name, l.spec);
+    findings.push(...l.findings);
+  }
+  if (lints.size === 0 && listFindings.length === 0) {
+    findings.push({ service: null, file: null, severity: 'warning', message: `no service directories in ${serviceDir}` });
+  }
+  const plan = planCheck(specs, settings);
+  findings.push(...plan.findings);
+  return {
+    serviceDir,
+    services: [...lints.keys()],
+    findings,
+    startOrder: plan.startWaves,
+    shutdown: plan.shutdown,
+    errors: findings.filter((f) => f.severity === 'error').length,
+    warnings: findings.filter((f) => f.severity === 'warning').length,
+  };
+}
+
+/**
+ * Check DIR: a scan directory (its sub-directories are the services) or,
+ * when DIR has a ./run, that one service (dependencies looked up beside it).
+ */
+export function runCheck(dir: string, env: NodeJS.ProcessEnv, graceS: number | null): CheckReport {
+  const settings = planSettingsFrom(env, graceS);
+  let scanDir = dir;
+  let only: string | null = null;
+  try {
+    if (fs.statSync(path.join(dir, 'run')).isFile()) {
+      scanDir = path.dirname(path.resolve(dir));
+      only = path.basename(path.resolve(dir));
+    }
+  } catch {
+    // a scan directory
+  }
+  const listed = listServices(scanDir);
+  const lints = new Map<string, { spec: ServiceSpec; findings: Finding[] }>();
+  for (const name of listed.names) {
+    const l = lintService(scanDir, name, env);
+    lints.set(name, { spec: l.spec, findings: only === null || name === only ? l.findings : [] });
+  }
+  const report = finishReport(dir, lints, only === null ? listed.findings : [], settings);
+  if (only !== null) {
+    // One service: only what concerns it (and the plan-wide findings).
+    report.findings = report.findings.filter((f) => f.service === only || f.service === null);
+    report.errors = report.findings.filter((f) => f.severity === 'error').length;
+    report.warnings = report.findings.filter((f) => f.severity === 'warning').length;
+  }
+  return report;
+}
