@@ -64,8 +64,10 @@ function commitHash() {
 // Compiled into a scratch file and renamed, as the bundle is.
 const helperCc = (arch) =>
   process.env.CC_TSINIT_EXEC ?? (arch === hostArch ? 'gcc' : arch === 'arm64' ? 'aarch64-linux-gnu-gcc' : 'x86_64-linux-gnu-gcc');
-/** build/tsinit-exec-ARCH (and build/tsinit-exec for this machine, which a checkout uses). */
+const helpers = new Map();
+/** build/tsinit-exec-ARCH (and build/tsinit-exec for this machine, which a checkout uses); once per run. */
 function buildHelper(arch) {
+  if (helpers.has(arch)) return helpers.get(arch);
   const out = path.join(buildDir, arch === hostArch ? 'tsinit-exec' : `tsinit-exec-${arch}`);
   const tmp = `${out}.${process.pid}`;
   execFileSync(
@@ -79,6 +81,7 @@ function buildHelper(arch) {
   );
   fs.renameSync(tmp, out);
   console.log(`exec helper: ${path.relative(root, out)} (${fs.statSync(out).size} bytes, ${arch})`);
+  helpers.set(arch, out);
   return out;
 }
 buildHelper(hostArch);
@@ -198,7 +201,7 @@ function buildExecutable(arch, out) {
   const useCodeCache = runner !== undefined;
   fs.writeFileSync(
     seaConfig,
-    JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache, assets: { 'koffi.node': addon, 'tsinit-exec': arch === hostArch ? path.join(buildDir, 'tsinit-exec') : buildHelper(arch) } }, null, 2),
+    JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache, assets: { 'koffi.node': addon, 'tsinit-exec': buildHelper(arch) } }, null, 2),
   );
   const prepArgv = runner ? [...runner.cmd, node] : [nodeBinary(hostArch)];
   const version = execFileSync(prepArgv[0], [...prepArgv.slice(1), '--version'], { encoding: 'utf8', env: { ...process.env, ...runner?.env } }).trim();
@@ -248,7 +251,7 @@ function buildNpmPackage() {
     for (const arch of ARCHES) {
       const dir = path.join(stage, 'exec-helper', arch);
       fs.mkdirSync(dir, { recursive: true });
-      fs.copyFileSync(arch === hostArch ? path.join(buildDir, 'tsinit-exec') : buildHelper(arch), path.join(dir, 'tsinit-exec'));
+      fs.copyFileSync(buildHelper(arch), path.join(dir, 'tsinit-exec'));
       fs.chmodSync(path.join(dir, 'tsinit-exec'), 0o755);
     }
     // documentation when the checkout has it (a Dockerfile build stage may copy only the sources)
