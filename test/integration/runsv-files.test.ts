@@ -15,6 +15,21 @@ after(() => cleanup(dirs, root));
 
 const runsv = tool('runsv');
 
+/** The files a process holds open (targets of /proc/PID/fd/*). */
+function fds(pid: number): string[] {
+  try {
+    return fs.readdirSync(`/proc/${pid}/fd`).map((fd) => {
+      try {
+        return fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        return '';
+      }
+    });
+  } catch {
+    return [];
+  }
+}
+
 function mode(p: string): string {
   const st = fs.lstatSync(p);
   const kind = st.isFIFO() ? 'p' : st.isDirectory() ? 'd' : st.isFile() ? '-' : '?';
@@ -171,14 +186,22 @@ test('log/supervise/lock held elsewhere: runsv waits for it (runit blocks in flo
   const dir = makeService(root, 'loglock', { run: '#!/bin/sh\nexec sleep 1000\n', log: '#!/bin/sh\nexec cat >/dev/null\n' });
   dirs.push(dir);
   fs.mkdirSync(path.join(dir, 'log', 'supervise'), { mode: 0o700 });
-  const holder = startProc('flock', [path.join(dir, 'log', 'supervise', 'lock'), 'sleep', '1.5'], root);
-  await waitFor('lock held', () => fs.existsSync(path.join(dir, 'log', 'supervise', 'lock')));
+  // The holder keeps the lock until we release it (no fixed hold time: a slow
+  // runsv start on a loaded machine must still find the lock held).
+  const release = path.join(root, 'loglock-release');
+  const holder = startProc('flock', [path.join(dir, 'log', 'supervise', 'lock'), 'sh', '-c', `echo held; while [ ! -e '${release}' ]; do sleep 0.05; done`], root);
+  await waitFor('lock held', () => holder.stdout().includes('held'), 60_000);
   const p = startProc(runsv, ['loglock'], root);
-  await new Promise((r) => setTimeout(r, 800));
+  // runsv has taken supervise/lock and is now trying log/supervise/lock: it
+  // holds that file open (the descriptor it polls with flock).
+  const logLock = fs.realpathSync(path.join(dir, 'log', 'supervise', 'lock'));
+  await waitFor('runsv trying log/supervise/lock', () => fds(p.child.pid ?? 0).includes(logLock), 60_000);
   // main lock taken, nothing else yet: no control FIFO, no status
   assert.ok(fs.existsSync(path.join(dir, 'supervise', 'lock')));
   assert.equal(fs.existsSync(path.join(dir, 'supervise', 'control')), false);
-  await holder.exited;
+  assert.equal(fs.existsSync(path.join(dir, 'supervise', 'status')), false);
+  fs.writeFileSync(release, '');
+  assert.equal(await holder.exited, 0);
   await waitFor('running after the lock is free', () => readStatus(dir)?.stateCode === 1 && readStatus(dir, true)?.stateCode === 1);
   control(dir, 'x');
   assert.equal(await p.exited, 0);
