@@ -212,13 +212,16 @@ test('-P: runsvdir leads its own session, services inside it', async () => {
 test('SIGTERM waits for services to stop; a second SIGTERM leaves at once', async () => {
   const sd = tempDir('runsvdir-stubborn-');
   tmp.push(sd);
-  const a = makeService(sd, 'a', "trap '' TERM\nexec sleep 1000");
+  // ./trapped tells that TERM is ignored: `run` in supervise/stat comes
+  // before the trap line has run, and a loaded machine can deliver TERM in between.
+  const a = makeService(sd, 'a', "trap '' TERM\n: >trapped\nexec sleep 1000");
   services.push(a);
   const r = track(startRunsvdir([sd]));
-  await waitFor('a running', () => statOf(a) === 'run');
+  await waitFor('a running with TERM ignored', () => statOf(a) === 'run' && fs.existsSync(path.join(a, 'trapped')));
   const pid = pidOf(a);
   r.child.kill('SIGTERM');
-  await new Promise((res) => setTimeout(res, 700));
+  // the first SIGTERM has reached the service (runsv sent TERM), which ignores it
+  await waitFor('TERM sent to a', () => /got TERM/.test(statOf(a)));
   assert.equal(r.child.exitCode, null, 'still waiting for a, which ignores TERM');
   assert.ok(alive(pid));
   r.child.kill('SIGTERM');
