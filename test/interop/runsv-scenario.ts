@@ -148,7 +148,7 @@ async function scenario(runsv: string, spec: ServiceSpec, steps: Step[], extensi
       continue;
     }
     step.before?.(dir);
-    const r = spawnSync(sv, step.args, { env: { ...process.env, SVDIR: root }, encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync(sv, step.args, { env: { ...process.env, SVDIR: root }, encoding: 'utf8', timeout: 120_000 });
     const startsBefore = startCount(dir);
     await sleep(step.settle ?? 300);
     transcript.push(`$ sv ${step.args.join(' ')} -> ${r.status}`);

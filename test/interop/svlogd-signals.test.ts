@@ -86,7 +86,7 @@ async function both(run: (bin: string) => Promise<{ files: Record<string, string
   assert.equal(norm(b.stderr), norm(a.stderr));
 }
 
-test('TERM: the unfinished line is read to its end and dropped, exit 0 (as Debian does)', { timeout: 30_000 }, async () => {
+test('TERM: the unfinished line is read to its end and dropped, exit 0 (as Debian does)', { timeout: 300_000 }, async () => {
   await both(async (bin) => {
     const s = start(bin, ['-v', 'L'], (r) => fs.mkdirSync(path.join(r, 'L')));
     s.child.stdin.write('complete\npart');
@@ -102,7 +102,7 @@ test('TERM: the unfinished line is read to its end and dropped, exit 0 (as Debia
   });
 });
 
-test('TERM in a long line (len reached): read to its newline, written', { timeout: 30_000 }, async () => {
+test('TERM in a long line (len reached): read to its newline, written', { timeout: 300_000 }, async () => {
   await both(async (bin) => {
     const s = start(bin, ['-l', '5', 'L'], (r) => fs.mkdirSync(path.join(r, 'L')));
     s.child.stdin.write('short\n0123456789');
@@ -117,7 +117,7 @@ test('TERM in a long line (len reached): read to its newline, written', { timeou
   });
 });
 
-test('TERM with a complete last line exits at once', { timeout: 30_000 }, async () => {
+test('TERM with a complete last line exits at once', { timeout: 300_000 }, async () => {
   await both(async (bin) => {
     const s = start(bin, ['L'], (r) => fs.mkdirSync(path.join(r, 'L')));
     s.child.stdin.write('one\ntwo\n');
@@ -128,7 +128,7 @@ test('TERM with a complete last line exits at once', { timeout: 30_000 }, async 
   });
 });
 
-test('HUP: config re-read from defaults, current reopened', { timeout: 30_000 }, async () => {
+test('HUP: config re-read from defaults, current reopened', { timeout: 300_000 }, async () => {
   await both(async (bin) => {
     const s = start(bin, ['-v', 'L'], (r) => {
       fs.mkdirSync(path.join(r, 'L'));
@@ -146,7 +146,7 @@ test('HUP: config re-read from defaults, current reopened', { timeout: 30_000 },
   });
 });
 
-test('ALRM: rotates a non-empty current only', { timeout: 30_000 }, async () => {
+test('ALRM: rotates a non-empty current only', { timeout: 300_000 }, async () => {
   await both(async (bin) => {
     const s = start(bin, ['-v', 'L'], (r) => fs.mkdirSync(path.join(r, 'L')));
     s.child.stdin.write('before alarm\n');
@@ -163,7 +163,7 @@ test('ALRM: rotates a non-empty current only', { timeout: 30_000 }, async () => 
   });
 });
 
-test('lock: a second svlogd on the same directory', { timeout: 30_000 }, async () => {
+test('lock: a second svlogd on the same directory', { timeout: 300_000 }, async () => {
   const one = (bin: string) => {
     const s = start(bin, ['L'], (r) => fs.mkdirSync(path.join(r, 'L')));
     return s;
@@ -188,7 +188,7 @@ test('lock: a second svlogd on the same directory', { timeout: 30_000 }, async (
   }
 });
 
-test('HUP with no functional directory left: fatal, exit 111', { timeout: 30_000 }, async () => {
+test('HUP with no functional directory left: fatal, exit 111', { timeout: 300_000 }, async () => {
   await both(async (bin) => {
     const s = start(bin, ['L'], (r) => fs.mkdirSync(path.join(r, 'L')));
     s.child.stdin.write('one\n');
