@@ -14,7 +14,7 @@ const root = tempRoot('runsv-inproc-');
 const handles: RunsvHandle[] = [];
 after(async () => {
   for (const h of handles) h.terminate();
-  await Promise.race([Promise.all(handles.map((h) => h.done)), sleep(5000)]);
+  await Promise.race([Promise.all(handles.map((h) => h.done)), sleep(30_000)]);
   for (const h of handles) for (const pid of h.pids()) process.kill(pid, 'SIGKILL');
   fs.rmSync(root, { recursive: true, force: true });
 });
@@ -42,7 +42,8 @@ test('40 services in one process: isolation, pids(), terminate()', async (t) => 
   const broken = makeService(root, 'broken', {});
   const blocked = makeService(root, 'blocked', {
     run: '#!/bin/sh\nexec sleep 1000\n',
-    control: { t: '#!/bin/sh\nsleep 3\nexit 1\n' },
+    // runs until the test releases it (a fixed 3 s once ran out on a loaded machine)
+    control: { t: '#!/bin/sh\n: >t-started\nwhile [ ! -e t-release ]; do sleep 0.05; done\nexit 1\n' },
   });
   for (const dir of [...dirs, broken, blocked]) {
     const name = path.basename(dir);
@@ -58,10 +59,10 @@ test('40 services in one process: isolation, pids(), terminate()', async (t) => 
     assert.deepEqual(handles[i]?.pids(), [st?.pid]);
   }
 
-  // blocked: control/t runs for 3 s; meanwhile another service reacts at once
+  // blocked: control/t runs until released; meanwhile another service reacts at once
   const blockedPid = readStatus(blocked)?.pid;
   control(blocked, 't');
-  await sleep(200);
+  await waitFor('control/t running', () => fs.existsSync(path.join(blocked, 't-started')));
   const other = dirs[0] as string;
   const otherPid = readStatus(other)?.pid;
   control(other, 'k');
@@ -73,6 +74,7 @@ test('40 services in one process: isolation, pids(), terminate()', async (t) => 
   assert.equal(fs.readFileSync(path.join(blocked, 'supervise/stat'), 'utf8'), 'run\n');
   assert.equal(readStatus(blocked)?.pid, blockedPid);
   // and it does when control/t exits non-zero
+  fs.writeFileSync(path.join(blocked, 't-release'), '');
   await waitFor('blocked restarted', () => {
     const s = readStatus(blocked);
     return s?.stateCode === 1 && s.pid !== blockedPid;
