@@ -44,7 +44,7 @@ function start(bin: string, args: string[], setup: (root: string) => void): Sess
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   const poll = async (what: string, ok: () => boolean): Promise<void> => {
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 60_000;
     while (!ok()) {
       if (Date.now() > deadline) throw new Error(`timeout waiting for ${what}; stderr: ${err}`);
       await new Promise((r) => setTimeout(r, 20));
@@ -175,7 +175,12 @@ test('lock: a second svlogd on the same directory', { timeout: 300_000 }, async 
   ] as const) {
     const s = one(first);
     await s.waitFile('L/lock', 0);
-    await new Promise((r) => setTimeout(r, 100));
+    // the file exists a moment before it is locked: wait for the lock itself
+    const ino = fs.statSync(path.join(s.root, 'L/lock')).ino;
+    for (const end = Date.now() + 60_000; !fs.readFileSync('/proc/locks', 'utf8').includes(`:${ino} `); ) {
+      if (Date.now() > end) throw new Error('L/lock never locked');
+      await new Promise((r) => setTimeout(r, 20));
+    }
     const a = spawnSync(debian, ['-v', 'L', 'L2'], { cwd: s.root, input: '' });
     const b = spawnSync(second, ['-v', 'L', 'L2'], { cwd: s.root, input: '' });
     assert.equal(b.status, 111);
