@@ -183,9 +183,9 @@ function readPid(t: Tree, name: string): string {
   }
 }
 
-/** Poll until `ok` holds in both trees (10 s at most). */
+/** Poll until `ok` holds in both trees (60 s at most: a loaded machine is slow, not wrong). */
 async function until(what: string, ok: (t: Tree) => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 60_000;
   for (;;) {
     if (trees.every(ok)) return;
     if (Date.now() > deadline) {
