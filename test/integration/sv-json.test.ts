@@ -36,7 +36,7 @@ const stat = (name: string) => {
 const pidOf = (name: string) => Number(fs.readFileSync(path.join(svdir, name, 'supervise', 'pid'), 'utf8'));
 
 async function until(ok: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 60_000;
   while (!ok()) {
     if (Date.now() > deadline) throw new Error('timed out');
     await sleep(25);
