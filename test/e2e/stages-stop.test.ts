@@ -131,10 +131,12 @@ test('`runit-init 0` inside the container (runit style) stops it through stage 3
   const t0 = Date.now();
   const r = await c.exec(['runit-init', '0']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
-  const code = await c.wait(BUDGET_MS + 5000);
+  // podman's own wait gets slack for a loaded machine; the budget is checked below by tsinit's clock
+  const code = await c.wait(BUDGET_MS + 60_000);
   t.diagnostic(`container exited ${Date.now() - t0} ms after runit-init 0, exit code ${code}`);
   assert.equal(code, 0);
   const logs = await c.logs();
   assert.match(logs, /shutdown requested: SIGCONT \(\/run\/runit\.stopit\)/);
   assert.match(logs, /stage 3: all services stopped, goodbye/);
+  assert.ok(tsinitExitMs(logs) < BUDGET_MS, `stop took ${tsinitExitMs(logs)} ms by tsinit's clock`);
 });
