@@ -136,14 +136,14 @@ test('sv drives the in-process logger: t, d, u, pause, cont, kill; no line lost 
   // Let the last restart pause pass: a `d` queued during runsv's 1 s pause is
   // applied after sv has already seen "down" (runit does the same).
   await until(() => read(path.join(logDir, 'supervise', 'stat')) === 'run\n', 'log restarted');
-  assert.match(sv('-w', '5', 'down', logDir).stdout, /^ok: down: /);
-  assert.match(sv('-w', '5', 'up', logDir).stdout, /^ok: run: /);
+  assert.match(sv('-w', '60', 'down', logDir).stdout, /^ok: down: /);
+  assert.match(sv('-w', '60', 'up', logDir).stdout, /^ok: run: /);
   assert.equal(sv('pause', logDir).status, 0);
   await until(() => read(path.join(logDir, 'supervise', 'stat')) === 'run, paused\n', 'paused');
   assert.equal(sv('cont', logDir).status, 0);
   assert.equal(sv('kill', logDir).status, 0);
   const all = (): string => fs.readdirSync(path.join(logDir, 'main')).filter((f) => f === 'current' || f.startsWith('@')).map((f) => read(path.join(logDir, 'main', f))).join('');
-  await until(() => all().includes(`n=${n - 1}\n`), 'every line logged', 60000);
+  await until(() => all().includes(`n=${n - 1}\n`), 'every line logged', 180_000);
   const got = all().split('\n').filter((l) => l.startsWith('n='));
   const want = Array.from({ length: n }, (_, i) => `n=${i}`);
   assert.deepEqual([...new Set(got)].sort(), [...want].sort(), 'every line present');
