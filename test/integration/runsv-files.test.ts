@@ -161,6 +161,24 @@ test('runsv exits 0 on SIGTERM after stopping the service', async () => {
   assert.equal(fs.readFileSync(path.join(dir, 'finish.args'), 'utf8'), '-1 15\n');
 });
 
+test('SIGTERM at the moment supervise/stat says run: runsv stops the service and exits 0 (20 times)', async () => {
+  // runsv once installed its SIGTERM handler only after starting the
+  // service: a TERM in between killed runsv and orphaned ./run (12 of 40 on a
+  // loaded machine).
+  for (let i = 0; i < 20; i++) {
+    const name = `early-term-${i}`;
+    const dir = makeService(root, name, { run: '#!/bin/sh\nexec sleep 1000\n' });
+    dirs.push(dir);
+    const p = startProc(runsv, [name], root);
+    await waitFor('running', () => fs.readFileSync(path.join(dir, 'supervise', 'stat'), 'utf8') === 'run\n');
+    const pid = readStatus(dir)?.pid ?? 0;
+    p.child.kill('SIGTERM');
+    assert.equal(await p.exited, 0, `round ${i}: runsv did not exit 0 (${p.child.signalCode ?? 'no signal'})`);
+    assert.ok(pid > 0);
+    assert.throws(() => process.kill(pid, 0), `round ${i}: ./run (pid ${pid}) left running`);
+  }
+});
+
 test("./log not a directory / a symlink loop: runit's warnings (same as Debian's), no log service", async () => {
   const { debianRunit } = await import('../helpers/debian.ts');
   for (const [impl, bin] of [['ts', runsv], ['deb', debianRunit().runsv]] as const) {
