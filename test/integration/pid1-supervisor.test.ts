@@ -39,10 +39,7 @@ test('built-in supervisor: services run, sv works from outside, TERM stops all w
   const ex = await r.exit;
   const out = r.output();
   assert.equal(ex.code, 0, out);
-  // the budget by tsinit's own clock: the wall clock here also counts a loaded
-  // machine's scheduling delays, which are not tsinit's
-  const took = Number(/exit after (\d+) ms\./.exec(out)?.[1] ?? NaN);
-  assert.ok(took < 9000, `within the default budget: ${took} ms by tsinit's clock (${Date.now() - sent} ms by ours)`);
+  assert.ok(Date.now() - sent < 9000, 'within the default budget');
   assert.match(out, /stage 3 ran/);
   for (const i of [0, 2, 3, 4]) assert.equal(fs.readFileSync(path.join(marks, `s${i}.finish`), 'utf8'), '-1 15\n', `finish of s${i}`);
   assert.equal(fs.existsSync(path.join(marks, 's1.finish')), false, 's1 was already down');
@@ -65,7 +62,5 @@ test('built-in supervisor: a service that ignores TERM is killed within the budg
   assert.equal(ex.code, 0, r.output());
   assert.match(r.output(), /services not terminated, sending sigkill/);
   assert.match(r.output(), /stage 3 ran/);
-  // measured by tsinit's own clock (see above); ours only for the message
-  const took = Number(/exit after (\d+) ms\./.exec(r.output())?.[1] ?? NaN);
-  assert.ok(took < 3500, `took ${took} ms by tsinit's clock (${tookMs} ms by ours) with a 3 s budget`);
+  assert.ok(tookMs < 3500, `took ${tookMs} ms with a 3 s budget`);
 });
