@@ -14,13 +14,18 @@ export async function main(ctx: ToolContext): Promise<number> {
   }
   // A directory named with bytes that are not UTF-8 is opened by its bytes.
   const raw = rawNames(ctx.args).get(dir);
-  const handle = startRunsv(raw ?? dir, {
+  // The handler is in place before the service starts (as in runit): a
+  // SIGTERM right after supervise/stat says "run" must stop the service, not
+  // kill runsv by the default action and orphan it. Node runs the listener
+  // from the event loop, so it never sees `handle` unset.
+  let handle: ReturnType<typeof startRunsv> | undefined;
+  const onTerm = (): void => handle?.terminate();
+  process.on('SIGTERM', onTerm);
+  handle = startRunsv(raw ?? dir, {
     name: `runsv ${dir}`,
     ...(raw ? { rawName: Buffer.concat([Buffer.from('runsv '), raw]) } : {}),
   });
   scheduleTrim();
-  const onTerm = (): void => handle.terminate();
-  process.on('SIGTERM', onTerm);
   const code = await handle.done;
   process.removeListener('SIGTERM', onTerm);
   return code;

@@ -56,7 +56,7 @@ export class Container {
     return r.stdout;
   }
 
-  async waitLogs(re: RegExp, timeoutMs = 20000): Promise<string> {
+  async waitLogs(re: RegExp, timeoutMs = 120_000): Promise<string> {
     const until = Date.now() + timeoutMs;
     for (;;) {
       const l = await this.logs();
@@ -67,7 +67,7 @@ export class Container {
   }
 
   /** Polls a shell command until its stdout matches. */
-  async waitSh(line: string, re: RegExp, timeoutMs = 20000): Promise<string> {
+  async waitSh(line: string, re: RegExp, timeoutMs = 120_000): Promise<string> {
     const until = Date.now() + timeoutMs;
     for (;;) {
       const r = await this.sh(line);

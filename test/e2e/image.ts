@@ -165,7 +165,10 @@ async function pruneOld(keep: string[]): Promise<void> {
   const r = await podman(['images', '--format', '{{.Repository}}:{{.Tag}}']);
   for (const ref of r.stdout.split('\n')) {
     if ((ref.startsWith(`${IMAGE_REPO}:`) || ref.startsWith(`${BASE_REPO}:`)) && !keep.includes(ref)) {
-      await podman(['rmi', '-f', ref]);
+      // without -f: an image still used by a container (another checkout's
+      // test run on this machine, with its own dist/tsinit) stays; -f removed
+      // its running containers under it
+      await podman(['rmi', ref]);
     }
   }
 }

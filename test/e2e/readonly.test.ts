@@ -64,5 +64,7 @@ test('read-only root: boots, services run (one as nobody via chpst), sv works, p
   t.diagnostic(`podman stop (read-only root) took ${r.elapsedMs} ms, exit code ${r.exitCode}`);
   assert.equal(r.exitCode, 0, r.logs);
   assert.match(r.logs, /stage 3: all services stopped, goodbye/);
-  assert.ok(r.elapsedMs < 9000, `stop took ${r.elapsedMs} ms`);
+  // by tsinit's clock (its "exit after N ms." line): podman and a loaded machine are not tsinit's
+  const took = Number(/exit after (\d+) ms\./.exec(r.logs)?.[1] ?? NaN);
+  assert.ok(took < 9000, `stop took ${took} ms by tsinit's clock, ${r.elapsedMs} ms by ours`);
 });

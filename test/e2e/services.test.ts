@@ -11,13 +11,17 @@ import { cleanup, Container } from './container.ts';
 import { LIVENESS_PROBE, parsePs, PS_COMMAND, READINESS_PROBE, removeFixtures, serviceMount } from './fixtures.ts';
 
 const ORPHANS = 500;
+// an argument no other process in the image has: `sleep 86399` is an orphan
+const ORPHAN_LIFE = 86399;
 let c: Container;
 
 before(async () => {
   c = await Container.start(await e2eImage(), [
     ...serviceMount('orphans', {
-      // the subshell exits at once: its 500 sleeps are re-parented to PID 1
-      run: `exec 2>&1\n(i=0; while [ $i -lt ${ORPHANS} ]; do sleep 8 & i=$((i + 1)); done)\necho "orphans: ${ORPHANS} left behind"\nexec sleep 1000`,
+      // the subshell exits at once: its 500 sleeps are re-parented to PID 1.
+      // They live until the test kills them (a fixed lifetime, once 8 s, ran
+      // out on a loaded machine before all 500 were counted).
+      run: `exec 2>&1\n(i=0; while [ $i -lt ${ORPHANS} ]; do sleep ${ORPHAN_LIFE} & i=$((i + 1)); done)\necho "orphans: ${ORPHANS} left behind"\nexec sleep 1000`,
     }),
     // available only once /run/checked-ok exists
     ...serviceMount('checked', { run: 'exec sleep 1000', check: 'test -e /run/checked-ok' }),
@@ -46,12 +50,20 @@ async function probe(line: string): Promise<number> {
 
 test(`a service leaving ${ORPHANS} orphans behind: PID 1 adopts and reaps them all, no zombie in ps`, async (t) => {
   await c.waitLogs(/orphans: 500 left behind/);
-  const adopted = parsePs(await c.shOk(PS_COMMAND)).filter((r) => r.args === 'sleep 8');
+  // The subshell has forked all 500 when the line is logged, but a child may
+  // not have exec'd sleep yet: wait until all 500 are visible as sleeps.
+  const count = `${PS_COMMAND} | grep -c 'sleep ${ORPHAN_LIFE}$' || true`;
+  await c.waitSh(count, new RegExp(`^${ORPHANS}$`, 'm'), 180_000);
+  const adopted = parsePs(await c.shOk(PS_COMMAND)).filter((r) => r.args === `sleep ${ORPHAN_LIFE}`);
   assert.equal(adopted.length, ORPHANS, 'every orphan is alive and visible');
   assert.ok(adopted.every((r) => r.ppid === 1), 're-parented to tsinit (PID 1)');
+  // they die now, all at once: PID 1 must reap every one of them
   const t0 = Date.now();
-  await c.waitSh(`${PS_COMMAND} | grep -c 'sleep 8$' || true`, /^0$/m, 30000);
-  t.diagnostic(`all ${ORPHANS} orphans gone ${Date.now() - t0} ms after they were counted`);
+  await c.shOk(`kill ${adopted.map((r) => r.pid).join(' ')}`);
+  await c.waitSh(count, /^0$/m, 180_000);
+  // a killed sleep is a zombie ([sleep], not counted above) until PID 1 reaps it
+  await c.waitSh("ps -o stat | grep -c '^Z' || true", /^0$/m, 180_000);
+  t.diagnostic(`all ${ORPHANS} orphans reaped ${Date.now() - t0} ms after they were killed`);
   const rows = parsePs(await c.shOk(PS_COMMAND));
   const zombies = rows.filter((r) => r.stat.startsWith('Z'));
   assert.deepEqual(zombies, [], 'no zombie');
@@ -91,7 +103,7 @@ test('podman exec sv down / up / restart; readiness and liveness probes follow',
 test('kill -9 of a service inside the container: it is restarted', async () => {
   const pid = await pidOf('clock');
   await c.shOk(`kill -9 ${pid}`);
-  const until = Date.now() + 10000;
+  const until = Date.now() + 120_000;
   let now = pid;
   while (now === pid) {
     if (Date.now() > until) throw new Error(`clock (pid ${pid}) was not restarted after kill -9`);

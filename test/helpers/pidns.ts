@@ -49,7 +49,7 @@ export function run(cmd: string[], env: NodeJS.ProcessEnv = {}, opts: { pidns?: 
   });
   const initPid = async (): Promise<number> => {
     if (!pidns) return proc.pid as number;
-    for (let i = 0; i < 200; i++) {
+    for (const end = Date.now() + 60_000; Date.now() < end; ) {
       try {
         const kids = fs.readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, 'utf8').trim();
         if (kids) return Number(kids.split(' ')[0]);
@@ -66,7 +66,7 @@ export function run(cmd: string[], env: NodeJS.ProcessEnv = {}, opts: { pidns?: 
     output: () => out,
     exit,
     startedAt,
-    waitFor: (text, timeoutMs = 20000) =>
+    waitFor: (text, timeoutMs = 60_000) =>
       new Promise<void>((resolve, reject) => {
         const matches = (): boolean => (typeof text === 'string' ? out.includes(text) : text.test(out));
         if (matches()) return resolve();

@@ -26,7 +26,7 @@ export function serviceDir(services: Record<string, ServiceSpec>, prefix = 'tsin
 }
 
 /** Resolves when file holds exactly want (e.g. supervise/stat "run\n"). */
-export async function waitFile(file: string, want: string, timeoutMs = 10000): Promise<void> {
+export async function waitFile(file: string, want: string, timeoutMs = 60_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     try {

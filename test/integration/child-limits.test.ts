@@ -19,7 +19,7 @@ const tsinit = (): string => path.join(bin, 'tsinit');
 const hard = Number(/^Max open files\s+\S+\s+(\d+)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8'))?.[1] ?? 0);
 const skip = hard <= 1024 ? `the hard open-files limit (${hard}) leaves nothing to raise` : false;
 
-async function until(what: string, check: () => boolean, ms = 30_000): Promise<void> {
+async function until(what: string, check: () => boolean, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

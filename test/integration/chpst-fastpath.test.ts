@@ -24,7 +24,7 @@ function marksDir(): string {
   return d;
 }
 
-async function until(what: string, check: () => boolean, ms = 30_000): Promise<void> {
+async function until(what: string, check: () => boolean, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

@@ -59,7 +59,7 @@ test('command mode: the command cannot be forked: warned, retried every 5 s, the
   const dir = runitDir('cmd');
   const p = asUid(tool('tsinit'), ['--', 'sh', '-c', 'echo ran; exit 7'], root, { TSINIT_RUNIT_DIR: dir });
   const pid = p.child.pid ?? 0;
-  await waitFor('the fork failure', () => p.stderr().includes('unable to fork for sh, sleeping: temporary failure'), 20_000);
+  await waitFor('the fork failure', () => p.stderr().includes('unable to fork for sh, sleeping: temporary failure'), 60_000);
   assert.equal(softNproc(pid), '1');
   assert.doesNotMatch(p.stderr(), /unable to run/);
   restore(pid, dir);
@@ -72,10 +72,10 @@ test('stage mode: stage 2 cannot be forked: "unable to fork ... pausing", retrie
   script(path.join(dir, '2'), `echo stage2 >${dir}/ran\nexit 0\n`);
   const p = asUid(tool('tsinit'), [], root, { TSINIT_RUNIT_DIR: dir, TSINIT_SERVICE_DIR: path.join(root, 'none') });
   const pid = p.child.pid ?? 0;
-  await waitFor('the fork failure', () => p.stderr().includes(`unable to fork for "${dir}/2" pausing: temporary failure`), 20_000);
+  await waitFor('the fork failure', () => p.stderr().includes(`unable to fork for "${dir}/2" pausing: temporary failure`), 60_000);
   assert.equal(fs.existsSync(path.join(dir, 'ran')), false);
   assert.doesNotMatch(p.stderr(), /unable to start child/);
   restore(pid, dir);
-  await waitFor('stage 2 ran', () => fs.existsSync(path.join(dir, 'ran')), 20_000);
+  await waitFor('stage 2 ran', () => fs.existsSync(path.join(dir, 'ran')), 60_000);
   assert.equal(await p.exited, 0, p.stderr());
 });

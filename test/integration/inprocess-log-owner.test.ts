@@ -21,7 +21,7 @@ after(async () => {
   for (const r of roots) fs.rmSync(r, { recursive: true, force: true });
 });
 
-async function until(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+async function until(cond: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out: ${what}`);
@@ -100,7 +100,7 @@ function secretUntouched(s: Setup): void {
   assert.equal(read(path.join(s.secret, 'secret')), 'pPLANTED: \n!id -u\ns1\n');
 }
 
-test('a symlink planted at main/lock: no file created through it, the directory is refused', { timeout: 60_000 }, async () => {
+test('a symlink planted at main/lock: no file created through it, the directory is refused', { timeout: 600_000 }, async () => {
   const s = setup((s) => asNobody('ln', '-s', path.join(s.secret, 'created-by-root'), path.join(s.main, 'lock')));
   const r = start(s);
   await until(() => /unable to lock directory: \.\/main/.test(r.output()), 'the lock refused');
@@ -109,7 +109,7 @@ test('a symlink planted at main/lock: no file created through it, the directory 
   assert.equal(read(path.join(s.main, 'current')), '');
 });
 
-test('symlinks planted at current and config: nothing followed, the line logged in a current of nobody', { timeout: 60_000 }, async () => {
+test('symlinks planted at current and config: nothing followed, the line logged in a current of nobody', { timeout: 600_000 }, async () => {
   const s = setup((s) => {
     asNobody('ln', '-s', path.join(s.secret, 'secret'), path.join(s.main, 'current'));
     asNobody('ln', '-s', path.join(s.secret, 'secret'), path.join(s.main, 'config'));
@@ -126,7 +126,7 @@ test('symlinks planted at current and config: nothing followed, the line logged 
   assert.equal(st.uid, NOBODY);
 });
 
-test('the log directory replaced by a symlink to a root-only directory: nothing created there', { timeout: 60_000 }, async () => {
+test('the log directory replaced by a symlink to a root-only directory: nothing created there', { timeout: 600_000 }, async () => {
   const s = setup(
     (s) => {
       fs.rmdirSync(s.main);
@@ -140,7 +140,7 @@ test('the log directory replaced by a symlink to a root-only directory: nothing 
   secretUntouched(s);
 });
 
-test('a processor in nobody\'s config runs as nobody', { timeout: 60_000 }, async () => {
+test('a processor in nobody\'s config runs as nobody', { timeout: 600_000 }, async () => {
   // nobody's own config: a processor that prints its uid
   const s = setup((s) => asNobody('sh', '-c', `printf '!id -u\\n' > ${path.join(s.main, 'config')}`));
   const r = start(s);
@@ -152,7 +152,7 @@ test('a processor in nobody\'s config runs as nobody', { timeout: 60_000 }, asyn
   secretUntouched(s);
 });
 
-test('state and newstate planted as symlinks: the processor does not start, nothing followed', { timeout: 60_000 }, async () => {
+test('state and newstate planted as symlinks: the processor does not start, nothing followed', { timeout: 600_000 }, async () => {
   const s = setup((s) => {
     asNobody('sh', '-c', `printf '!id -u\\n' > ${path.join(s.main, 'config')}`);
     asNobody('ln', '-s', path.join(s.secret, 'secret'), path.join(s.main, 'state'));
@@ -171,7 +171,7 @@ test('state and newstate planted as symlinks: the processor does not start, noth
   secretUntouched(s);
 });
 
-test('a FIFO planted as config does not block the supervisor', { timeout: 60_000 }, async () => {
+test('a FIFO planted as config does not block the supervisor', { timeout: 600_000 }, async () => {
   const s = setup((s) => asNobody('mkfifo', path.join(s.main, 'config')));
   const r = start(s);
   const cur = path.join(s.main, 'current');
@@ -180,7 +180,7 @@ test('a FIFO planted as config does not block the supervisor', { timeout: 60_000
   secretUntouched(s);
 });
 
-test('a root-owned log directory is refused, as nobody\'s own svlogd would be', { timeout: 60_000 }, async () => {
+test('a root-owned log directory is refused, as nobody\'s own svlogd would be', { timeout: 600_000 }, async () => {
   const s = setup((s) => fs.chownSync(s.main, 0, 0));
   const r = start(s);
   await until(() => /unable to lock directory: \.\/main: access denied/.test(r.output()), 'the directory refused');

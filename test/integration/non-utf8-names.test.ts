@@ -59,12 +59,12 @@ test('runsvdir supervises a directory whose name is not UTF-8; sv reaches it by 
   makeService(dir, name);
   const p = startProc(tool('runsvdir'), [dir], root);
   procs.push(p);
-  await waitFor('service up', () => stat(dir, name) === 'run\n' && stat(dir, name, true) === 'run\n', 15_000);
+  await waitFor('service up', () => stat(dir, name) === 'run\n' && stat(dir, name, true) === 'run\n', 60_000);
   // ./run's output went through the log pipe to log/run
   await waitFor('log written', () => fs.readFileSync(join(dir, name, 'log', 'out'), 'utf8') === 'started\n');
   assert.match(svRaw(tool('sv'), 'status', dir, name), /^run: .*: \(pid \d+\) \d+s; run: log: \(pid \d+\) \d+s\n$/);
   svRaw(tool('sv'), 'down', dir, name);
-  await waitFor('service down', () => stat(dir, name) === 'down\n', 15_000);
+  await waitFor('service down', () => stat(dir, name) === 'down\n', 60_000);
   assert.equal(p.stderr(), '');
 });
 
@@ -77,7 +77,7 @@ test('runsv NAME with a name that is not UTF-8, as Debian runsv', async () => {
     const octal = [...name].map((b) => `\\${b.toString(8).padStart(3, '0')}`).join('');
     const p = startProc('sh', ['-c', `exec "$0" "$(printf '${octal}')"`, runsv], dir);
     procs.push(p);
-    await waitFor(`${impl}: service up`, () => stat(dir, name) === 'run\n' && stat(dir, name, true) === 'run\n', 15_000);
+    await waitFor(`${impl}: service up`, () => stat(dir, name) === 'run\n' && stat(dir, name, true) === 'run\n', 60_000);
     // the control FIFO is reached through the name's bytes
     fs.writeFileSync(join(dir, name, 'supervise', 'control'), 'x');
     assert.equal(await p.exited, 0, `${impl}: runsv exits after x`);
@@ -102,7 +102,7 @@ test("runsv's messages print the name's bytes, as Debian's runsv", async () => {
         const all = Buffer.concat(chunks);
         const nl = all.indexOf(0x0a);
         return nl >= 0 ? all.subarray(0, nl + 1) : undefined;
-      }, 15_000);
+      }, 60_000);
       lines[impl] = first;
     } finally {
       child.kill('SIGKILL');

@@ -86,7 +86,7 @@ test('npm package under Node 22: stage mode as PID 1 with two services; sv statu
     await r.waitFor('b: started');
     const svs = [path.join(dir, 'service', 'a'), path.join(dir, 'service', 'b')];
     let st = sh('sv', ['status', ...svs]);
-    for (let i = 0; i < 100 && (st.stdout.match(/^run: /gm)?.length ?? 0) < 2; i++) {
+    for (let i = 0; i < 600 && (st.stdout.match(/^run: /gm)?.length ?? 0) < 2; i++) {
       await new Promise((res) => setTimeout(res, 100));
       st = sh('sv', ['status', ...svs]);
     }

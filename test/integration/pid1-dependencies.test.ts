@@ -9,7 +9,7 @@ import { run, runitDir, tsinit } from '../helpers/pidns.ts';
 import { toolBin } from '../helpers/tsinit.ts';
 import { serviceDir, waitFile } from '../helpers/services.ts';
 
-async function until(what: string, ok: () => boolean, ms = 15_000): Promise<void> {
+async function until(what: string, ok: () => boolean, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
   while (!ok()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

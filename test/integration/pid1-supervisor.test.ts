@@ -28,7 +28,7 @@ test('built-in supervisor: services run, sv works from outside, TERM stops all w
   assert.equal(st.status, 0, st.stdout + st.stderr);
   assert.match(st.stdout, /^run: .*\/s0: \(pid \d+\) \d+s\n/m);
   assert.match(st.stdout, /^run: .*\/logged: \(pid \d+\) \d+s; run: log: \(pid \d+\) \d+s\n/m);
-  const down = spawnSync(tool('sv'), ['-w', '5', 'down', path.join(svc, 's1')], { encoding: 'utf8' });
+  const down = spawnSync(tool('sv'), ['-w', '60', 'down', path.join(svc, 's1')], { encoding: 'utf8' });
   assert.equal(down.status, 0, down.stdout);
   assert.match(down.stdout, /^ok: down: /);
   assert.equal(fs.readFileSync(path.join(marks, 's1.finish'), 'utf8'), '-1 15\n');

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { tool } from '../helpers/tsinit.ts';
 import { debianRunit } from '../helpers/debian.ts';
-import { cleanup, control, makeService, readStatus, sleep, startProc, tempRoot, waitFor } from './runsv-helpers.ts';
+import { cleanup, control, makeService, readStatus, startProc, tempRoot, waitFor } from './runsv-helpers.ts';
 
 const root = tempRoot('runsv-fail-');
 const dirs: string[] = [];
@@ -46,7 +46,7 @@ async function runCase(runsv: string, impl: string, c: Case): Promise<{ lines: s
   c.setup(dir);
   const p = startProc(runsv, [name], root);
   // three attempts: the first at once, then one per second
-  await waitFor('three attempts', () => p.stderr().split('\n').filter(Boolean).length >= 3, 8000);
+  await waitFor('three attempts', () => p.stderr().split('\n').filter(Boolean).length >= 3);
   const st = readStatus(dir);
   assert.equal(st?.want, 'u');
   control(dir, 'x');
@@ -80,8 +80,8 @@ test('a broken service does not disturb another one', async () => {
     const s = readStatus(good);
     return s?.stateCode === 1 ? s : undefined;
   });
-  await sleep(2500);
-  assert.ok(b.stderr().split('\n').filter(Boolean).length >= 2);
+  // two failed attempts of bad (a pause of 1 s between them) while good runs on
+  await waitFor('two attempts of bad', () => b.stderr().split('\n').filter(Boolean).length >= 2);
   const later = readStatus(good);
   assert.equal(later?.pid, st.pid);
   assert.equal(later?.stateCode, 1);

@@ -66,7 +66,9 @@ export function startProc(cmd: string, args: string[], cwd: string): Proc {
   return { child, stdout: () => out, stderr: () => errText, exited };
 }
 
-export async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+// The timeout only bounds a wait that failed (a condition met returns at
+// once): generous, so that a loaded 2-core CI machine never trips it.
+export async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     let v: T | undefined | false;

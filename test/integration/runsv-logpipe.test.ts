@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tool } from '../helpers/tsinit.ts';
-import { cleanup, control, makeService, readStatus, sleep, startProc, tempRoot, waitFor } from './runsv-helpers.ts';
+import { cleanup, control, makeService, readStatus, startProc, tempRoot, waitFor } from './runsv-helpers.ts';
 
 const root = tempRoot('runsv-logpipe-');
 const dirs: string[] = [];
@@ -46,21 +46,29 @@ async function restart(dir: string, log: boolean): Promise<void> {
   await waitFor(`${log ? 'log' : 'main'} restart`, () => {
     const s = readStatus(dir, log);
     return s?.stateCode === 1 && s.pid !== before;
-  }, 5000);
+  });
 }
 
-test('20 + 20 interleaved restarts of service and logger lose no line', { timeout: 120_000 }, async () => {
+/** Wait for the service to print at least one more line (no fixed pause between restarts). */
+async function progress(dir: string): Promise<void> {
+  const counter = (): number => Number(fs.readFileSync(path.join(dir, 'counter'), 'utf8')) || 0;
+  const before = counter();
+  await waitFor('a new line printed', () => counter() > before);
+}
+
+test('20 + 20 interleaved restarts of service and logger lose no line', { timeout: 600_000 }, async () => {
   const dir = makeService(root, 'counter', { run, log: logger });
   dirs.push(dir);
   const p = startProc(tool('runsv'), ['counter'], root);
   await waitFor('both running', () => readStatus(dir)?.stateCode === 1 && readStatus(dir, true)?.stateCode === 1);
+  await waitFor('the first line printed', () => fs.existsSync(path.join(dir, 'counter')));
   for (let i = 0; i < 20; i++) {
-    await sleep(150);
+    await progress(dir);
     await restart(dir, false);
-    await sleep(150);
+    await progress(dir);
     await restart(dir, true);
   }
-  await sleep(300);
+  await progress(dir);
   control(dir, 'x');
   assert.equal(await p.exited, 0);
   const last = Number(fs.readFileSync(path.join(dir, 'counter'), 'utf8'));

@@ -80,14 +80,14 @@ async function exercise(runsv: string, impl: string): Promise<Record<'fin' | 'lo
   assert.deepEqual(lines(path.join(ctl, 't.calls')), []);
   for (const pid of [finPid, mainPid, logPid]) process.kill(pid, 'SIGKILL');
   const failed = (p: typeof pf, n: number) => p.stderr().split('\n').filter((l) => l.includes('unable to fork')).length >= n;
-  await waitFor('fork failures reported', () => failed(pf, 1) && failed(pl, 1), 15_000);
+  await waitFor('fork failures reported', () => failed(pf, 1) && failed(pl, 1), 60_000);
   // Still nothing ran meanwhile (the 5 s pause holds the retry back).
   assert.deepEqual(lines(path.join(fin, 'finish.args')), []);
   assert.equal(lines(path.join(fin, 'runs')).length, 1);
   [pf, pl, pc].forEach((p, i) => setNproc(p.child.pid ?? 0, before[i] ?? 'unlimited'));
 
-  await waitFor('fin restarted', () => lines(path.join(fin, 'runs')).length === 2, 20_000);
-  await waitFor('logged restarted', () => lines(path.join(logged, 'runs')).length === 2 && lines(path.join(logged, 'log', 'runs')).length === 2, 20_000);
+  await waitFor('fin restarted', () => lines(path.join(fin, 'runs')).length === 2, 60_000);
+  await waitFor('logged restarted', () => lines(path.join(logged, 'runs')).length === 2 && lines(path.join(logged, 'log', 'runs')).length === 2, 60_000);
   const out = (p: typeof pf, dir: string): Outcome => ({
     stderr: p.stderr().split('\n').filter(Boolean),
     finish: lines(path.join(dir, 'finish.args')),

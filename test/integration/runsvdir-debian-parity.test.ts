@@ -69,7 +69,7 @@ test('-X becomes the directory; a short log argument gives the same two warnings
   tmp.push(cwd);
   const r = await both(async (impl) => {
     const p = run(impl, ['-X', 'log: '], cwd);
-    await waitFor('three lines', () => p.stderr().split('\n').length > 3, 5000);
+    await waitFor('three lines', () => p.stderr().split('\n').length > 3, 60_000);
     p.kill('SIGTERM');
     return { code: await p.exited, first: p.stderr().split('\n').slice(0, 3) };
   });
@@ -91,8 +91,8 @@ test('one scan: dot entries and files ignored, dangling symlink warned, services
     fs.symlinkSync('/nonexistent', path.join(sd, 'dangling'));
     stopDirs.push(a);
     const p = run(impl, [sd]);
-    await waitFor('a running', () => statOf(a) === 'run', 10_000);
-    await waitFor('the dangling warning', () => p.stderr().includes('\n'), 5000);
+    await waitFor('a running', () => statOf(a) === 'run', 60_000);
+    await waitFor('the dangling warning', () => p.stderr().includes('\n'), 60_000);
     p.kill('SIGALRM');
     const label = await waitFor('.forced-rescan', () => {
       try {
@@ -100,7 +100,7 @@ test('one scan: dot entries and files ignored, dangling symlink warned, services
       } catch {
         return undefined;
       }
-    }, 5000);
+    }, 60_000);
     p.kill('SIGHUP');
     const code = await p.exited;
     const lines = new Set(p.stderr().split('\n').filter((l) => l !== '').map((l) => l.replace(sd, 'SD')));

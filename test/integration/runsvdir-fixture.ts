@@ -37,7 +37,9 @@ export function alive(pid: number): boolean {
   return !/^\d+ \(.*\) Z /.test(readOr(`/proc/${pid}/stat`));
 }
 
-export async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 10_000, stepMs = 20): Promise<T> {
+// The timeout only bounds a wait that failed (a condition met returns at
+// once): generous, so that a loaded 2-core CI machine never trips it.
+export async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 60_000, stepMs = 20): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = fn();

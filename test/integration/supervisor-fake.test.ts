@@ -89,7 +89,7 @@ test('start() scans at once: one runsv per directory, named as runsvdir names it
   const sup = make({ dir: d, startRunsv: eng.startRunsv, report: (l) => lines.push(l) });
   sup.start();
   assert.equal(eng.started.length, 0, 'started in later turns of the event loop');
-  await waitFor('both started', () => eng.started.length === 2, 3000);
+  await waitFor('both started', () => eng.started.length === 2);
   assert.deepEqual(eng.started.map((h) => h.name).sort(), ['runsv a', 'runsv b']);
   assert.deepEqual(eng.started.map((h) => h.dir).sort(), [path.join(d, 'a'), path.join(d, 'b')]);
   assert.deepEqual([...sup.services().keys()].sort(), ['a', 'b']);
@@ -102,24 +102,24 @@ test('new, renamed and removed directories (fs.watch): start, keep, terminate', 
   const eng = fakeEngine({ exitOnTerminate: false });
   const sup = make({ dir: d, startRunsv: eng.startRunsv, report: () => {} });
   sup.start();
-  await waitFor('a and b started', () => eng.started.length === 2, 3000);
+  await waitFor('a and b started', () => eng.started.length === 2);
 
   fs.mkdirSync(path.join(d, 'c'));
-  await waitFor('c started', () => eng.named('c').length === 1, 3000);
+  await waitFor('c started', () => eng.named('c').length === 1);
 
   fs.renameSync(path.join(d, 'a'), path.join(d, 'a2'));
-  await waitFor('a shown as a2', () => sup.services().has('a2'), 3000);
+  await waitFor('a shown as a2', () => sup.services().has('a2'));
   assert.equal(sup.services().has('a'), false);
   assert.equal(eng.started.length, 3, 'a rename (same dev/ino) starts nothing');
   assert.equal(eng.named('a')[0]?.terminated, 0, 'and stops nothing');
 
   const b = eng.named('b')[0]!;
   fs.rmdirSync(path.join(d, 'b'));
-  await waitFor('b terminated', () => b.terminated === 1, 3000);
+  await waitFor('b terminated', () => b.terminated === 1);
   assert.equal(sup.services().has('b'), false);
   assert.ok(sup.pids().includes(b.pids()[0]!), 'a stopping runsv still counts until it is done');
   b.exit(0);
-  await waitFor('b forgotten', () => !sup.pids().includes(b.pids()[0]!), 3000);
+  await waitFor('b forgotten', () => !sup.pids().includes(b.pids()[0]!));
   assert.equal(eng.started.length, 3);
 });
 
@@ -129,7 +129,7 @@ test('without fs.watch, the periodic check notices the directory change', async 
   const sup = make({ dir: d, startRunsv: eng.startRunsv, report: () => {}, watch: false, scanIntervalMs: 300 });
   sup.start();
   fs.mkdirSync(path.join(d, 'b'));
-  await waitFor('b started by the periodic check', () => eng.named('b').length === 1, 3000);
+  await waitFor('b started by the periodic check', () => eng.named('b').length === 1);
 });
 
 test('a runsv that ended is started again at the next scan (same name, new handle)', async () => {
@@ -137,9 +137,9 @@ test('a runsv that ended is started again at the next scan (same name, new handl
   const eng = fakeEngine();
   const sup = make({ dir: d, startRunsv: eng.startRunsv, report: () => {}, watch: false });
   sup.start();
-  const first = await waitFor('a started', () => eng.named('a')[0], 3000);
+  const first = await waitFor('a started', () => eng.named('a')[0]);
   first.exit(0); // e.g. `sv exit a`
-  await waitFor('a started again', () => eng.named('a').length === 2, 3000);
+  await waitFor('a started again', () => eng.named('a').length === 2);
   assert.equal(sup.services().get('a'), eng.named('a')[1]);
 });
 
@@ -156,17 +156,19 @@ test('a broken service never stops the others; it is reported and retried', asyn
     },
     report: (l) => lines.push(l),
     watch: false,
-    scanIntervalMs: 1500,
+    // well above the 1 s re-check, so that the bound below tells the two apart
+    // even when a loaded machine delays a poll
+    scanIntervalMs: 3000,
   });
   sup.start();
-  await waitFor('a, c started, bad tried', () => sup.services().size === 2 && attempts === 1, 3000);
+  await waitFor('a, c started, bad tried', () => sup.services().size === 2 && attempts === 1);
   assert.deepEqual([...sup.services().keys()].sort(), ['a', 'c']);
   assert.deepEqual(lines, [`runsvdir ${d}: warning: unable to start runsv bad: access denied`]);
   // runsvdir re-checks once a second after adding services: that scan tries bad again
-  await waitFor('the re-check scan', () => attempts === 2, 3000);
+  await waitFor('the re-check scan', () => attempts === 2);
   // then the steady pace is the periodic interval, not once a second
   const t = Date.now();
-  await waitFor('a periodic retry of bad', () => attempts === 3, 4000);
+  await waitFor('a periodic retry of bad', () => attempts === 3);
   assert.ok(Date.now() - t >= 1200, `retried after ${Date.now() - t} ms`);
   assert.equal(lines.length, 3);
   assert.equal(eng.named('a').length, 1, 'a was not disturbed');
@@ -175,13 +177,15 @@ test('a broken service never stops the others; it is reported and retried', asyn
 test('a runsv that failed at start-up (111) is retried at the periodic pace, not every second', async () => {
   const d = setup('sup-fail111-', ['a']);
   const eng = fakeEngine();
-  const sup = make({ dir: d, startRunsv: eng.startRunsv, report: () => {}, watch: false, scanIntervalMs: 2000 });
+  // The periodic scan comes 8 s after the re-check: the fixed waits below
+  // (lower bounds) stay inside that window even on a loaded machine.
+  const sup = make({ dir: d, startRunsv: eng.startRunsv, report: () => {}, watch: false, scanIntervalMs: 8000 });
   sup.start();
   await new Promise((r) => setTimeout(r, 1200)); // past the re-check that follows a new slot
   eng.named('a')[0]!.exit(111);
   await new Promise((r) => setTimeout(r, 1300));
   assert.equal(eng.named('a').length, 1, 'not restarted within a second');
-  await waitFor('a retried', () => eng.named('a').length === 2, 4000);
+  await waitFor('a retried', () => eng.named('a').length === 2);
 });
 
 test('a dangling symlink is reported on each scan, in runit words', async () => {
@@ -191,7 +195,7 @@ test('a dangling symlink is reported on each scan, in runit words', async () => 
   const sup = make({ dir: d, startRunsv: fakeEngine().startRunsv, report: (l) => lines.push(l), watch: false });
   sup.start();
   sup.rescan();
-  await waitFor('two scans', () => lines.length >= 2, 3000);
+  await waitFor('two scans', () => lines.length >= 2);
   assert.deepEqual(lines.slice(0, 2), Array(2).fill(`runsvdir ${d}: warning: unable to stat gone: file does not exist`));
 });
 
@@ -203,7 +207,7 @@ test('rescan() writes DIR/.forced-rescan after the scan, and that file starts no
   const file = path.join(d, '.forced-rescan');
   assert.equal(fs.existsSync(file), false);
   sup.rescan();
-  const label = await waitFor('.forced-rescan', () => (fs.existsSync(file) ? fs.readFileSync(file, 'latin1') : undefined), 3000);
+  const label = await waitFor('.forced-rescan', () => (fs.existsSync(file) ? fs.readFileSync(file, 'latin1') : undefined));
   assert.match(label, /^@4[0-9a-f]{23}$/);
   await new Promise((r) => setTimeout(r, 400));
   assert.equal(eng.started.length, 1);
@@ -214,10 +218,10 @@ test('stopAll() terminates every runsv in parallel and resolves when the last is
   const eng = fakeEngine({ exitOnTerminate: false });
   const sup = make({ dir: d, startRunsv: eng.startRunsv, report: () => {} });
   sup.start();
-  await waitFor('all started', () => eng.started.length === 3, 3000);
+  await waitFor('all started', () => eng.started.length === 3);
   let resolved = false;
   const p = sup.stopAll().then(() => (resolved = true));
-  await waitFor('all told', () => eng.started.every((h) => h.terminated === 1), 3000);
+  await waitFor('all told', () => eng.started.every((h) => h.terminated === 1));
   assert.equal(sup.stopAll(), sup.stopAll(), 'one shutdown, however often asked');
   eng.started[0]!.exit(0);
   eng.started[2]!.exit(0);
@@ -247,7 +251,7 @@ test('periodic scans also catch a symlink whose target appears later, without re
   await new Promise((r) => setTimeout(r, 1000));
   assert.equal(lines.length, 1, 'the directory did not change: runsvdir would not have rescanned, so no new warning');
   fs.mkdirSync(target);
-  await waitFor('later started', () => eng.named('later').length === 1, 3000);
+  await waitFor('later started', () => eng.named('later').length === 1);
   assert.equal(eng.named('later')[0]?.dir, path.join(d, 'later'));
 });
 
@@ -272,7 +276,7 @@ test('many services start a slice per turn; a stop during the boot starts nothin
   };
   sup.start();
   setImmediate(sample);
-  await waitFor('the stop', () => stopped, 3000);
+  await waitFor('the stop', () => stopped);
   assert.ok(Math.max(...perTurn) <= 4, `at most a slice per turn: ${perTurn.join(',')}`);
   assert.ok(atStop < names.length, 'stopped during the boot');
   await stopped;

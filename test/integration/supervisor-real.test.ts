@@ -31,6 +31,9 @@ test('services run, pids() lists them, stopAll() brings every one down (finish a
   const expected = [pidOf(a), pidOf(b), pidOf(path.join(b, 'log'))];
   assert.deepEqual([...pids].sort(), [...expected].sort());
   for (const p of pids) assert.ok(alive(p));
+  // `run` in supervise/stat comes before b's first line has run: wait for
+  // its output to reach the log, else a TERM on a loaded machine beats the echo
+  await waitFor("b's line in its log", () => readOr(path.join(d, '.b-log')) === 'to-log\n');
 
   await sup.stopAll();
   for (const p of expected) assert.equal(alive(p), false, `pid ${p} gone after stopAll`);

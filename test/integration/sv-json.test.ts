@@ -36,7 +36,7 @@ const stat = (name: string) => {
 const pidOf = (name: string) => Number(fs.readFileSync(path.join(svdir, name, 'supervise', 'pid'), 'utf8'));
 
 async function until(ok: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 60_000;
   while (!ok()) {
     if (Date.now() > deadline) throw new Error('timed out');
     await sleep(25);
@@ -44,7 +44,7 @@ async function until(ok: () => boolean): Promise<void> {
 }
 
 function sv(...args: string[]): { code: number | null; lines: string[]; stderr: string } {
-  const r = spawnSync(tool('sv'), args, { cwd: root, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', SVDIR: svdir }, encoding: 'utf8' });
+  const r = spawnSync(tool('sv'), args, { cwd: root, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', SVDIR: svdir, SVWAIT: '60' }, encoding: 'utf8' });
   return { code: r.status, lines: r.stdout.split('\n').filter((l) => l !== ''), stderr: r.stderr };
 }
 

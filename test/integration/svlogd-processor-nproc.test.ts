@@ -42,18 +42,18 @@ test('processor cannot be forked: "pausing", retried, input still read meanwhile
   try {
     const pid = child.pid ?? 0;
     child.stdin.write('first line\n');
-    await waitFor('svlogd running', () => fs.existsSync(path.join(dir, 'current')) && fs.readFileSync(path.join(dir, 'current'), 'utf8') === 'first line\n', 15_000);
+    await waitFor('svlogd running', () => fs.existsSync(path.join(dir, 'current')) && fs.readFileSync(path.join(dir, 'current'), 'utf8') === 'first line\n', 60_000);
     const before = softNproc(pid);
     setNproc(pid, '1');
     child.stdin.write(`${'x'.repeat(120)}\n`);
-    await waitFor('the pause message', () => stderr.includes(`svlogd: pausing: unable to fork for processor: ${dir}: temporary failure`), 15_000);
+    await waitFor('the pause message', () => stderr.includes(`svlogd: pausing: unable to fork for processor: ${dir}: temporary failure`), 60_000);
     // Not asleep: while the limit stays low (runit's svlogd would sleep and
     // retry for as long), a line written now still reaches current.
     child.stdin.write('during the pause\n');
-    await waitFor('input read during the pause', () => fs.readFileSync(path.join(dir, 'current'), 'utf8').includes('during the pause\n'), 15_000);
+    await waitFor('input read during the pause', () => fs.readFileSync(path.join(dir, 'current'), 'utf8').includes('during the pause\n'), 60_000);
     assert.equal(softNproc(pid), '1');
     setNproc(pid, before);
-    const done = await waitFor('processed file', () => fs.readdirSync(dir).find((f) => /^@[0-9a-f]{24}\.s$/.test(f)), 15_000);
+    const done = await waitFor('processed file', () => fs.readdirSync(dir).find((f) => /^@[0-9a-f]{24}\.s$/.test(f)), 60_000);
     assert.match(fs.readFileSync(path.join(dir, done), 'utf8'), /^FIRST LINE\nX+$/);
     assert.doesNotMatch(stderr, /fatal/);
   } finally {

@@ -32,7 +32,7 @@ function runCase(c: Case, impl: 'tsinit' | 'debian'): Result {
     cwd: tmp,
     env,
     encoding: 'utf8',
-    timeout: 20_000,
+    timeout: 120_000,
   });
   release?.();
   // the caller's pid differs from run to run

@@ -10,7 +10,7 @@ const notifying = {
   finish: '#!/bin/sh\nexit 0\n',
 };
 
-test('notification-fd, check, health, dependencies.d: sv and runsv behave as under runit', { timeout: 120_000 }, async () => {
+test('notification-fd, check, health, dependencies.d: sv and runsv behave as under runit', { timeout: 600_000 }, async () => {
   await compare(
     notifying,
     [

@@ -66,6 +66,47 @@ function snapshot(dir: string): Record<string, unknown> {
   return { main: side(false), log: side(true) };
 }
 
+type Side = { stat: string; pidFile: string; pidSet: boolean; state: number } | null;
+
+/** status, stat and pid are three files written one after the other: do they tell the same story? */
+function consistent(snap: Record<string, unknown>): boolean {
+  return [snap.main, snap.log].every((v) => {
+    const side = v as Side;
+    if (side === null) return true;
+    const word = ['down', 'run', 'finish'][side.state];
+    return side.stat.split(',')[0]?.trim() === word && side.pidFile === (side.pidSet ? 'pid' : 'empty');
+  });
+}
+
+/**
+ * A snapshot taken when the files are at rest: consistent, and the same in
+ * two reads 100 ms apart. A runsv slowed down by a loaded machine may be
+ * between two writes at any fixed time; this waits it out (60 s at most).
+ * With `expected` (the reference runsv's snapshot of the same step), waits
+ * up to 30 s more for the files to reach it: a late runsv is not a wrong one.
+ */
+async function settledSnapshot(dir: string, expected?: string): Promise<string> {
+  const end = Date.now() + 60_000;
+  let prev = '';
+  for (;;) {
+    let snap: Record<string, unknown> | undefined;
+    try {
+      snap = snapshot(dir);
+    } catch {
+      snap = undefined; // a file replaced while read
+    }
+    const text = snap && consistent(snap) ? JSON.stringify(snap) : '';
+    if (text !== '' && text === prev) {
+      if (expected === undefined || text === expected) return text;
+      if (Date.now() > end + 30_000) return text;
+    } else if (Date.now() > end) {
+      return text || JSON.stringify(snap ?? null);
+    }
+    prev = text;
+    await sleep(100);
+  }
+}
+
 /**
  * tsinit's extension files (readiness, dependencies, health), in every
  * scenario's service directory: runit ignores them, and tsinit's runsv with
@@ -91,7 +132,7 @@ function addExtensionFiles(dir: string, files: Record<string, string>): void {
   }
 }
 
-async function scenario(runsv: string, spec: ServiceSpec, steps: Step[], extensions: Record<string, string>): Promise<string[]> {
+async function scenario(runsv: string, spec: ServiceSpec, steps: Step[], extensions: Record<string, string>, reference?: string[]): Promise<string[]> {
   const root = fs.mkdtempSync(path.join(fs.realpathSync('/tmp'), 'runsv-interop-'));
   roots.push(root);
   const dir = makeService(root, 'web', spec);
@@ -107,21 +148,21 @@ async function scenario(runsv: string, spec: ServiceSpec, steps: Step[], extensi
       continue;
     }
     step.before?.(dir);
-    const r = spawnSync(sv, step.args, { env: { ...process.env, SVDIR: root }, encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync(sv, step.args, { env: { ...process.env, SVDIR: root }, encoding: 'utf8', timeout: 120_000 });
     const startsBefore = startCount(dir);
     await sleep(step.settle ?? 300);
     transcript.push(`$ sv ${step.args.join(' ')} -> ${r.status}`);
     if (step.countStarts) transcript.push(`starts while settling: ${startCount(dir) - startsBefore}`);
     transcript.push(normalise(r.stdout + r.stderr));
-    if (step.args[0] !== 'exit' && step.args[1] !== 'exit') transcript.push(JSON.stringify(snapshot(dir)));
+    if (step.args[0] !== 'exit' && step.args[1] !== 'exit') transcript.push(await settledSnapshot(dir, reference?.[transcript.length]));
   }
-  transcript.push(`runsv exit ${await Promise.race([p.exited, sleep(5000).then(() => 'still running')])}`);
+  transcript.push(`runsv exit ${await Promise.race([p.exited, sleep(30_000).then(() => 'still running')])}`);
   return transcript;
 }
 
 export async function compare(spec: ServiceSpec, steps: Step[], extensions: Record<string, string> = EXTENSION_FILES): Promise<void> {
   const deb = await scenario(debianRunit().runsv, spec, steps, extensions);
-  const ours = await scenario(tool('runsv'), spec, steps, extensions);
+  const ours = await scenario(tool('runsv'), spec, steps, extensions, deb);
   if (process.env.SHOW_TRANSCRIPT) console.log(ours.join('\n'));
   assert.deepEqual(ours, deb);
 }

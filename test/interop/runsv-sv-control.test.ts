@@ -4,7 +4,7 @@
 import test from 'node:test';
 import { compare } from './runsv-scenario.ts';
 
-test('a service with a down file and control scripts: same lines, same files', { timeout: 120_000 }, async () => {
+test('a service with a down file and control scripts: same lines, same files', { timeout: 600_000 }, async () => {
   await compare(
     {
       run: '#!/bin/sh\nexec sleep 1000\n',
@@ -29,7 +29,7 @@ test('a service with a down file and control scripts: same lines, same files', {
   );
 });
 
-test('sv down on a crash-looping service: read before the restart, as by runit', { timeout: 60_000 }, async () => {
+test('sv down on a crash-looping service: read before the restart, as by runit', { timeout: 600_000 }, async () => {
   // ./run lives 0.1 s, then runsv pauses 1 s: the status step's settle makes
   // the d land in the pause (args [] = just wait), when runit reads it before restarting
   await compare({ run: '#!/bin/sh\necho start >>starts\nsleep 0.1\nexit 1\n' }, [

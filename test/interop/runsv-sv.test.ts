@@ -9,7 +9,7 @@ const logged: ServiceSpec = {
   log: '#!/bin/sh\nexec cat >>out\n',
 };
 
-test('sv status/down/up/pause/cont/hup/term/kill/restart/once/exit: same lines, same files', { timeout: 120_000 }, async () => {
+test('sv status/down/up/pause/cont/hup/term/kill/restart/once/exit: same lines, same files', { timeout: 600_000 }, async () => {
   await compare(logged, [
     { args: ['status', 'web'] },
     { args: ['status', 'web/log'] },
