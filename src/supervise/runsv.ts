@@ -54,7 +54,7 @@ import { LogPipe } from './log-pipe.ts';
 import { InprocessLog } from './inprocess-log.ts';
 import { planInprocessLog, type InprocessLogPlan } from './log-run.ts';
 import { PrefixedOutput, prefixEnabled } from './prefix-output.ts';
-import { DEFAULT_SPEC, readServiceSpec, type ServiceSpec } from './service-spec.ts';
+import { DEFAULT_SPEC, readServiceSpec, usesExtensions, type ServiceSpec } from './service-spec.ts';
 import { ServiceProbes } from './service-probes.ts';
 import type { HealthState } from './health.ts';
 import {
@@ -357,7 +357,10 @@ class Runsv implements RunsvHandle, Effects {
     }
     this.fds.push(openOk(path.join(base, 'supervise', 'ok'), 'supervise/ok'));
     if (m.s.log) this.fds.push(openOk(path.join(base, 'log', 'supervise', 'ok'), 'log/supervise/ok'));
-    this.extWritable = true;
+    // Only a service that uses an extension (or waits for dependencies) gets
+    // tsinit's record: a plain runit service directory keeps runit's supervise/
+    // exactly (readers treat a missing record as "ready when up").
+    this.extWritable = usesExtensions(this.spec) || this.hold !== undefined;
     this.syncPolicyStatus();
     this.writeExt();
     this.announceHold();

@@ -65,6 +65,20 @@ export const DEFAULT_SPEC: Readonly<ServiceSpec> = Object.freeze({
   timeoutKillMs: null,
 });
 
+/** Does the service use any of tsinit's extensions (./check counts: it makes readiness polled)? */
+export function usesExtensions(spec: ServiceSpec): boolean {
+  return (
+    spec.notificationFd !== null ||
+    spec.hasCheck ||
+    spec.dependencies.length > 0 ||
+    spec.health !== null ||
+    spec.essential !== null ||
+    spec.restartBackoff !== null ||
+    spec.downSignal !== null ||
+    spec.timeoutKillMs !== null
+  );
+}
+
 export const HEALTH_DEFAULTS: Readonly<HealthSpec> = Object.freeze({ intervalMs: 10_000, timeoutMs: 5_000, retries: 3 });
 
 export interface SpecProblem {

@@ -54,6 +54,22 @@ test('a missing directory: fatal message, exit 111', () => {
   assert.equal(r.stderr, 'runsv nonexistent: fatal: unable to change to directory: file does not exist\n');
 });
 
+test('a service with an extension file gets tsinit\'s record beside runit\'s files', async () => {
+  const dir = makeService(root, 'extended', { run: '#!/bin/sh\nexec sleep 1000\n' });
+  dirs.push(dir);
+  fs.writeFileSync(path.join(dir, 'down-signal'), 'QUIT\n');
+  const p = startProc(runsv, ['extended'], root);
+  try {
+    await waitFor('record written', () => fs.existsSync(path.join(dir, 'supervise', 'tsinit-status.json')));
+    const names = fs.readdirSync(path.join(dir, 'supervise')).sort();
+    assert.deepEqual(names, ['control', 'lock', 'ok', 'pid', 'stat', 'status', 'tsinit-status.json']);
+    assert.equal(mode(path.join(dir, 'supervise', 'tsinit-status.json')), '-644');
+  } finally {
+    p.child.kill('SIGTERM');
+    assert.equal(await p.exited, 0);
+  }
+});
+
 test('supervise/ and log/supervise/ files with their modes; pid file empty when down', async () => {
   const dir = makeService(root, 'files', { run: '#!/bin/sh\nexec sleep 1000\n', log: '#!/bin/sh\nexec cat >/dev/null\n' });
   dirs.push(dir);
@@ -69,10 +85,8 @@ test('supervise/ and log/supervise/ files with their modes; pid file empty when 
     const d = path.join(dir, sub);
     assert.equal(mode(d), 'd700');
     const names = fs.readdirSync(d).sort();
-    // runit's files; beside them in supervise/ tsinit's own record (runit's tools ignore it)
-    const runit = ['control', 'lock', 'ok', 'pid', 'stat', 'status'];
-    assert.deepEqual(names, sub === 'supervise' ? [...runit, 'tsinit-status.json'].sort() : runit);
-    if (sub === 'supervise') assert.equal(mode(path.join(d, 'tsinit-status.json')), '-644');
+    // exactly runit's files: a service without tsinit's extension files gets no tsinit record
+    assert.deepEqual(names, ['control', 'lock', 'ok', 'pid', 'stat', 'status']);
     assert.equal(mode(path.join(d, 'control')), 'p600');
     assert.equal(mode(path.join(d, 'ok')), 'p600');
     assert.equal(mode(path.join(d, 'lock')), '-600');
