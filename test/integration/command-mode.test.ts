@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { run, tsinit } from '../helpers/pidns.ts';
 import { FORWARDED_SIGNALS } from '../../src/init/signals.ts';
+import { debianPackage } from '../helpers/debian.ts';
 
 /** Waits for a condition (generously: the machine may be loaded), failing with what was awaited. */
 async function waitUntil(what: string, cond: () => boolean, timeoutMs = 30000): Promise<void> {
@@ -275,5 +276,101 @@ test('leftovers get TERM (and CONT, KILL later) after the command exits; -c and 
     } finally {
       process.kill(pid, 'SIGKILL');
     }
+  }
+});
+
+// ---- issue 16: the terminal, rewritten signals ------------------------------
+
+/**
+ * Runs argv `runs` times, each as the session leader of a new pty (as a
+ * terminal or `script` would), writing `input` to the terminal first. A
+ * process of the run stopped by the terminal (state T: SIGTTIN/SIGTTOU from
+ * the background) would wait forever: it is reported as stopped and killed.
+ */
+const PTY_RUNNER = `
+import json, os, select, signal, sys
+runs, text, argv = int(sys.argv[1]), sys.argv[2].encode(), sys.argv[3:]
+def tree(pid):
+    out = []
+    try:
+        kids = open(f'/proc/{pid}/task/{pid}/children').read().split()
+    except OSError:
+        return out
+    for k in kids:
+        out += [int(k)] + tree(int(k))
+    return out
+def state(pid):
+    try:
+        s = open(f'/proc/{pid}/stat').read()
+        return s[s.rindex(')') + 2]
+    except OSError:
+        return 'gone'
+for _ in range(runs):
+    pid, fd = os.forkpty()
+    if pid == 0:
+        os.execvp(argv[0], argv)
+    if text:
+        os.write(fd, text)
+    out, stopped = b'', []
+    while True:
+        for p in tree(pid):
+            if state(p) == 'T':
+                stopped.append(p)
+                os.kill(p, signal.SIGKILL)
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            try:
+                d = os.read(fd, 4096)
+            except OSError:
+                d = b''
+            if not d:
+                break
+            out += d
+    _, st = os.waitpid(pid, 0)
+    os.close(fd)
+    print(json.dumps({'out': out.decode(errors='replace'), 'code': os.waitstatus_to_exitcode(st), 'stopped': len(stopped)}), flush=True)
+`;
+
+interface PtyRun {
+  out: string;
+  code: number;
+  stopped: number;
+}
+
+function ptyRuns(runs: number, input: string, argv: string[]): Promise<PtyRun[]> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('python3', ['-c', PTY_RUNNER, String(runs), input, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.on('error', reject);
+    p.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`pty runner exited ${code}:\n${out}`));
+      resolve(out.trim().split('\n').map((l) => JSON.parse(l) as PtyRun));
+    });
+  });
+}
+
+/** Prints FG when it starts in the foreground of its terminal (its group is the terminal's), else BG. */
+const FG_PROBE = ['sh', '-c', 'read -r s < /proc/$$/stat; set -- ${s##*) }; [ "$3" = "$6" ] && echo FG || echo BG'];
+
+test('the command starts in the foreground of the terminal, every time (as tini)', { timeout: 600000 }, async () => {
+  const runs = await ptyRuns(20, '', [tsinit(), '--', ...FG_PROBE]);
+  const bg = runs.filter((r) => !/\bFG\b/.test(r.out));
+  assert.equal(bg.length, 0, `${bg.length} of 20 started in the background:\n${bg.map((r) => r.out).join('\n')}`);
+  for (const r of runs) assert.equal(r.code, 0, r.out);
+  // the probe itself, under tini (which hands the terminal over in the child)
+  const tini = path.join(debianPackage('tini'), 'usr/bin/tini-static');
+  const ref = await ptyRuns(5, '', [tini, '-s', '--', ...FG_PROBE]);
+  for (const r of ref) assert.match(r.out, /\bFG\b/, `tini: ${r.out}`);
+});
+
+test('an interactive shell under tsinit never stops at start (bash -i)', { timeout: 600000 }, async () => {
+  // bash -i stops itself (SIGTTIN) while it is in the background, and nothing
+  // would resume it. The input waits in the terminal until bash reads it.
+  const runs = await ptyRuns(10, 'echo "ran-$((6*7))"; exit 3\n', [tsinit(), '--', 'bash', '--norc', '--noprofile', '-i']);
+  for (const r of runs) {
+    assert.equal(r.stopped, 0, `bash stopped in the background:\n${r.out}`);
+    assert.match(r.out, /ran-42/, r.out);
+    assert.equal(r.code, 3, r.out);
   }
 });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import { parseInitArgs, parseSignal } from '../../src/init/args.ts';
 import { combineRemaps, remapExitCode } from '../../src/init/exit-remap.ts';
-import { forwardedSignal, inForeground } from '../../src/init/command-mode.ts';
+import { forwardedSignal, foregroundGroup } from '../../src/init/command-mode.ts';
 import { FORWARDED_SIGNALS } from '../../src/init/signals.ts';
 
 const S = os.constants.signals;
@@ -65,7 +65,7 @@ test('job-control signals are forwarded, so they never stop tsinit', () => {
 });
 
 test('terminal hand-over only from the foreground process group', () => {
-  assert.equal(inForeground('12 (tsinit) S 1 12 12 34816 12 4194560 0'), true);
-  assert.equal(inForeground('12 (ts init) S 1 12 12 34816 40 4194560 0'), false);
-  assert.equal(inForeground('12 (x) S 1 12 12 0 -1 4194560 0'), false);
+  assert.equal(foregroundGroup('12 (tsinit) S 1 12 12 34816 12 4194560 0'), 12);
+  assert.equal(foregroundGroup('12 (ts init) S 1 12 12 34816 40 4194560 0'), undefined);
+  assert.equal(foregroundGroup('12 (x) S 1 12 12 0 -1 4194560 0'), undefined);
 });
