@@ -374,3 +374,46 @@ test('an interactive shell under tsinit never stops at start (bash -i)', { timeo
     assert.equal(r.code, 3, r.out);
   }
 });
+
+test('a --rewrite source tsinit does not otherwise forward (SYS, TRAP, ABRT) is caught and rewritten, never kills tsinit', { timeout: 120000 }, async () => {
+  for (const pidns of [false, true]) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-rwsrc-'));
+    const f = path.join(dir, 'got');
+    const script = `trap 'echo HUP >> ${f}' HUP; trap 'echo USR1 >> ${f}' USR1; trap 'echo TERM >> ${f}; exit 0' TERM; echo "ready pid=$$"; while :; do sleep 0.05; done`;
+    const r = run([tsinit(), '-c', '-r', 'SYS:HUP', '-r', 'TRAP:USR1', '-r', 'ABRT:0', '--', 'bash', '-c', script], {}, { pidns });
+    let ended = false;
+    void r.exit.then(() => (ended = true));
+    await r.waitFor(/ready pid=\d+/);
+    // a tsinit killed by the signal would leave the command behind (-c): end it then
+    const cmdPid = pidns ? firstChild(await r.initPid()) : Number(/ready pid=(\d+)/.exec(r.output())?.[1]);
+    const lines = (): string[] => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8').split('\n').filter(Boolean) : []);
+    try {
+      await r.signal('SIGSYS');
+      await waitUntil('SIGSYS arrived as HUP, or tsinit ended', () => lines().includes('HUP') || ended);
+      assert.ok(!ended, `SIGSYS ended tsinit (pidns=${pidns}):\n${r.output()}`);
+      await r.signal('SIGABRT'); // dropped
+      await r.signal('SIGTRAP');
+      await waitUntil('SIGTRAP arrived as USR1, or tsinit ended', () => lines().includes('USR1') || ended);
+      assert.ok(!ended, `SIGABRT or SIGTRAP ended tsinit (pidns=${pidns}):\n${r.output()}`);
+      await r.signal('SIGTERM');
+      const ex = await r.exit;
+      assert.equal(ex.code, 0, r.output());
+      assert.deepEqual(lines(), ['HUP', 'USR1', 'TERM'], `pidns=${pidns}`);
+    } finally {
+      if (cmdPid !== undefined && !['gone', 'Z'].includes(procState(cmdPid))) process.kill(cmdPid, 'SIGKILL');
+    }
+  }
+});
+
+test('--rewrite with a source tsinit cannot catch, or a target out of range, is a usage error naming why', async () => {
+  for (const [v, why] of [
+    ['34:15', /FROM must be a signal 1\.\.31 that tsinit can catch, not 34: real-time signals cannot be caught/],
+    ['1:32', /TO must be 0 \(not forwarded\), 1\.\.31 or 34\.\.64 \(SIGRTMIN\.\.SIGRTMAX\), not 32/],
+    ['SEGV:HUP', /not 11 \(SIGSEGV\)/],
+  ] as const) {
+    const r = run([tsinit(), '-r', v, '--', 'sh', '-c', 'echo started'], {}, { pidns: false });
+    assert.equal((await r.exit).code, 100, `${v}: ${r.output()}`);
+    assert.match(r.output(), why);
+    assert.doesNotMatch(r.output(), /started/);
+  }
+});
