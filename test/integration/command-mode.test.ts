@@ -417,3 +417,58 @@ test('--rewrite with a source tsinit cannot catch, or a target out of range, is 
     assert.doesNotMatch(r.output(), /started/);
   }
 });
+
+test("dumb-init's setsid job control is tsinit -g -r TSTP:STOP -r TTIN:STOP -r TTOU:STOP, except that dumb-init stops itself when not PID 1 (migration.md)", { timeout: 300000 }, async () => {
+  const dumbInit = path.join(debianPackage('dumb-init'), 'usr/bin/dumb-init');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-jobctl-'));
+  const inits: Array<[string, string[]]> = [
+    ['dumb-init', [dumbInit]],
+    ['tsinit', [tsinit(), '-g', '-r', 'TSTP:STOP', '-r', 'TTIN:STOP', '-r', 'TTOU:STOP', '--']],
+  ];
+  for (const pidns of [true, false]) {
+    for (const [name, argv] of inits) {
+      for (const sig of ['SIGTSTP', 'SIGTTIN', 'SIGTTOU'] as const) {
+        const f = path.join(dir, `${name}-${sig}-${pidns}`);
+        const script = `trap 'echo trapped >> ${f}' TSTP TTIN TTOU; echo ready; while :; do sleep 0.05; done`;
+        const r = run([...argv, 'bash', '-c', script], {}, { pidns });
+        await r.waitFor('ready');
+        const init = await r.initPid();
+        const cmd = firstChild(init) as number;
+        await r.signal(sig);
+        // the command's group gets STOP: it stops without running its trap
+        await waitUntil(`${name} ${sig}: the command stopped`, () => procState(cmd) === 'T');
+        // dumb-init then stops itself, but the kernel ignores that for PID 1
+        const selfStop = name === 'dumb-init' && !pidns;
+        if (selfStop) await waitUntil(`${name} stopped itself`, () => procState(init) === 'T');
+        else assert.notEqual(procState(init), 'T', `${name} ${sig} pidns=${pidns} stopped the init`);
+        await r.signal('SIGCONT');
+        await waitUntil(`${name}: CONT resumed the command`, () => procState(cmd) !== 'T' && procState(init) !== 'T');
+        assert.ok(!fs.existsSync(f), `${name} ${sig}: the command saw ${sig} itself`);
+        await r.signal('SIGTERM');
+        assert.equal((await r.exit).code, 143, `${name} ${sig} pidns=${pidns}: ${r.output()}`);
+      }
+    }
+  }
+});
+
+test('children of tini keep its parent’s ignored signals and mask, of dumb-init ignored real-time signals; tsinit resets all (docs)', { timeout: 120000 }, async () => {
+  // python3 as the careless parent: INT and signal 40 ignored, USR1 and 41 blocked
+  const parent = 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); signal.signal(40, signal.SIG_IGN); signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR1, 41]); os.execv(sys.argv[1], sys.argv[1:])';
+  const probe = ['grep', '-E', '^(SigIgn|SigBlk)', '/proc/self/status'];
+  const field = (out: string, k: string): bigint => BigInt(`0x${new RegExp(`${k}:\\t([0-9a-f]+)`).exec(out)?.[1] ?? 'x'}`);
+  const bit = (n: number): bigint => 1n << BigInt(n - 1);
+  const status = (argv: string[]): { ign: bigint; blk: bigint } => {
+    const r = spawnSync('python3', ['-c', parent, ...argv, ...probe], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return { ign: field(r.stdout, 'SigIgn'), blk: field(r.stdout, 'SigBlk') };
+  };
+  const tini = status([path.join(debianPackage('tini'), 'usr/bin/tini-static'), '-s', '--']);
+  assert.ok((tini.ign & bit(2)) !== 0n && (tini.ign & bit(40)) !== 0n, 'tini passes on ignored signals');
+  assert.ok((tini.blk & bit(10)) !== 0n && (tini.blk & bit(41)) !== 0n, 'tini passes on the mask');
+  const dumb = status([path.join(debianPackage('dumb-init'), 'usr/bin/dumb-init')]);
+  assert.equal(dumb.ign & bit(2), 0n, 'dumb-init resets 1..31');
+  assert.ok((dumb.ign & bit(40)) !== 0n, 'dumb-init keeps ignored real-time signals');
+  assert.equal(dumb.blk, 0n);
+  const ts = status([tsinit(), '--']);
+  assert.deepEqual(ts, { ign: 0n, blk: 0n });
+});
