@@ -2,10 +2,10 @@
  * tsinit-exec: the child side of chpst's fast path. It makes only the system
  * calls that must happen in the child (setsid, chdir, chroot, setpriority,
  * setgroups/setgid/setuid, lock open + flock, close, setrlimit, environment
- * edits, taking the terminal) and then execve()s the program. Every decision (option parsing,
- * account lookup, envdir reading, limit values, PATH candidates, message
- * texts) was made in TypeScript (src/chpst/fast-plan.ts), which passes a list
- * of operations as argv words:
+ * edits, taking the terminal) and then execve()s the program. Every decision
+ * (option parsing, account lookup, envdir reading, limit values, PATH
+ * candidates, message texts) was made in TypeScript (src/chpst/fast-plan.ts,
+ * src/process/spawn.ts), which passes a list of operations as argv words:
  *
  *   T table      errno texts, "NUM TEXT\n" lines (djb error_str, from errstr.ts)
  *   M code msg   on a failure from here on: write msg + errno text, exit code

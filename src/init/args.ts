@@ -42,7 +42,7 @@ const named = (sig: number): string => {
 };
 
 /** FROM:TO, or what is wrong with it (after "tsinit: fatal: "). */
-export function parseRewrite(v: string): [number, number] | { error: string } {
+function parseRewrite(v: string): [number, number] | { error: string } {
   const m = /^([^:]+):([^:]+)$/.exec(v);
   const from = m ? rewriteSignal(m[1] as string) : undefined;
   const to = m ? rewriteSignal(m[2] as string) : undefined;
