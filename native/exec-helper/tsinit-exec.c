@@ -2,10 +2,10 @@
  * tsinit-exec: the child side of chpst's fast path. It makes only the system
  * calls that must happen in the child (setsid, chdir, chroot, setpriority,
  * setgroups/setgid/setuid, lock open + flock, close, setrlimit, environment
- * edits) and then execve()s the program. Every decision (option parsing,
- * account lookup, envdir reading, limit values, PATH candidates, message
- * texts) was made in TypeScript (src/chpst/fast-plan.ts), which passes a list
- * of operations as argv words:
+ * edits, taking the terminal) and then execve()s the program. Every decision
+ * (option parsing, account lookup, envdir reading, limit values, PATH
+ * candidates, message texts) was made in TypeScript (src/chpst/fast-plan.ts,
+ * src/process/spawn.ts), which passes a list of operations as argv words:
  *
  *   T table      errno texts, "NUM TEXT\n" lines (djb error_str, from errstr.ts)
  *   M code msg   on a failure from here on: write msg + errno text, exit code
@@ -14,6 +14,11 @@
  *                (the supervisor reads it as posix_spawn's error)
  *   W text       write text to fd 2 (chpst -v's warnings)
  *   s            setsid() (failure ignored, as runit)
+ *   t fd pgrp    if the foreground process group of the terminal on fd is
+ *                pgrp (tsinit's), make it this process's own group, with
+ *                SIGTTOU blocked meanwhile (as tini and dumb-init do in the
+ *                child, before exec: the program starts in the foreground);
+ *                failures ignored (no terminal)
  *   c dir        chdir(dir)
  *   r            chroot(".")
  *   p prio       setpriority(PRIO_PROCESS, 0, prio)
@@ -38,6 +43,9 @@ typedef long i64;
 
 #if defined(__x86_64__)
 #define NR_write 1
+#define NR_rt_sigprocmask 14
+#define NR_ioctl 16
+#define NR_getpgid 121
 #define NR_fcntl 72
 #define NR_close 3
 #define NR_execve 59
@@ -62,6 +70,7 @@ __asm__(".text\n.global _start\n_start:\n xor %rbp,%rbp\n mov %rsp,%rdi\n and $-
 #elif defined(__aarch64__)
 #define NR_dup3 24
 #define NR_fcntl 25
+#define NR_ioctl 29
 #define NR_flock 32
 #define NR_chdir 49
 #define NR_chroot 51
@@ -69,9 +78,11 @@ __asm__(".text\n.global _start\n_start:\n xor %rbp,%rbp\n mov %rsp,%rdi\n and $-
 #define NR_close 57
 #define NR_write 64
 #define NR_exit_group 94
+#define NR_rt_sigprocmask 135
 #define NR_setpriority 140
 #define NR_setgid 144
 #define NR_setuid 146
+#define NR_getpgid 155
 #define NR_setsid 157
 #define NR_setgroups 159
 #define NR_execve 221
@@ -98,6 +109,11 @@ __asm__(".text\n.global _start\n_start:\n mov x29, #0\n mov x30, #0\n mov x0, sp
 #define EISDIR 21
 #define E2BIG 7
 #define AT_FDCWD (-100)
+#define TIOCGPGRP 0x540F
+#define TIOCSPGRP 0x5410
+#define SIG_BLOCK 0
+#define SIG_SETMASK 2
+#define SIGTTOU 22
 
 static const char *table = "";
 static const char *failMsg = "";
@@ -167,6 +183,22 @@ static void check(i64 ret) {
   if (ret < 0 && ret > -4096) fail(ret);
 }
 
+/**
+ * Take the terminal on fd for this process's group when tsinit's group
+ * (parent) holds it. Blocked, SIGTTOU is not raised for a background group's
+ * TIOCSPGRP (the kernel lets it through), so the child cannot be stopped.
+ */
+static void takeTerminal(int fd, i64 parent) {
+  int fg = 0;
+  if (sys(NR_ioctl, fd, TIOCGPGRP, &fg) < 0 || fg != parent) return;
+  int own = (int)sys(NR_getpgid, 0, 0, 0);
+  if (own <= 0) return;
+  u64 ttou = 1UL << (SIGTTOU - 1), old = 0;
+  if (sys6(NR_rt_sigprocmask, SIG_BLOCK, (i64)&ttou, (i64)&old, 8) < 0) return;
+  sys(NR_ioctl, fd, TIOCSPGRP, &own);
+  sys6(NR_rt_sigprocmask, SIG_SETMASK, (i64)&old, 0, 8);
+}
+
 /** pathexec_env's rule: drop the first NAME= entry (last entry moves into its slot), append NAME=VAL. */
 static void envChange(char **env, u64 *count, char *change) {
   u64 split = 0;
@@ -223,6 +255,10 @@ __attribute__((used)) void cmain(u64 *sp) {
       failCode = (int)unum(ARG());
       failMsg = ARG();
     } else if (same(op, "s")) sys(NR_setsid, 0, 0, 0);
+    else if (same(op, "t")) {
+      int fd = (int)unum(ARG());
+      takeTerminal(fd, snum(ARG()));
+    }
     else if (same(op, "R")) {
       reportFd = (int)unum(ARG());
       sys(NR_fcntl, reportFd, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */);

@@ -2,6 +2,7 @@
 // `-- CMD ARGS...`, `install DIR`. Options as tini (-g -e -p) and dumb-init
 // (-r/--rewrite, -c). Pure.
 import os from 'node:os';
+import { REWRITE_FROM_MAX, rewriteSourceProblem, rewriteTargetValid, signalName } from './signals.ts';
 
 export interface InitArgs {
   mode: 'stages' | 'command' | 'install' | 'help';
@@ -30,12 +31,28 @@ export function parseSignal(s: string): number | undefined {
   return sigs[up.startsWith('SIG') ? up : `SIG${up}`];
 }
 
-function parseRewrite(v: string): [number, number] | undefined {
+/** A signal for --rewrite: a name, or any number (the range is checked apart, to say it). */
+function rewriteSignal(s: string): number | undefined {
+  return /^\d+$/.test(s) ? Number(s) : parseSignal(s);
+}
+
+const named = (sig: number): string => {
+  const name = signalName(sig);
+  return name.startsWith('SIG') ? `${sig} (${name})` : String(sig);
+};
+
+/** FROM:TO, or what is wrong with it (after "tsinit: fatal: "). */
+function parseRewrite(v: string): [number, number] | { error: string } {
   const m = /^([^:]+):([^:]+)$/.exec(v);
-  if (!m) return undefined;
-  const from = parseSignal(m[1] as string);
-  const to = m[2] === '0' ? 0 : parseSignal(m[2] as string);
-  return from === undefined || to === undefined ? undefined : [from, to];
+  const from = m ? rewriteSignal(m[1] as string) : undefined;
+  const to = m ? rewriteSignal(m[2] as string) : undefined;
+  if (from === undefined || to === undefined) return { error: `--rewrite needs FROM:TO (signals; TO 0 drops FROM): ${v}` };
+  const fromRule = `--rewrite: FROM must be a signal 1..${REWRITE_FROM_MAX} that tsinit can catch, not`;
+  if (from < 1 || from > 64) return { error: `${fromRule} ${from}` };
+  const why = rewriteSourceProblem(from);
+  if (why !== undefined) return { error: `${fromRule} ${named(from)}: ${why}` };
+  if (!rewriteTargetValid(to)) return { error: `--rewrite: TO must be 0 (not forwarded), 1..31 or 34..64 (SIGRTMIN..SIGRTMAX), not ${to}` };
+  return [from, to];
 }
 
 /** Options that only make sense with a command. */
@@ -81,7 +98,7 @@ export function parseInitArgs(args: string[]): InitArgs | { error: string } {
         r.pdeathSignal = s;
       } else {
         const pair = parseRewrite(v);
-        if (!pair) return { error: `tsinit: fatal: --rewrite needs FROM:TO (signals; TO 0 drops FROM): ${v}` };
+        if ('error' in pair) return { error: `tsinit: fatal: ${pair.error}` };
         (r.rewrite ??= new Map()).set(pair[0], pair[1]);
       }
       continue;

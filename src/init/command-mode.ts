@@ -34,16 +34,16 @@ export function forwardedSignal(received: number, rewrite: ReadonlyMap<number, n
 }
 
 /**
- * True when tsinit's process group is the foreground group of its terminal:
- * only then may it hand the terminal over (from the background, tcsetpgrp
- * would raise SIGTTOU, which tsinit catches and forwards). Reads /proc/self/stat.
+ * tsinit's process group when it is the foreground group of its terminal,
+ * else undefined: only then may the terminal be handed to the command (from
+ * the background that would take it from another job). Reads /proc/self/stat.
  */
-export function inForeground(stat: string): boolean {
+export function foregroundGroup(stat: string): number | undefined {
   // after "pid (comm)": state ppid pgrp session tty_nr tpgid
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const pgrp = Number(f[2]);
   const tpgid = Number(f[5]);
-  return tpgid > 0 && tpgid === pgrp;
+  return tpgid > 0 && tpgid === pgrp ? pgrp : undefined;
 }
 
 /** Exit code for a command that could not be started, as shells do. */
@@ -85,15 +85,19 @@ export class CommandMode {
     this.exit = new Promise<ExitStatus>((r) => {
       resolve = r;
     });
+    const fg = this.foreground();
     for (;;) {
       try {
-        // Its own process group (as tini does), so -g can signal the group and
-        // the terminal, if any, can be handed to it.
+        // Its own process group (as tini does), so -g can signal the group;
+        // the terminal, if tsinit holds it, goes to that group before the
+        // command runs (a shell that checks at once must not find itself in
+        // the background and stop).
         this.pid = spawnChild({
           path: file,
           argv: this.opts.argv,
           searchPath: !file.includes('/'),
           pgroup: 0,
+          ...(fg !== undefined ? { foreground: { fd: 0, pgrp: fg } } : {}),
           onExit: (st) => {
             this.exited = true;
             resolve(st);
@@ -114,7 +118,6 @@ export class CommandMode {
         }
       }
     }
-    this.giveTerminal();
     this.log.debug({ pid: this.pid }, `started: ${this.opts.argv.join(' ')}`);
     const st = await this.exit;
     const code = shellExitCode(st);
@@ -126,12 +129,12 @@ export class CommandMode {
     return code;
   }
 
-  private giveTerminal(): void {
+  /** tsinit's group if it holds the terminal (stdin is checked by the child). */
+  private foreground(): number | undefined {
     try {
-      if (!inForeground(fs.readFileSync('/proc/self/stat', 'latin1'))) return;
-      libc.tcsetpgrp(0, this.pid);
+      return foregroundGroup(fs.readFileSync('/proc/self/stat', 'latin1'));
     } catch {
-      // no terminal on stdin: nothing to hand over
+      return undefined;
     }
   }
 

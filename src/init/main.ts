@@ -15,7 +15,7 @@ import { readInitConfig, stagePath } from './config.ts';
 import { ExitCode } from './exit-codes.ts';
 import { installGuards } from './guard.ts';
 import { install } from './install.ts';
-import { FORWARDED_SIGNALS } from './signals.ts';
+import { commandModeSignals } from './signals.ts';
 import { parseInitArgs, type InitArgs } from './args.ts';
 import { combineRemaps, remapExitCode } from './exit-remap.ts';
 import { StageMode, type BuiltinStage2 } from './stage-mode.ts';
@@ -142,7 +142,8 @@ async function runInit(
     // Stage 1, if there is one, prepares the container as in stage mode; a
     // TERM meanwhile ends it within the budget and the command never starts.
     let stage1: StageMode | undefined;
-    for (const sig of FORWARDED_SIGNALS) {
+    // Every --rewrite source too (SYS, TRAP, ABRT): uncaught, it would kill tsinit.
+    for (const sig of commandModeSignals(parsed.rewrite)) {
       process.on(sig, () => {
         if (!stage1) cmd.forward(sig);
         else if (STOP_SIGNALS.has(sig)) stage1.requestStop(sig);

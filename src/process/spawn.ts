@@ -24,6 +24,12 @@ export interface SpawnOptions {
   closeFds?: number[];
   setsid?: boolean;
   pgroup?: number;
+  /**
+   * With pgroup 0: the child takes the terminal on fd for its new group
+   * before the program runs, if the terminal's foreground group is still pgrp
+   * (the exec helper's `t`; posix_spawn cannot call tcsetpgrp in the child).
+   */
+  foreground?: { fd: number; pgrp: number };
   onExit: ExitHandler;
 }
 
@@ -47,13 +53,26 @@ export function forkFailed(e: unknown): boolean {
 /**
  * Start a child; throws LibcError (with the errno name) when it cannot run.
  * When children must get other resource limits than tsinit's own (Node
- * raised RLIMIT_NOFILE, original-limits.ts), the child is the exec helper,
- * which sets them and execs the program (posix_spawn has no rlimit attribute).
+ * raised RLIMIT_NOFILE, original-limits.ts), or take the terminal, the child
+ * is the exec helper, which does that and execs the program (posix_spawn has
+ * no rlimit attribute and cannot call tcsetpgrp).
  */
 export function spawnChild(opts: SpawnOptions): number {
   const base = childBaseLimits();
-  const helper = base.length > 0 ? execHelperPath() : undefined;
-  return helper ? spawnWithLimits(opts, helper, base) : spawnDirect(opts);
+  const helper = base.length > 0 || opts.foreground ? execHelperPath() : undefined;
+  if (helper) return spawnWithLimits(opts, helper, base);
+  const pid = spawnDirect(opts);
+  // No helper (a checkout without build/): hand the terminal over from here,
+  // after the program has started: a program that looks at once may still
+  // find itself in the background.
+  if (opts.foreground) {
+    try {
+      libc.tcsetpgrp(opts.foreground.fd, pid);
+    } catch {
+      // no terminal, or no longer ours to give
+    }
+  }
+  return pid;
 }
 
 /**
@@ -79,6 +98,7 @@ function spawnWithLimits(opts: SpawnOptions, helper: string, base: readonly (rea
       'M', '127', '',
       'R', String(reportFd),
       ...base.flatMap(([res, soft, hard]) => ['l', String(res), String(soft), String(hard)]),
+      ...(opts.foreground ? ['t', String(opts.foreground.fd), String(opts.foreground.pgrp)] : []),
       ...candidates.flatMap((c) => ['X', c]),
       '--',
       ...opts.argv,

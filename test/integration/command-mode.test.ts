@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { run, tsinit } from '../helpers/pidns.ts';
 import { FORWARDED_SIGNALS } from '../../src/init/signals.ts';
+import { debianPackage } from '../helpers/debian.ts';
 
 /** Waits for a condition (generously: the machine may be loaded), failing with what was awaited. */
 async function waitUntil(what: string, cond: () => boolean, timeoutMs = 30000): Promise<void> {
@@ -276,4 +277,198 @@ test('leftovers get TERM (and CONT, KILL later) after the command exits; -c and 
       process.kill(pid, 'SIGKILL');
     }
   }
+});
+
+// ---- issue 16: the terminal, rewritten signals ------------------------------
+
+/**
+ * Runs argv `runs` times, each as the session leader of a new pty (as a
+ * terminal or `script` would), writing `input` to the terminal first. A
+ * process of the run stopped by the terminal (state T: SIGTTIN/SIGTTOU from
+ * the background) would wait forever: it is reported as stopped and killed.
+ */
+const PTY_RUNNER = `
+import json, os, select, signal, sys
+runs, text, argv = int(sys.argv[1]), sys.argv[2].encode(), sys.argv[3:]
+def tree(pid):
+    out = []
+    try:
+        kids = open(f'/proc/{pid}/task/{pid}/children').read().split()
+    except OSError:
+        return out
+    for k in kids:
+        out += [int(k)] + tree(int(k))
+    return out
+def state(pid):
+    try:
+        s = open(f'/proc/{pid}/stat').read()
+        return s[s.rindex(')') + 2]
+    except OSError:
+        return 'gone'
+for _ in range(runs):
+    pid, fd = os.forkpty()
+    if pid == 0:
+        os.execvp(argv[0], argv)
+    if text:
+        os.write(fd, text)
+    out, stopped = b'', []
+    while True:
+        for p in tree(pid):
+            if state(p) == 'T':
+                stopped.append(p)
+                os.kill(p, signal.SIGKILL)
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            try:
+                d = os.read(fd, 4096)
+            except OSError:
+                d = b''
+            if not d:
+                break
+            out += d
+    _, st = os.waitpid(pid, 0)
+    os.close(fd)
+    print(json.dumps({'out': out.decode(errors='replace'), 'code': os.waitstatus_to_exitcode(st), 'stopped': len(stopped)}), flush=True)
+`;
+
+interface PtyRun {
+  out: string;
+  code: number;
+  stopped: number;
+}
+
+function ptyRuns(runs: number, input: string, argv: string[]): Promise<PtyRun[]> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('python3', ['-c', PTY_RUNNER, String(runs), input, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.on('error', reject);
+    p.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`pty runner exited ${code}:\n${out}`));
+      resolve(out.trim().split('\n').map((l) => JSON.parse(l) as PtyRun));
+    });
+  });
+}
+
+/** Prints FG when it starts in the foreground of its terminal (its group is the terminal's), else BG. */
+const FG_PROBE = ['sh', '-c', 'read -r s < /proc/$$/stat; set -- ${s##*) }; [ "$3" = "$6" ] && echo FG || echo BG'];
+
+test('the command starts in the foreground of the terminal, every time (as tini)', { timeout: 600000 }, async () => {
+  const runs = await ptyRuns(20, '', [tsinit(), '--', ...FG_PROBE]);
+  const bg = runs.filter((r) => !/\bFG\b/.test(r.out));
+  assert.equal(bg.length, 0, `${bg.length} of 20 started in the background:\n${bg.map((r) => r.out).join('\n')}`);
+  for (const r of runs) assert.equal(r.code, 0, r.out);
+  // the probe itself, under tini (which hands the terminal over in the child)
+  const tini = path.join(debianPackage('tini'), 'usr/bin/tini-static');
+  const ref = await ptyRuns(5, '', [tini, '-s', '--', ...FG_PROBE]);
+  for (const r of ref) assert.match(r.out, /\bFG\b/, `tini: ${r.out}`);
+});
+
+test('an interactive shell under tsinit never stops at start (bash -i)', { timeout: 600000 }, async () => {
+  // bash -i stops itself (SIGTTIN) while it is in the background, and nothing
+  // would resume it. The input waits in the terminal until bash reads it.
+  const runs = await ptyRuns(10, 'echo "ran-$((6*7))"; exit 3\n', [tsinit(), '--', 'bash', '--norc', '--noprofile', '-i']);
+  for (const r of runs) {
+    assert.equal(r.stopped, 0, `bash stopped in the background:\n${r.out}`);
+    assert.match(r.out, /ran-42/, r.out);
+    assert.equal(r.code, 3, r.out);
+  }
+});
+
+test('a --rewrite source tsinit does not otherwise forward (SYS, TRAP, ABRT) is caught and rewritten, never kills tsinit', { timeout: 120000 }, async () => {
+  for (const pidns of [false, true]) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-rwsrc-'));
+    const f = path.join(dir, 'got');
+    const script = `trap 'echo HUP >> ${f}' HUP; trap 'echo USR1 >> ${f}' USR1; trap 'echo TERM >> ${f}; exit 0' TERM; echo "ready pid=$$"; while :; do sleep 0.05; done`;
+    const r = run([tsinit(), '-c', '-r', 'SYS:HUP', '-r', 'TRAP:USR1', '-r', 'ABRT:0', '--', 'bash', '-c', script], {}, { pidns });
+    let ended = false;
+    void r.exit.then(() => (ended = true));
+    await r.waitFor(/ready pid=\d+/);
+    // a tsinit killed by the signal would leave the command behind (-c): end it then
+    const cmdPid = pidns ? firstChild(await r.initPid()) : Number(/ready pid=(\d+)/.exec(r.output())?.[1]);
+    const lines = (): string[] => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8').split('\n').filter(Boolean) : []);
+    try {
+      await r.signal('SIGSYS');
+      await waitUntil('SIGSYS arrived as HUP, or tsinit ended', () => lines().includes('HUP') || ended);
+      assert.ok(!ended, `SIGSYS ended tsinit (pidns=${pidns}):\n${r.output()}`);
+      await r.signal('SIGABRT'); // dropped
+      await r.signal('SIGTRAP');
+      await waitUntil('SIGTRAP arrived as USR1, or tsinit ended', () => lines().includes('USR1') || ended);
+      assert.ok(!ended, `SIGABRT or SIGTRAP ended tsinit (pidns=${pidns}):\n${r.output()}`);
+      await r.signal('SIGTERM');
+      const ex = await r.exit;
+      assert.equal(ex.code, 0, r.output());
+      assert.deepEqual(lines(), ['HUP', 'USR1', 'TERM'], `pidns=${pidns}`);
+    } finally {
+      if (cmdPid !== undefined && !['gone', 'Z'].includes(procState(cmdPid))) process.kill(cmdPid, 'SIGKILL');
+    }
+  }
+});
+
+test('--rewrite with a source tsinit cannot catch, or a target out of range, is a usage error naming why', async () => {
+  for (const [v, why] of [
+    ['34:15', /FROM must be a signal 1\.\.31 that tsinit can catch, not 34: real-time signals cannot be caught/],
+    ['1:32', /TO must be 0 \(not forwarded\), 1\.\.31 or 34\.\.64 \(SIGRTMIN\.\.SIGRTMAX\), not 32/],
+    ['SEGV:HUP', /not 11 \(SIGSEGV\)/],
+  ] as const) {
+    const r = run([tsinit(), '-r', v, '--', 'sh', '-c', 'echo started'], {}, { pidns: false });
+    assert.equal((await r.exit).code, 100, `${v}: ${r.output()}`);
+    assert.match(r.output(), why);
+    assert.doesNotMatch(r.output(), /started/);
+  }
+});
+
+test("dumb-init's setsid job control is tsinit -g -r TSTP:STOP -r TTIN:STOP -r TTOU:STOP, except that dumb-init stops itself when not PID 1 (migration.md)", { timeout: 300000 }, async () => {
+  const dumbInit = path.join(debianPackage('dumb-init'), 'usr/bin/dumb-init');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-jobctl-'));
+  const inits: Array<[string, string[]]> = [
+    ['dumb-init', [dumbInit]],
+    ['tsinit', [tsinit(), '-g', '-r', 'TSTP:STOP', '-r', 'TTIN:STOP', '-r', 'TTOU:STOP', '--']],
+  ];
+  for (const pidns of [true, false]) {
+    for (const [name, argv] of inits) {
+      for (const sig of ['SIGTSTP', 'SIGTTIN', 'SIGTTOU'] as const) {
+        const f = path.join(dir, `${name}-${sig}-${pidns}`);
+        const script = `trap 'echo trapped >> ${f}' TSTP TTIN TTOU; echo ready; while :; do sleep 0.05; done`;
+        const r = run([...argv, 'bash', '-c', script], {}, { pidns });
+        await r.waitFor('ready');
+        const init = await r.initPid();
+        const cmd = firstChild(init) as number;
+        await r.signal(sig);
+        // the command's group gets STOP: it stops without running its trap
+        await waitUntil(`${name} ${sig}: the command stopped`, () => procState(cmd) === 'T');
+        // dumb-init then stops itself, but the kernel ignores that for PID 1
+        const selfStop = name === 'dumb-init' && !pidns;
+        if (selfStop) await waitUntil(`${name} stopped itself`, () => procState(init) === 'T');
+        else assert.notEqual(procState(init), 'T', `${name} ${sig} pidns=${pidns} stopped the init`);
+        await r.signal('SIGCONT');
+        await waitUntil(`${name}: CONT resumed the command`, () => procState(cmd) !== 'T' && procState(init) !== 'T');
+        assert.ok(!fs.existsSync(f), `${name} ${sig}: the command saw ${sig} itself`);
+        await r.signal('SIGTERM');
+        assert.equal((await r.exit).code, 143, `${name} ${sig} pidns=${pidns}: ${r.output()}`);
+      }
+    }
+  }
+});
+
+test('children of tini keep its parent’s ignored signals and mask, of dumb-init ignored real-time signals; tsinit resets all (docs)', { timeout: 120000 }, async () => {
+  // python3 as the careless parent: INT and signal 40 ignored, USR1 and 41 blocked
+  const parent = 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); signal.signal(40, signal.SIG_IGN); signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR1, 41]); os.execv(sys.argv[1], sys.argv[1:])';
+  const probe = ['grep', '-E', '^(SigIgn|SigBlk)', '/proc/self/status'];
+  const field = (out: string, k: string): bigint => BigInt(`0x${new RegExp(`${k}:\\t([0-9a-f]+)`).exec(out)?.[1] ?? 'x'}`);
+  const bit = (n: number): bigint => 1n << BigInt(n - 1);
+  const status = (argv: string[]): { ign: bigint; blk: bigint } => {
+    const r = spawnSync('python3', ['-c', parent, ...argv, ...probe], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return { ign: field(r.stdout, 'SigIgn'), blk: field(r.stdout, 'SigBlk') };
+  };
+  const tini = status([path.join(debianPackage('tini'), 'usr/bin/tini-static'), '-s', '--']);
+  assert.ok((tini.ign & bit(2)) !== 0n && (tini.ign & bit(40)) !== 0n, 'tini passes on ignored signals');
+  assert.ok((tini.blk & bit(10)) !== 0n && (tini.blk & bit(41)) !== 0n, 'tini passes on the mask');
+  const dumb = status([path.join(debianPackage('dumb-init'), 'usr/bin/dumb-init')]);
+  assert.equal(dumb.ign & bit(2), 0n, 'dumb-init resets 1..31');
+  assert.ok((dumb.ign & bit(40)) !== 0n, 'dumb-init keeps ignored real-time signals');
+  assert.equal(dumb.blk, 0n);
+  const ts = status([tsinit(), '--']);
+  assert.deepEqual(ts, { ign: 0n, blk: 0n });
 });

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import { parseInitArgs, parseSignal } from '../../src/init/args.ts';
 import { combineRemaps, remapExitCode } from '../../src/init/exit-remap.ts';
-import { forwardedSignal, inForeground } from '../../src/init/command-mode.ts';
-import { FORWARDED_SIGNALS } from '../../src/init/signals.ts';
+import { forwardedSignal, foregroundGroup } from '../../src/init/command-mode.ts';
+import { commandModeSignals, FORWARDED_SIGNALS } from '../../src/init/signals.ts';
 
 const S = os.constants.signals;
 
@@ -65,7 +65,36 @@ test('job-control signals are forwarded, so they never stop tsinit', () => {
 });
 
 test('terminal hand-over only from the foreground process group', () => {
-  assert.equal(inForeground('12 (tsinit) S 1 12 12 34816 12 4194560 0'), true);
-  assert.equal(inForeground('12 (ts init) S 1 12 12 34816 40 4194560 0'), false);
-  assert.equal(inForeground('12 (x) S 1 12 12 0 -1 4194560 0'), false);
+  assert.equal(foregroundGroup('12 (tsinit) S 1 12 12 34816 12 4194560 0'), 12);
+  assert.equal(foregroundGroup('12 (ts init) S 1 12 12 34816 40 4194560 0'), undefined);
+  assert.equal(foregroundGroup('12 (x) S 1 12 12 0 -1 4194560 0'), undefined);
+});
+
+test('--rewrite: FROM must be a signal tsinit can catch, TO in range; each error says why (issue 16)', () => {
+  const error = (v: string): string => {
+    const r = parseInitArgs(['-r', v, '--', 'x']);
+    assert.ok('error' in r, `${v} accepted`);
+    return r.error;
+  };
+  // dumb-init's FROM range is 1..31, TO 0..31; tsinit also sends real-time signals
+  assert.match(error('1:32'), /TO must be 0 \(not forwarded\), 1\.\.31 or 34\.\.64 \(SIGRTMIN\.\.SIGRTMAX\), not 32$/);
+  assert.match(error('1:33'), /not 33$/);
+  assert.match(error('1:65'), /not 65$/);
+  assert.match(error('34:15'), /FROM must be a signal 1\.\.31 that tsinit can catch, not 34: real-time signals cannot be caught/);
+  assert.match(error('0:1'), /FROM must be a signal 1\.\.31 that tsinit can catch, not 0$/);
+  assert.match(error('99:1'), /not 99$/);
+  assert.match(error('KILL:1'), /not 9 \(SIGKILL\): SIGKILL cannot be caught/);
+  assert.match(error('19:1'), /not 19 \(SIGSTOP\): SIGSTOP cannot be caught/);
+  assert.match(error('CHLD:HUP'), /not 17 \(SIGCHLD\): tsinit reaps with SIGCHLD/);
+  for (const f of ['SEGV', 'BUS', 'FPE', 'ILL']) assert.match(error(`${f}:HUP`), new RegExp(`SIG${f}\\): tsinit leaves SIG${f} to the kernel`));
+  for (const ok of ['SYS:HUP', 'TRAP:0', 'ABRT:TERM', '15:37', 'TERM:64', '31:31', 'USR1:0']) {
+    assert.ok(!('error' in parseInitArgs(['-r', ok, '--', 'x'])), ok);
+  }
+});
+
+test('every --rewrite source is listened to in command mode, forwarded or not', () => {
+  const sigs = commandModeSignals(new Map([[S.SIGSYS, S.SIGHUP], [S.SIGTRAP, 0], [S.SIGABRT, S.SIGTERM], [S.SIGTERM, S.SIGQUIT]]));
+  for (const s of [...FORWARDED_SIGNALS, 'SIGSYS', 'SIGTRAP', 'SIGABRT'] as const) assert.ok(sigs.includes(s), s);
+  assert.equal(new Set(sigs).size, sigs.length);
+  assert.deepEqual(commandModeSignals(undefined), [...FORWARDED_SIGNALS]);
 });
