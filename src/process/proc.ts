@@ -61,3 +61,21 @@ export function descendantsOf(root: number, procs: ProcEntry[]): number[] {
   }
   return out;
 }
+
+/**
+ * When process pid started (field 22 of /proc/PID/stat, clock ticks since
+ * boot), or null when there is no such process (or /proc hides it). With the
+ * pid it names one process: a reused pid has another start time.
+ */
+export function startTimeOf(pid: number | 'self'): number | null {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const close = text.lastIndexOf(')');
+    if (close < 0) return null;
+    const v = text.slice(close + 2).split(' ')[19];
+    const n = v === undefined ? NaN : Number(v);
+    return Number.isSafeInteger(n) && n >= 0 ? n : null;
+  } catch {
+    return null;
+  }
+}

@@ -45,7 +45,7 @@ import {
   type TimerName,
 } from './service-machine.ts';
 import type { MachinePolicy } from './restart-policy.ts';
-import { initialExtStatus, writeExtStatus, type ExtStatus } from './ext-status.ts';
+import { initialExtStatus, removeExtStatus, writeExtStatus, type ExtStatus } from './ext-status.ts';
 import { setLongTimeout, type LongTimer } from '../util/timers.ts';
 import { writeStatusFiles } from './status-writer.ts';
 import { encodeStatus } from './status-file.ts';
@@ -360,7 +360,13 @@ class Runsv implements RunsvHandle, Effects {
     // Only a service that uses an extension (or waits for dependencies) gets
     // tsinit's record: a plain runit service directory keeps runit's supervise/
     // exactly (readers treat a missing record as "ready when up").
+    // A record left by an earlier supervisor is never kept: rewritten below,
+    // or removed when this service no longer uses any extension.
     this.extWritable = usesExtensions(this.spec) || this.hold !== undefined;
+    if (!this.extWritable) {
+      const e = removeExtStatus(path.join(base, 'supervise'));
+      if (e !== null) this.warn(`unable to remove supervise/tsinit-status.json: ${e}`);
+    }
     this.syncPolicyStatus();
     this.writeExt();
     this.announceHold();
