@@ -556,8 +556,10 @@ class Runsv implements RunsvHandle, Effects {
           this.driver?.post({ type: 'exit', pid: st.pid, wstat: st.raw });
         },
       });
-      probes?.started(pid);
+      // The spawn is announced before readiness can follow from it: with
+      // readiness "up", started() declares the service ready at once.
       emitEvent({ type: 'spawned', service: this.name, side, pid });
+      probes?.started(pid);
       return pid;
     } catch (e) {
       probes?.spawnFailed();

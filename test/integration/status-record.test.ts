@@ -123,3 +123,29 @@ test('a record of an earlier boot is not trusted: removed when the service no lo
   );
   await sup.stopAll();
 });
+
+test('events of one service come in causal order: spawned before ready, exited before restarting before the next spawned', async () => {
+  const d = root('event-order-');
+  const plain = makeService(d, 'plain', 'exec sleep 1000');
+  const ext1 = makeService(d, 'ext', 'exec sleep 1000');
+  file(path.join(ext1, 'timeout-kill'), '5000\n'); // an extension, readiness still "up"
+  const events: TsinitEvent[] = [];
+  const off = onEvent((e) => events.push(e));
+  const sup = supervise(d);
+  try {
+    for (const svc of [plain, ext1]) {
+      const name = path.basename(svc);
+      await waitFor(`${name} ready`, () => events.some((e) => e.type === 'ready' && e.service === name));
+      const pid = pidOf(svc);
+      process.kill(pid, 'SIGTERM');
+      await waitFor(`${name} ready again`, () => events.filter((e) => e.type === 'ready' && e.service === name).length === 2);
+      const seq = events
+        .filter((e) => e.service === name && (e.side === undefined || e.side === 'main') && e.type !== 'control')
+        .map((e) => e.type);
+      assert.deepEqual(seq, ['spawned', 'ready', 'exited', 'restarting', 'spawned', 'ready'], `${name}: ${seq.join(' ')}`);
+    }
+  } finally {
+    off();
+    await sup.stopAll();
+  }
+});
