@@ -56,7 +56,7 @@ import { planInprocessLog, type InprocessLogPlan } from './log-run.ts';
 import { PrefixedOutput, prefixEnabled } from './prefix-output.ts';
 import { DEFAULT_SPEC, readServiceSpec, usesExtensions, type ServiceSpec } from './service-spec.ts';
 import { ServiceProbes } from './service-probes.ts';
-import type { HealthState } from './health.ts';
+import { failedChecks, type HealthState } from './health.ts';
 import {
   StartupError,
   fatalSys,
@@ -796,7 +796,7 @@ class Runsv implements RunsvHandle, Effects {
     this.ext.healthy = state.healthy;
     this.ext.healthFailures = state.failures;
     if (event === 'unhealthy') {
-      this.warn(`unhealthy after ${state.failures} failed health checks: restarting`);
+      this.warn(`unhealthy after ${failedChecks(state.failures)}: restarting`);
       emitEvent({ type: 'unhealthy', service: this.name, failures: state.failures });
     } else if (event === 'healthy') {
       emitEvent({ type: 'healthy', service: this.name });

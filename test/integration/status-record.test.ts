@@ -149,3 +149,37 @@ test('events of one service come in causal order: spawned before ready, exited b
     await sup.stopAll();
   }
 });
+
+test('health: after a health restart the new ./run starts with neither verdict nor count, in every reader', async () => {
+  const d = root('health-reset-');
+  // The first ./run gets sick; the second one's checks wait on ./hold, so the
+  // state right after the restart can be looked at before any new verdict.
+  const svc = makeService(d, 'web', `[ -e starts ] && touch hold\necho x >> starts\nexec sleep 1000`);
+  file(path.join(svc, 'health'), `#!/bin/sh\nwhile [ -e hold ]; do sleep 0.05; done\n[ ! -e sick ]\n`, 0o755);
+  file(path.join(svc, 'health-interval'), '0.1');
+  file(path.join(svc, 'health-timeout'), '60');
+  file(path.join(svc, 'health-retries'), '2');
+  const lines: string[] = [];
+  const sup = supervise(d, lines);
+  try {
+    await waitFor('healthy', () => ext(svc)?.healthy === true);
+    const pid = pidOf(svc);
+    file(path.join(svc, 'sick'), '');
+    await waitFor('restarted', () => readOr(path.join(svc, 'starts')).split('\n').filter(Boolean).length === 2 && statOf(svc) === 'run' && pidOf(svc) !== pid);
+    fs.rmSync(path.join(svc, 'sick'));
+    assert.ok(lines.includes('runsv web: warning: unhealthy after 2 failed health checks: restarting'), lines.join('\n'));
+    await waitFor('record of the new start', () => ext(svc)?.ready === true);
+    const j = svJson(d, 'web');
+    assert.equal(j.healthy, null, JSON.stringify(j));
+    assert.equal(j.healthFailures, 0);
+    assert.deepEqual(health([d]), { code: 0, out: '' });
+    const st = probes(sup, d);
+    assert.equal((await answer(st, '/healthz', noMetrics)).status, 200);
+    assert.equal(sup.services().get('web')?.extStatus().healthy, null);
+    fs.rmSync(path.join(svc, 'hold'));
+    await waitFor('healthy again', () => ext(svc)?.healthy === true);
+  } finally {
+    fs.rmSync(path.join(svc, 'hold'), { force: true });
+    await sup.stopAll();
+  }
+});

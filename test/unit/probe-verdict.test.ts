@@ -54,3 +54,9 @@ test('log services count as NAME/log; unreadable services fail with sv\'s text',
   );
   assert.deepEqual(f.map(failureLine), ['web/log: down, want up', 'gone: runsv not running']);
 });
+
+test('one failed health check is said in the singular', () => {
+  const s = svc('web', { ext: ext({ ready: true, healthy: false, healthFailures: 1 }) });
+  assert.deepEqual(failures([s], { ready: false }).map(failureLine), ['web: unhealthy (1 failed health check)']);
+  assert.deepEqual(unhealthy([s]).map((f) => f.reason), ['unhealthy (1 failed health check)']);
+});
