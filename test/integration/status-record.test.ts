@@ -183,3 +183,28 @@ test('health: after a health restart the new ./run starts with neither verdict n
     await sup.stopAll();
   }
 });
+
+test('a service waiting for its dependencies says so in tsinit health, /readyz and sv status --json alike', async () => {
+  const d = root('waiting-');
+  const db = makeService(d, 'db', 'exec sleep 1000');
+  file(path.join(db, 'check'), `#!/bin/sh\n[ -e go ]\n`, 0o755);
+  const api = makeService(d, 'api', 'exec sleep 1000');
+  file(path.join(api, 'dependencies.d', 'db'), '');
+  const sup = supervise(d);
+  try {
+    await waitFor('api waits', () => ext(api)?.waitingFor.join() === 'db' && statOf(db) === 'run');
+    const h = health(['--ready', d]);
+    assert.equal(h.code, 1);
+    assert.equal(h.out, 'api: not ready (waiting for db)\ndb: not ready\n');
+    assert.equal(health([d]).out, 'api: not ready (waiting for db)\n');
+    const r = await answer(probes(sup, d), '/readyz', noMetrics);
+    assert.equal(r.status, 503);
+    assert.deepEqual((JSON.parse(r.body) as { reasons: unknown }).reasons, { api: 'not ready (waiting for db)', db: 'not ready' });
+    assert.equal(svJson(d, 'api').note, 'waiting for: db');
+    file(path.join(db, 'go'), '');
+    await waitFor('api runs', () => statOf(api) === 'run');
+    await waitFor('all ready', () => health(['--ready', d]).code === 0);
+  } finally {
+    await sup.stopAll();
+  }
+});
