@@ -79,3 +79,21 @@ export function startTimeOf(pid: number | 'self'): number | null {
     return null;
   }
 }
+
+/**
+ * Pids holding a lock (flock or fcntl, not waiting for one) on inode `ino`,
+ * from /proc/locks text: "1: FLOCK  ADVISORY  WRITE 42 fe:00:1234 0 EOF".
+ * The kernel gives the pids as the reader's PID namespace sees them.
+ */
+export function lockHolders(procLocks: string, ino: number): number[] {
+  const out: number[] = [];
+  for (const line of procLocks.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f[1] === '->') continue; // a waiter, not a holder
+    const where = f[5]?.split(':');
+    if (!where || where.length !== 3 || Number(where[2]) !== ino) continue;
+    const pid = Number(f[4]);
+    if (Number.isSafeInteger(pid) && pid > 0) out.push(pid);
+  }
+  return out;
+}

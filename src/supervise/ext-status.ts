@@ -11,7 +11,7 @@
 // earlier boot, is never taken for the present.
 import fs from 'node:fs';
 import path from 'node:path';
-import { startTimeOf } from '../process/proc.ts';
+import { lockHolders, startTimeOf } from '../process/proc.ts';
 import type { Essential } from './service-spec.ts';
 
 export const EXT_STATUS_FILE = 'tsinit-status.json';
@@ -66,10 +66,25 @@ export function selfSupervisor(): SupervisorId | null {
   return self;
 }
 
-/** The process the record names still runs (same pid, same start time). */
-export function supervisorAlive(id: SupervisorId | null): boolean {
+/**
+ * The process the record names still runs: same pid and start time, or,
+ * seen from another PID namespace (the pid means another process there), a
+ * holder of supervise/lock with that start time (start times do not depend
+ * on the namespace).
+ */
+export function supervisorAlive(id: SupervisorId | null, superviseDir?: string): boolean {
   if (id === null) return false;
-  return startTimeOf(id.pid) === id.start;
+  if (startTimeOf(id.pid) === id.start) return true;
+  if (superviseDir === undefined) return false;
+  let ino: number;
+  let locks: string;
+  try {
+    ino = fs.statSync(path.join(superviseDir, 'lock')).ino;
+    locks = fs.readFileSync('/proc/locks', 'latin1');
+  } catch {
+    return false;
+  }
+  return lockHolders(locks, ino).some((pid) => startTimeOf(pid) === id.start);
 }
 
 export function initialExtStatus(now: number): ExtStatus {
@@ -159,7 +174,7 @@ export function removeExtStatus(superviseDir: string): string | null {
  */
 export function readExtStatus(superviseDir: string): ExtStatus | null {
   const r = readExtStatusFile(superviseDir);
-  return r && supervisorAlive(r.supervisor) ? r : null;
+  return r && supervisorAlive(r.supervisor, superviseDir) ? r : null;
 }
 
 /** The record as the file holds it, live or not. */
