@@ -155,7 +155,8 @@ test('health: after a health restart the new ./run starts with neither verdict n
   // The first ./run gets sick; the second one's checks wait on ./hold, so the
   // state right after the restart can be looked at before any new verdict.
   const svc = makeService(d, 'web', `[ -e starts ] && touch hold\necho x >> starts\nexec sleep 1000`);
-  file(path.join(svc, 'health'), `#!/bin/sh\nwhile [ -e hold ]; do sleep 0.05; done\n[ ! -e sick ]\n`, 0o755);
+  // ./failonce: the next check fails once, then checks wait on ./hold again.
+  file(path.join(svc, 'health'), `#!/bin/sh\nwhile [ -e hold ]; do sleep 0.05; done\nif [ -e failonce ]; then rm -f failonce; touch hold; exit 1; fi\n[ ! -e sick ]\n`, 0o755);
   file(path.join(svc, 'health-interval'), '0.1');
   file(path.join(svc, 'health-timeout'), '60');
   file(path.join(svc, 'health-retries'), '2');
@@ -176,8 +177,17 @@ test('health: after a health restart the new ./run starts with neither verdict n
     const st = probes(sup, d);
     assert.equal((await answer(st, '/healthz', noMetrics)).status, 200);
     assert.equal(sup.services().get('web')?.extStatus().healthy, null);
+    // One failure of the new process (health-retries is 2): counted, nothing unhealthy anywhere.
+    file(path.join(svc, 'failonce'), '');
     fs.rmSync(path.join(svc, 'hold'));
-    await waitFor('healthy again', () => ext(svc)?.healthy === true);
+    await waitFor('one failed check', () => ext(svc)?.healthFailures === 1);
+    const one = svJson(d, 'web');
+    assert.equal(one.healthy, null, JSON.stringify(one));
+    assert.deepEqual(health([d]), { code: 0, out: '' });
+    assert.equal((await answer(st, '/healthz', noMetrics)).status, 200);
+    assert.equal((await answer(st, '/readyz', noMetrics)).status, 200);
+    fs.rmSync(path.join(svc, 'hold'));
+    await waitFor('healthy again', () => ext(svc)?.healthy === true && ext(svc)?.healthFailures === 0);
   } finally {
     fs.rmSync(path.join(svc, 'hold'), { force: true });
     await sup.stopAll();
