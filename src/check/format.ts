@@ -14,7 +14,10 @@ export function formatReport(r: CheckReport): string {
   const out: string[] = [];
   for (const f of r.findings) out.push(findingLine(f));
   if (r.findings.length > 0) out.push('');
-  out.push(`start order (${r.services.length} services in ${r.serviceDir}):`);
+  if (r.only !== null) {
+    const n = r.services.length - 1;
+    out.push(`start order (${r.only}${n > 0 ? ` and ${n} ${n === 1 ? 'dependency' : 'dependencies'}` : ''}):`);
+  } else out.push(`start order (${r.services.length} services in ${r.serviceDir}):`);
   if (r.startOrder.length === 0) out.push('  (none)');
   r.startOrder.forEach((w, i) => out.push(`  ${i + 1}. ${w.join(' ')}`));
   const s = r.shutdown;
@@ -29,6 +32,7 @@ export function formatReport(r: CheckReport): string {
         .join(', ');
       out.push(`    wave ${i + 1}: ${names} (${w.boundMs !== null ? `done within ${sec(w.boundMs)}` : 'until they stop'})`);
     });
+    if (s.neverStarted.length > 0) out.push(`    never started, nothing to stop: ${s.neverStarted.join(', ')}`);
   }
   out.push(`  longest chain of timeout-kill (with the stop delay): ${sec(s.chainMs)}`);
   out.push('');

@@ -25,6 +25,8 @@ export interface ShutdownPlan {
   graceMs: number | null;
   phases: { phase: string; ms: number; what: string }[];
   stopWaves: StopWave[];
+  /** services that can never start (cycle, missing dependency): nothing to stop, in no wave */
+  neverStarted: string[];
   /** stop delay plus the longest timeout-kill of every wave in turn */
   chainMs: number;
 }
@@ -45,12 +47,10 @@ export function planCheck(specs: ReadonlyMap<string, ServiceSpec>, settings: Pla
   for (const p of graph.problems) {
     findings.push({ service: p.service, file: 'dependencies.d', severity: 'error', message: problemText(p) });
   }
-  // Services that cannot start are still stopped: they go in the last wave.
-  const placed = new Set(graph.stopWaves.flat());
-  const stopNames = graph.stopWaves.map((w) => [...w]);
-  const rest = [...specs.keys()].filter((n) => !placed.has(n)).sort();
-  if (rest.length > 0) stopNames.push(rest);
-  const stopWaves: StopWave[] = stopNames.map((names) => {
+  // Services that can never start are never running at a shutdown: they
+  // belong to no stop wave (nor to the chain of timeout-kill).
+  const neverStarted = [...new Set(graph.problems.map((p) => p.service))].sort();
+  const stopWaves: StopWave[] = graph.stopWaves.map((names) => {
     const services = names.map((name) => {
       const s = specs.get(name) as ServiceSpec;
       return { name, downSignal: s.downSignal ?? 'TERM', timeoutKillMs: s.timeoutKillMs };
@@ -108,7 +108,7 @@ export function planCheck(specs: ReadonlyMap<string, ServiceSpec>, settings: Pla
   }
   return {
     startWaves: graph.startWaves,
-    shutdown: { budgetMs: settings.budgetMs, graceMs: settings.graceMs, phases, stopWaves, chainMs },
+    shutdown: { budgetMs: settings.budgetMs, graceMs: settings.graceMs, phases, stopWaves, neverStarted, chainMs },
     findings,
   };
 }

@@ -11,6 +11,9 @@ import { errstrOf } from '../util/errstr.ts';
 
 export interface CheckReport {
   serviceDir: string;
+  /** the one service checked (SERVICEDIR was a service directory), else null */
+  only: string | null;
+  /** the services checked: every one, or the one and its dependencies */
   services: string[];
   findings: Finding[];
   startOrder: string[][];
@@ -66,6 +69,7 @@ export function finishReport(serviceDir: string, lints: Map<string, { spec: Serv
   findings.push(...plan.findings);
   return {
     serviceDir,
+    only: null,
     services: [...lints.keys()],
     findings,
     startOrder: plan.startWaves,
@@ -93,16 +97,27 @@ export function runCheck(dir: string, env: NodeJS.ProcessEnv, graceS: number | n
   }
   const listed = listServices(scanDir);
   const lints = new Map<string, { spec: ServiceSpec; findings: Finding[] }>();
-  for (const name of listed.names) {
+  if (only === null) {
+    for (const name of listed.names) lints.set(name, lintService(scanDir, name, env));
+    return finishReport(dir, lints, listed.findings, settings);
+  }
+  // One service: its lint, and of its siblings only its dependencies (and
+  // theirs), whose specs the start order and the shutdown plan need.
+  const present = new Set(listed.names);
+  const todo = [only];
+  while (todo.length > 0) {
+    const name = todo.pop() as string;
+    if (lints.has(name)) continue;
     const l = lintService(scanDir, name, env);
-    lints.set(name, { spec: l.spec, findings: only === null || name === only ? l.findings : [] });
+    lints.set(name, { spec: l.spec, findings: name === only ? l.findings : [] });
+    for (const d of l.spec.dependencies) if (present.has(d) && !lints.has(d)) todo.push(d);
   }
-  const report = finishReport(dir, lints, only === null ? listed.findings : [], settings);
-  if (only !== null) {
-    // One service: only what concerns it (and the plan-wide findings).
-    report.findings = report.findings.filter((f) => f.service === only || f.service === null);
-    report.errors = report.findings.filter((f) => f.severity === 'error').length;
-    report.warnings = report.findings.filter((f) => f.severity === 'warning').length;
-  }
+  const sorted = new Map([...lints].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+  const report = finishReport(dir, sorted, [], settings);
+  report.only = only;
+  // What concerns it: its own findings (a dependency problem included) and the plan-wide ones.
+  report.findings = report.findings.filter((f) => f.service === only || f.service === null);
+  report.errors = report.findings.filter((f) => f.severity === 'error').length;
+  report.warnings = report.findings.filter((f) => f.severity === 'warning').length;
   return report;
 }

@@ -65,7 +65,7 @@ export async function createMetrics(input: MetricsInput): Promise<Metrics> {
   perService('tsinit_service_ready', '1 when the service is up and ready, else 0.', (s) =>
     up(s) && (s.ext ? s.ext.ready : true) ? 1 : 0,
   );
-  perService('tsinit_service_healthy', '0 when the last health check failed, else 1 (also without ./health).', (s) =>
+  perService('tsinit_service_healthy', '0 when unhealthy (health-retries consecutive failed checks), else 1 (also without ./health).', (s) =>
     s.ext?.healthy === false ? 0 : 1,
   );
   perService('tsinit_service_last_exit_code', 'How ./run last ended: its exit code, or 128 + signal.', (s) =>

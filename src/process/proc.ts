@@ -61,3 +61,39 @@ export function descendantsOf(root: number, procs: ProcEntry[]): number[] {
   }
   return out;
 }
+
+/**
+ * When process pid started (field 22 of /proc/PID/stat, clock ticks since
+ * boot), or null when there is no such process (or /proc hides it). With the
+ * pid it names one process: a reused pid has another start time.
+ */
+export function startTimeOf(pid: number | 'self'): number | null {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const close = text.lastIndexOf(')');
+    if (close < 0) return null;
+    const v = text.slice(close + 2).split(' ')[19];
+    const n = v === undefined ? NaN : Number(v);
+    return Number.isSafeInteger(n) && n >= 0 ? n : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Pids holding a lock (flock or fcntl, not waiting for one) on inode `ino`,
+ * from /proc/locks text: "1: FLOCK  ADVISORY  WRITE 42 fe:00:1234 0 EOF".
+ * The kernel gives the pids as the reader's PID namespace sees them.
+ */
+export function lockHolders(procLocks: string, ino: number): number[] {
+  const out: number[] = [];
+  for (const line of procLocks.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f[1] === '->') continue; // a waiter, not a holder
+    const where = f[5]?.split(':');
+    if (!where || where.length !== 3 || Number(where[2]) !== ino) continue;
+    const pid = Number(f[4]);
+    if (Number.isSafeInteger(pid) && pid > 0) out.push(pid);
+  }
+  return out;
+}

@@ -3,10 +3,15 @@
 // (service-probes.ts) runs ./health and acts on the decisions returned here.
 import type { HealthSpec } from './service-spec.ts';
 
+// One meaning everywhere (status, probes, events, metrics): a service is
+// unhealthy after `retries` consecutive failed checks, healthy after a check
+// that passed; fewer failures change nothing but the count. Both start again
+// at every start of ./run.
+
 export interface HealthState {
-  /** null until a first verdict; then the last one */
+  /** null until a first verdict of this start; then the last one */
   healthy: boolean | null;
-  /** consecutive failed checks since the last success (or since the last restart) */
+  /** consecutive failed checks of this start since the last success */
   failures: number;
 }
 
@@ -36,9 +41,14 @@ export function healthResult(prev: HealthState, ok: boolean, spec: Pick<HealthSp
   return { state: { healthy: false, failures }, event: 'unhealthy', restart: true };
 }
 
-/** A new ./run started: failures counted against the old process are forgotten, the verdict stays until the next check. */
-export function healthRestarted(prev: HealthState): HealthState {
-  return { healthy: prev.healthy, failures: 0 };
+/** A new ./run started: the verdict and the count were about the old process. */
+export function healthRestarted(): HealthState {
+  return initialHealth();
+}
+
+/** "1 failed health check", "3 failed health checks". */
+export function failedChecks(n: number): string {
+  return `${n} failed health check${n === 1 ? '' : 's'}`;
 }
 
 /** How long to wait after a health restart's TERM before KILL: timeout-kill when set, else this. */

@@ -45,7 +45,7 @@ import {
   type TimerName,
 } from './service-machine.ts';
 import type { MachinePolicy } from './restart-policy.ts';
-import { initialExtStatus, writeExtStatus, type ExtStatus } from './ext-status.ts';
+import { initialExtStatus, removeExtStatus, writeExtStatus, type ExtStatus } from './ext-status.ts';
 import { setLongTimeout, type LongTimer } from '../util/timers.ts';
 import { writeStatusFiles } from './status-writer.ts';
 import { encodeStatus } from './status-file.ts';
@@ -56,7 +56,7 @@ import { planInprocessLog, type InprocessLogPlan } from './log-run.ts';
 import { PrefixedOutput, prefixEnabled } from './prefix-output.ts';
 import { DEFAULT_SPEC, readServiceSpec, usesExtensions, type ServiceSpec } from './service-spec.ts';
 import { ServiceProbes } from './service-probes.ts';
-import type { HealthState } from './health.ts';
+import { failedChecks, type HealthState } from './health.ts';
 import {
   StartupError,
   fatalSys,
@@ -360,7 +360,13 @@ class Runsv implements RunsvHandle, Effects {
     // Only a service that uses an extension (or waits for dependencies) gets
     // tsinit's record: a plain runit service directory keeps runit's supervise/
     // exactly (readers treat a missing record as "ready when up").
+    // A record left by an earlier supervisor is never kept: rewritten below,
+    // or removed when this service no longer uses any extension.
     this.extWritable = usesExtensions(this.spec) || this.hold !== undefined;
+    if (!this.extWritable) {
+      const e = removeExtStatus(path.join(base, 'supervise'));
+      if (e !== null) this.warn(`unable to remove supervise/tsinit-status.json: ${e}`);
+    }
     this.syncPolicyStatus();
     this.writeExt();
     this.announceHold();
@@ -550,8 +556,10 @@ class Runsv implements RunsvHandle, Effects {
           this.driver?.post({ type: 'exit', pid: st.pid, wstat: st.raw });
         },
       });
-      probes?.started(pid);
+      // The spawn is announced before readiness can follow from it: with
+      // readiness "up", started() declares the service ready at once.
       emitEvent({ type: 'spawned', service: this.name, side, pid });
+      probes?.started(pid);
       return pid;
     } catch (e) {
       probes?.spawnFailed();
@@ -788,7 +796,7 @@ class Runsv implements RunsvHandle, Effects {
     this.ext.healthy = state.healthy;
     this.ext.healthFailures = state.failures;
     if (event === 'unhealthy') {
-      this.warn(`unhealthy after ${state.failures} failed health checks: restarting`);
+      this.warn(`unhealthy after ${failedChecks(state.failures)}: restarting`);
       emitEvent({ type: 'unhealthy', service: this.name, failures: state.failures });
     } else if (event === 'healthy') {
       emitEvent({ type: 'healthy', service: this.name });

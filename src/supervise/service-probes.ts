@@ -102,7 +102,9 @@ export class ServiceProbes {
     if (this.closed) return;
     this.stopProbes();
     this.runPid = pid;
-    this.health = healthRestarted(this.health);
+    const before = this.health;
+    this.health = healthRestarted();
+    if (this.spec.health && (before.healthy !== null || before.failures !== 0)) this.host.onHealth(this.health, null);
     switch (this.mode) {
       case 'up':
         this.setReady(true);

@@ -17,7 +17,7 @@ export interface JsonState {
  * tsinit's extension facts (supervise/tsinit-status.json, written by tsinit's
  * runsv): present only when that record exists (not under runit's runsv).
  */
-export type JsonExt = Omit<ExtStatus, 'version' | 'updatedAt'> & {
+export type JsonExt = Omit<ExtStatus, 'version' | 'supervisor' | 'updatedAt'> & {
   /** "waiting for: a b" or "not started: ..." (dependencies.d/), else null */
   note: string | null;
 };

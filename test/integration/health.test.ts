@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { debianRunit } from '../helpers/debian.ts';
 import { tsinit } from '../helpers/pidns.ts';
 import { serviceDir, waitFile } from '../helpers/services.ts';
+import { tool } from '../helpers/tsinit.ts';
 import { initialExtStatus } from '../../src/supervise/ext-status.ts';
 
 const deb = debianRunit();
@@ -83,6 +84,24 @@ test('tsinit-status.json: unhealthy fails both; not ready fails only --ready', (
     r = health(['--ready', svdir]);
     assert.equal(r.code, 1);
     assert.equal(r.out, 'crashy: not ready (waiting for db)\n');
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+});
+
+test('a record whose supervisor is gone (a killed tsinit, an earlier boot) is ignored by tsinit health and sv status --json', () => {
+  const file = path.join(svdir, 'crashy', 'supervise', 'tsinit-status.json');
+  const me = initialExtStatus(0).supervisor as { pid: number; start: number };
+  try {
+    // crashy runs under Debian's runsv now; the record is from a process that no longer exists.
+    const stale = { ...initialExtStatus(Date.now()), ready: false, essential: 'on-failure', lastExit: { code: 7 }, supervisor: { pid: me.pid, start: me.start - 1 } };
+    fs.writeFileSync(file, JSON.stringify(stale));
+    assert.deepEqual(health(['--ready', svdir]), { code: 0, out: '', err: '' });
+    const r = spawnSync(tool('sv'), ['status', '--json', path.join(svdir, 'crashy')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as Record<string, unknown>;
+    assert.equal(j.state, 'run');
+    for (const k of ['ready', 'essential', 'lastExit']) assert.equal(k in j, false, `${k} from a stale record: ${r.stdout}`);
   } finally {
     fs.rmSync(file, { force: true });
   }

@@ -118,6 +118,38 @@ test('one service directory can be checked alone', () => {
   assert.deepEqual([...new Set(r.findings.map((f) => f.service))].filter((s) => s !== null), ['noexec']);
 });
 
+test('checking one service plans that service and its dependencies only, not its siblings', () => {
+  const root = clean();
+  service(root, 'other', { 'timeout-kill': '900\n' });
+  const r = runCheck(path.join(root, 'web'), { TSINIT_SHUTDOWN_TIMEOUT: '10' }, null);
+  assert.equal(r.only, 'web');
+  assert.deepEqual(r.services, ['db', 'web']);
+  assert.deepEqual(r.startOrder, [['db'], ['web']]);
+  assert.deepEqual(r.shutdown.stopWaves.map((w) => w.services.map((s) => s.name)), [['web'], ['db']]);
+  assert.equal(r.shutdown.chainMs, 3500);
+  const text = formatReport(r);
+  assert.match(text, /^start order \(web and 1 dependency\):$/m);
+  assert.doesNotMatch(text, /cron|other|3 services|4 services/);
+  const alone = formatReport(runCheck(path.join(root, 'cron'), {}, null));
+  assert.match(alone, /^start order \(cron\):\n  1\. cron$/m);
+  assert.doesNotMatch(alone, /\bdb\b|\bweb\b|other/);
+});
+
+test('services that can never start (cycle, missing dependency) are in no stop wave', () => {
+  const r = runCheck(mistakes(), {}, null);
+  const waves = r.shutdown.stopWaves.flatMap((w) => w.services.map((s) => s.name));
+  for (const n of ['cyc-a', 'cyc-b', 'lonely']) assert.ok(!waves.includes(n), `${n} in a stop wave: ${waves.join(' ')}`);
+  assert.deepEqual(r.shutdown.neverStarted, ['cyc-a', 'cyc-b', 'lonely']);
+  assert.ok(waves.includes('slow'));
+  assert.match(formatReport(r), /never started, nothing to stop: cyc-a, cyc-b, lonely/);
+  // Checked alone, a service in a cycle: its error, no wave, and only the cycle's services planned.
+  const one = runCheck(path.join(mistakes(), 'cyc-a'), {}, null);
+  assert.deepEqual(one.services, ['cyc-a', 'cyc-b']);
+  assert.deepEqual(one.shutdown.stopWaves, []);
+  assert.deepEqual(one.startOrder, []);
+  assert.ok(one.findings.some((f) => f.service === 'cyc-a' && /cycle/.test(f.message)));
+});
+
 test('misspellings: close to an option, not any unknown file', () => {
   assert.equal(misspelledOption('notification_fd'), 'notification-fd');
   assert.equal(misspelledOption('Down-Signal'), 'down-signal');

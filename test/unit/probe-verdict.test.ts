@@ -54,3 +54,24 @@ test('log services count as NAME/log; unreadable services fail with sv\'s text',
   );
   assert.deepEqual(f.map(failureLine), ['web/log: down, want up', 'gone: runsv not running']);
 });
+
+test('a service held by its dependencies says why, in tsinit health and readyz alike (not "down, want up")', () => {
+  const waiting = svc('api', { main: down(), ext: ext({ ready: false, waitingFor: ['db', 'cache'] }) });
+  const blocked = svc('job', { main: down(), ext: ext({ ready: false, dependencyError: 'dependency cycle: job -> x -> job' }) });
+  const crashed = svc('web', { main: down(), ext: ext({ ready: false }) });
+  for (const ready of [false, true]) {
+    assert.deepEqual(failures([waiting, blocked, crashed], { ready }).map(failureLine), [
+      'api: not ready (waiting for db, cache)',
+      'job: not ready (dependency cycle: job -> x -> job)',
+      'web: down, want up',
+    ]);
+  }
+  // sv down on a waiting service: nobody wants it up
+  assert.deepEqual(failures([svc('api', { main: down('d'), ext: ext({ waitingFor: ['db'] }) })], { ready: true }), []);
+});
+
+test('one failed health check is said in the singular', () => {
+  const s = svc('web', { ext: ext({ ready: true, healthy: false, healthFailures: 1 }) });
+  assert.deepEqual(failures([s], { ready: false }).map(failureLine), ['web: unhealthy (1 failed health check)']);
+  assert.deepEqual(unhealthy([s]).map((f) => f.reason), ['unhealthy (1 failed health check)']);
+});

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CHECK_FIRST_MS, CHECK_MAX_MS, checkDelay, notificationSaysReady, readinessMode } from '../../src/supervise/readiness.ts';
-import { HEALTH_KILL_DEFAULT_MS, healthKillAfterMs, healthRestarted, healthResult, initialHealth, type HealthState } from '../../src/supervise/health.ts';
+import { HEALTH_KILL_DEFAULT_MS, failedChecks, healthKillAfterMs, healthRestarted, healthResult, initialHealth, type HealthState } from '../../src/supervise/health.ts';
 import { holdFor, notReady, planFor, stopInDependencyOrder, type StopEntry } from '../../src/supervise/dependency-gate.ts';
 
 test('readiness mode: notification-fd wins over ./check; neither is runit\'s "up"', () => {
@@ -38,12 +38,34 @@ test('health: unhealthy (and one restart) after exactly `retries` consecutive fa
     if (d.restart) restarts.push(i);
     if (d.event) events.push(d.event);
     // After a restart, the new ./run starts with a clean count.
-    if (d.restart) st = healthRestarted(st);
+    if (d.restart) st = healthRestarted();
   });
   // failures at 1,2 reset by the success at 3; then 4,5,6 -> restart at 6; 7,8,9 -> restart at 9
   assert.deepEqual(restarts, [6, 9]);
   assert.deepEqual(events, ['healthy', 'unhealthy', 'unhealthy']);
-  assert.equal(st.healthy, false);
+  assert.deepEqual(st, initialHealth(), 'the new ./run starts with neither verdict nor count');
+});
+
+test('health-retries means one thing: unhealthy only after `retries` consecutive failures, also right after a health restart', () => {
+  const spec = { retries: 3 };
+  let st: HealthState = initialHealth();
+  const verdicts: Array<boolean | null> = [];
+  // fail x3 (unhealthy, restart), then the new ./run: fail, fail, pass
+  for (const ok of [false, false, false, false, false, true]) {
+    const d = healthResult(st, ok, spec);
+    st = d.restart ? healthRestarted() : d.state;
+    verdicts.push(d.state.healthy);
+  }
+  assert.deepEqual(verdicts, [null, null, false, null, null, true]);
+  // Fewer than `retries` failures after a pass: still healthy, the count shows them.
+  const d = healthResult({ healthy: true, failures: 0 }, false, spec);
+  assert.deepEqual(d.state, { healthy: true, failures: 1 });
+  assert.equal(d.event, null);
+});
+
+test('health messages count in the right number', () => {
+  assert.equal(failedChecks(1), '1 failed health check');
+  assert.equal(failedChecks(3), '3 failed health checks');
 });
 
 test('health: a healthy service is never restarted; retries 1 restarts at the first failure', () => {
