@@ -33,7 +33,7 @@ options:
   --version              version, commit and architecture
 
 commands:
-  install DIR                    link every tool name below in DIR to this executable
+  install DIR                    link runit's tools below (sv, chpst, ...) in DIR to this executable
   health [--ready] [SERVICEDIR]  health check: exit 0 when every wanted service is up (and ready)
   events [SOCKET]                follow lifecycle events, one JSON object per line
   check [--strict] [--json] [--grace SECONDS] [SERVICEDIR]
@@ -60,8 +60,9 @@ const runitTool = (text: string, code: number): HelpAnswer => ({ text: `${text}$
 
 const INSTALL = own(`usage: tsinit install DIR
 
-Makes one symlink per tool name in DIR (e.g. /usr/local/bin) pointing at this
-executable (npm package: at its tsinit.cjs) and, for the single executable,
+Makes one symlink per runit tool name (sv, runsv, runsvdir, chpst and its
+alias names, svlogd, runsvchdir, utmpset, runit, runit-init) in DIR (e.g.
+/usr/local/bin) pointing at this executable (npm package: at its tsinit.cjs) and, for the single executable,
 writes the embedded FFI module beside it (.tsinit-koffi.node), so that later
 starts need no writable temporary folder. Exit 0; 111 if a link failed.
 `);
