@@ -30,6 +30,7 @@ const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))
 const buildDir = path.join(root, 'build');
 const distDir = path.join(root, 'dist');
 const cacheDir = path.join(root, '.cache', 'dist');
+const startedAt = Date.now();
 const argv = process.argv.slice(2);
 const bundleOnly = argv.includes('--bundle');
 const distMode = argv.includes('--dist');
@@ -270,9 +271,20 @@ function buildExecutable(arch, out) {
   const size = fs.statSync(out).size;
   console.log(
     `executable: ${path.relative(root, out)} (${mib(size)}, ${size} bytes; Node ${nodeVersion} ${arch}` +
-      `${stripped ? ', stripped' : ''}${useCodeCache ? `, code cache${runner.cmd.length ? ' built under qemu' : ''}` : ', NO code cache'})`,
+      `${stripped ? ', stripped' : ''}${useCodeCache ? `, code cache${runner.cmd.length ? ' built under qemu' : ''}` : ', NO code cache'}` +
+      `; tsinit install adds ${mib(fs.statSync(addon).size + fs.statSync(buildHelper(arch)).size)} beside it)`,
   );
   return out;
+}
+
+/** Bytes of the files under dir (what an install of the package adds to an image). */
+function treeSize(dir) {
+  let n = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    n += e.isDirectory() ? treeSize(p) : fs.lstatSync(p).size;
+  }
+  return n;
 }
 
 /** The npm package for images that already have Node >= 22: the bundle and koffi's addons. */
@@ -314,9 +326,10 @@ function buildNpmPackage() {
       tsinit: { commit, koffi: koffiVersion },
     };
     fs.writeFileSync(path.join(stage, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    const installed = treeSize(stage);
     const name = run('npm', ['pack', '--silent', '--pack-destination', distDir], { cwd: stage, encoding: 'utf8' }, 'to make the npm package').trim().split('\n').pop();
     const out = path.join(distDir, name);
-    console.log(`npm package: ${path.relative(root, out)} (${mib(fs.statSync(out).size)} packed)`);
+    console.log(`npm package: ${path.relative(root, out)} (${mib(fs.statSync(out).size)} packed, ${mib(installed)} installed)`);
     return out;
   } finally {
     fs.rmSync(stage, { recursive: true, force: true });
@@ -378,3 +391,4 @@ if (packOnly) {
   fs.writeFileSync(path.join(distDir, 'SHA256SUMS'), sums);
   console.log(`checksums: dist/SHA256SUMS\n${sums.trimEnd()}`);
 }
+console.log(`build.mjs: done in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
