@@ -69,6 +69,13 @@ export function nodeBinOf(major: number): string {
   }
 }
 
+/**
+ * The Node majors the npm package supports, oldest first: the release lines
+ * Node.js still maintains. Each one is tested (test/integration/npm-package.test.ts);
+ * the package's engines say `>=` the first, docs/install.md names them all.
+ */
+export const PACKAGE_NODE_MAJORS = [22, 24, 26] as const;
+
 /** Node 22's binary folder (the oldest major the npm package supports). */
 export function node22Bin(): string {
   return nodeBinOf(22);
