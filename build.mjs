@@ -30,6 +30,7 @@ const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))
 const buildDir = path.join(root, 'build');
 const distDir = path.join(root, 'dist');
 const cacheDir = path.join(root, '.cache', 'dist');
+const startedAt = Date.now();
 const argv = process.argv.slice(2);
 const bundleOnly = argv.includes('--bundle');
 const distMode = argv.includes('--dist');
@@ -43,12 +44,54 @@ const QEMU = { arm64: 'qemu-aarch64-static', x64: 'qemu-x86_64-static' };
 const SYSROOT = { arm64: '/usr/aarch64-linux-gnu', x64: '/usr/x86_64-linux-gnu' };
 const STRIP = { arm64: ['aarch64-linux-gnu-strip', 'llvm-strip'], x64: ['strip', 'x86_64-linux-gnu-strip', 'llvm-strip'] };
 
+// The build runs under the Node 24 that `npm ci` installs (the `node`
+// devDependency, first in PATH inside npm scripts); the system's Node may be
+// older (Debian 12 has 18) and only runs npm.
+const nodeMajor = Number(process.versions.node.split('.')[0]);
+if (nodeMajor < 24) {
+  fail(`Node 24 is needed, this is Node ${process.versions.node}: run \`npm ci\` and then \`npm run build\` (npm scripts use node_modules/.bin/node)`);
+}
+
 fs.mkdirSync(buildDir, { recursive: true });
 fs.mkdirSync(distDir, { recursive: true });
 
 // Per-process scratch names: two builds at once must not mix their files.
 const scratch = (name) => path.join(buildDir, `${name}.${process.pid}`);
 const mib = (bytes) => `${(bytes / 1048576).toFixed(1)} MiB`;
+
+/** Debian packages of the programs the build runs, for the message when one is missing. */
+const PACKAGE_OF = {
+  gcc: 'gcc',
+  'aarch64-linux-gnu-gcc': 'gcc-aarch64-linux-gnu',
+  'x86_64-linux-gnu-gcc': 'gcc-x86-64-linux-gnu',
+  npm: 'npm',
+  tar: 'tar',
+  podman: 'podman',
+};
+
+/** Stops the build with one line (no stack trace: the cause is outside this script). */
+function fail(message) {
+  console.error(`build.mjs: ${message}`);
+  process.exit(1);
+}
+
+/**
+ * execFileSync for a program this build needs: a missing program, or one that
+ * fails, stops the build with one line naming it (and the package that has it).
+ */
+function run(cmd, args, opts, why) {
+  try {
+    return execFileSync(cmd, args, opts);
+  } catch (e) {
+    if (e.code === 'ENOENT') {
+      const from = cmd === process.env.CC_TSINIT_EXEC ? ' (set by CC_TSINIT_EXEC)' : PACKAGE_OF[cmd] ? `: apt-get install ${PACKAGE_OF[cmd]}` : '';
+      fail(`${cmd} not found${why ? `, needed ${why}` : ''}${from}`);
+    }
+    const output = typeof e.stderr === 'string' || Buffer.isBuffer(e.stderr) ? String(e.stderr).trim() : '';
+    const how = e.status !== null && e.status !== undefined ? `exit status ${e.status}` : e.signal ? `signal ${e.signal}` : e.message;
+    fail(`${path.basename(cmd)} failed (${how})${output ? `:\n${output}` : ''}`);
+  }
+}
 
 function commitHash() {
   if (process.env.TSINIT_COMMIT) return process.env.TSINIT_COMMIT;
@@ -70,7 +113,7 @@ function buildHelper(arch) {
   if (helpers.has(arch)) return helpers.get(arch);
   const out = path.join(buildDir, arch === hostArch ? 'tsinit-exec' : `tsinit-exec-${arch}`);
   const tmp = `${out}.${process.pid}`;
-  execFileSync(
+  run(
     helperCc(arch),
     [
       '-Os', '-static', '-nostdlib', '-ffreestanding', '-fno-builtin', '-fno-stack-protector',
@@ -78,6 +121,7 @@ function buildHelper(arch) {
       '-Wl,--build-id=none', '-s', '-o', tmp, path.join(root, 'native/exec-helper/tsinit-exec.c'),
     ],
     { stdio: 'inherit' },
+    `to build the exec helper for ${arch}`,
   );
   fs.renameSync(tmp, out);
   console.log(`exec helper: ${path.relative(root, out)} (${fs.statSync(out).size} bytes, ${arch})`);
@@ -130,9 +174,9 @@ function npmPackage(name, version) {
   const tmp = fs.mkdtempSync(path.join(cacheDir, '.fetch-'));
   try {
     console.log(`fetching ${name}@${version} (npm pack, cached in ${path.relative(root, cacheDir)})`);
-    const out = execFileSync('npm', ['pack', '--silent', `${name}@${version}`, '--pack-destination', tmp], { encoding: 'utf8', cwd: tmp });
+    const out = run('npm', ['pack', '--silent', `${name}@${version}`, '--pack-destination', tmp], { encoding: 'utf8', cwd: tmp }, `to fetch ${name}`);
     const tgz = path.join(tmp, out.trim().split('\n').pop());
-    execFileSync('tar', ['xzf', tgz, '-C', tmp]);
+    run('tar', ['xzf', tgz, '-C', tmp]);
     fs.rmSync(tgz);
     try {
       fs.renameSync(path.join(tmp, 'package'), dir);
@@ -204,9 +248,9 @@ function buildExecutable(arch, out) {
     JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache, assets: { 'koffi.node': addon, 'tsinit-exec': buildHelper(arch) } }, null, 2),
   );
   const prepArgv = runner ? [...runner.cmd, node] : [nodeBinary(hostArch)];
-  const version = execFileSync(prepArgv[0], [...prepArgv.slice(1), '--version'], { encoding: 'utf8', env: { ...process.env, ...runner?.env } }).trim();
+  const version = run(prepArgv[0], [...prepArgv.slice(1), '--version'], { encoding: 'utf8', env: { ...process.env, ...runner?.env } }).trim();
   if (!version.startsWith('v24.')) throw new Error(`expected Node 24 for ${arch}, got ${version}`);
-  execFileSync(prepArgv[0], [...prepArgv.slice(1), '--experimental-sea-config', seaConfig], { stdio: 'pipe', env: { ...process.env, ...runner?.env } });
+  run(prepArgv[0], [...prepArgv.slice(1), '--experimental-sea-config', seaConfig], { stdio: 'pipe', env: { ...process.env, ...runner?.env } });
   if (!useCodeCache) {
     console.log(
       `NOTE: ${arch} is built without a V8 code cache (${QEMU[arch]} or ${SYSROOT[arch]} missing: ` +
@@ -218,7 +262,7 @@ function buildExecutable(arch, out) {
   const stripped = strippedCopy(node, tmp, arch);
   const postject = path.join(path.dirname(require.resolve('postject/package.json')), 'dist', 'cli.js');
   // postject warns about ELF note names on every run; its output matters only on failure
-  execFileSync(process.execPath, [postject, tmp, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'], {
+  run(process.execPath, [postject, tmp, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'], {
     stdio: 'pipe',
   });
   fs.renameSync(tmp, out);
@@ -227,9 +271,20 @@ function buildExecutable(arch, out) {
   const size = fs.statSync(out).size;
   console.log(
     `executable: ${path.relative(root, out)} (${mib(size)}, ${size} bytes; Node ${nodeVersion} ${arch}` +
-      `${stripped ? ', stripped' : ''}${useCodeCache ? `, code cache${runner.cmd.length ? ' built under qemu' : ''}` : ', NO code cache'})`,
+      `${stripped ? ', stripped' : ''}${useCodeCache ? `, code cache${runner.cmd.length ? ' built under qemu' : ''}` : ', NO code cache'}` +
+      `; tsinit install adds ${mib(fs.statSync(addon).size + fs.statSync(buildHelper(arch)).size)} beside it)`,
   );
   return out;
+}
+
+/** Bytes of the files under dir (what an install of the package adds to an image). */
+function treeSize(dir) {
+  let n = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    n += e.isDirectory() ? treeSize(p) : fs.lstatSync(p).size;
+  }
+  return n;
 }
 
 /** The npm package for images that already have Node >= 22: the bundle and koffi's addons. */
@@ -271,9 +326,10 @@ function buildNpmPackage() {
       tsinit: { commit, koffi: koffiVersion },
     };
     fs.writeFileSync(path.join(stage, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-    const name = execFileSync('npm', ['pack', '--silent', '--pack-destination', distDir], { cwd: stage, encoding: 'utf8' }).trim().split('\n').pop();
+    const installed = treeSize(stage);
+    const name = run('npm', ['pack', '--silent', '--pack-destination', distDir], { cwd: stage, encoding: 'utf8' }, 'to make the npm package').trim().split('\n').pop();
     const out = path.join(distDir, name);
-    console.log(`npm package: ${path.relative(root, out)} (${mib(fs.statSync(out).size)} packed)`);
+    console.log(`npm package: ${path.relative(root, out)} (${mib(fs.statSync(out).size)} packed, ${mib(installed)} installed)`);
     return out;
   } finally {
     fs.rmSync(stage, { recursive: true, force: true });
@@ -295,10 +351,10 @@ function buildImages(executables) {
       fs.writeFileSync(path.join(ctx, 'Containerfile'), 'FROM scratch\nCOPY tsinit /tsinit\nENTRYPOINT ["/tsinit"]\n');
       const tag = `localhost/tsinit:${pkg.version}-${arch}`;
       const platformArch = arch === 'x64' ? 'amd64' : arch;
-      execFileSync('podman', ['build', '--quiet', '--platform', `linux/${platformArch}`, '-t', tag, ctx], { stdio: 'pipe' });
+      run('podman', ['build', '--quiet', '--platform', `linux/${platformArch}`, '-t', tag, ctx], { stdio: 'pipe' });
       const out = path.join(distDir, `tsinit-image-${arch}.tar`);
       fs.rmSync(out, { force: true });
-      execFileSync('podman', ['save', '--quiet', '--format', 'docker-archive', '-o', out, tag], { stdio: 'pipe' });
+      run('podman', ['save', '--quiet', '--format', 'docker-archive', '-o', out, tag], { stdio: 'pipe' });
       console.log(`image: ${path.relative(root, out)} (${tag}, ${mib(fs.statSync(out).size)}; podman load -i ${path.basename(out)})`);
       outs.push(out);
     } finally {
@@ -335,3 +391,4 @@ if (packOnly) {
   fs.writeFileSync(path.join(distDir, 'SHA256SUMS'), sums);
   console.log(`checksums: dist/SHA256SUMS\n${sums.trimEnd()}`);
 }
+console.log(`build.mjs: done in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);

@@ -4,6 +4,7 @@ import './util/std-streams.ts';
 import { recordOriginalLimits } from './process/original-limits.ts';
 import { dispatch, tools, usage } from './dispatch.ts';
 import { versionLine } from './version.ts';
+import { helpRequest } from './help.ts';
 import { invokedAs } from './self.ts';
 import { drainOutput, err, flushOutputSync, out } from './util/output.ts';
 
@@ -26,6 +27,11 @@ async function run(): Promise<number> {
   if ('error' in d) {
     err(d.error);
     return 100;
+  }
+  const help = helpRequest(d.tool, d.ctx.argv0, d.ctx.args, { lsb: d.ctx.lsbName !== undefined, pid1: process.pid === 1 });
+  if (help) {
+    (help.stream === 'out' ? out : err)(help.text);
+    return help.code;
   }
   if (d.tool === 'tsinit' && d.ctx.args[0] === '--version') {
     out(versionLine());

@@ -8,7 +8,8 @@ import { createLog } from '../log.ts';
 import { reaper } from '../process/reaper.ts';
 import { describeExit } from '../process/wait-status.ts';
 import { scheduleTrim } from '../process/trim.ts';
-import { err, useNonBlockingOutput } from '../util/output.ts';
+import { err, out, useNonBlockingOutput } from '../util/output.ts';
+import { TSINIT_HELP } from '../help.ts';
 import { errstrOf } from '../util/errstr.ts';
 import { CommandMode } from './command-mode.ts';
 import { readInitConfig, stagePath } from './config.ts';
@@ -70,7 +71,7 @@ export async function main(ctx: ToolContext): Promise<number> {
     return ExitCode.USAGE;
   }
   if (parsed.mode === 'help') {
-    err(USAGE);
+    out(TSINIT_HELP);
     return 0;
   }
   if (parsed.mode === 'install') return install(parsed.installDir as string);

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../helpers/debian.ts';
-import { dockerfileExample, e2eContainerfile } from './image.ts';
+import { BUILD_FLAGS, dockerfileExample, e2eContainerfile, podman, podmanOk } from './image.ts';
 
 const temps: string[] = [];
 after(() => {
@@ -79,4 +79,44 @@ test("Dockerfile.example: the build stage's COPYs hold everything `npm run build
   const out = path.join(work, 'dist', 'tsinit');
   const v = execFileSync(out, ['--version'], { encoding: 'utf8' });
   assert.match(v, /\d+\.\d+\.\d+/);
+});
+
+test('.dockerignore: the build context holds what Dockerfile.example COPYs, without node_modules, dist, build, .cache, .git', async (t) => {
+  // the context as podman's builder sees it: COPY . of the repository into an image, then listed
+  const ctx = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-context-'));
+  temps.push(ctx);
+  const containerfile = path.join(ctx, 'Containerfile');
+  fs.writeFileSync(containerfile, 'FROM scratch\nCOPY . /ctx/\n');
+  const tag = `localhost/tsinit-context-test:${process.pid}`;
+  await podmanOk(['build', ...BUILD_FLAGS, '--quiet', '-f', containerfile, '-t', tag, repoRoot], { timeoutMs: 600000 });
+  try {
+    const cid = (await podmanOk(['create', tag, 'none'])).trim();
+    let listing: string;
+    try {
+      const tarFile = path.join(ctx, 'fs.tar');
+      await podmanOk(['export', '-o', tarFile, cid]);
+      listing = execFileSync('tar', ['tf', tarFile], { encoding: 'utf8', maxBuffer: 64 * 1048576 });
+      const size = fs.statSync(tarFile).size;
+      t.diagnostic(`build context: ${(size / 1048576).toFixed(1)} MiB`);
+      assert.ok(size < 32 * 1048576, `build context is ${(size / 1048576).toFixed(1)} MiB`);
+    } finally {
+      await podman(['rm', '-f', cid]);
+    }
+    const files = new Set(listing.split('\n').map((f) => f.replace(/^\.?\/?ctx\//, '').replace(/\/$/, '')));
+    for (const excluded of ['node_modules', 'dist', 'build', '.cache', '.git']) {
+      assert.ok(![...files].some((f) => f === excluded || f.startsWith(`${excluded}/`)), `${excluded} sent to the builder`);
+    }
+    // every COPY source of Dockerfile.example (both stages) reaches the builder
+    for (const stage of stages(text)) {
+      for (const l of stage.lines) {
+        if (!l.startsWith('COPY ') || l.startsWith('COPY --from')) continue;
+        const args = l.slice(5).split(/\s+/);
+        args.pop();
+        for (const src of args) assert.ok(files.has(src.replace(/\/$/, '')), `${src} missing from the build context`);
+      }
+    }
+    assert.ok(files.has('src/main.ts') && files.has('native/exec-helper/tsinit-exec.c') && files.has('examples/service/hello/run'));
+  } finally {
+    await podman(['rmi', '-f', tag]);
+  }
 });

