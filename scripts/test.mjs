@@ -12,6 +12,7 @@
 //   node scripts/test.mjs                 every test/**/*.test.ts
 //   node scripts/test.mjs FILE...         only these (each in its group)
 //   node scripts/test.mjs --list          print the groups and exit
+//   node scripts/test.mjs --only=parallel one group only (or --only=serial)
 //   TEST_CONCURRENCY=N                    files at once in the parallel group
 //                                         (default: 2 per core, at least 2)
 import fs from 'node:fs';
@@ -57,6 +58,8 @@ function allFiles() {
 
 const args = process.argv.slice(2);
 const listOnly = args.includes('--list');
+const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+if (only !== undefined && only !== 'parallel' && only !== 'serial') throw new Error(`test: --only=parallel or --only=serial, not ${only}`);
 const picked = args.filter((a) => !a.startsWith('--')).map((f) => path.relative(root, path.resolve(f)));
 const files = picked.length ? picked : allFiles();
 for (const f of files) if (!fs.existsSync(f)) throw new Error(`test: no such file ${f}`);
@@ -125,8 +128,8 @@ async function runGroup(name, groupFiles, n) {
 }
 
 const t0 = Date.now();
-const parallelMs = await runGroup('parallel', parallel, concurrency);
-const serialMs = await runGroup('serial', serial, 1);
+const parallelMs = only === 'serial' ? 0 : await runGroup('parallel', parallel, concurrency);
+const serialMs = only === 'parallel' ? 0 : await runGroup('serial', serial, 1);
 
 fs.mkdirSync(path.dirname(timesFile), { recursive: true });
 const known = durations.filter((d) => d.file.startsWith('test/'));
