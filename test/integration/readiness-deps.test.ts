@@ -12,6 +12,7 @@ import { readExtStatus, type ExtStatus } from '../../src/supervise/ext-status.ts
 import { onEvent, type TsinitEvent } from '../../src/events/bus.ts';
 import { spawnSync } from 'node:child_process';
 import { tool } from '../helpers/tsinit.ts';
+import { within } from '../helpers/within.ts';
 import { makeService, pidOf, readOr, statOf, tempDir, waitFor } from './runsvdir-fixture.ts';
 
 const tmp: string[] = [];
@@ -20,7 +21,7 @@ after(async () => {
   // Bounded: a failed test may leave services that wait for a release file;
   // whatever is still running after 20 s is killed, so the file always ends.
   for (const s of sups) {
-    const stopped = await Promise.race([s.stopAll().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 20_000))]);
+    const stopped = await within(s.stopAll().then(() => true), 20_000, false);
     if (!stopped) for (const pid of s.pids()) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
   }
   for (const d of tmp) fs.rmSync(d, { recursive: true, force: true });

@@ -8,13 +8,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { reaper } from '../../src/process/reaper.ts';
 import { startRunsv, type RunsvHandle } from '../../src/supervise/runsv.ts';
-import { control, makeService, readStatus, sleep, tempRoot, waitFor } from './runsv-helpers.ts';
+import { within } from '../helpers/within.ts';
+import { control, makeService, readStatus, tempRoot, waitFor } from './runsv-helpers.ts';
 
 const root = tempRoot('runsv-inproc-');
 const handles: RunsvHandle[] = [];
 after(async () => {
   for (const h of handles) h.terminate();
-  await Promise.race([Promise.all(handles.map((h) => h.done)), sleep(30_000)]);
+  await within(Promise.all(handles.map((h) => h.done)), 30_000, undefined);
   for (const h of handles) for (const pid of h.pids()) process.kill(pid, 'SIGKILL');
   fs.rmSync(root, { recursive: true, force: true });
 });

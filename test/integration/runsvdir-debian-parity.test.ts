@@ -94,9 +94,10 @@ test('one scan: dot entries and files ignored, dangling symlink warned, services
     await waitFor('a running', () => statOf(a) === 'run', 60_000);
     await waitFor('the dangling warning', () => p.stderr().includes('\n'), 60_000);
     p.kill('SIGALRM');
+    // runsvdir creates the file, then writes the label: wait for the label
     const label = await waitFor('.forced-rescan', () => {
       try {
-        return fs.readFileSync(path.join(sd, '.forced-rescan'), 'latin1');
+        return fs.readFileSync(path.join(sd, '.forced-rescan'), 'latin1') || undefined;
       } catch {
         return undefined;
       }

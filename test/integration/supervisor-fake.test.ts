@@ -207,7 +207,7 @@ test('rescan() writes DIR/.forced-rescan after the scan, and that file starts no
   const file = path.join(d, '.forced-rescan');
   assert.equal(fs.existsSync(file), false);
   sup.rescan();
-  const label = await waitFor('.forced-rescan', () => (fs.existsSync(file) ? fs.readFileSync(file, 'latin1') : undefined));
+  const label = await waitFor('.forced-rescan', () => (fs.existsSync(file) ? fs.readFileSync(file, 'latin1') || undefined : undefined));
   assert.match(label, /^@4[0-9a-f]{23}$/);
   await new Promise((r) => setTimeout(r, 400));
   assert.equal(eng.started.length, 1);

@@ -11,6 +11,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tool } from '../helpers/tsinit.ts';
+import { within } from '../helpers/within.ts';
 import { tempRoot, waitFor } from './runsv-helpers.ts';
 
 const root = tempRoot('svlogd-nproc-');
@@ -58,7 +59,7 @@ test('processor cannot be forked: "pausing", retried, input still read meanwhile
     assert.doesNotMatch(stderr, /fatal/);
   } finally {
     child.stdin.end();
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    await within(exited, 5000, undefined);
     child.kill('SIGKILL');
   }
 });

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { tool } from '../helpers/tsinit.ts';
 import { debianRunit } from '../helpers/debian.ts';
+import { within } from '../helpers/within.ts';
 import { cleanup, makeService, readStatus, sleep, startProc, waitFor, type ServiceSpec } from '../integration/runsv-helpers.ts';
 export type { ServiceSpec };
 
@@ -156,7 +157,7 @@ async function scenario(runsv: string, spec: ServiceSpec, steps: Step[], extensi
     transcript.push(normalise(r.stdout + r.stderr));
     if (step.args[0] !== 'exit' && step.args[1] !== 'exit') transcript.push(await settledSnapshot(dir, reference?.[transcript.length]));
   }
-  transcript.push(`runsv exit ${await Promise.race([p.exited, sleep(30_000).then(() => 'still running')])}`);
+  transcript.push(`runsv exit ${await within(p.exited, 30_000, 'still running')}`);
   return transcript;
 }
 

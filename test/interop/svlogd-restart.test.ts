@@ -97,8 +97,18 @@ async function restarts(mode: 'tsinit' | 'debian' | 'inprocess'): Promise<Outcom
       await until(() => lines() > before + 5000, `${mode}: logging after restart ${i + 1}`);
     }
     if (mode === 'debian') {
-      const pid = Number(read(path.join(web, 'log', 'supervise', 'pid')));
-      assert.equal(fs.readlinkSync(`/proc/${pid}/exe`), fs.realpathSync(path.join(debianRunit().bin, 'svlogd')), 'the log service is Debian svlogd');
+      // supervise/pid may still name the svlogd that just ended on a loaded
+      // machine: wait for a pid whose process is there to be looked at
+      let exe = '';
+      await until(() => {
+        try {
+          exe = fs.readlinkSync(`/proc/${Number(read(path.join(web, 'log', 'supervise', 'pid')))}/exe`);
+          return true;
+        } catch {
+          return false;
+        }
+      }, `${mode}: the log service's pid`);
+      assert.equal(exe, fs.realpathSync(path.join(debianRunit().bin, 'svlogd')), 'the log service is Debian svlogd');
     }
     fs.writeFileSync(stop, '');
     await until(() => /^END \d+$/m.test(read(current)), `${mode}: END logged`);

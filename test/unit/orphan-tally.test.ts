@@ -46,7 +46,8 @@ test('the reaper feeds its tally with orphans only', () => {
   const source: WaitSource = { waitAny: () => exits.shift() ?? { pid: 0, status: 0 } };
   const seen: EventInput[] = [];
   const t = fakeTimers();
-  const r = new Reaper(source, {}, new OrphanTally((e) => seen.push(e), t.schedule));
+  // a clock that stands still: a loaded machine must not end the reaping turn after one child
+  const r = new Reaper(source, { now: () => 0 }, new OrphanTally((e) => seen.push(e), t.schedule));
   r.watch(6, () => {});
   r.reapNow();
   t.fire();

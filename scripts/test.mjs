@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+// Runs the test suite in two groups with Node's test runner (each file in its
+// own process, as `node --test` does):
+//   1. the parallel group: files that time nothing and share nothing global
+//      (private temp dirs, PID namespaces, their own names), several at once;
+//   2. the serial group: one file at a time with nothing beside it (files that
+//      check a duration, or share podman images, containers or a global name).
+// Then it prints the slowest 10 files and one "N passed, N failed" line, and
+// exits non-zero on any failure. Which files are serial, and why, is below;
+// docs/design.md ("Test suite") explains the rule.
+//
+//   node scripts/test.mjs                 every test/**/*.test.ts
+//   node scripts/test.mjs FILE...         only these (each in its group)
+//   node scripts/test.mjs --list          print the groups and exit
+//   node scripts/test.mjs --only=parallel one group only (or --only=serial)
+//   TEST_CONCURRENCY=N                    files at once in the parallel group
+//                                         (default: 2 per core, at least 2)
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { run } from 'node:test';
+import { spec } from 'node:test/reporters';
+
+const root = path.resolve(import.meta.dirname, '..');
+process.chdir(root);
+
+/**
+ * Serial files (or folders, ending in /) and why. Everything else runs in the
+ * parallel group: a new file belongs here if it asserts a duration, uses a
+ * fixed global name (podman image or container, port, path outside its own
+ * temp dir or private mount namespace), or needs the machine to itself.
+ */
+const SERIAL = {
+  'test/e2e/': 'podman: containers, the shared e2e image, podman stop within the runtime timeout',
+  'test/integration/kubelet-sequence.test.ts': "checks tsinit's shutdown budget against the kubelet's grace period",
+  'test/integration/pid1-budget.test.ts': 'checks the shutdown budget by the clock',
+  'test/integration/pid1-dependencies.test.ts': 'checks a 3 s shutdown budget by the clock (3.5 s)',
+  'test/integration/pid1-stages.test.ts': 'checks the shutdown budget by the clock',
+  'test/integration/pid1-stuck-output.test.ts': 'checks the shutdown budget by the clock',
+  'test/integration/pid1-supervisor.test.ts': 'checks the default 9 s budget by the clock',
+  'test/integration/probes-http.test.ts': 'checks the stop delay and the budget by the clock (6 s <= t < 12 s)',
+  'test/integration/runsvdir-200.test.ts': '200 services (400 processes) must all run within 120 s: needs the machine to itself',
+  'test/integration/runsvdir-basic.test.ts': 'a new service must run within 3 s (before the 5 s periodic check)',
+  'test/integration/supervisor-fake.test.ts': 'fixed waits (1.2 s, 1.3 s) must land before and after the scan clock',
+  'test/interop/runsv-extensions.test.ts': "fixed settle times per step (runsv-scenario.ts) must land in runit's 1 s pauses",
+  'test/interop/runsv-sv-control.test.ts': "fixed settle times per step (runsv-scenario.ts) must land in runit's 1 s pauses",
+  'test/interop/runsv-sv.test.ts': "fixed settle times per step (runsv-scenario.ts) must land in runit's 1 s pauses",
+};
+
+function isSerial(file) {
+  return Object.keys(SERIAL).some((k) => (k.endsWith('/') ? file.startsWith(k) : file === k));
+}
+
+function allFiles() {
+  return fs.globSync('test/**/*.test.ts').sort();
+}
+
+const args = process.argv.slice(2);
+const listOnly = args.includes('--list');
+const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+if (only !== undefined && only !== 'parallel' && only !== 'serial') throw new Error(`test: --only=parallel or --only=serial, not ${only}`);
+const picked = args.filter((a) => !a.startsWith('--')).map((f) => path.relative(root, path.resolve(f)));
+const files = picked.length ? picked : allFiles();
+for (const f of files) if (!fs.existsSync(f)) throw new Error(`test: no such file ${f}`);
+// a serial entry that matches nothing is a stale name (a renamed file would silently turn parallel otherwise)
+for (const k of Object.keys(SERIAL)) {
+  if (!fs.existsSync(k)) throw new Error(`scripts/test.mjs: SERIAL names ${k}, which does not exist`);
+}
+
+// Longest first, so no long file starts last and runs alone at the end: by
+// the durations of the previous run here (.cache/test-times.json), else by
+// the slow files known when this was written.
+const SLOW_FIRST = [
+  'test/interop/chpst-fastpath.test.ts',
+  'test/integration/runsv-restarts.test.ts',
+  'test/interop/sv-interop.test.ts',
+  'test/integration/readiness-deps.test.ts',
+  'test/integration/runsv-files.test.ts',
+  'test/interop/svlogd-restart.test.ts',
+  'test/integration/policy.test.ts',
+  'test/integration/command-mode.test.ts',
+  'test/integration/runsv-failures.test.ts',
+  'test/integration/runsv-logpipe.test.ts',
+  'test/integration/arm64-emulated.test.ts',
+  'test/integration/inprocess-log.test.ts',
+];
+const timesFile = path.join(root, '.cache', 'test-times.json');
+let previous = {};
+try {
+  previous = JSON.parse(fs.readFileSync(timesFile, 'utf8'));
+} catch {
+  // first run in this checkout
+}
+const weight = (f) => previous[f] ?? (SLOW_FIRST.includes(f) ? 1e9 - SLOW_FIRST.indexOf(f) : 0);
+const parallel = files.filter((f) => !isSerial(f)).sort((a, b) => weight(b) - weight(a));
+const serial = files.filter((f) => isSerial(f));
+const concurrency = Math.max(2, Number(process.env.TEST_CONCURRENCY) || 2 * os.availableParallelism());
+
+if (listOnly) {
+  console.log(`parallel group (${parallel.length} files, ${concurrency} at once):`);
+  for (const f of parallel) console.log(`  ${f}`);
+  console.log(`serial group (${serial.length} files, one at a time):`);
+  for (const f of serial) console.log(`  ${f}  (${SERIAL[Object.keys(SERIAL).find((k) => (k.endsWith('/') ? f.startsWith(k) : f === k))]})`);
+  process.exit(0);
+}
+
+const durations = []; // { file, ms, group, ok }
+const totals = { passed: 0, failed: 0, cancelled: 0, skipped: 0, todo: 0 };
+
+async function runGroup(name, groupFiles, n) {
+  if (groupFiles.length === 0) return 0;
+  console.log(`\n# ${name} group: ${groupFiles.length} files, ${n} at once`);
+  const t0 = Date.now();
+  const stream = run({ files: groupFiles.map((f) => path.join(root, f)), concurrency: n, isolation: 'process' });
+  stream.on('test:complete', (d) => {
+    // the event that closes a whole file: nesting 0, named by the file's path
+    if (d.nesting === 0 && d.file && path.resolve(root, d.name) === d.file) {
+      durations.push({ file: path.relative(root, d.file), ms: d.details.duration_ms, group: name, ok: d.details.passed !== false });
+    }
+  });
+  stream.on('test:summary', (d) => {
+    if (d.file !== undefined) return; // per-file summaries; the run's own comes last, without a file
+    for (const k of Object.keys(totals)) totals[k] += d.counts[k] ?? 0;
+  });
+  await pipeline(stream, new spec(), process.stdout, { end: false });
+  return Date.now() - t0;
+}
+
+const t0 = Date.now();
+const parallelMs = only === 'serial' ? 0 : await runGroup('parallel', parallel, concurrency);
+const serialMs = only === 'parallel' ? 0 : await runGroup('serial', serial, 1);
+
+fs.mkdirSync(path.dirname(timesFile), { recursive: true });
+const known = durations.filter((d) => d.file.startsWith('test/'));
+fs.writeFileSync(timesFile, JSON.stringify({ ...previous, ...Object.fromEntries(known.map((d) => [d.file, Math.round(d.ms)])) }, null, 1));
+
+const s = (ms) => `${(ms / 1000).toFixed(1)} s`;
+console.log('\n# slowest 10 test files');
+for (const d of [...durations].sort((a, b) => b.ms - a.ms).slice(0, 10)) {
+  console.log(`  ${s(d.ms).padStart(8)}  ${d.file} (${d.group})${d.ok ? '' : ' FAILED'}`);
+}
+console.log(`# parallel group ${s(parallelMs)} (${parallel.length} files), serial group ${s(serialMs)} (${serial.length} files), total ${s(Date.now() - t0)}`);
+const failedFiles = durations.filter((d) => !d.ok).map((d) => d.file);
+if (failedFiles.length) console.log(`# failed files: ${failedFiles.join(' ')}`);
+const bad = totals.failed + totals.cancelled;
+console.log(`${totals.passed} passed, ${bad} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}${totals.todo ? `, ${totals.todo} todo` : ''}`);
+process.exitCode = bad > 0 || failedFiles.length > 0 ? 1 : 0;
