@@ -1,6 +1,8 @@
 // Entry point of the single executable: pick the tool, run it, exit with its code.
 // First of all: keep Node from making the shared stdout/stderr non-blocking.
 import './util/std-streams.ts';
+import fs from 'node:fs';
+import path from 'node:path';
 import { recordOriginalLimits } from './process/original-limits.ts';
 import { dispatch, tools, usage } from './dispatch.ts';
 import { versionLine } from './version.ts';
@@ -15,6 +17,15 @@ function originalArgv(): { argv0: string; args: string[] } {
   return { argv0: invokedAs(), args: process.argv.slice(2) };
 }
 
+/** sv's LSB mode: is argv0 a link (/etc/init.d/NAME) to something named sv? */
+function linksToSv(argv0: string): boolean {
+  try {
+    return path.basename(fs.readlinkSync(argv0)) === 'sv';
+  } catch {
+    return false;
+  }
+}
+
 // The open-files limit we were started with, before a parent may be gone.
 recordOriginalLimits();
 
@@ -23,7 +34,7 @@ const EXIT_FLUSH_MS = 1000;
 
 async function run(): Promise<number> {
   const { argv0, args } = originalArgv();
-  const d = dispatch(argv0, args);
+  const d = dispatch(argv0, args, linksToSv);
   if ('error' in d) {
     err(d.error);
     return 100;

@@ -10,8 +10,8 @@
 // Anything this cannot reproduce exactly yields undefined: the caller then
 // runs the script as today (a real chpst). Pure: the system is reached only
 // through the FastPlanSystem given.
-import { dispatch } from '../dispatch.ts';
 import { errnoNumber } from '../../native/libc.ts';
+import { isChpstName } from '../tool-names.ts';
 import { errstr } from '../util/errstr.ts';
 import { applyEnvChanges, envEntry, envGet } from './envdir.ts';
 import { pathCandidates } from './exec.ts';
@@ -67,11 +67,6 @@ export function shellLookup(word: string, env: readonly string[], sys: FastPlanS
     if (sys.probe(abs)?.executable) return abs;
   }
   return undefined;
-}
-
-function isChpstName(argv0: string): boolean {
-  const d = dispatch(argv0, []);
-  return 'tool' in d && d.tool === 'chpst';
 }
 
 function resolveIds(db: AccountDb, user: UserSpec): UidGids | undefined {
