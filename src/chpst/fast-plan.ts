@@ -12,9 +12,9 @@
 // through the FastPlanSystem given.
 import { errnoNumber } from '../../native/libc.ts';
 import { isChpstName } from '../tool-names.ts';
+import { pathCandidates } from '../process/path-search.ts';
 import { errstr } from '../util/errstr.ts';
 import { applyEnvChanges, envEntry, envGet } from './envdir.ts';
-import { pathCandidates } from './exec.ts';
 import { ChpstFatal } from './fatal.ts';
 import { AccountDbError, accountIds, extendedIds, type AccountDb, type UidGids } from './ids.ts';
 import { limitsToApply, softValue } from './limits.ts';

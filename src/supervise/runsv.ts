@@ -25,7 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as libc from '../../native/libc.ts';
 import { envArray, forkFailed, spawnChild } from '../process/spawn.ts';
-import { fastChpstStart } from '../chpst/fast-start.ts';
+import { fastChpstStart } from './fast-start.ts';
 import { slowChpstLimitEnv } from '../process/original-limits.ts';
 import { reaper } from '../process/reaper.ts';
 import { decodeWaitStatus } from '../process/wait-status.ts';
@@ -144,7 +144,7 @@ const inprocessLogEnabled = readSetting('inprocessLog') !== '0';
 
 /**
  * TSINIT_CHPST_FASTPATH=0 turns off starting `exec chpst ...` one-liners
- * through the exec helper (src/chpst/fast-start.ts) instead of a Node chpst.
+ * through the exec helper (src/supervise/fast-start.ts) instead of a Node chpst.
  */
 const chpstFastPathEnabled = process.env.TSINIT_CHPST_FASTPATH !== '0';
 

@@ -3,7 +3,7 @@
 // getty services' finish scripts.
 import fs from 'node:fs';
 import { flock, LOCK_EX, O_NONBLOCK } from '../../native/libc.ts';
-import { getopt, newGetopt } from '../chpst/getopt.ts';
+import { getopt, newGetopt } from '../util/getopt.ts';
 import type { ToolContext } from '../tool.ts';
 import { errstrOf } from '../util/errstr.ts';
 import { err } from '../util/output.ts';
