@@ -3,7 +3,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { Harness } from './runsv-machine-harness.ts';
-import { NO_POLICY, backoffPause, essentialVerdict, exitCodeOfWstat, type MachinePolicy } from '../../src/supervise/restart-policy.ts';
+import { NO_POLICY, backoffPause, essentialVerdict, type MachinePolicy } from '../../src/supervise/restart-policy.ts';
+import { shellExitCodeOf } from '../../src/process/wait-status.ts';
 
 const code = (n: number): number => n << 8;
 const policy = (p: Partial<MachinePolicy>): MachinePolicy => ({ ...NO_POLICY, ...p });
@@ -17,9 +18,9 @@ test('backoffPause: initial * factor^(n-1), capped, no overflow', () => {
 });
 
 test('exit codes for the container: the code, or 128 + signal', () => {
-  assert.equal(exitCodeOfWstat(code(7)), 7);
-  assert.equal(exitCodeOfWstat(9), 137);
-  assert.equal(exitCodeOfWstat(15), 143);
+  assert.equal(shellExitCodeOf(code(7)), 7);
+  assert.equal(shellExitCodeOf(9), 137);
+  assert.equal(shellExitCodeOf(15), 143);
 });
 
 test('backoff: pauses grow while it crashes, the crash count and pause are exposed, reset after the uptime', () => {
