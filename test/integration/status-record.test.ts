@@ -140,7 +140,7 @@ test('events of one service come in causal order: spawned before ready, exited b
       process.kill(pid, 'SIGTERM');
       await waitFor(`${name} ready again`, () => events.filter((e) => e.type === 'ready' && e.service === name).length === 2);
       const seq = events
-        .filter((e) => e.service === name && (e.side === undefined || e.side === 'main') && e.type !== 'control')
+        .filter((e) => 'service' in e && e.service === name && (!('side' in e) || e.side === 'main') && e.type !== 'control')
         .map((e) => e.type);
       assert.deepEqual(seq, ['spawned', 'ready', 'exited', 'restarting', 'spawned', 'ready'], `${name}: ${seq.join(' ')}`);
     }
