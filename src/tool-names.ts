@@ -23,10 +23,20 @@ export const toolNamesOwn = [
 export type ToolName = (typeof toolNamesOwn)[number];
 
 /** Tools reached only as `tsinit TOOL`: their names are too generic for argv[0]. */
-export const subcommandsOnly: ReadonlySet<string> = new Set<ToolName>(['health', 'events']);
+export const subcommandsOnlyNames = ['health', 'events'] as const satisfies readonly ToolName[];
+export const subcommandsOnly: ReadonlySet<string> = new Set<string>(subcommandsOnlyNames);
 
 /** chpst's alias names (daemontools compatibility) run chpst with that argv0. */
-export const chpstAliases: readonly string[] = ['envdir', 'envuidgid', 'pgrphack', 'setuidgid', 'softlimit', 'setlock'];
+export const chpstAliasNames = ['envdir', 'envuidgid', 'pgrphack', 'setuidgid', 'softlimit', 'setlock'] as const;
+export type ChpstAlias = (typeof chpstAliasNames)[number];
+export const chpstAliases: readonly string[] = chpstAliasNames;
+
+/** The names a link to the executable may have (argv[0] selects the tool). */
+export type LinkName = Exclude<ToolName, (typeof subcommandsOnlyNames)[number]> | ChpstAlias;
+export const linkNames: readonly LinkName[] = [
+  ...toolNamesOwn.filter((n): n is Exclude<ToolName, (typeof subcommandsOnlyNames)[number]> => !subcommandsOnly.has(n)),
+  ...chpstAliasNames,
+];
 
 /** Every name a tool answers to, aliases included. */
 export const toolNames: readonly string[] = [...toolNamesOwn, ...chpstAliases];

@@ -12,7 +12,7 @@ import { readExtStatus, type ExtStatus } from '../../src/supervise/ext-status.ts
 import { onEvent, type TsinitEvent } from '../../src/events/bus.ts';
 import { spawnSync } from 'node:child_process';
 import { tool } from '../helpers/tsinit.ts';
-import { makeService, pidOf, readOr, statOf, tempDir, waitFor } from './runsvdir-fixture.ts';
+import { makeService, pidOf, readOr, statOf, tempDir, waitFor } from '../helpers/runsvdir.ts';
 
 const tmp: string[] = [];
 const sups: Supervisor[] = [];

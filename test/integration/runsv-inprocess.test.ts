@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { reaper } from '../../src/process/reaper.ts';
 import { startRunsv, type RunsvHandle } from '../../src/supervise/runsv.ts';
-import { control, makeService, readStatus, sleep, tempRoot, waitFor } from './runsv-helpers.ts';
+import { control, makeService, readStatus, sleep, tempRoot, waitFor } from '../helpers/runsv.ts';
 
 const root = tempRoot('runsv-inproc-');
 const handles: RunsvHandle[] = [];

@@ -18,7 +18,7 @@ import { answer, type ProbeState } from '../../src/observe/http-server.ts';
 import type { Metrics } from '../../src/observe/metrics.ts';
 import { serviceJson } from '../../src/observe/status-json.ts';
 import { tool } from '../helpers/tsinit.ts';
-import { makeService, pidOf, readOr, statOf, tempDir, waitFor } from './runsvdir-fixture.ts';
+import { makeService, pidOf, readOr, statOf, tempDir, waitFor } from '../helpers/runsvdir.ts';
 
 const tmp: string[] = [];
 const sups: Supervisor[] = [];

@@ -10,7 +10,7 @@ import { installGuards } from '../../src/init/guard.ts';
 import { humanLine } from '../../src/log.ts';
 import type { Logger } from 'pino';
 import { dispatch } from '../../src/dispatch.ts';
-import { isChpstName } from '../../src/tool-names.ts';
+import { chpstAliases, isChpstName, linkNames, toolNamesOwn } from '../../src/tool-names.ts';
 import { decodeWaitStatus, shellExitCode } from '../../src/process/wait-status.ts';
 
 test('init arguments: stage mode, command mode with -g, install, errors', () => {
@@ -101,6 +101,18 @@ test('dispatch asks about an sv link only when the name decides nothing', () => 
   dispatch('/usr/bin/setuidgid', ['u', 'p'], toSv);
   dispatch('/sbin/tsinit', ['sv', 'status', 'x'], toSv);
   assert.deepEqual(asked, ['/etc/init.d/web']);
+});
+
+test('every link name selects its tool by argv[0] (check included); health and events only as tsinit TOOL', () => {
+  const noLink = (): boolean => false;
+  for (const n of linkNames) {
+    const d = dispatch(`/usr/local/bin/${n}`, [], noLink);
+    assert.ok('tool' in d, n);
+    assert.equal(d.tool, chpstAliases.includes(n) ? 'chpst' : n, n);
+  }
+  assert.ok(linkNames.includes('check'));
+  const asArgv0 = new Set<string>(linkNames);
+  assert.deepEqual(toolNamesOwn.filter((n) => !asArgv0.has(n)), ['health', 'events']);
 });
 
 test('isChpstName: chpst and its daemontools aliases by basename, nothing else', () => {

@@ -2,7 +2,7 @@
 // restart-backoff (interruptible pauses), down-signal, timeout-kill, essential.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { Harness } from './runsv-machine-harness.ts';
+import { Harness } from '../helpers/service-machine.ts';
 import { NO_POLICY, backoffPause, essentialVerdict, type MachinePolicy } from '../../src/supervise/restart-policy.ts';
 import { shellExitCodeOf } from '../../src/process/wait-status.ts';
 
