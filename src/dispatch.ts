@@ -3,7 +3,7 @@
 // the supervisor's start-up. The choice is pure: the one question that needs
 // the file system (is argv[0] a link to sv?) is asked through the caller.
 import path from 'node:path';
-import type { ToolContext, ToolMain } from './tool.ts';
+import type { ToolInvocation, ToolMain } from './tool.ts';
 import { chpstAliases, isChpstAlias, isToolName, subcommandsOnly, toolNames, type ToolName } from './tool-names.ts';
 
 type Loader = () => Promise<ToolMain>;
@@ -34,7 +34,7 @@ export function usage(): string {
 
 export interface Dispatch {
   tool: ToolName;
-  ctx: ToolContext;
+  ctx: ToolInvocation;
 }
 
 /**

@@ -8,6 +8,7 @@ import { dispatch, tools, usage } from './dispatch.ts';
 import { versionLine } from './version.ts';
 import { helpRequest } from './help.ts';
 import { invokedAs } from './self.ts';
+import type { ToolContext, ToolInvocation } from './tool.ts';
 import { drainOutput, err, flushOutputSync, out } from './util/output.ts';
 
 function originalArgv(): { argv0: string; args: string[] } {
@@ -24,6 +25,32 @@ function linksToSv(argv0: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * This process's directory. A removed one has no path: /proc/self/cwd still
+ * reaches it, so relative names mean what they did.
+ */
+function currentDir(): string {
+  try {
+    return process.cwd();
+  } catch {
+    return '/proc/self/cwd';
+  }
+}
+
+/** The executable's caller: this process's own environment, directory, descriptors and ids. */
+function processContext(inv: ToolInvocation): ToolContext {
+  return {
+    ...inv,
+    env: process.env,
+    cwd: currentDir(),
+    stdin: 0,
+    stdout: 1,
+    stderr: 2,
+    uid: process.getuid?.() ?? 0,
+    gid: process.getgid?.() ?? 0,
+  };
 }
 
 // The open-files limit we were started with, before a parent may be gone.
@@ -58,7 +85,7 @@ async function run(): Promise<number> {
   // for SIGCHLD would otherwise be left to exit early.
   const keepAlive = setInterval(() => {}, 0x7fffffff);
   try {
-    return await main(d.ctx);
+    return await main(processContext(d.ctx));
   } finally {
     clearInterval(keepAlive);
   }
