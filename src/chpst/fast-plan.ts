@@ -2,7 +2,7 @@
 // PROGRAM ARGS...` (or a daemontools alias, or a chain of them) is started
 // without a Node process. Every decision is made here, inside the supervisor:
 // option parsing (options.ts), account lookup (ids.ts), envdir reading
-// (envdir.ts), the limit values (limits.ts), the PATH candidates (exec.ts) and
+// (envdir.ts), the limit values (limits.ts), the PATH candidates (process/path-search.ts) and
 // the message texts. The result is the operation list for the exec helper
 // (native/exec-helper/tsinit-exec.c), which only makes the system calls that
 // must happen in the child, in runit's order, and execs the program.
