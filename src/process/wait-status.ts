@@ -22,11 +22,6 @@ export function shellExitCode(st: ExitStatus): number {
   return st.signal !== null ? 128 + st.signal : (st.code ?? 0);
 }
 
-/** The shell convention for a raw wait status, where no pid is at hand. */
-export function shellExitCodeOf(raw: number): number {
-  return shellExitCode(decodeWaitStatus(0, raw));
-}
-
 export function describeExit(st: ExitStatus): string {
   return st.signal !== null ? `signal ${st.signal}${st.core ? ' (core dumped)' : ''}` : `exit ${st.code}`;
 }

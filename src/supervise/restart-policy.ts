@@ -3,7 +3,7 @@
 // and whether an exit of an essential service ends the container.
 // Nothing here runs without the matching file in the service directory
 // (or TSINIT_RESTART_BACKOFF): runit's rules stay in service-machine.ts.
-import { decodeWaitStatus, shellExitCodeOf } from '../process/wait-status.ts';
+import { decodeWaitStatus, shellExitCode } from '../process/wait-status.ts';
 import { signalNameOf } from '../util/signal-names.ts';
 import type { BackoffSpec, Essential, SignalName } from './service-spec.ts';
 import type { ExitInfo } from './ext-status.ts';
@@ -74,8 +74,9 @@ export function essentialVerdict(essential: Essential | null, attempts: number, 
   if (essential === null || !end.unexpected) return { kind: 'none', quickDeaths: 0 };
   if (essential === 'on-failure' && end.wstat === 0) return { kind: 'none', quickDeaths: 0 };
   // the shell convention for the container's exit code: the code, or 128 + signal
-  const code = shellExitCodeOf(end.wstat);
-  const how = (end.wstat & 0x7f) !== 0 ? `killed by signal ${end.wstat & 0x7f}` : `exit ${code}`;
+  const st = decodeWaitStatus(0, end.wstat);
+  const code = shellExitCode(st);
+  const how = st.signal !== null ? `killed by signal ${st.signal}` : `exit ${code}`;
   if (end.execFailed) return { kind: 'ended', code, reason: `./run could not be started (${how})` };
   if (end.livedMs < QUICK_DEATH_MS) {
     const n = end.quickDeaths + 1;

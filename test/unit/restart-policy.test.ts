@@ -4,7 +4,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { Harness } from '../helpers/service-machine.ts';
 import { NO_POLICY, backoffPause, essentialVerdict, type MachinePolicy } from '../../src/supervise/restart-policy.ts';
-import { shellExitCodeOf } from '../../src/process/wait-status.ts';
+import { decodeWaitStatus, shellExitCode } from '../../src/process/wait-status.ts';
 
 const code = (n: number): number => n << 8;
 const policy = (p: Partial<MachinePolicy>): MachinePolicy => ({ ...NO_POLICY, ...p });
@@ -18,9 +18,9 @@ test('backoffPause: initial * factor^(n-1), capped, no overflow', () => {
 });
 
 test('exit codes for the container: the code, or 128 + signal', () => {
-  assert.equal(shellExitCodeOf(code(7)), 7);
-  assert.equal(shellExitCodeOf(9), 137);
-  assert.equal(shellExitCodeOf(15), 143);
+  assert.equal(shellExitCode(decodeWaitStatus(1, code(7))), 7);
+  assert.equal(shellExitCode(decodeWaitStatus(1, 9)), 137);
+  assert.equal(shellExitCode(decodeWaitStatus(1, 15)), 143);
 });
 
 test('backoff: pauses grow while it crashes, the crash count and pause are exposed, reset after the uptime', () => {
