@@ -51,7 +51,7 @@ function basename(p: string): string {
   return t.slice(t.lastIndexOf('/') + 1);
 }
 
-/** An alias name, also with one leading character (a login shell's "-envdir"). */
+/** An alias name, or one with a single character in front ("-envdir"), as dispatch has always taken. */
 export function isChpstAlias(base: string): boolean {
   return chpstAliases.includes(base) || chpstAliases.includes(base.slice(1));
 }
