@@ -32,6 +32,19 @@ const distDir = path.join(root, 'dist');
 const cacheDir = path.join(root, '.cache', 'dist');
 const startedAt = Date.now();
 const argv = process.argv.slice(2);
+// A mistyped flag must not quietly build the default.
+const FLAGS = ['--bundle', '--helper', '--pack', '--dist', '--no-image'];
+const unknown = argv.filter((a) => !FLAGS.includes(a));
+if (unknown.length > 0) {
+  const usage = fs
+    .readFileSync(new URL(import.meta.url), 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('//   '))
+    .map((l) => l.slice(2))
+    .join('\n');
+  process.stderr.write(`build.mjs: unknown argument: ${unknown.join(' ')}\nusage:\n${usage}\n`);
+  process.exit(2);
+}
 const bundleOnly = argv.includes('--bundle');
 const distMode = argv.includes('--dist');
 const packOnly = argv.includes('--pack');
@@ -128,6 +141,9 @@ function buildHelper(arch) {
   helpers.set(arch, out);
   return out;
 }
+// Every mode needs this machine's helper: the executable embeds it, --bundle
+// leaves it beside the bundle for a checkout, and --pack ships it (with the
+// other architecture's) in the npm package, where native/exec-helper.ts finds it.
 buildHelper(hostArch);
 if (helperOnly) process.exit(0);
 

@@ -17,8 +17,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { benchTmp, fmtKB, fmtMs, heading, intOption, median, memOf, printTable, ratio, repoRoot, runPid1, sleep, timeSync } from './lib.ts';
-import { debianPackage } from '../test/helpers/debian.ts';
-import { arm64Runner, artifact, VERSION } from '../test/helpers/dist.ts';
+import { debianPackage } from '../testkit/debian.ts';
+import { arm64Runner, artifact, VERSION } from '../testkit/dist.ts';
 
 const runs = intOption('runs', 15);
 const emulatedRuns = intOption('emulated-runs', 3);

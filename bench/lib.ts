@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { debianPackage, debianRunit, repoRoot } from '../test/helpers/debian.ts';
+import { debianPackage, debianRunit, repoRoot } from '../testkit/debian.ts';
 
 export { repoRoot };
 

@@ -78,11 +78,6 @@ export function koffi(): Koffi {
   return cachedKoffi;
 }
 
-/** True once the addon has been loaded in this process (for tests and diagnostics). */
-export function koffiLoaded(): boolean {
-  return cachedKoffi !== undefined;
-}
-
 /** Writes the embedded addon beside the binary so later starts need no temp dir. */
 export function extractKoffiBeside(binary: string): string | undefined {
   const bytes = seaAsset(KOFFI_ASSET);

@@ -50,20 +50,16 @@ export const WNOHANG = 1;
 export const O_CLOEXEC = 0o2000000;
 export const O_NONBLOCK = 0o4000;
 export const F_GETFD = 1;
-export const F_SETFD = 2;
+const F_SETFD = 2;
 export const F_GETFL = 3;
-export const F_SETFL = 4;
+const F_SETFL = 4;
 export const FD_CLOEXEC = 1;
-export const LOCK_SH = 1;
 export const LOCK_EX = 2;
 export const LOCK_NB = 4;
-export const LOCK_UN = 8;
 export const PR_SET_PDEATHSIG = 1;
-export const PR_SET_NAME = 15;
 export const PR_SET_CHILD_SUBREAPER = 36;
-export const PR_GET_CHILD_SUBREAPER = 37;
 export const PRIO_PROCESS = 0;
-export const SIG_SETMASK = 2;
+const SIG_SETMASK = 2;
 
 export const Rlimit = {
   CPU: 0,
@@ -94,7 +90,6 @@ interface Bindings {
   posix_spawn_file_actions_addclose: (fa: Buffer, fd: number) => number;
   posix_spawn_file_actions_addopen: (fa: Buffer, fd: number, path: string, oflag: number, mode: number) => number;
   posix_spawn_file_actions_addchdir_np: (fa: Buffer, path: string) => number;
-  sigfillset: (set: Buffer) => number;
   sigemptyset: (set: Buffer) => number;
   sigprocmask: (how: number, set: Buffer, old: Buffer | null) => number;
   signal: (sig: number, handler: null) => unknown;
@@ -107,18 +102,14 @@ interface Bindings {
   flock: (fd: number, op: number) => number;
   mkfifo: (path: string, mode: number) => number;
   setsid: () => number;
-  getpgid: (pid: number) => number;
-  setpgid: (pid: number, pgid: number) => number;
   getrlimit: (resource: number, rl: BigUint64Array) => number;
   setrlimit: (resource: number, rl: BigUint64Array) => number;
   getpriority: (which: number, who: number) => number;
-  setpriority: (which: number, who: number, prio: number) => number;
   chroot: (path: string) => number;
   setgroups: (n: number, gids: Uint32Array) => number;
   setgid: (gid: number) => number;
   setuid: (uid: number) => number;
   execve: (path: string, argv: (string | null)[], envp: (string | null)[]) => number;
-  execvp: (file: string, argv: (string | null)[]) => number;
   dup2: (fd: number, newfd: number) => number;
   close: (fd: number) => number;
   umask: (mask: number) => number;
@@ -154,7 +145,6 @@ function lib(): Bindings {
     posix_spawn_file_actions_addclose: f('int posix_spawn_file_actions_addclose(void *fa, int fd)'),
     posix_spawn_file_actions_addopen: f('int posix_spawn_file_actions_addopen(void *fa, int fd, const char *path, int oflag, uint32_t mode)'),
     posix_spawn_file_actions_addchdir_np: f('int posix_spawn_file_actions_addchdir_np(void *fa, const char *path)'),
-    sigfillset: f('int sigfillset(void *set)'),
     sigemptyset: f('int sigemptyset(void *set)'),
     sigprocmask: f('int sigprocmask(int how, void *set, void *old)'),
     signal: f('void *signal(int sig, void *handler)'),
@@ -167,18 +157,14 @@ function lib(): Bindings {
     flock: f('int flock(int fd, int op)'),
     mkfifo: f('int mkfifo(const char *path, uint32_t mode)'),
     setsid: f('int setsid()'),
-    getpgid: f('int getpgid(int pid)'),
-    setpgid: f('int setpgid(int pid, int pgid)'),
     getrlimit: f('int getrlimit(int resource, _Out_ uint64_t *rl)'),
     setrlimit: f('int setrlimit(int resource, const uint64_t *rl)'),
     getpriority: f('int getpriority(int which, uint32_t who)'),
-    setpriority: f('int setpriority(int which, uint32_t who, int prio)'),
     chroot: f('int chroot(const char *path)'),
     setgroups: f('int setgroups(size_t n, const uint32_t *gids)'),
     setgid: f('int setgid(uint32_t gid)'),
     setuid: f('int setuid(uint32_t uid)'),
     execve: f('int execve(const char *path, const char **argv, const char **envp)'),
-    execvp: f('int execvp(const char *file, const char **argv)'),
     dup2: f('int dup2(int fd, int newfd)'),
     close: f('int close(int fd)'),
     umask: f('uint32_t umask(uint32_t mask)'),
@@ -351,14 +337,6 @@ export function setsid(): number {
   return check('setsid', lib().setsid());
 }
 
-export function getpgid(pid: number): number {
-  return check('getpgid', lib().getpgid(pid));
-}
-
-export function setpgid(pid: number, pgid: number): void {
-  check('setpgid', lib().setpgid(pid, pgid));
-}
-
 export interface RlimitValue {
   soft: bigint;
   hard: bigint;
@@ -379,10 +357,6 @@ export function getpriority(which: number, who: number): number {
   const r = lib().getpriority(which, who);
   if (r === -1 && errno() !== 0) throw new LibcError('getpriority', errno());
   return r;
-}
-
-export function setpriority(which: number, who: number, prio: number): void {
-  check('setpriority', lib().setpriority(which, who, prio));
 }
 
 export function chroot(path: string): void {
@@ -461,19 +435,6 @@ export function nice(inc: number): number {
   const r = lib().nice(inc);
   if (r === -1 && errno() !== 0) throw new LibcError('nice', errno());
   return r;
-}
-
-function cString(b: Buffer): Buffer {
-  return Buffer.concat([b, Buffer.alloc(1)]);
-}
-
-/**
- * execve with raw bytes (argv and environment need not be UTF-8, as in C).
- * Returns only by throwing.
- */
-export function execveBytes(path: Buffer, argv: Buffer[], env: Buffer[]): never {
-  lib().execve_bytes(cString(path), [...argv.map(cString), null], [...env.map(cString), null]);
-  throw new LibcError('execve', errno(), path.toString());
 }
 
 /**

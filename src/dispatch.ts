@@ -1,13 +1,14 @@
 // Multi-call dispatch: the basename of argv[0] (or `tsinit TOOL ...`)
 // chooses the tool. Tools are loaded lazily so `sv status` does not pay for
-// the supervisor's start-up.
-import fs from 'node:fs';
+// the supervisor's start-up. The choice is pure: the one question that needs
+// the file system (is argv[0] a link to sv?) is asked through the caller.
 import path from 'node:path';
-import type { ToolContext, ToolMain } from './tool.ts';
+import type { ToolInvocation, ToolMain } from './tool.ts';
+import { chpstAliases, isChpstAlias, isToolName, subcommandsOnly, toolNames, type ToolName } from './tool-names.ts';
 
 type Loader = () => Promise<ToolMain>;
 
-export const tools: Record<string, Loader> = {
+export const tools: Record<ToolName, Loader> = {
   tsinit: async () => (await import('./init/main.ts')).main,
   runit: async () => (await import('./init/runit-main.ts')).main,
   'runit-init': async () => (await import('./init/runit-init.ts')).main,
@@ -24,14 +25,6 @@ export const tools: Record<string, Loader> = {
   check: async () => (await import('./check/main.ts')).main,
 };
 
-/** Tools reached only as `tsinit TOOL`: their names are too generic for argv[0]. */
-const subcommandsOnly = new Set(['health', 'events']);
-
-/** chpst's alias names (daemontools compatibility) run chpst with that argv0. */
-const chpstAliases = ['envdir', 'envuidgid', 'pgrphack', 'setuidgid', 'softlimit', 'setlock'];
-
-export const toolNames: readonly string[] = [...Object.keys(tools), ...chpstAliases];
-
 export function usage(): string {
   return (
     `usage: tsinit [-- CMD ARGS... | TOOL ARGS... | install DIR | --version]\n` +
@@ -40,37 +33,27 @@ export function usage(): string {
 }
 
 export interface Dispatch {
-  tool: string;
-  ctx: ToolContext;
+  tool: ToolName;
+  ctx: ToolInvocation;
 }
 
 /**
- * sv's LSB mode: /etc/init.d/NAME -> .../sv -> tsinit. The link's own name is
- * unknown, but what it points at is named sv.
+ * The tool for argv0 and args. sv's LSB mode (/etc/init.d/NAME -> .../sv ->
+ * tsinit: the link's own name is unknown, but what it points at is named sv)
+ * is asked through linksToSv, only when the name itself decides nothing.
  */
-function lsbTarget(invoked: string): boolean {
-  try {
-    const target = fs.readlinkSync(invoked);
-    return path.basename(target) === 'sv';
-  } catch {
-    return false;
-  }
-}
-
-export function dispatch(argv0: string, args: string[]): Dispatch | { error: string } {
+export function dispatch(argv0: string, args: string[], linksToSv: (argv0: string) => boolean): Dispatch | { error: string } {
   const base = path.basename(argv0);
   // Invoked by name: argv0 stays as given, since runit's usage lines print it so.
-  if (base in tools && base !== 'tsinit' && !subcommandsOnly.has(base)) return { tool: base, ctx: { argv0, args } };
-  if (chpstAliases.includes(base) || chpstAliases.includes(base.slice(1))) {
-    return { tool: 'chpst', ctx: { argv0, args } };
-  }
-  if (base !== 'tsinit' && !base.startsWith('tsinit') && !base.startsWith('node') && lsbTarget(argv0)) {
+  if (isToolName(base) && base !== 'tsinit' && !subcommandsOnly.has(base)) return { tool: base, ctx: { argv0, args } };
+  if (isChpstAlias(base)) return { tool: 'chpst', ctx: { argv0, args } };
+  if (base !== 'tsinit' && !base.startsWith('tsinit') && !base.startsWith('node') && linksToSv(argv0)) {
     return { tool: 'sv', ctx: { argv0, args, lsbName: base } };
   }
   // tsinit itself: `tsinit TOOL ARGS...` selects a tool by name.
   const first = args[0];
   if (first !== undefined && !first.startsWith('-') && first !== 'install') {
-    if (first in tools && first !== 'tsinit') return { tool: first, ctx: { argv0: first, args: args.slice(1) } };
+    if (isToolName(first) && first !== 'tsinit') return { tool: first, ctx: { argv0: first, args: args.slice(1) } };
     if (chpstAliases.includes(first)) return { tool: 'chpst', ctx: { argv0: first, args: args.slice(1) } };
     return { error: `tsinit: fatal: unknown tool: ${first}\n${usage()}` };
   }

@@ -1,11 +1,14 @@
 // Entry point of the single executable: pick the tool, run it, exit with its code.
 // First of all: keep Node from making the shared stdout/stderr non-blocking.
 import './util/std-streams.ts';
+import fs from 'node:fs';
+import path from 'node:path';
 import { recordOriginalLimits } from './process/original-limits.ts';
 import { dispatch, tools, usage } from './dispatch.ts';
 import { versionLine } from './version.ts';
 import { helpRequest } from './help.ts';
 import { invokedAs } from './self.ts';
+import type { ToolContext, ToolInvocation } from './tool.ts';
 import { drainOutput, err, flushOutputSync, out } from './util/output.ts';
 
 function originalArgv(): { argv0: string; args: string[] } {
@@ -13,6 +16,41 @@ function originalArgv(): { argv0: string; args: string[] } {
   // names the tool; run by Node (npm package, or `node src/main.ts ...`)
   // argv[1] is the script, which a tool link may name.
   return { argv0: invokedAs(), args: process.argv.slice(2) };
+}
+
+/** sv's LSB mode: is argv0 a link (/etc/init.d/NAME) to something named sv? */
+function linksToSv(argv0: string): boolean {
+  try {
+    return path.basename(fs.readlinkSync(argv0)) === 'sv';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * This process's directory. A removed one has no path: /proc/self/cwd still
+ * reaches it, so relative names mean what they did.
+ */
+function currentDir(): string {
+  try {
+    return process.cwd();
+  } catch {
+    return '/proc/self/cwd';
+  }
+}
+
+/** The executable's caller: this process's own environment, directory, descriptors and ids. */
+function processContext(inv: ToolInvocation): ToolContext {
+  return {
+    ...inv,
+    env: process.env,
+    cwd: currentDir(),
+    stdin: 0,
+    stdout: 1,
+    stderr: 2,
+    uid: process.getuid?.() ?? 0,
+    gid: process.getgid?.() ?? 0,
+  };
 }
 
 // The open-files limit we were started with, before a parent may be gone.
@@ -23,7 +61,7 @@ const EXIT_FLUSH_MS = 1000;
 
 async function run(): Promise<number> {
   const { argv0, args } = originalArgv();
-  const d = dispatch(argv0, args);
+  const d = dispatch(argv0, args, linksToSv);
   if ('error' in d) {
     err(d.error);
     return 100;
@@ -47,7 +85,7 @@ async function run(): Promise<number> {
   // for SIGCHLD would otherwise be left to exit early.
   const keepAlive = setInterval(() => {}, 0x7fffffff);
   try {
-    return await main(d.ctx);
+    return await main(processContext(d.ctx));
   } finally {
     clearInterval(keepAlive);
   }

@@ -1,8 +1,7 @@
 // `tsinit check [--strict] [--json] [--grace SECONDS] [SERVICEDIR]`: lint
 // every service directory, print the start order and the shutdown plan.
 // Exit 0 when clean (or warnings only), 1 for warnings with --strict, 2 for errors.
-import type { ToolContext } from '../tool.ts';
-import { err, out } from '../util/output.ts';
+import { writerTo, type ToolContext } from '../tool.ts';
 import { runCheck } from './run-check.ts';
 import { formatReport } from './format.ts';
 
@@ -44,13 +43,15 @@ export function checkExitCode(errors: number, warnings: number, strict: boolean)
 }
 
 export function main(ctx: ToolContext): number {
+  const out = writerTo(ctx.stdout);
+  const err = writerTo(ctx.stderr);
   const a = parseCheckArgs(ctx.args);
   if ('error' in a) {
     err(`${a.error}\n${USAGE}`);
     return 100;
   }
-  const dir = a.dir ?? (process.env.TSINIT_SERVICE_DIR || '/etc/service');
-  const report = runCheck(dir, process.env, a.graceS);
+  const dir = a.dir ?? (ctx.env.TSINIT_SERVICE_DIR || '/etc/service');
+  const report = runCheck(dir, ctx.env, a.graceS);
   out(a.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   return checkExitCode(report.errors, report.warnings, a.strict);
 }

@@ -3,8 +3,8 @@
 // the directory reader that performs runit's system calls in runit's order.
 import fs from 'node:fs';
 import { fchdir, O_NONBLOCK } from '../../native/libc.ts';
-import { errstr } from '../util/errstr.ts';
-import { codeOf, sysFatal as sys } from './fatal.ts';
+import { codeOf, errstr } from '../util/errstr.ts';
+import { sysFatal as sys } from './fatal.ts';
 
 const NL = 0x0a;
 

@@ -3,27 +3,9 @@
 // the caller gave us still open across the exec.
 import fs from 'node:fs';
 import { close, dup2, errnoName, execveRaw, F_GETFD, FD_CLOEXEC, fcntl, resetSignalsForExec, setCloexec } from '../../native/libc.ts';
+import { pathCandidates } from '../process/path-search.ts';
 
 const F_DUPFD_CLOEXEC = 1030;
-
-/**
- * The files pathexec_run tries, in order. A name with a `/` is used as is;
- * otherwise each PATH element (default "/bin:/usr/bin", empty = ".") + "/" + name.
- */
-export function pathCandidates(file: Buffer, pathValue: Buffer | undefined): Buffer[] {
-  if (file.includes(0x2f)) return [file];
-  const path = pathValue ?? Buffer.from('/bin:/usr/bin');
-  const out: Buffer[] = [];
-  let start = 0;
-  for (;;) {
-    const colon = path.indexOf(0x3a, start);
-    const end = colon === -1 ? path.length : colon;
-    const dir = end === start ? Buffer.from('.') : path.subarray(start, end);
-    out.push(Buffer.concat([dir, Buffer.from('/'), file]));
-    if (colon === -1) return out;
-    start = colon + 1;
-  }
-}
 
 /**
  * Try the candidates with `attempt` (which only returns on failure, with the

@@ -2,7 +2,7 @@
 // PROGRAM ARGS...` (or a daemontools alias, or a chain of them) is started
 // without a Node process. Every decision is made here, inside the supervisor:
 // option parsing (options.ts), account lookup (ids.ts), envdir reading
-// (envdir.ts), the limit values (limits.ts), the PATH candidates (exec.ts) and
+// (envdir.ts), the limit values (limits.ts), the PATH candidates (process/path-search.ts) and
 // the message texts. The result is the operation list for the exec helper
 // (native/exec-helper/tsinit-exec.c), which only makes the system calls that
 // must happen in the child, in runit's order, and execs the program.
@@ -10,11 +10,11 @@
 // Anything this cannot reproduce exactly yields undefined: the caller then
 // runs the script as today (a real chpst). Pure: the system is reached only
 // through the FastPlanSystem given.
-import { dispatch } from '../dispatch.ts';
 import { errnoNumber } from '../../native/libc.ts';
+import { isChpstName } from '../tool-names.ts';
+import { pathCandidates } from '../process/path-search.ts';
 import { errstr } from '../util/errstr.ts';
 import { applyEnvChanges, envEntry, envGet } from './envdir.ts';
-import { pathCandidates } from './exec.ts';
 import { ChpstFatal } from './fatal.ts';
 import { AccountDbError, accountIds, extendedIds, type AccountDb, type UidGids } from './ids.ts';
 import { limitsToApply, softValue } from './limits.ts';
@@ -67,11 +67,6 @@ export function shellLookup(word: string, env: readonly string[], sys: FastPlanS
     if (sys.probe(abs)?.executable) return abs;
   }
   return undefined;
-}
-
-function isChpstName(argv0: string): boolean {
-  const d = dispatch(argv0, []);
-  return 'tool' in d && d.tool === 'chpst';
 }
 
 function resolveIds(db: AccountDb, user: UserSpec): UidGids | undefined {

@@ -1,7 +1,6 @@
 // chpst's failures as values: the text after "chpst: fatal: " and the exit
 // code (111, or 0 for setlock -x's silent give-up).
-import { LibcError } from '../../native/libc.ts';
-import { errstr } from '../util/errstr.ts';
+import { codeOf, errstr } from '../util/errstr.ts';
 
 export class ChpstFatal extends Error {
   readonly exitCode: number;
@@ -13,13 +12,6 @@ export class ChpstFatal extends Error {
     this.exitCode = exitCode;
     this.silent = silent;
   }
-}
-
-/** The errno name carried by a Node or libc error. */
-export function codeOf(e: unknown): string | undefined {
-  if (e instanceof LibcError) return e.code;
-  if (e && typeof e === 'object' && 'code' in e && typeof e.code === 'string') return e.code;
-  return undefined;
 }
 
 /** `WHAT: <djb error string>` */

@@ -31,7 +31,7 @@ import {
   setuid,
 } from '../../native/libc.ts';
 import { childBaseLimits, NOFILE_ENV } from '../process/original-limits.ts';
-import { dispatch } from '../dispatch.ts';
+import { isChpstName } from '../tool-names.ts';
 import type { ToolContext } from '../tool.ts';
 import { err } from '../util/output.ts';
 import { envEntry, readEnvdir, applyEnvChanges, envGet } from './envdir.ts';
@@ -131,8 +131,7 @@ function restoreOriginalLimits(environ: Buffer[], nextIsChpst: boolean): Buffer[
 
 function run(plan: Plan, args: readonly string[], inherited: number[]): number {
   const next = plan.argv0 ?? (args[plan.progIndex] as string);
-  const nextTool = dispatch(next, []);
-  const environ = restoreOriginalLimits(originalEnviron(), 'tool' in nextTool && nextTool.tool === 'chpst');
+  const environ = restoreOriginalLimits(originalEnviron(), isChpstName(next));
   const prog = rawArgs(args).slice(plan.progIndex);
   const file = prog[0] as Buffer;
   if (plan.argv0 !== undefined) prog[0] = Buffer.from(plan.argv0);

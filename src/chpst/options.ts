@@ -3,7 +3,7 @@
 // is either the exact text runit prints before exiting 100, or a plan of what
 // to do. Numbers behave like runit's: unsigned 64-bit digits that wrap, stored
 // in a C `long` (so huge values turn negative), limits unset at -2.
-import { getopt, newGetopt } from './getopt.ts';
+import { getopt, newGetopt } from '../util/getopt.ts';
 
 export const CHPST_ID = '$Id: f279d44141c981dd7535a12260efcf1ef7beed26 $';
 

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { ensurePrivateDir } from '../observe/run-dir.ts';
+import { codeOf } from '../util/errstr.ts';
 import { follow } from './follower.ts';
 
 /** Followers at once; further connections are closed at once. */
@@ -15,10 +16,6 @@ export const MAX_FOLLOWERS = 32;
 export interface EventsServer {
   readonly path: string;
   close(): void;
-}
-
-function codeOf(e: unknown): string | undefined {
-  return e && typeof e === 'object' && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
 }
 
 /** Resolves true when something accepts connections on the socket. */

@@ -23,8 +23,6 @@ export interface InitConfig {
   warnings: string[];
 }
 
-export const DEFAULT_SHUTDOWN_TIMEOUT_S = 9;
-
 export function readInitConfig(env: NodeJS.ProcessEnv): InitConfig {
   const { values: s, warnings } = readSettings(env);
   return {

@@ -22,6 +22,7 @@ import { combineRemaps, remapExitCode } from './exit-remap.ts';
 import { StageMode, type BuiltinStage2 } from './stage-mode.ts';
 import { realSystem } from './system.ts';
 import { Observability, readObserveConfig } from '../observe/setup.ts';
+import { reportSubscriberFailures } from '../events/log-sink.ts';
 import type { ServiceMap } from '../observe/inprocess-source.ts';
 import { controlDirOf, realHaltChannel } from './halt-request.ts';
 
@@ -87,6 +88,7 @@ export async function main(ctx: ToolContext): Promise<number> {
   const log = createLog({ format: cfg.logFormat, level: cfg.logLevel });
   const obs = new Observability(obsCfg, log);
   installGuards(process, log);
+  reportSubscriberFailures(log);
   for (const w of cfg.warnings) log.warn(w);
   const remap = combineRemaps(cfg.exitRemap, parsed.exitZero ?? []);
   const code = await runInit(parsed, cfg, log, obs);

@@ -25,7 +25,7 @@ function touchMode(path: string, mode: number): string | undefined {
 }
 
 export async function main(ctx: ToolContext): Promise<number> {
-  if (process.pid === 1) return runitMain({ argv0: 'runit', args: [] });
+  if (process.pid === 1) return runitMain({ ...ctx, argv0: 'runit', args: [] });
   const arg = ctx.args[0];
   const usage = `usage: ${ctx.argv0} 0|6\n\n`;
   if (arg === '-V') {

@@ -9,5 +9,5 @@ export async function main(ctx: ToolContext): Promise<number> {
     err('- runit: fatal: must be run as process no 1.\n');
     return 111;
   }
-  return tsinitMain({ argv0: 'runit', args: ctx.args.filter((a) => a !== '--') });
+  return tsinitMain({ ...ctx, argv0: 'runit', args: ctx.args.filter((a) => a !== '--') });
 }

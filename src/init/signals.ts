@@ -1,5 +1,5 @@
 // Which signals tsinit handles, and which it forwards in command mode.
-import os from 'node:os';
+import { signalNameOf, signalNumberOf } from '../util/signal-names.ts';
 
 /**
  * Forwarded to the command in command mode. Left out, as tini does: the
@@ -42,19 +42,14 @@ export function rewriteTargetValid(sig: number): boolean {
 /** What command mode listens to: every forwarded signal and every --rewrite source. */
 export function commandModeSignals(rewrite: ReadonlyMap<number, number> | undefined): NodeJS.Signals[] {
   const out = new Set<NodeJS.Signals>(FORWARDED_SIGNALS);
-  const known = os.constants.signals as Record<string, number>;
   for (const from of rewrite?.keys() ?? []) {
     const name = signalName(from);
-    if (name in known && !out.has(name as NodeJS.Signals) && rewriteSourceProblem(from) === undefined) out.add(name as NodeJS.Signals);
+    if (signalNumberOf(name) !== undefined && !out.has(name as NodeJS.Signals) && rewriteSourceProblem(from) === undefined) out.add(name as NodeJS.Signals);
   }
   return [...out];
 }
 
-export function signalNumber(name: NodeJS.Signals): number {
-  return os.constants.signals[name];
-}
-
+/** 'SIGTERM' for 15, 'signal N' for a number without a name. */
 export function signalName(num: number): string {
-  for (const [name, n] of Object.entries(os.constants.signals)) if (n === num) return name;
-  return `signal ${num}`;
+  return signalNameOf(num) ?? `signal ${num}`;
 }

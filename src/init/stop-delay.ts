@@ -4,10 +4,10 @@
 // controller stops sending traffic before anything stops. The delay is part
 // of the one shutdown budget; the rest must leave time to stop the services.
 import { emitEvent } from '../events/bus.ts';
+import { MAX_TIMER_MS } from '../util/timers.ts';
 
 /** Time that must remain of the budget after the delay. */
 export const MIN_REST_MS = 1000;
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Parse TSINIT_STOP_DELAY against the budget; a clear error for a delay that leaves no time. */
 export function parseStopDelay(v: string | undefined, budgetMs: number): { ms: number } | { error: string } {

@@ -5,15 +5,11 @@
 // cheap exec probe.
 import fs from 'node:fs';
 import path from 'node:path';
-import { errstr } from '../util/errstr.ts';
+import { codeOf, errstr } from '../util/errstr.ts';
 import { readExtStatus } from '../supervise/ext-status.ts';
 import type { ServiceSnapshot, SideRead, SnapshotSource } from './snapshot.ts';
 
 const { O_RDONLY, O_WRONLY, O_NONBLOCK } = fs.constants;
-
-function codeOf(e: unknown): string | undefined {
-  return e && typeof e === 'object' && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
-}
 
 /** One side's files, with sv's error texts (src/sv/json-report.ts). */
 export function readSide(dir: string): SideRead {

@@ -2,9 +2,9 @@
 // Exit 0 when every service wanted up is up (and ready, with --ready) and not
 // unhealthy; else exit 1 with one line per failing service. Reads only the
 // supervise files (no FFI, no supervisor), so it works under any runsv.
-import type { ToolContext } from '../tool.ts';
+import path from 'node:path';
+import { writerTo, type ToolContext } from '../tool.ts';
 import { errstrOf } from '../util/errstr.ts';
-import { err, out } from '../util/output.ts';
 import { fileSource } from './file-source.ts';
 import { runDirOf, serviceDirOf, stoppingMarked } from './run-dir.ts';
 import { failureLine, failures } from './verdict.ts';
@@ -12,6 +12,8 @@ import { failureLine, failures } from './verdict.ts';
 const USAGE = 'usage: tsinit health [--ready] [SERVICEDIR]\n';
 
 export function main(ctx: ToolContext): number {
+  const out = writerTo(ctx.stdout);
+  const err = writerTo(ctx.stderr);
   let ready = false;
   let svdir: string | undefined;
   for (const a of ctx.args) {
@@ -24,11 +26,13 @@ export function main(ctx: ToolContext): number {
       return 100;
     } else svdir = a;
   }
-  const dir = svdir ?? serviceDirOf(process.env);
+  const dir = svdir ?? serviceDirOf(ctx.env);
+  // read from the caller's directory; messages name the directory as given
+  const at = path.resolve(ctx.cwd, dir);
   const lines: string[] = [];
-  if (ready && stoppingMarked(runDirOf(process.env), dir)) lines.push('tsinit: shutting down');
+  if (ready && stoppingMarked(runDirOf(ctx.env), at)) lines.push('tsinit: shutting down');
   try {
-    for (const f of failures(fileSource(dir).snapshots(), { ready })) lines.push(failureLine(f));
+    for (const f of failures(fileSource(at).snapshots(), { ready })) lines.push(failureLine(f));
   } catch (e) {
     lines.push(`${dir}: unable to read the service directory: ${errstrOf(e)}`);
   }

@@ -4,10 +4,10 @@
 // are read from the snapshots at scrape time: nothing is kept up to date
 // between scrapes.
 import type { Registry as RegistryT } from 'prom-client';
+import { signalNumberOf } from '../util/signal-names.ts';
 import { TAI_OFFSET, wallNow } from '../util/tai64n.ts';
 import { isRecord, sideUp, type ServiceSnapshot } from './snapshot.ts';
 import type { ExitInfo } from '../supervise/ext-status.ts';
-import os from 'node:os';
 
 export interface MetricsInput {
   snapshots(): ServiceSnapshot[];
@@ -23,8 +23,7 @@ export interface Metrics {
 /** The shell's convention for a last exit: the code, or 128 + the signal's number. */
 export function exitCodeOf(e: ExitInfo): number {
   if ('code' in e) return e.code;
-  const n = os.constants.signals[e.signal as NodeJS.Signals] ?? os.constants.signals[`SIG${e.signal}` as NodeJS.Signals];
-  return 128 + (n ?? 0);
+  return 128 + (signalNumberOf(e.signal) ?? 0);
 }
 
 export async function createMetrics(input: MetricsInput): Promise<Metrics> {

@@ -4,6 +4,7 @@
 // each get their own directory.
 import fs from 'node:fs';
 import path from 'node:path';
+import { codeOf } from '../util/errstr.ts';
 
 export const DEFAULT_RUN_DIR = '/run/tsinit';
 export const STOPPING_FILE = 'stopping';
@@ -52,10 +53,6 @@ export function stoppingMarked(runDir: string, serviceDir: string): boolean {
   } catch {
     return false;
   }
-}
-
-function codeOf(e: unknown): string | undefined {
-  return e && typeof e === 'object' && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
 }
 
 /**

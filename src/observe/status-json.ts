@@ -1,7 +1,7 @@
 // GET /status: for every service the object `sv status --json` prints
-// (src/sv/json-status.ts), built from the supervise files as sv reads them.
+// (src/supervise/json-status.ts), built from the supervise files as sv reads them.
 import { wallNow } from '../util/tai64n.ts';
-import { jsonExt, jsonState, type JsonError, type JsonService, type JsonState } from '../sv/json-status.ts';
+import { jsonExt, jsonState, type JsonError, type JsonService, type JsonState } from '../supervise/json-status.ts';
 import { taiOfUnix } from '../sv/status-line.ts';
 import { isRecord, type ServiceSnapshot, type SideRead } from './snapshot.ts';
 

@@ -3,8 +3,8 @@
 import fs from 'node:fs';
 import * as libc from '../../native/libc.ts';
 import { execHelperPath } from '../../native/exec-helper.ts';
-import { pathCandidates } from '../chpst/exec.ts';
 import { childBaseLimits } from './original-limits.ts';
+import { pathCandidates } from './path-search.ts';
 import { reaper, type ExitHandler } from './reaper.ts';
 
 export interface SpawnOptions {

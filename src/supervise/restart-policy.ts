@@ -3,7 +3,8 @@
 // and whether an exit of an essential service ends the container.
 // Nothing here runs without the matching file in the service directory
 // (or TSINIT_RESTART_BACKOFF): runit's rules stay in service-machine.ts.
-import os from 'node:os';
+import { decodeWaitStatus, shellExitCode } from '../process/wait-status.ts';
+import { signalNameOf } from '../util/signal-names.ts';
 import type { BackoffSpec, Essential, SignalName } from './service-spec.ts';
 import type { ExitInfo } from './ext-status.ts';
 
@@ -42,17 +43,10 @@ export function backoffPause(b: BackoffSpec, crashes: number): number {
   return Math.round(Math.min(pause, b.capMs));
 }
 
-/** The shell convention for the container's exit code: the code, or 128 + signal. */
-export function exitCodeOfWstat(wstat: number): number {
-  const sig = wstat & 0x7f;
-  return sig !== 0 ? 128 + sig : (wstat >> 8) & 0xff;
-}
-
 export function exitInfoOf(wstat: number): ExitInfo {
-  const sig = wstat & 0x7f;
-  if (sig === 0) return { code: (wstat >> 8) & 0xff };
-  const name = Object.entries(os.constants.signals).find(([, n]) => n === sig)?.[0];
-  return { signal: name ? name.slice(3) : String(sig) };
+  const st = decodeWaitStatus(0, wstat);
+  if (st.signal === null) return { code: st.code ?? 0 };
+  return { signal: signalNameOf(st.signal)?.slice(3) ?? String(st.signal) };
 }
 
 export interface RunEnd {
@@ -79,8 +73,10 @@ export type EssentialVerdict =
 export function essentialVerdict(essential: Essential | null, attempts: number, end: RunEnd): EssentialVerdict {
   if (essential === null || !end.unexpected) return { kind: 'none', quickDeaths: 0 };
   if (essential === 'on-failure' && end.wstat === 0) return { kind: 'none', quickDeaths: 0 };
-  const code = exitCodeOfWstat(end.wstat);
-  const how = (end.wstat & 0x7f) !== 0 ? `killed by signal ${end.wstat & 0x7f}` : `exit ${code}`;
+  // the shell convention for the container's exit code: the code, or 128 + signal
+  const st = decodeWaitStatus(0, end.wstat);
+  const code = shellExitCode(st);
+  const how = st.signal !== null ? `killed by signal ${st.signal}` : `exit ${code}`;
   if (end.execFailed) return { kind: 'ended', code, reason: `./run could not be started (${how})` };
   if (end.livedMs < QUICK_DEATH_MS) {
     const n = end.quickDeaths + 1;

@@ -25,13 +25,14 @@ import os from 'node:os';
 import path from 'node:path';
 import * as libc from '../../native/libc.ts';
 import { envArray, forkFailed, spawnChild } from '../process/spawn.ts';
-import { fastChpstStart } from '../chpst/fast-start.ts';
+import { fastChpstStart } from './fast-start.ts';
 import { slowChpstLimitEnv } from '../process/original-limits.ts';
 import { reaper } from '../process/reaper.ts';
 import { decodeWaitStatus } from '../process/wait-status.ts';
 import { emitEvent } from '../events/bus.ts';
 import { err, writeAllSync } from '../util/output.ts';
-import { errstrOf } from '../util/errstr.ts';
+import { codeOf, errstrOf } from '../util/errstr.ts';
+import { signalNameOf } from '../util/signal-names.ts';
 import { wallNow } from '../util/tai64n.ts';
 import { MachineDriver, type Effects } from './machine-driver.ts';
 import {
@@ -144,7 +145,7 @@ const inprocessLogEnabled = readSetting('inprocessLog') !== '0';
 
 /**
  * TSINIT_CHPST_FASTPATH=0 turns off starting `exec chpst ...` one-liners
- * through the exec helper (src/chpst/fast-start.ts) instead of a Node chpst.
+ * through the exec helper (src/supervise/fast-start.ts) instead of a Node chpst.
  */
 const chpstFastPathEnabled = process.env.TSINIT_CHPST_FASTPATH !== '0';
 
@@ -167,16 +168,6 @@ function exists(p: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** 'SIGTERM' for 15 (the number as text when it has no name). */
-function signalName(n: number): string {
-  for (const [name, num] of Object.entries(os.constants.signals)) if (num === n) return name;
-  return String(n);
-}
-
-function codeOf(e: unknown): string | undefined {
-  return e && typeof e === 'object' && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
 }
 
 class Runsv implements RunsvHandle, Effects {
@@ -664,7 +655,7 @@ class Runsv implements RunsvHandle, Effects {
   /** The 'exited' event: how the process ended (code, or the signal's name). */
   private exited(side: Side, pid: number, wstat: number): void {
     const st = decodeWaitStatus(pid, wstat);
-    const how = st.signal !== null ? { signal: signalName(st.signal) } : { code: st.code ?? 0 };
+    const how = st.signal !== null ? { signal: signalNameOf(st.signal) ?? String(st.signal) } : { code: st.code ?? 0 };
     emitEvent({ type: 'exited', service: this.name, side, pid, ...how });
   }
 

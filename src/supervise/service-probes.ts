@@ -11,7 +11,8 @@ import type { ExitStatus } from '../process/wait-status.ts';
 import { errstrOf } from '../util/errstr.ts';
 import { healthKillAfterMs, healthRestarted, healthResult, initialHealth, type HealthState } from './health.ts';
 import { CHECK_TIMEOUT_MS, checkDelay, notificationSaysReady, readinessMode, type ReadinessMode } from './readiness.ts';
-import { MAX_TIMER_MS, type ServiceSpec } from './service-spec.ts';
+import type { ServiceSpec } from './service-spec.ts';
+import { MAX_TIMER_MS } from '../util/timers.ts';
 
 export interface ProbeHost {
   /** the service directory (real path): probes run there */

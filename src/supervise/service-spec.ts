@@ -7,8 +7,9 @@
 // parseServiceSpec() is pure (file contents in, spec and problems out) so the
 // supervisor, `tsinit check` and tests share it; readServiceSpec() does the I/O.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { signalNameOf, signalNumberOf } from '../util/signal-names.ts';
+import { MAX_TIMER_MS } from '../util/timers.ts';
 
 /** Signals a service may name in down-signal (without the SIG prefix). */
 export type SignalName = string;
@@ -116,8 +117,6 @@ export const SPEC_FILES = [
 ] as const;
 export type SpecFile = (typeof SPEC_FILES)[number];
 
-/** The longest any of these timers may be: Node's timers take at most 2^31-1 ms (~24.8 days). */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Descriptors a notification-fd may name: not stdio, below the usual soft limit. */
 const FD_MIN = 3;
 const FD_MAX = 1023;
@@ -148,16 +147,15 @@ export function parseDecimal(text: string, min: number, max: number, what: strin
 /** Signal name (QUIT, SIGQUIT, sigquit) or number to the canonical name without SIG. */
 export function parseSignalName(text: string): Parsed<SignalName> {
   const t = firstLine(text);
-  const signals = os.constants.signals as Record<string, number>;
   if (/^\d+$/.test(t)) {
     const n = Number(t);
-    const name = Object.keys(signals).find((k) => signals[k] === n);
+    const name = signalNameOf(n);
     if (name) return { ok: true, value: name.slice(3) };
     return { ok: false, message: `unknown signal number: ${t}` };
   }
   const upper = t.toUpperCase();
   const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
-  if (name in signals && signals[name] !== undefined) return { ok: true, value: name.slice(3) };
+  if (signalNumberOf(name) !== undefined) return { ok: true, value: name.slice(3) };
   return { ok: false, message: `unknown signal: ${JSON.stringify(t)}` };
 }
 

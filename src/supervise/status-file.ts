@@ -43,6 +43,16 @@ export interface DecodedStatus {
   stateCode: number;
 }
 
+/** Bytes 12-15: pid, little-endian. */
+export function statusPid(st: Buffer): number {
+  return st.readUInt32LE(12);
+}
+
+/** Bytes 0-7: TAI64 seconds of the last state change, kept exact as a bigint. */
+export function statusTai(st: Buffer): bigint {
+  return st.readBigUInt64BE(0);
+}
+
 export function decodeStatus(b: Buffer): DecodedStatus {
   if (b.length < 20) throw new RangeError('status record shorter than 20 bytes');
   const { sec, nsec } = decodeTai64n(b, 0);

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as libc from '../../native/libc.ts';
-import { errstrOf } from '../util/errstr.ts';
+import { codeOf, errstrOf } from '../util/errstr.ts';
 
 /** A start-up failure; `text` is what follows "runsv DIR: fatal: ". */
 export class StartupError extends Error {
@@ -17,10 +17,6 @@ export class StartupError extends Error {
 
 export function fatalSys(msg: string, err: unknown): StartupError {
   return new StartupError(`${msg}: ${errstrOf(err)}`);
-}
-
-function codeOf(err: unknown): string | undefined {
-  return err && typeof err === 'object' && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
 }
 
 const { O_WRONLY, O_RDONLY, O_NONBLOCK, O_APPEND, O_CREAT } = fs.constants;

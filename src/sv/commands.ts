@@ -1,7 +1,7 @@
 // sv's command table (reference spec 4.3) and the per-character checks of
 // the waiting loop (4.5, Debian 2.1.2 semantics). Pure: the ./check script is
 // reached through a callback so the predicates can be tested with fake records.
-import { statusPid, statusTai } from './status-line.ts';
+import { statusPid, statusTai } from '../supervise/status-file.ts';
 
 export interface Command {
   /** what happens per service before any waiting */

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import { errstr } from '../util/errstr.ts';
 import { out } from '../util/output.ts';
 import { wallNow } from '../util/tai64n.ts';
-import { jsonExt, jsonLine, jsonState, type JsonState } from './json-status.ts';
+import { jsonExt, jsonLine, jsonState, type JsonState } from '../supervise/json-status.ts';
 import { readExtStatus } from '../supervise/ext-status.ts';
 import * as svc from './service.ts';
 import { taiOfUnix } from './status-line.ts';

@@ -4,15 +4,12 @@
 // its failure as a value carrying the errno name.
 import fs from 'node:fs';
 import * as libc from '../../native/libc.ts';
+import { codeOf } from '../util/errstr.ts';
 
 const { O_RDONLY, O_WRONLY, O_NONBLOCK } = fs.constants;
 
 /** An errno name such as 'ENOENT' (undefined if the error carried none). */
 export type Errno = string | undefined;
-
-function codeOf(e: unknown): Errno {
-  return e && typeof e === 'object' && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
-}
 
 /**
  * The directory sv started in, held open so it can return there even if the

@@ -1,17 +1,8 @@
 // The text sv prints for one 20-byte supervise/status record (reference spec
 // 4.7): `<state>: NAME: [(pid P) ]<secs>s[flags]`. Pure: the caller supplies
 // "now" and whether ./down exists.
+import { statusPid, statusTai } from '../supervise/status-file.ts';
 import { TAI_OFFSET } from '../util/tai64n.ts';
-
-/** Bytes 12-15: pid, little-endian. */
-export function statusPid(st: Buffer): number {
-  return st.readUInt32LE(12);
-}
-
-/** Bytes 0-7: TAI64 seconds of the last state change, kept exact as a bigint. */
-export function statusTai(st: Buffer): bigint {
-  return st.readBigUInt64BE(0);
-}
 
 /** TAI64 seconds label of a unix time in seconds. */
 export function taiOfUnix(unixSec: number): bigint {

@@ -10,7 +10,7 @@ import type { ExitStatus } from '../process/wait-status.ts';
 import { tai64nLabel } from '../util/tai64n.ts';
 import { defaultConfig, parseConfig, type LogConfig } from './config.ts';
 import { INFO, PAUSE, WARNING, sleepSync, sysMessage, type Report } from './messages.ts';
-import { mayAccess, mayChmod, R, W, X, type Owner } from './owner-access.ts';
+import { mayAccess, mayChmod, R, W, X, type OpenSpec, type Owner } from './owner-access.ts';
 import { ProcessorSetupError, processorExitCode, startProcessor } from './processor.ts';
 import { UdpOut } from './udp.ts';
 
@@ -52,18 +52,6 @@ function refused(code: 'EACCES' | 'EPERM', file: string): NodeJS.ErrnoException 
   const e: NodeJS.ErrnoException = new Error(`${code}: ${file}`);
   e.code = code;
   return e;
-}
-
-export interface OpenSpec {
-  /** O_RDONLY or O_WRONLY plus O_APPEND; never O_CREAT/O_TRUNC (say so below) */
-  flags: number;
-  /** create when missing (mode 0600 unless given) */
-  create?: boolean;
-  mode?: number;
-  /** empty it (after the checks) */
-  truncate?: boolean;
-  /** the file's mode will be changed: USER must own it */
-  chmod?: boolean;
 }
 
 const PAUSED = -1;

@@ -16,6 +16,19 @@ export interface FileMode {
   mode: number;
 }
 
+/** How a file of the log directory is opened for the account (logdir.ts does it, processor.ts asks). */
+export interface OpenSpec {
+  /** O_RDONLY or O_WRONLY plus O_APPEND; never O_CREAT/O_TRUNC (say so below) */
+  flags: number;
+  /** create when missing (mode 0600 unless given) */
+  create?: boolean;
+  mode?: number;
+  /** empty it (after the checks) */
+  truncate?: boolean;
+  /** the file's mode will be changed: USER must own it */
+  chmod?: boolean;
+}
+
 export const R = 4;
 export const W = 2;
 export const X = 1;

@@ -7,8 +7,7 @@ import fs from 'node:fs';
 import * as libc from '../../native/libc.ts';
 import { spawnChild } from '../process/spawn.ts';
 import type { ExitStatus } from '../process/wait-status.ts';
-import type { OpenSpec } from './logdir.ts';
-import { numericSpec, type Owner } from './owner-access.ts';
+import { numericSpec, type OpenSpec, type Owner } from './owner-access.ts';
 
 const { O_RDONLY, O_WRONLY } = fs.constants;
 const F_DUPFD_CLOEXEC = 1030;

@@ -3,10 +3,9 @@
 // getty services' finish scripts.
 import fs from 'node:fs';
 import { flock, LOCK_EX, O_NONBLOCK } from '../../native/libc.ts';
-import { getopt, newGetopt } from '../chpst/getopt.ts';
-import type { ToolContext } from '../tool.ts';
+import { getopt, newGetopt } from '../util/getopt.ts';
+import { writerTo, type ToolContext } from '../tool.ts';
 import { errstrOf } from '../util/errstr.ts';
-import { err } from '../util/output.ts';
 import { invokedAs } from './invoked-as.ts';
 import { loggedOut, matches, UTMP_SIZE, wtmpRecord } from './utmp-record.ts';
 
@@ -101,6 +100,7 @@ function wtmpLogout(line: Buffer): string | undefined {
 }
 
 export function main(ctx: ToolContext): number {
+  const err = writerTo(ctx.stderr);
   const progname = invokedAs(ctx);
   const usage = `usage: ${progname} [-w] line\n\n`;
   const argv = [progname, ...ctx.args];

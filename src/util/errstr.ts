@@ -42,8 +42,12 @@ export function errstr(code: string | undefined): string {
   return texts[code] ?? 'unknown error';
 }
 
+/** The errno name ('ENOENT') a thrown value carries as its `code`, if any. */
+export function codeOf(err: unknown): string | undefined {
+  return err && typeof err === 'object' && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+}
+
 /** runit's text for any thrown value that carries an errno `code`. */
 export function errstrOf(err: unknown): string {
-  if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'string') return errstr(err.code);
-  return 'unknown error';
+  return errstr(codeOf(err));
 }

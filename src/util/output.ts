@@ -31,25 +31,10 @@ export function useNonBlockingOutput(notice?: DroppedNotice): void {
   own = { 1: o, 2: e };
 }
 
-/** The writer for fd 1 or 2 when output is non-blocking (for tests and status). */
-export function ownOutput(fd: 1 | 2): OwnOutput | undefined {
-  return own?.[fd];
-}
-
 /** Write to stdout or stderr in the current mode. */
 export function writeOut(fd: 1 | 2, data: string | Buffer): void {
   if (own) own[fd].write(data);
   else writeAllSync(fd, data);
-}
-
-/**
- * Write to fd without ever waiting more than maxMs (at exit): through the
- * non-blocking writer when there is one, else synchronously.
- */
-export function writeBoundedSync(fd: 1 | 2, data: string | Buffer, maxMs: number): void {
-  if (!own) return writeAllSync(fd, data);
-  own[fd].write(data);
-  own[fd].flushSync(maxMs);
 }
 
 /**

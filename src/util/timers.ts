@@ -69,35 +69,3 @@ export function sleep(ms: number): Promise<void> {
     setLongTimeout(resolve, ms);
   });
 }
-
-/** setInterval for any period: NaN, 0 and negatives become 1 ms, long periods are chained. */
-export function setLongInterval(cb: () => void, ms: number): LongTimer {
-  const period = ms >= 1 ? ms : 1;
-  let current: LongTimer;
-  let unrefd = false;
-  let stopped = false;
-  const tick = (): void => {
-    current = setLongTimeout(() => {
-      if (stopped) return;
-      tick();
-      cb();
-    }, period);
-    if (unrefd) current.unref();
-  };
-  tick();
-  const timer: LongTimer = {
-    clear(): void {
-      stopped = true;
-      current.clear();
-    },
-    unref(): LongTimer {
-      unrefd = true;
-      current.unref();
-      return timer;
-    },
-    get pending(): boolean {
-      return !stopped;
-    },
-  };
-  return timer;
-}

@@ -9,9 +9,9 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildRootfs, BUILD_FLAGS, e2eImage, podman, podmanOk } from './image.ts';
-import { cleanup, Container } from './container.ts';
-import { artifact, node22Bin, VERSION } from '../helpers/dist.ts';
+import { buildRootfs, BUILD_FLAGS, e2eImage, podman, podmanOk } from '../helpers/image.ts';
+import { cleanup, Container } from '../helpers/container.ts';
+import { artifact, node22Bin, VERSION } from '../../testkit/dist.ts';
 
 const made: string[] = [];
 const images: string[] = [];

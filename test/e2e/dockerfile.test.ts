@@ -8,8 +8,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { repoRoot } from '../helpers/debian.ts';
-import { BUILD_FLAGS, dockerfileExample, e2eContainerfile, podman, podmanOk } from './image.ts';
+import { repoRoot } from '../../testkit/debian.ts';
+import { BUILD_FLAGS, dockerfileExample, e2eContainerfile, podman, podmanOk } from '../helpers/image.ts';
 
 const temps: string[] = [];
 after(() => {

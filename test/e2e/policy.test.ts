@@ -4,9 +4,9 @@
 // finish script sets it.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { e2eImage } from './image.ts';
-import { cleanup, Container } from './container.ts';
-import { removeFixtures, serviceMount, type ServiceFiles } from './fixtures.ts';
+import { e2eImage } from '../helpers/image.ts';
+import { cleanup, Container } from '../helpers/container.ts';
+import { removeFixtures, serviceMount, type ServiceFiles } from '../helpers/e2e-fixtures.ts';
 
 after(async () => {
   await cleanup();

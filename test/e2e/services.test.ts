@@ -5,10 +5,10 @@ import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { repoRoot } from '../helpers/debian.ts';
-import { e2eImage } from './image.ts';
-import { cleanup, Container } from './container.ts';
-import { LIVENESS_PROBE, parsePs, PS_COMMAND, READINESS_PROBE, removeFixtures, serviceMount } from './fixtures.ts';
+import { repoRoot } from '../../testkit/debian.ts';
+import { e2eImage } from '../helpers/image.ts';
+import { cleanup, Container } from '../helpers/container.ts';
+import { LIVENESS_PROBE, parsePs, PS_COMMAND, READINESS_PROBE, removeFixtures, serviceMount } from '../helpers/e2e-fixtures.ts';
 
 const ORPHANS = 500;
 // an argument no other process in the image has: `sleep 86399` is an orphan

@@ -3,11 +3,13 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { repoRoot } from './debian.ts';
+import { linkNames, type LinkName } from '../../src/tool-names.ts';
+import { repoRoot } from '../../testkit/debian.ts';
 
 export const fromSource = process.env.TSINIT_FROM_SOURCE === '1';
 export const binary = path.join(repoRoot, 'dist', 'tsinit');
-export const toolNames = ['tsinit', 'runit', 'runit-init', 'sv', 'runsv', 'runsvdir', 'chpst', 'svlogd', 'runsvchdir', 'utmpset', 'envdir', 'envuidgid', 'pgrphack', 'setuidgid', 'softlimit', 'setlock', 'halt'] as const;
+/** Every name argv[0] may select a tool by (src/tool-names.ts): one link each. */
+export const toolNames = linkNames;
 
 let binDir: string | undefined;
 
@@ -38,7 +40,7 @@ export function toolBin(): string {
 }
 
 /** Path of the executable for one tool. */
-export function tool(name: (typeof toolNames)[number]): string {
+export function tool(name: LinkName): string {
   return path.join(toolBin(), name);
 }
 

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { arm64Runner, artifact, VERSION } from '../helpers/dist.ts';
+import { arm64Runner, artifact, VERSION } from '../../testkit/dist.ts';
 import { run } from '../helpers/pidns.ts';
 
 const exe = artifact('tsinit-linux-arm64');

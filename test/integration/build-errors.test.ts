@@ -7,8 +7,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { repoRoot } from '../helpers/debian.ts';
-import { nodeBinOf } from '../helpers/dist.ts';
+import { repoRoot } from '../../testkit/debian.ts';
+import { nodeBinOf } from '../../testkit/dist.ts';
 
 const buildScript = path.join(repoRoot, 'build.mjs');
 

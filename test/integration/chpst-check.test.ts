@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { toolBin } from '../helpers/tsinit.ts';
-import { debianRunit } from '../helpers/debian.ts';
+import { debianRunit } from '../../testkit/debian.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'chpst-check-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { run, tsinit } from '../helpers/pidns.ts';
 import { FORWARDED_SIGNALS } from '../../src/init/signals.ts';
-import { debianPackage } from '../helpers/debian.ts';
+import { debianPackage } from '../../testkit/debian.ts';
 
 /** Waits for a condition (generously: the machine may be loaded), failing with what was awaited. */
 async function waitUntil(what: string, cond: () => boolean, timeoutMs = 30000): Promise<void> {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { artifact, distDir, VERSION } from '../helpers/dist.ts';
+import { artifact, distDir, VERSION } from '../../testkit/dist.ts';
 import { versionLine } from '../../src/version.ts';
 
 test('SHA256SUMS covers every artifact and matches', () => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { repoRoot } from '../helpers/debian.ts';
+import { repoRoot } from '../../testkit/debian.ts';
 import { run } from '../helpers/pidns.ts';
 
 const script = path.join(repoRoot, 'scripts', 'example.sh');

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { debianRunit } from '../helpers/debian.ts';
+import { debianRunit } from '../../testkit/debian.ts';
 import { tsinit } from '../helpers/pidns.ts';
 import { serviceDir, waitFile } from '../helpers/services.ts';
 import { tool } from '../helpers/tsinit.ts';

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tool } from '../helpers/tsinit.ts';
-import { startProc, tempRoot, waitFor } from './runsv-helpers.ts';
+import { startProc, tempRoot, waitFor } from '../helpers/runsv.ts';
 
 const root = tempRoot('init-fork-');
 fs.chmodSync(root, 0o755);

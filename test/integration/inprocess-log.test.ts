@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { run, runitDir, tsinit } from '../helpers/pidns.ts';
 import { tool, toolBin } from '../helpers/tsinit.ts';
-import { debianRunit } from '../helpers/debian.ts';
+import { debianRunit } from '../../testkit/debian.ts';
 
 function tmp(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));

@@ -8,8 +8,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tool } from '../helpers/tsinit.ts';
-import { debianRunit } from '../helpers/debian.ts';
-import { startProc, tempRoot, waitFor } from './runsv-helpers.ts';
+import { debianRunit } from '../../testkit/debian.ts';
+import { startProc, tempRoot, waitFor } from '../helpers/runsv.ts';
 
 const root = tempRoot('non-utf8-');
 const procs: Array<ReturnType<typeof startProc>> = [];

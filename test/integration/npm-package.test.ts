@@ -11,8 +11,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { repoRoot } from '../helpers/debian.ts';
-import { artifact, nodeBinOf, PACKAGE_NODE_MAJORS, VERSION } from '../helpers/dist.ts';
+import { repoRoot } from '../../testkit/debian.ts';
+import { artifact, nodeBinOf, PACKAGE_NODE_MAJORS, VERSION } from '../../testkit/dist.ts';
 import { run } from '../helpers/pidns.ts';
 
 const tgz = artifact(`tsinit-${VERSION}.tgz`);

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { run, runitDir, tsinit } from '../helpers/pidns.ts';
 import { fromSource, tool } from '../helpers/tsinit.ts';
-import { repoRoot } from '../helpers/debian.ts';
+import { repoRoot } from '../../testkit/debian.ts';
 
 const IGNORES_TERM = "trap '' TERM; echo ready; while :; do sleep 0.1; done";
 

@@ -13,7 +13,7 @@ import { onEvent, type TsinitEvent } from '../../src/events/bus.ts';
 import { spawnSync } from 'node:child_process';
 import { tool } from '../helpers/tsinit.ts';
 import { within } from '../helpers/within.ts';
-import { makeService, pidOf, readOr, statOf, tempDir, waitFor } from './runsvdir-fixture.ts';
+import { makeService, pidOf, readOr, statOf, tempDir, waitFor } from '../helpers/runsvdir.ts';
 
 const tmp: string[] = [];
 const sups: Supervisor[] = [];

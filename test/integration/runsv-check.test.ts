@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { tool } from '../helpers/tsinit.ts';
-import { debianRunit } from '../helpers/debian.ts';
+import { debianRunit } from '../../testkit/debian.ts';
 
 const dist = [
   'usage: runsv dir', '', '1', 'starting', 'run', 'term', 'starting',

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fromSource, tool } from '../helpers/tsinit.ts';
-import { cleanup, control, makeService, readStatus, runsvAlive, startProc, tempRoot, waitFor } from './runsv-helpers.ts';
+import { cleanup, control, makeService, readStatus, runsvAlive, startProc, tempRoot, waitFor } from '../helpers/runsv.ts';
 
 const root = tempRoot('runsv-files-');
 const dirs: string[] = [];
@@ -205,7 +205,7 @@ test('SIGTERM at the moment supervise/stat says run: runsv stops the service and
 });
 
 test("./log not a directory / a symlink loop: runit's warnings (same as Debian's), no log service", async () => {
-  const { debianRunit } = await import('../helpers/debian.ts');
+  const { debianRunit } = await import('../../testkit/debian.ts');
   for (const [impl, bin] of [['ts', runsv], ['deb', debianRunit().runsv]] as const) {
     const plain = makeService(root, `${impl}-logfile`, { run: '#!/bin/sh\nexec sleep 1000\n' });
     fs.writeFileSync(path.join(plain, 'log'), '');

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { reaper } from '../../src/process/reaper.ts';
 import { startRunsv, type RunsvHandle } from '../../src/supervise/runsv.ts';
 import { within } from '../helpers/within.ts';
-import { control, makeService, readStatus, tempRoot, waitFor } from './runsv-helpers.ts';
+import { control, makeService, readStatus, tempRoot, waitFor } from '../helpers/runsv.ts';
 
 const root = tempRoot('runsv-inproc-');
 const handles: RunsvHandle[] = [];

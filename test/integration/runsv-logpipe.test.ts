@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tool } from '../helpers/tsinit.ts';
-import { cleanup, control, makeService, readStatus, startProc, tempRoot, waitFor } from './runsv-helpers.ts';
+import { cleanup, control, makeService, readStatus, startProc, tempRoot, waitFor } from '../helpers/runsv.ts';
 
 const root = tempRoot('runsv-logpipe-');
 const dirs: string[] = [];

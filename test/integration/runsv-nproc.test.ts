@@ -10,8 +10,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tool } from '../helpers/tsinit.ts';
-import { debianRunit } from '../helpers/debian.ts';
-import { cleanup, control, makeService, readStatus, startProc, tempRoot, waitFor } from './runsv-helpers.ts';
+import { debianRunit } from '../../testkit/debian.ts';
+import { cleanup, control, makeService, readStatus, startProc, tempRoot, waitFor } from '../helpers/runsv.ts';
 
 const root = tempRoot('runsv-nproc-');
 const dirs: string[] = [];

@@ -4,7 +4,7 @@
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import { tool } from '../helpers/tsinit.ts';
-import { cleanup, makeService, readStatus, startProc, tempRoot, waitFor } from './runsv-helpers.ts';
+import { cleanup, makeService, readStatus, startProc, tempRoot, waitFor } from '../helpers/runsv.ts';
 
 const root = tempRoot('runsv-kill-');
 const dirs: string[] = [];

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { writeStatusFiles } from '../../src/supervise/status-writer.ts';
 import { decodeStatus, type ServiceStatus } from '../../src/supervise/status-file.ts';
-import { tempRoot } from './runsv-helpers.ts';
+import { tempRoot } from '../helpers/runsv.ts';
 
 const root = tempRoot('runsv-writer-');
 after(() => fs.rmSync(root, { recursive: true, force: true }));

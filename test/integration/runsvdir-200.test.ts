@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { alive, cleanup, makeService, pidOf, startRunsvdir, statOf, tempDir, waitFor, type Running } from './runsvdir-fixture.ts';
+import { alive, cleanup, makeService, pidOf, startRunsvdir, statOf, tempDir, waitFor, type Running } from '../helpers/runsvdir.ts';
 
 const N = 200;
 let sd = '';

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fromSource, tool, toolBin } from '../helpers/tsinit.ts';
-import { alive, cleanup, makeService, pidOf, readOr, startRunsvdir, statOf, tempDir, waitFor, type Running } from './runsvdir-fixture.ts';
+import { alive, cleanup, makeService, pidOf, readOr, startRunsvdir, statOf, tempDir, waitFor, type Running } from '../helpers/runsvdir.ts';
 
 const tmp: string[] = [];
 const running: Running[] = [];

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { debianRunit } from '../helpers/debian.ts';
+import { debianRunit } from '../../testkit/debian.ts';
 import { toolBin } from '../helpers/tsinit.ts';
-import { makeService, statOf, tempDir, waitFor } from './runsvdir-fixture.ts';
+import { makeService, statOf, tempDir, waitFor } from '../helpers/runsvdir.ts';
 
 const tmp: string[] = [];
 const stopDirs: string[] = [];

@@ -18,7 +18,7 @@ import { answer, type ProbeState } from '../../src/observe/http-server.ts';
 import type { Metrics } from '../../src/observe/metrics.ts';
 import { serviceJson } from '../../src/observe/status-json.ts';
 import { tool } from '../helpers/tsinit.ts';
-import { makeService, pidOf, readOr, statOf, tempDir, waitFor } from './runsvdir-fixture.ts';
+import { makeService, pidOf, readOr, statOf, tempDir, waitFor } from '../helpers/runsvdir.ts';
 
 const tmp: string[] = [];
 const sups: Supervisor[] = [];
@@ -140,7 +140,7 @@ test('events of one service come in causal order: spawned before ready, exited b
       process.kill(pid, 'SIGTERM');
       await waitFor(`${name} ready again`, () => events.filter((e) => e.type === 'ready' && e.service === name).length === 2);
       const seq = events
-        .filter((e) => e.service === name && (e.side === undefined || e.side === 'main') && e.type !== 'control')
+        .filter((e) => 'service' in e && e.service === name && (!('side' in e) || e.side === 'main') && e.type !== 'control')
         .map((e) => e.type);
       assert.deepEqual(seq, ['spawned', 'ready', 'exited', 'restarting', 'spawned', 'ready'], `${name}: ${seq.join(' ')}`);
     }

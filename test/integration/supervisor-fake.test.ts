@@ -7,7 +7,7 @@ import path from 'node:path';
 import { createSupervisor, type Supervisor } from '../../src/supervise/supervisor.ts';
 import type { RunsvHandle, RunsvOptions } from '../../src/supervise/runsv.ts';
 import { initialExtStatus, type ExtStatus } from '../../src/supervise/ext-status.ts';
-import { tempDir, waitFor } from './runsvdir-fixture.ts';
+import { tempDir, waitFor } from '../helpers/runsvdir.ts';
 
 const tmp: string[] = [];
 const sups: Supervisor[] = [];

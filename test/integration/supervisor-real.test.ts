@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { reaper } from '../../src/process/reaper.ts';
 import { createSupervisor, type Supervisor } from '../../src/supervise/supervisor.ts';
-import { alive, makeService, pidOf, readOr, statOf, tempDir, waitFor } from './runsvdir-fixture.ts';
+import { alive, makeService, pidOf, readOr, statOf, tempDir, waitFor } from '../helpers/runsvdir.ts';
 
 const tmp: string[] = [];
 let sup: Supervisor | undefined;

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { toolBin } from '../helpers/tsinit.ts';
-import { debianRunit } from '../helpers/debian.ts';
+import { debianRunit } from '../../testkit/debian.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'svlogd-check-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));

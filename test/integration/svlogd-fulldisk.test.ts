@@ -8,7 +8,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tool } from '../helpers/tsinit.ts';
-import { debianRunit } from '../helpers/debian.ts';
+import { debianRunit } from '../../testkit/debian.ts';
 
 const root = fs.mkdtempSync('/tmp/svlogd-full-');
 const mounts: string[] = [];

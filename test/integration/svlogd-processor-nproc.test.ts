@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { tool } from '../helpers/tsinit.ts';
 import { within } from '../helpers/within.ts';
-import { tempRoot, waitFor } from './runsv-helpers.ts';
+import { tempRoot, waitFor } from '../helpers/runsv.ts';
 
 const root = tempRoot('svlogd-nproc-');
 fs.chmodSync(root, 0o755);

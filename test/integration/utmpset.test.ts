@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { toolBin } from '../helpers/tsinit.ts';
-import { debianRunit } from '../helpers/debian.ts';
+import { debianRunit } from '../../testkit/debian.ts';
 import { DEAD_PROCESS, loggedOut, matches, UT, UTMP_SIZE, wtmpRecord } from '../../src/tools/utmp-record.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'utmpset-'));

@@ -9,7 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fromSource } from '../helpers/tsinit.ts';
-import { cases, envDir, holdLock, impls, lockFile, probe, shared, tmp, type Case } from './chpst-cases.ts';
+import { cases, envDir, holdLock, impls, lockFile, probe, shared, tmp, type Case } from '../helpers/chpst-cases.ts';
 
 interface Result {
   status: number | null;

@@ -14,8 +14,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fromSource, privateToolBin } from '../helpers/tsinit.ts';
-import { debianRunit } from '../helpers/debian.ts';
-import { cases, holdLock, impls, lockFile, probe, root, shared, tmp, type Case } from './chpst-cases.ts';
+import { debianRunit } from '../../testkit/debian.ts';
+import { cases, holdLock, impls, lockFile, probe, root, shared, tmp, type Case } from '../helpers/chpst-cases.ts';
 
 const PLAIN = /^[A-Za-z0-9_@%+,./:=-]+$/;
 // this checkout's build under every name (the fast path recognises chpst as the running executable)

@@ -2,7 +2,7 @@
 // with s6's notification-fd besides the other extension files: runit ignores
 // them; tsinit's runsv must still give the same lines and supervise/ files.
 import test from 'node:test';
-import { compare, EXTENSION_FILES } from './runsv-scenario.ts';
+import { compare, EXTENSION_FILES } from '../helpers/runsv-scenario.ts';
 
 // Under Debian's runsv, descriptor 3 is not open: the notification write fails quietly.
 const notifying = {

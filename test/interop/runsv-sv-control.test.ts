@@ -2,7 +2,7 @@
 // steps (see runsv-scenario.ts): control/ scripts, a down file, and a
 // crash-looping service told to go down during its restart pause.
 import test from 'node:test';
-import { compare } from './runsv-scenario.ts';
+import { compare } from '../helpers/runsv-scenario.ts';
 
 test('a service with a down file and control scripts: same lines, same files', { timeout: 600_000 }, async () => {
   await compare(

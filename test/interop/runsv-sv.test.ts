@@ -1,7 +1,7 @@
 // Debian's sv drives Debian's runsv and tsinit's runsv through the same
 // steps (see runsv-scenario.ts): a service with ./finish and a log service.
 import test from 'node:test';
-import { compare, type ServiceSpec } from './runsv-scenario.ts';
+import { compare, type ServiceSpec } from '../helpers/runsv-scenario.ts';
 
 const logged: ServiceSpec = {
   run: '#!/bin/sh\necho web starting\nexec sleep 1000\n',

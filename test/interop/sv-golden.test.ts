@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { debianRunit } from '../helpers/debian.ts';
+import { debianRunit } from '../../testkit/debian.ts';
 import { tool } from '../helpers/tsinit.ts';
 
 const svCheck = `#!/bin/sh

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { debianRunit, repoRoot } from '../helpers/debian.ts';
+import { debianRunit, repoRoot } from '../../testkit/debian.ts';
 import { fromSource, tool } from '../helpers/tsinit.ts';
 
 const deb = debianRunit();

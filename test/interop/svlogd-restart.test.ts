@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { run } from '../helpers/pidns.ts';
 import { tool, toolBin } from '../helpers/tsinit.ts';
-import { debianRunit } from '../helpers/debian.ts';
+import { debianRunit } from '../../testkit/debian.ts';
 
 const roots: string[] = [];
 after(() => {

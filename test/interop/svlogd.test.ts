@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tool } from '../helpers/tsinit.ts';
-import { debianRunit } from '../helpers/debian.ts';
+import { debianRunit } from '../../testkit/debian.ts';
 
 const roots: string[] = [];
 after(() => {

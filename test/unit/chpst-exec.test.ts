@@ -1,6 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { pathCandidates, searchExec } from '../../src/chpst/exec.ts';
+import { searchExec } from '../../src/chpst/exec.ts';
+import { pathCandidates } from '../../src/process/path-search.ts';
 
 const s = (bs: Buffer[]) => bs.map(String);
 const b = (x: string) => Buffer.from(x);

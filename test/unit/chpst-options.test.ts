@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { getopt, newGetopt } from '../../src/chpst/getopt.ts';
+import { getopt, newGetopt } from '../../src/util/getopt.ts';
 import {
   aliasOf,
   niceArg,

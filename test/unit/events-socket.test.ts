@@ -44,8 +44,8 @@ function collect(sock: string, n: number, onLine?: (count: number) => void): Pro
 test('socket mode 0600 in a directory created 0700; history, then live events in order', async () => {
   const dir = path.join(tmp(), 'run', 'tsinit');
   const sock = path.join(dir, 'events.sock');
-  emitEvent({ type: 'spawned', service: 'a', pid: 1 });
-  emitEvent({ type: 'spawned', service: 'b', pid: 2 });
+  emitEvent({ type: 'spawned', service: 'a', side: 'main', pid: 1 });
+  emitEvent({ type: 'spawned', service: 'b', side: 'main', pid: 2 });
   const server = await startEventsServer(sock, (e) => assert.fail(String(e)));
   try {
     assert.equal(fs.statSync(sock).mode & 0o777, 0o600);
@@ -53,8 +53,8 @@ test('socket mode 0600 in a directory created 0700; history, then live events in
     assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
     const lines = await collect(sock, 4, (count) => {
       if (count === 2) {
-        emitEvent({ type: 'control', service: 'a', command: 'd' });
-        emitEvent({ type: 'exited', service: 'a', pid: 1, signal: 'SIGTERM' });
+        emitEvent({ type: 'control', service: 'a', side: 'main', command: 'd' });
+        emitEvent({ type: 'exited', service: 'a', side: 'main', pid: 1, signal: 'SIGTERM' });
       }
     });
     assert.deepEqual(
@@ -75,9 +75,9 @@ test('accepts no commands: what a client writes is never read, and followers sti
     await new Promise<void>((r) => writer.on('connect', () => r()));
     writer.write('x'.repeat(1 << 16));
     writer.write('d\nexit\n');
-    emitEvent({ type: 'spawned', service: 'web', pid: 3 });
+    emitEvent({ type: 'spawned', service: 'web', side: 'main', pid: 3 });
     const lines = await collect(sock, 2, (count) => {
-      if (count === 1) emitEvent({ type: 'ready', service: 'web' });
+      if (count === 1) emitEvent({ type: 'ready', service: 'web', readiness: 'up' });
     });
     assert.deepEqual(lines.map((l) => l.type), ['spawned', 'ready']);
     writer.destroy();
@@ -129,10 +129,10 @@ test('a follower that falls behind is dropped instead of buffering without bound
     },
     1000,
   );
-  for (let i = 0; i < 100 && !destroyed; i++) emitEvent({ type: 'spawned', service: `s${i}`, pid: i });
+  for (let i = 0; i < 100 && !destroyed; i++) emitEvent({ type: 'spawned', service: `s${i}`, side: 'main', pid: i });
   assert.equal(destroyed, true);
   const before = queued;
-  emitEvent({ type: 'spawned', service: 'after', pid: 1 });
+  emitEvent({ type: 'spawned', service: 'after', side: 'main', pid: 1 });
   assert.equal(queued, before, 'nothing more is written once dropped');
   stop();
 });

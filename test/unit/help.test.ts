@@ -4,7 +4,7 @@
 // runit-init never as process 1.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { toolNames } from '../../src/dispatch.ts';
+import { toolNames } from '../../src/tool-names.ts';
 import { helpRequest, helpTopics, TSINIT_HELP } from '../../src/help.ts';
 
 const plain = { lsb: false, pid1: false };

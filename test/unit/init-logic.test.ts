@@ -10,6 +10,7 @@ import { installGuards } from '../../src/init/guard.ts';
 import { humanLine } from '../../src/log.ts';
 import type { Logger } from 'pino';
 import { dispatch } from '../../src/dispatch.ts';
+import { chpstAliases, isChpstName, linkNames, toolNamesOwn } from '../../src/tool-names.ts';
 import { decodeWaitStatus, shellExitCode } from '../../src/process/wait-status.ts';
 
 test('init arguments: stage mode, command mode with -g, install, errors', () => {
@@ -77,11 +78,44 @@ test('an exception that escapes a handler is logged, not fatal', () => {
 });
 
 test('multi-call dispatch by argv0 and by first argument', () => {
-  assert.deepEqual(dispatch('/usr/bin/sv', ['status', 'x']), { tool: 'sv', ctx: { argv0: '/usr/bin/sv', args: ['status', 'x'] } });
-  assert.deepEqual(dispatch('/sbin/tsinit', ['svlogd', '-tt', 'd']), { tool: 'svlogd', ctx: { argv0: 'svlogd', args: ['-tt', 'd'] } });
-  assert.deepEqual(dispatch('envdir', ['e', 'prog']), { tool: 'chpst', ctx: { argv0: 'envdir', args: ['e', 'prog'] } });
-  assert.deepEqual(dispatch('/sbin/tsinit', []), { tool: 'tsinit', ctx: { argv0: 'tsinit', args: [] } });
-  assert.deepEqual(dispatch('/sbin/tsinit', ['--', 'x']), { tool: 'tsinit', ctx: { argv0: 'tsinit', args: ['--', 'x'] } });
-  const bad = dispatch('/sbin/tsinit', ['frobnicate']);
+  const noLink = (): boolean => false;
+  assert.deepEqual(dispatch('/usr/bin/sv', ['status', 'x'], noLink), { tool: 'sv', ctx: { argv0: '/usr/bin/sv', args: ['status', 'x'] } });
+  assert.deepEqual(dispatch('/sbin/tsinit', ['svlogd', '-tt', 'd'], noLink), { tool: 'svlogd', ctx: { argv0: 'svlogd', args: ['-tt', 'd'] } });
+  assert.deepEqual(dispatch('envdir', ['e', 'prog'], noLink), { tool: 'chpst', ctx: { argv0: 'envdir', args: ['e', 'prog'] } });
+  assert.deepEqual(dispatch('/sbin/tsinit', [], noLink), { tool: 'tsinit', ctx: { argv0: 'tsinit', args: [] } });
+  assert.deepEqual(dispatch('/sbin/tsinit', ['--', 'x'], noLink), { tool: 'tsinit', ctx: { argv0: 'tsinit', args: ['--', 'x'] } });
+  const bad = dispatch('/sbin/tsinit', ['frobnicate'], noLink);
   assert.ok('error' in bad && /unknown tool: frobnicate/.test(bad.error));
+  // names an Object has are no tools
+  assert.ok('error' in dispatch('/sbin/tsinit', ['constructor'], noLink));
+});
+
+test('dispatch asks about an sv link only when the name decides nothing', () => {
+  const asked: string[] = [];
+  const toSv = (argv0: string): boolean => {
+    asked.push(argv0);
+    return argv0 === '/etc/init.d/web';
+  };
+  assert.deepEqual(dispatch('/etc/init.d/web', ['status'], toSv), { tool: 'sv', ctx: { argv0: '/etc/init.d/web', args: ['status'], lsbName: 'web' } });
+  dispatch('/usr/bin/sv', ['status', 'x'], toSv);
+  dispatch('/usr/bin/setuidgid', ['u', 'p'], toSv);
+  dispatch('/sbin/tsinit', ['sv', 'status', 'x'], toSv);
+  assert.deepEqual(asked, ['/etc/init.d/web']);
+});
+
+test('every link name selects its tool by argv[0] (check included); health and events only as tsinit TOOL', () => {
+  const noLink = (): boolean => false;
+  for (const n of linkNames) {
+    const d = dispatch(`/usr/local/bin/${n}`, [], noLink);
+    assert.ok('tool' in d, n);
+    assert.equal(d.tool, chpstAliases.includes(n) ? 'chpst' : n, n);
+  }
+  assert.ok(linkNames.includes('check'));
+  const asArgv0 = new Set<string>(linkNames);
+  assert.deepEqual(toolNamesOwn.filter((n) => !asArgv0.has(n)), ['health', 'events']);
+});
+
+test('isChpstName: chpst and its daemontools aliases by basename, nothing else', () => {
+  for (const n of ['chpst', '/usr/bin/chpst', 'envdir', '/bin/setuidgid', '-softlimit']) assert.equal(isChpstName(n), true, n);
+  for (const n of ['sv', '/sbin/tsinit', 'chpstx', '/usr/bin/env', '']) assert.equal(isChpstName(n), false, n);
 });

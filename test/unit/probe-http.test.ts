@@ -180,7 +180,7 @@ test('oversized headers are refused, and a broken request gets 400', async () =>
 });
 
 test('events: history first, then live, one JSON object per line', async () => {
-  emitEvent({ type: 'spawned', service: 'web', pid: 1 });
+  emitEvent({ type: 'spawned', service: 'web', side: 'main', pid: 1 });
   const lines: Array<Record<string, unknown>> = [];
   await new Promise<void>((resolve, reject) => {
     const req = http.get({ host: '127.0.0.1', port, path: '/events', agent: false }, (res) => {
@@ -194,7 +194,7 @@ test('events: history first, then live, one JSON object per line', async () => {
         while ((i = buf.indexOf('\n')) >= 0) {
           lines.push(JSON.parse(buf.slice(0, i)));
           buf = buf.slice(i + 1);
-          if (lines.length === 1) emitEvent({ type: 'exited', service: 'web', pid: 1, code: 0 });
+          if (lines.length === 1) emitEvent({ type: 'exited', service: 'web', side: 'main', pid: 1, code: 0 });
           if (lines.length === 2) {
             req.destroy();
             resolve();

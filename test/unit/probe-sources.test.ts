@@ -9,7 +9,7 @@ import { inprocessSource } from '../../src/observe/inprocess-source.ts';
 import { serviceJson } from '../../src/observe/status-json.ts';
 import { failures } from '../../src/observe/verdict.ts';
 import { taiOfUnix } from '../../src/sv/status-line.ts';
-import { jsonState } from '../../src/sv/json-status.ts';
+import { jsonState } from '../../src/supervise/json-status.ts';
 
 const since = { sec: 1_700_000_000, usec: 0 };
 const run = encodeStatus({ since, pid: 42, paused: false, want: 'up', termSent: false, state: 'run' });

@@ -9,7 +9,11 @@ import { StageMode, type BuiltinStage2 } from '../../src/init/stage-mode.ts';
 import type { InitConfig } from '../../src/init/config.ts';
 import type { InitSystem } from '../../src/init/system.ts';
 import { createLog } from '../../src/log.ts';
-import { eventHistory, onEvent, resetEvents } from '../../src/events/bus.ts';
+import { eventHistory, onEvent, resetEvents, type EventOf } from '../../src/events/bus.ts';
+
+/** The shutdown-phase events in the history, oldest first. */
+const phaseEvents = (): EventOf<'shutdown-phase'>[] =>
+  eventHistory().filter((e): e is EventOf<'shutdown-phase'> => e.type === 'shutdown-phase');
 
 beforeEach(() => resetEvents());
 
@@ -87,11 +91,10 @@ test('readiness is withdrawn at the request; the services are stopped only after
   assert.equal(h.stopAllAt(), undefined, 'services still running');
   assert.equal(await h.done, 0);
   assert.ok((h.stopAllAt() as number) - sent >= 390, `stopped ${(h.stopAllAt() as number) - sent} ms after the request`);
-  const phases = eventHistory()
-    .filter((e) => e.type === 'shutdown-phase')
+  const phases = phaseEvents()
     .map((e) => `${e.phase}:${e.state}`);
   assert.deepEqual(phases, ['stop-delay:started', 'stop-delay:ended', 'stage2:started', 'stage2:ended']);
-  assert.equal(eventHistory().find((e) => e.phase === 'stop-delay' && e.state === 'ended')?.cutShort, false);
+  assert.equal(phaseEvents().find((e) => e.phase === 'stop-delay' && e.state === 'ended')?.cutShort, false);
 });
 
 test('a second TERM during the delay ends it at once and KILLs everything', async () => {
@@ -99,7 +102,7 @@ test('a second TERM during the delay ends it at once and KILLs everything', asyn
   await h.started;
   const delaying = new Promise<void>((resolve) => {
     const off = onEvent((e) => {
-      if (e.phase === 'stop-delay' && e.state === 'started') {
+      if (e.type === 'shutdown-phase' && e.phase === 'stop-delay' && e.state === 'started') {
         off();
         resolve();
       }
@@ -111,7 +114,7 @@ test('a second TERM during the delay ends it at once and KILLs everything', asyn
   assert.equal(await h.done, 0);
   assert.ok(h.stopAllAt() !== undefined);
   assert.ok(h.kills.includes(os.constants.signals.SIGKILL));
-  assert.equal(eventHistory().find((e) => e.phase === 'stop-delay' && e.state === 'ended')?.cutShort, true);
+  assert.equal(phaseEvents().find((e) => e.phase === 'stop-delay' && e.state === 'ended')?.cutShort, true);
 });
 
 test('without a delay nothing waits and no stop-delay phase is announced', async () => {
@@ -120,5 +123,5 @@ test('without a delay nothing waits and no stop-delay phase is announced', async
   h.stages.handleSignal('SIGTERM');
   assert.equal(await h.done, 0);
   assert.ok(h.stoppingAt() !== undefined);
-  assert.equal(eventHistory().some((e) => e.phase === 'stop-delay'), false);
+  assert.equal(phaseEvents().some((e) => e.phase === 'stop-delay'), false);
 });

@@ -3,7 +3,11 @@
 import test, { beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { MIN_REST_MS, parseStopDelay, restOfBudget, runStopDelay } from '../../src/init/stop-delay.ts';
-import { eventHistory, resetEvents } from '../../src/events/bus.ts';
+import { eventHistory, resetEvents, type EventOf } from '../../src/events/bus.ts';
+
+/** The shutdown-phase events in the history, oldest first. */
+const phaseEvents = (): EventOf<'shutdown-phase'>[] =>
+  eventHistory().filter((e): e is EventOf<'shutdown-phase'> => e.type === 'shutdown-phase');
 
 beforeEach(() => resetEvents());
 
@@ -52,7 +56,7 @@ test('runStopDelay waits until the deadline and reports both ends of the phase',
     },
   );
   assert.deepEqual(deadlines, [4000]);
-  const ev = eventHistory().map((e) => [e.type, e.phase, e.state, e.cutShort ?? e.ms]);
+  const ev = eventHistory().map((e) => (e.type === 'shutdown-phase' ? [e.type, e.phase, e.state, e.cutShort ?? e.ms] : [e.type]));
   assert.deepEqual(ev, [
     ['shutdown-phase', 'stop-delay', 'started', 3000],
     ['shutdown-phase', 'stop-delay', 'ended', false],
@@ -66,5 +70,5 @@ test('runStopDelay ends early when cut short, and does nothing without a delay',
     await p;
     return true;
   });
-  assert.equal(eventHistory().at(-1)?.cutShort, true);
+  assert.equal(phaseEvents().at(-1)?.cutShort, true);
 });

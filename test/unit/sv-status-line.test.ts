@@ -3,7 +3,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { formatStatusLine, runningCode, taiOfUnix } from '../../src/sv/status-line.ts';
-import { jsonState } from '../../src/sv/json-status.ts';
+import { jsonState } from '../../src/supervise/json-status.ts';
 import { rawStatus, type RawStatus } from '../helpers/status-record.ts';
 
 const T = 1795463038; // unix seconds of the real record in spec 12.1

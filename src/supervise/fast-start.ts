@@ -3,15 +3,16 @@
 // the script: its own shell, told to exec the exec helper with the
 // operation list. The shell stays because it is what runit runs too: the
 // environment it exports (PWD, SHLVL, order) is then the same by
-// construction, and it costs about 1 ms, not a Node start.
+// construction, and it costs about 1 ms, not a Node start. It lives with
+// the supervisor that runs the scripts; chpst's own rules stay in chpst/.
 import fs from 'node:fs';
 import path from 'node:path';
 import { execHelperPath } from '../../native/exec-helper.ts';
 import { getpriority, getrlimit, PRIO_PROCESS } from '../../native/libc.ts';
-import { parseExecOneLiner } from '../supervise/run-script.ts';
-import { readEnvdirAt } from './envdir.ts';
-import { planFastChpst, shellLookup, type FastPlanSystem } from './fast-plan.ts';
-import { filesDb } from './ids.ts';
+import { readEnvdirAt } from '../chpst/envdir.ts';
+import { planFastChpst, shellLookup, type FastPlanSystem } from '../chpst/fast-plan.ts';
+import { filesDb } from '../chpst/ids.ts';
+import { parseExecOneLiner } from './run-script.ts';
 
 /** The largest run script looked at: the one-liner is a few lines. */
 const MAX_SCRIPT = 4096;

@@ -1,7 +1,8 @@
 // tsinit's `sv --json status`: the same facts as the status line, as one JSON
-// object per service. Pure.
-import { statusPid, statusTai } from './status-line.ts';
-import type { ExtStatus } from '../supervise/ext-status.ts';
+// object per service. Pure. The shape is shared by sv and the observe layer
+// (health, metrics): it lives here, next to the files it is read from.
+import type { ExtStatus } from './ext-status.ts';
+import { statusPid, statusTai } from './status-file.ts';
 
 export interface JsonState {
   state: 'down' | 'run' | 'finish' | 'unknown';

@@ -1,6 +1,7 @@
-// djb's sgetopt as bundled with runit: stops at the first non-option, `--`
-// ends options, a lone `-` is an operand, and a bad option yields '?' with the
-// message runit prints before its usage text. Pure: messages are returned.
+// djb's sgetopt as bundled with runit (chpst's and utmpset's option parser):
+// stops at the first non-option, `--` ends options, a lone `-` is an operand,
+// and a bad option yields '?' with the message runit prints before its usage
+// text. Pure: messages are returned.
 
 export interface GetoptState {
   /** index of the next argv element to look at (argv[0] is the program) */

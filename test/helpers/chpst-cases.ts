@@ -6,8 +6,8 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { tool } from '../helpers/tsinit.ts';
-import { debianRunit } from '../helpers/debian.ts';
+import { tool } from './tsinit.ts';
+import { debianRunit } from '../../testkit/debian.ts';
 
 export const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'chpst-interop-'));
 fs.chmodSync(tmp, 0o755);

@@ -1,10 +1,11 @@
 // Debian's own runit, tini, dumb-init and s6, fetched with `apt-get download`
 // and unpacked with `dpkg-deb -x` into .cache/debian/<package>/ (not installed).
+// Shared by test/ and bench/ (testkit/ is the code both may import).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
+export const repoRoot = path.resolve(import.meta.dirname, '..');
 export const cacheDir = path.join(repoRoot, '.cache', 'debian');
 
 // One shell script under flock(1), so concurrent test files fetch once.

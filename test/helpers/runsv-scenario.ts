@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { tool } from '../helpers/tsinit.ts';
-import { debianRunit } from '../helpers/debian.ts';
-import { within } from '../helpers/within.ts';
-import { cleanup, makeService, readStatus, sleep, startProc, waitFor, type ServiceSpec } from '../integration/runsv-helpers.ts';
+import { tool } from './tsinit.ts';
+import { debianRunit } from '../../testkit/debian.ts';
+import { within } from './within.ts';
+import { cleanup, makeService, readStatus, sleep, startProc, waitFor, type ServiceSpec } from './runsv.ts';
 export type { ServiceSpec };
 
 const roots: string[] = [];

@@ -2,7 +2,7 @@
 // order of actions is runit 2.1.2's (reference spec 3.2-3.5).
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { Harness } from './runsv-machine-harness.ts';
+import { Harness } from '../helpers/service-machine.ts';
 import { finishArgs } from '../../src/supervise/service-machine.ts';
 
 const SIGKILL_RAW = 9;

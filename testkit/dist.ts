@@ -1,5 +1,6 @@
 // The release artifacts `npm run dist` (node build.mjs --dist) leaves in dist/,
 // and the emulator that runs the arm64 executable here.
+// Shared by test/ and bench/ (testkit/ is the code both may import).
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';

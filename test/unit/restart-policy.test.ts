@@ -2,8 +2,9 @@
 // restart-backoff (interruptible pauses), down-signal, timeout-kill, essential.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { Harness } from './runsv-machine-harness.ts';
-import { NO_POLICY, backoffPause, essentialVerdict, exitCodeOfWstat, type MachinePolicy } from '../../src/supervise/restart-policy.ts';
+import { Harness } from '../helpers/service-machine.ts';
+import { NO_POLICY, backoffPause, essentialVerdict, type MachinePolicy } from '../../src/supervise/restart-policy.ts';
+import { decodeWaitStatus, shellExitCode } from '../../src/process/wait-status.ts';
 
 const code = (n: number): number => n << 8;
 const policy = (p: Partial<MachinePolicy>): MachinePolicy => ({ ...NO_POLICY, ...p });
@@ -17,9 +18,9 @@ test('backoffPause: initial * factor^(n-1), capped, no overflow', () => {
 });
 
 test('exit codes for the container: the code, or 128 + signal', () => {
-  assert.equal(exitCodeOfWstat(code(7)), 7);
-  assert.equal(exitCodeOfWstat(9), 137);
-  assert.equal(exitCodeOfWstat(15), 143);
+  assert.equal(shellExitCode(decodeWaitStatus(1, code(7))), 7);
+  assert.equal(shellExitCode(decodeWaitStatus(1, 9)), 137);
+  assert.equal(shellExitCode(decodeWaitStatus(1, 15)), 143);
 });
 
 test('backoff: pauses grow while it crashes, the crash count and pause are exposed, reset after the uptime', () => {
