@@ -418,11 +418,15 @@ export class StageMode {
       phase('stage2', 'started');
       const s2 = this.current;
       if (s2 && !s2.exited) {
-        this.sys.killGroup(s2.pid, SIG.SIGTERM);
-        this.sys.killGroup(s2.pid, SIG.SIGCONT);
+        // As runit: TERM to stage 2's pid only, never its process group. Under
+        // Debian's /etc/runit/2 that is runsvdir -P, which stops its services
+        // itself (they sit in sessions of their own); a TERM to the group
+        // reached them behind runsvdir's back, and they were restarted.
+        this.sys.killPid(s2.pid, SIG.SIGTERM);
+        this.sys.killPid(s2.pid, SIG.SIGCONT);
         if (!(await raceDeadline(s2.exit, dl.stage2Kill, now))) {
           this.log.warn('stage 2 not terminated, sending sigkill...');
-          this.sys.killGroup(s2.pid, SIG.SIGKILL);
+          this.sys.killPid(s2.pid, SIG.SIGKILL);
           await raceDeadline(s2.exit, dl.stage3Kill, now);
         }
         this.log.info(`leave stage: ${s2.path}`);
