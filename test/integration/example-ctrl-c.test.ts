@@ -8,6 +8,7 @@ import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../helpers/debian.ts';
 
@@ -43,6 +44,9 @@ def hello_started():
     except OSError:
         return False
 ok = pump(lambda: b'clock: ' in buf and hello_started())
+if ok:
+    # the example removes its tree at exit: keep hello's log file (svlogd appends to it in place)
+    os.link(work() + '/service/hello/log/main/current', sys.argv[1])
 mark = len(buf)
 if ok:
     os.write(fd, b'\x03')
@@ -52,19 +56,23 @@ sys.stdout.write('WORK %s\nUP %s\nMARK %d\nSTATUS %d\n' % (work(), ok, mark, os.
 sys.stdout.write(buf.decode(errors='replace'))
 `;
 
-const works: string[] = [];
+const tmp: string[] = [];
 after(() => {
-  for (const w of works) fs.rmSync(w, { recursive: true, force: true });
+  for (const d of tmp) fs.rmSync(d, { recursive: true, force: true });
 });
 
 test('Ctrl-C on npm run example: tsinit stops the services as on SIGTERM, none restarted, each finish once', { timeout: 180_000 }, async () => {
   assert.ok(fs.existsSync(path.join(repoRoot, 'dist', 'tsinit')), 'dist/tsinit is built');
+  const keep = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-ctrlc-'));
+  tmp.push(keep);
+  const logCopy = path.join(keep, 'hello-current');
   const text = await new Promise<string>((resolve, reject) => {
-    execFile('python3', ['-c', DRIVER], { cwd: repoRoot, timeout: 170_000, maxBuffer: 16 << 20 }, (e, stdout) => (e ? reject(e) : resolve(stdout)));
+    execFile('python3', ['-c', DRIVER, logCopy], { cwd: repoRoot, timeout: 170_000, maxBuffer: 16 << 20 }, (e, stdout) => (e ? reject(e) : resolve(stdout)));
   });
   const head = (key: string): string => new RegExp(`^${key} (.*)$`, 'm').exec(text)?.[1] ?? '';
   const work = head('WORK');
-  if (work.startsWith('/tmp/tsinit-example.')) works.push(work);
+  // the example removes it itself; a run that failed early may not have
+  if (work.startsWith('/tmp/tsinit-example.')) tmp.push(work);
   assert.equal(head('UP'), 'True', `the example did not come up:\n${text}`);
   const out = text.slice(text.indexOf('\n', text.indexOf('STATUS ')) + 1);
   const afterCtrlC = out.slice(Number(head('MARK')));
@@ -74,7 +82,7 @@ test('Ctrl-C on npm run example: tsinit stops the services as on SIGTERM, none r
   assert.doesNotMatch(afterCtrlC, /clock: \d/, `clock restarted after ^C:\n${out}`);
   assert.doesNotMatch(afterCtrlC, /restarting|not terminated, sending sigkill/, out);
   assert.match(afterCtrlC, /exit after \d+ ms\./);
-  const log = fs.readFileSync(path.join(work, 'service', 'hello', 'log', 'main', 'current'), 'utf8');
+  const log = fs.readFileSync(logCopy, 'utf8');
   assert.equal(log.match(/hello: started/g)?.length, 1, `hello started again:\n${log}`);
   assert.equal(log.match(/hello: finished/g)?.length, 1, `hello's finish once:\n${log}`);
   // as on SIGTERM: ./run got TERM from tsinit, not the terminal's INT
