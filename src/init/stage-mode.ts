@@ -392,6 +392,11 @@ export class StageMode {
         this.log.warn({ status: describeExit(outcome) }, `child ${outcome.signal !== null ? 'crashed' : 'failed'}: ${path}`);
         this.log.warn('killing all processes in stage 2...');
         this.sys.killGroup(proc.pid, SIG.SIGKILL);
+        // runsvdir -P's services lead sessions of their own: runit's group
+        // KILL misses them, and its runsv's would go on supervising them. Here
+        // their supervisor died with stage 2, so they are orphans now, and the
+        // next stage 2 would start them a second time: they go too.
+        this.sys.killOrphans(SIG.SIGKILL);
       }
       const stop = await raceDeadline(this.shutdownRequested, this.sys.now() + this.cfg.stage2RestartPauseMs, () => this.sys.now());
       if (stop) return;

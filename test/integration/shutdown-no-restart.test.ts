@@ -10,12 +10,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { cleanup, control, makeService, readStatus, startProc, tempRoot, waitFor } from './runsv-helpers.ts';
 import { tool } from '../helpers/tsinit.ts';
+import { run, runitDir } from '../helpers/pidns.ts';
 
 const roots: string[] = [];
+const tmp2: string[] = [];
 const dirs: string[] = [];
 after(async () => {
   await cleanup(dirs);
-  for (const r of roots) fs.rmSync(r, { recursive: true, force: true });
+  for (const r of [...roots, ...tmp2]) fs.rmSync(r, { recursive: true, force: true });
 });
 
 const count = (file: string): number => {
@@ -140,3 +142,35 @@ for (const sessionMode of [true, false]) {
     assert.equal(await p.exited, 0);
   });
 }
+
+test('PID 1: a stage 2 runsvdir -P that crashes takes its services along before stage 2 restarts (no second copy of a daemon)', { timeout: 120_000 }, async () => {
+  const root = tempRoot('tsinit-s2crash-');
+  roots.push(root);
+  const sd = path.join(root, 'service');
+  fs.mkdirSync(sd);
+  // each start appends its pid (the namespace's) to db.pids
+  makeService(sd, 'db', { run: `#!/bin/sh\necho $$ >> ${root}/db.pids\nexec sleep 2147483647\n` });
+  const runit = runitDir({ '2': `exec runsvdir -P ${sd}` });
+  tmp2.push(runit);
+  const r = run([tool('tsinit')], { TSINIT_RUNIT_DIR: runit, PATH: `${path.dirname(tool('runsvdir'))}:${process.env.PATH ?? ''}` });
+  const init = await r.initPid();
+  await waitFor('db started', () => count(`${root}/db.pids`) === 1);
+  // stage 2 (runsvdir) dies by a signal: runit's answer is a restart of stage 2
+  const stage2 = Number(fs.readFileSync(`/proc/${init}/task/${init}/children`, 'utf8').trim().split(' ')[0]);
+  process.kill(stage2, 'SIGKILL');
+  await r.waitFor('restarting.');
+  await waitFor('db started by the new stage 2', () => count(`${root}/db.pids`) === 2);
+  // only one db runs: the first one went with its stage 2
+  const sleeps = await waitFor('one db left', () => {
+    const n = fs
+      .readFileSync(`/proc/${init}/task/${init}/children`, 'utf8')
+      .trim()
+      .split(' ')
+      .flatMap((p) => [p, ...fs.readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(' ')])
+      .filter((p) => p !== '' && fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('sleep\0')).length;
+    return n === 1 ? n : undefined;
+  });
+  assert.equal(sleeps, 1);
+  await r.signal('SIGTERM');
+  assert.equal((await r.exit).code, 0, r.output());
+});
