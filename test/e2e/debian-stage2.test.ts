@@ -18,9 +18,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { e2eImage, podmanOk } from './image.ts';
-import { cleanup, Container } from './container.ts';
-import { debianPackage } from '../helpers/debian.ts';
+import { e2eImage, podmanOk } from '../helpers/image.ts';
+import { cleanup, Container } from '../helpers/container.ts';
+import { debianPackage } from '../../testkit/debian.ts';
 
 const tmp: string[] = [];
 after(async () => {

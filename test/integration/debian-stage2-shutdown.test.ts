@@ -21,7 +21,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { debianPackage } from '../helpers/debian.ts';
+import { debianPackage } from '../../testkit/debian.ts';
 import { run } from '../helpers/pidns.ts';
 import { tool, toolNames } from '../helpers/tsinit.ts';
 

@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { repoRoot } from '../helpers/debian.ts';
+import { repoRoot } from '../../testkit/debian.ts';
 
 const DRIVER = String.raw`
 import os, pty, re, select, sys, time

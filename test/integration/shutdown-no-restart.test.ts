@@ -8,7 +8,7 @@ import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cleanup, control, makeService, readStatus, startProc, tempRoot, waitFor } from './runsv-helpers.ts';
+import { cleanup, control, makeService, readStatus, startProc, tempRoot, waitFor } from '../helpers/runsv.ts';
 import { tool } from '../helpers/tsinit.ts';
 import { run, runitDir } from '../helpers/pidns.ts';
 

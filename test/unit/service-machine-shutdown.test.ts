@@ -4,7 +4,7 @@
 // once per end of ./run. Fake clock, fake processes.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { Harness } from './runsv-machine-harness.ts';
+import { Harness } from '../helpers/service-machine.ts';
 import { NO_POLICY, type MachinePolicy } from '../../src/supervise/restart-policy.ts';
 
 const exitCode = (n: number): number => n << 8;
