@@ -62,7 +62,8 @@ async function loadBuiltin(serviceDir: string, hooks: BuiltinHooks): Promise<Bui
   const { checkInBackground } = await import('../check/boot.ts');
   // tsinit check's findings, in slices beside the supervisor (never holding up a start).
   checkInBackground(serviceDir, hooks.finding);
-  return createSupervisor({ dir: serviceDir, report: hooks.report, onEssentialEnded: hooks.essentialEnded });
+  // As Debian's /etc/runit/2 (runsvdir -P): every service in a session of its own.
+  return createSupervisor({ dir: serviceDir, report: hooks.report, onEssentialEnded: hooks.essentialEnded, sessions: true });
 }
 
 export async function main(ctx: ToolContext): Promise<number> {

@@ -392,6 +392,11 @@ export class StageMode {
         this.log.warn({ status: describeExit(outcome) }, `child ${outcome.signal !== null ? 'crashed' : 'failed'}: ${path}`);
         this.log.warn('killing all processes in stage 2...');
         this.sys.killGroup(proc.pid, SIG.SIGKILL);
+        // runsvdir -P's services lead sessions of their own: runit's group
+        // KILL misses them, and its runsv's would go on supervising them. Here
+        // their supervisor died with stage 2, so they are orphans now, and the
+        // next stage 2 would start them a second time: they go too.
+        this.sys.killOrphans(SIG.SIGKILL);
       }
       const stop = await raceDeadline(this.shutdownRequested, this.sys.now() + this.cfg.stage2RestartPauseMs, () => this.sys.now());
       if (stop) return;
@@ -418,11 +423,15 @@ export class StageMode {
       phase('stage2', 'started');
       const s2 = this.current;
       if (s2 && !s2.exited) {
-        this.sys.killGroup(s2.pid, SIG.SIGTERM);
-        this.sys.killGroup(s2.pid, SIG.SIGCONT);
+        // As runit: TERM to stage 2's pid only, never its process group. Under
+        // Debian's /etc/runit/2 that is runsvdir -P, which stops its services
+        // itself (they sit in sessions of their own); a TERM to the group
+        // reached them behind runsvdir's back, and they were restarted.
+        this.sys.killPid(s2.pid, SIG.SIGTERM);
+        this.sys.killPid(s2.pid, SIG.SIGCONT);
         if (!(await raceDeadline(s2.exit, dl.stage2Kill, now))) {
           this.log.warn('stage 2 not terminated, sending sigkill...');
-          this.sys.killGroup(s2.pid, SIG.SIGKILL);
+          this.sys.killPid(s2.pid, SIG.SIGKILL);
           await raceDeadline(s2.exit, dl.stage3Kill, now);
         }
         this.log.info(`leave stage: ${s2.path}`);

@@ -13,6 +13,11 @@ export interface InitSystem {
   killPid(pid: number, sig: number): void;
   /** every process tsinit may signal: the whole namespace as PID 1, else its descendants */
   killAll(sig: number): void;
+  /**
+   * orphans adopted by tsinit (children it did not spawn) that lead a session
+   * of their own (services of a dead runsvdir -P), and their descendants
+   */
+  killOrphans(sig: number): void;
   hasChildren(): boolean;
   onReaped(listener: () => void): () => void;
   /** exists and has the owner-execute bit (runit's test for stopit, ctrlaltdel) */
@@ -37,6 +42,14 @@ export function realSystem(isPid1: boolean): InitSystem {
         return;
       }
       for (const pid of descendantsOf(process.pid, listProcesses())) libc.tryKill(pid, sig);
+    },
+    killOrphans: (sig) => {
+      const procs = listProcesses();
+      for (const p of procs) {
+        if (p.ppid !== process.pid || p.session !== p.pid || reaper.owns(p.pid)) continue;
+        libc.tryKill(p.pid, sig);
+        for (const d of descendantsOf(p.pid, procs)) libc.tryKill(d, sig);
+      }
     },
     hasChildren: () => reaper.hasChildren(),
     onReaped: (l) => reaper.onReaped(l),

@@ -7,6 +7,7 @@ export interface ProcEntry {
   pid: number;
   ppid: number;
   pgrp: number;
+  session: number;
   /** one-letter state: R S D Z T ... */
   state: string;
   comm: string;
@@ -19,9 +20,9 @@ export function parseProcStat(text: string): ProcEntry | undefined {
   if (open < 0 || close < open) return undefined;
   const pid = Number(text.slice(0, open).trim());
   const rest = text.slice(close + 2).split(' ');
-  const [state, ppid, pgrp] = rest;
-  if (state === undefined || ppid === undefined || pgrp === undefined) return undefined;
-  return { pid, ppid: Number(ppid), pgrp: Number(pgrp), state, comm: text.slice(open + 1, close) };
+  const [state, ppid, pgrp, session] = rest;
+  if (state === undefined || ppid === undefined || pgrp === undefined || session === undefined) return undefined;
+  return { pid, ppid: Number(ppid), pgrp: Number(pgrp), session: Number(session), state, comm: text.slice(open + 1, close) };
 }
 
 export function listProcesses(procRoot = '/proc'): ProcEntry[] {

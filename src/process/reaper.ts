@@ -106,6 +106,11 @@ export class Reaper {
     this.owners.set(pid, handler);
   }
 
+  /** Whether pid is a child tsinit spawned itself (not an adopted orphan). */
+  owns(pid: number): boolean {
+    return this.owners.has(pid);
+  }
+
   /** Number of children spawned by tsinit that are still running. */
   get running(): number {
     return this.owners.size;

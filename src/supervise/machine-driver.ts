@@ -39,6 +39,9 @@ export class MachineDriver {
 
   post(ev: Event): void {
     if (this.machine.s.exited) return;
+    // A stop request counts from its arrival, not from its turn in the
+    // queue: a step waiting in the 1 s pause or control/u starts nothing after it.
+    if (ev.type === 'term' || ev.type === 'shutdown') this.machine.beginShutdown();
     this.queue.push(ev);
     this.pump();
   }

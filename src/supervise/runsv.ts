@@ -7,8 +7,11 @@
 //  * exec errors come back from posix_spawn at once: runit's child message
 //    is printed here and an exit 111 is simulated (status shows pid 0 for
 //    that instant instead of the short-lived child's pid);
-//  * children get default signal dispositions and an empty mask (spawn.ts),
-//    and run in tsinit's process group;
+//  * children get default signal dispositions and an empty mask (spawn.ts);
+//    they run in this process's process group, or, with ownSession (what
+//    runsvdir -P gives each runsv), each in a session of its own;
+//  * a stop request is final: no ./run or log/run is started after it,
+//    and the 1 s pause in progress ends at once (service-machine.ts);
 //  * log/supervise/lock is polled every 200 ms instead of a blocking flock;
 //  * log/supervise/control is itself checked to be a FIFO (Debian's runsv
 //    stats supervise/control there by mistake);
@@ -96,6 +99,14 @@ export interface RunsvOptions {
    * service just stays down.
    */
   onEssentialEnded?: (code: number, reason: string) => void;
+  /**
+   * Start every child (./run, ./finish, log/run, control/ scripts, probes)
+   * in a session of its own (setsid): runit's runsvdir -P makes each runsv
+   * a session leader, so a signal to the caller's process group or the
+   * terminal's ^C never reaches a service. There is no runsv process here,
+   * so each child leads its own session instead of sharing runsv's.
+   */
+  ownSession?: boolean;
 }
 
 /** tsinit's restart facts for supervise/tsinit-status.json (the record's policy fields). */
@@ -107,8 +118,14 @@ export interface RunsvHandle {
   readonly name: string;
   /** resolves with runsv's exit code: 0 after x/terminate, 111 on a start-up failure (message already reported) */
   readonly done: Promise<number>;
-  /** exactly what SIGTERM does to runsv: 'x' on the main service */
+  /** exactly what SIGTERM does to runsv: 'x' on the main service (and nothing is started again) */
   terminate(): void;
+  /**
+   * tsinit's shutdown began: nothing is started again (no restart, no
+   * `sv up`), while what runs is left to a later terminate() (services stop
+   * in dependency order).
+   */
+  shutdown(): void;
   /** pids of this service's running processes (main, finish, log, probes), for shutdown bookkeeping */
   pids(): number[];
   /** tsinit's facts beyond runit's status record (also in supervise/tsinit-status.json) */
@@ -194,6 +211,9 @@ class Runsv implements RunsvHandle, Effects {
   private scriptPid = 0;
   private fakePid = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** the machine's pause in progress ('sleep'): ended early by a stop request */
+  private sleepDone: ((reply: Reply) => void) | undefined;
+  private readonly ownSession: boolean;
   /** timers of the extensions (restart-backoff, timeout-kill) */
   private readonly policyTimers = new Map<TimerName, LongTimer>();
   private readonly onEssentialEnded: ((code: number, reason: string) => void) | undefined;
@@ -216,6 +236,7 @@ class Runsv implements RunsvHandle, Effects {
     this.hold = opts.hold;
     this.onStatus = opts.onStatus;
     this.onEssentialEnded = opts.onEssentialEnded;
+    this.ownSession = opts.ownSession === true;
     const rawName = opts.rawName;
     this.report =
       opts.report ??
@@ -367,8 +388,9 @@ class Runsv implements RunsvHandle, Effects {
     reaper.start();
     this.listen(mainFds, 'main');
     if (logFds) this.listen(logFds, 'log');
-    driver.post({ type: 'start' });
+    // A SIGTERM during the set-up: stop before anything is started.
     if (this.termPending) driver.post({ type: 'term' });
+    driver.post({ type: 'start' });
   }
 
   private trackControl(fds: ControlFds): ControlFds {
@@ -485,10 +507,8 @@ class Runsv implements RunsvHandle, Effects {
   performAsync(a: Action, done: (reply: Reply) => void): void {
     if (a.type === 'sleep') {
       this.syncPolicyStatus(); // runit's 1 s pause shows as the pause in progress
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        done(undefined);
-      }, clampDelay(a.ms));
+      this.sleepDone = done;
+      this.timer = setTimeout(() => this.endSleep(), clampDelay(a.ms));
       return;
     }
     if (a.type === 'control-script') {
@@ -541,6 +561,7 @@ class Runsv implements RunsvHandle, Effects {
         ...(stdout !== undefined ? { stdout } : {}),
         ...(stderr !== undefined ? { stderr } : {}),
         ...(extraFds.length > 0 ? { extraFds } : {}),
+        ...(this.ownSession ? { setsid: true } : {}),
         onExit: (st) => {
           probes?.ended(st.pid);
           this.exited(side, st.pid, st.raw);
@@ -634,6 +655,7 @@ class Runsv implements RunsvHandle, Effects {
         path: rel,
         argv: [rel],
         cwd: this.base,
+        ...(this.ownSession ? { setsid: true } : {}),
         ...(stdout !== undefined ? { stdout } : {}),
         ...(stderr !== undefined ? { stderr } : {}),
         onExit: (ex) => {
@@ -665,6 +687,24 @@ class Runsv implements RunsvHandle, Effects {
     if (this.finished) return;
     if (this.driver) this.driver.post({ type: 'term' });
     else this.termPending = true;
+    this.endSleep();
+  }
+
+  shutdown(): void {
+    if (this.finished) return;
+    if (this.driver) this.driver.post({ type: 'shutdown' });
+    else if (this.machine) this.machine.beginShutdown();
+    this.endSleep();
+  }
+
+  /** The pause (1 s restart rule, 5 s after a failed fork) is over, or cut short: nothing follows it when stopping. */
+  private endSleep(): void {
+    const done = this.sleepDone;
+    if (!done) return;
+    this.sleepDone = undefined;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    done(undefined);
   }
 
   policyStatus(): PolicyStatus | null {
@@ -748,6 +788,7 @@ class Runsv implements RunsvHandle, Effects {
       onHealth: (state, event) => this.healthChanged(state, event),
       restart: () => this.driver?.post({ type: 'control', side: 'main', byte: 0x74 /* t */ }),
       currentPid: () => this.machine?.s.main.pid ?? 0,
+      ownSession: this.ownSession,
       kill: (pid, signal) => {
         if (pid > 0 && pid !== process.pid) libc.tryKill(pid, os.constants.signals[`SIG${signal}`]);
       },

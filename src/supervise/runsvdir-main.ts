@@ -8,11 +8,15 @@
 //  * SIGHUP: as runit, every runsv is told to stop and the exit code is 111,
 //    but here only after they are down (else the services would be orphaned).
 //    A second SIGTERM/SIGHUP while stopping exits at once with the pending code.
-//  * -P: runit puts each runsv in its own session. There is no runsv process
-//    here to setsid, so -P makes this process a session leader instead: the
-//    whole tree (supervisor and services) leaves the caller's session and
-//    process group, which is what -P buys the services (a terminal's ^C or a
-//    kill of the caller's group does not reach them). Without -P nothing changes.
+//  * -P: runit puts each runsv in its own session, and each service shares
+//    its runsv's. There is no runsv process here to setsid, so every process
+//    a service's runsv starts (./run, ./finish, log/run, control/ scripts,
+//    probes) gets a session of its own: a terminal's ^C or a kill of the
+//    caller's (or stage 2's) process group never reaches a service. This
+//    process also leaves the caller's session when it can (it cannot when it
+//    leads a group already, as stage 2 under tsinit does), so a ^C does not
+//    end the supervision either. Without -P nothing changes: the services
+//    stay in this process's group, as under runsvdir without -P.
 import fs from 'node:fs';
 import net from 'node:net';
 import * as libc from '../../native/libc.ts';
@@ -88,6 +92,7 @@ export async function main(ctx: ToolContext): Promise<number> {
   scheduleTrim();
   const sup = createSupervisor({
     dir,
+    sessions: sessionMode,
     // Started by /etc/runit/2 under tsinit: an essential service ends the container through tsinit halt's channel.
     onEssentialEnded: (service, code, reason) => {
       const r = sendHalt(controlDirOf(process.env), { code, by: `essential service ${service} (runsvdir ${dir}): ${reason}` }, true);

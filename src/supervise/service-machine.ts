@@ -48,6 +48,14 @@ export interface MachineState {
    * start it anyway, as under runit; nothing else changes meaning.
    */
   held: boolean;
+  /**
+   * A stop was requested (SIGTERM to runsv, tsinit's shutdown, the service's
+   * removal): nothing is started again, whatever happens afterwards (a crash,
+   * `sv up`, `sv once`, a pause or timer that ends). Only ./finish still
+   * runs, once after each end of ./run. Never cleared: tsinit's rule
+   * "shutdown never starts anything" (runit's runsv would obey a later `u`).
+   */
+  stopping: boolean;
 }
 
 export type Signal = 'TERM' | 'KILL' | 'CONT' | 'STOP' | 'HUP' | 'ALRM' | 'INT' | 'QUIT' | 'USR1' | 'USR2';
@@ -106,6 +114,11 @@ export type Event =
   | { type: 'exit'; pid: number; wstat: number }
   | { type: 'control'; side: Side; byte: number }
   | { type: 'term' }
+  /**
+   * tsinit's shutdown has begun: start nothing more, but leave what runs to
+   * a later 'term' (the supervisor stops services in dependency order)
+   */
+  | { type: 'shutdown' }
   /** the dependencies are ready: a held first start may go ahead */
   | { type: 'release' }
   | { type: 'timer'; name: TimerName; gen: number };
@@ -150,6 +163,7 @@ export function initialState(
     logPipeOpen: opts.log !== null,
     exited: false,
     held: opts.hold === true,
+    stopping: false,
   };
 }
 
@@ -219,6 +233,15 @@ export class ServiceMachine {
     }
   }
 
+  /**
+   * Mark the stop request at once, outside the event queue: a step blocked
+   * in a control script or the 1 s pause must see it before it spawns.
+   * Pure (state only); the driver calls it as 'term' or 'shutdown' arrives.
+   */
+  beginShutdown(): void {
+    this.s.stopping = true;
+  }
+
   private side(side: Side): SideState {
     const st = side === 'main' ? this.s.main : this.s.log;
     if (!st) throw new Error('no log service');
@@ -248,7 +271,12 @@ export class ServiceMachine {
         yield* this.ctrl(ev.side, String.fromCharCode(ev.byte));
         break;
       case 'term':
+        this.s.stopping = true;
         yield* this.ctrl('main', 'x');
+        break;
+      case 'shutdown':
+        this.s.stopping = true;
+        yield* this.cancelBackoff();
         break;
       case 'release':
         this.s.held = false;
@@ -272,8 +300,8 @@ export class ServiceMachine {
         yield { type: 'close-log-pipe' };
       }
     }
-    if (log && log.pid === 0 && log.want === 'up') yield* this.startService('log');
-    if (main.pid === 0 && (main.state === 'finish' || (main.want === 'up' && !this.s.held)) && !this.backoffPending) {
+    if (log && log.pid === 0 && log.want === 'up' && !this.s.stopping) yield* this.startService('log');
+    if (main.pid === 0 && (main.state === 'finish' || (main.want === 'up' && !this.s.held && !this.s.stopping)) && !this.backoffPending) {
       yield* this.startService('main');
     }
   }
@@ -364,7 +392,9 @@ export class ServiceMachine {
   private *runEnded(pid: number, wstat: number): Step {
     const main = this.s.main;
     const lived = wallMs(this.now()) - wallMs(main.start);
-    const unexpected = main.want === 'up' && !this.stopRequested;
+    // During a shutdown no end is unexpected: it is not restarted, and an
+    // essential service dying meanwhile does not override the exit code.
+    const unexpected = main.want === 'up' && !this.stopRequested && !this.s.stopping;
     this.stopRequested = false;
     this.lastRequested = !unexpected;
     this.p.lastExit = exitInfoOf(wstat);
@@ -395,7 +425,7 @@ export class ServiceMachine {
   private *backoff(): Step {
     const b = this.policy.restartBackoff;
     const main = this.s.main;
-    if (!b || main.want !== 'up') return;
+    if (!b || main.want !== 'up' || this.s.stopping) return;
     const crashes = this.p.crashes;
     const pauseMs = this.lastRequested ? 0 : crashes === 0 ? b.initialMs : backoffPause(b, crashes);
     this.note({ kind: 'restarting', pauseMs, crashes });
@@ -406,8 +436,14 @@ export class ServiceMachine {
     yield { type: 'timer', name: 'backoff', ms: pauseMs, gen: this.backoffGen };
   }
 
+  /** After a stop request only ./finish may start (the end of a ./run that ran). */
+  private mayStart(s: SideState): boolean {
+    return !this.s.stopping || s.state === 'finish';
+  }
+
   private *startService(side: Side): Step {
     const s = this.side(side);
+    if (!this.mayStart(s)) return;
     let argv: string[];
     if (s.state === 'finish') {
       argv = ['./finish', ...finishArgs(s.wstat)];
@@ -419,12 +455,15 @@ export class ServiceMachine {
         this.started = true;
       }
       yield* this.custom(side, 'u');
+      // The stop may have come while control/u ran.
+      if (!this.mayStart(s)) return;
     }
     // Only after `k` (state down, child not reaped yet): runit stops the old one.
     if (s.pid !== 0) yield* this.stop(side);
     let pid = yield { type: 'spawn', side, argv };
     while (pid === false) {
       yield { type: 'sleep', ms: 5000 };
+      if (!this.mayStart(s)) return;
       pid = yield { type: 'spawn', side, argv };
     }
     if (s.state !== 'finish') {
@@ -461,8 +500,9 @@ export class ServiceMachine {
         return;
       }
       // runit's rule: a blocking 1 s pause when ./run (and ./finish) lasted less than 1 s.
-      const quick = timeLess(main.start, deadline);
-      if (main.want === 'up') this.note({ kind: 'restarting', pauseMs: quick ? 1000 : 0, crashes: this.p.crashes });
+      // Nothing follows the pause once stopping: no pause either.
+      const quick = timeLess(main.start, deadline) && !this.s.stopping;
+      if (main.want === 'up' && !this.s.stopping) this.note({ kind: 'restarting', pauseMs: quick ? 1000 : 0, crashes: this.p.crashes });
       if (quick) {
         this.p.backoff = { pauseMs: 1000, untilMs: wallMs(main.start) + 1000, crashes: this.p.crashes };
         yield { type: 'sleep', ms: 1000 };
@@ -479,12 +519,15 @@ export class ServiceMachine {
       const deadline = plusSecond(log.start);
       log.start = this.now();
       yield* this.update('log');
-      if (timeLess(log.start, deadline)) yield { type: 'sleep', ms: 1000 };
+      if (timeLess(log.start, deadline) && !this.s.stopping) yield { type: 'sleep', ms: 1000 };
     }
   }
 
   private *ctrl(side: Side, c: string): Step {
     const s = this.side(side);
+    // Stopping: `u` and `o` would start ./run, and any want but exit would
+    // keep runsv from ending; they are ignored (t, k and signals still work).
+    if (this.s.stopping && (c === 'u' || c === 'o' || (c === 'd' && s.want === 'exit'))) return;
     switch (c) {
       case 'd':
         if (side === 'main') yield* this.cancelBackoff();

@@ -29,6 +29,8 @@ export interface ProbeHost {
   /** the pid ./run currently has according to the machine (0: none) */
   currentPid(): number;
   kill(pid: number, signal: 'KILL'): void;
+  /** probes get a session of their own, as the service's other children (runsvdir -P) */
+  readonly ownSession?: boolean;
 }
 
 const clampTimer = (ms: number): number => Math.max(0, Math.min(MAX_TIMER_MS, ms));
@@ -278,6 +280,7 @@ export class ServiceProbes {
         stdin: devnull,
         stdout: devnull,
         ...(stderr !== undefined ? { stderr } : {}),
+        ...(this.host.ownSession ? { setsid: true } : {}),
         onExit: (st: ExitStatus) => finish(!probe.timedOut && st.signal === null && st.code === 0),
       });
     } catch (e) {

@@ -43,6 +43,12 @@ export interface SupervisorOptions {
   slice?: Pick<SlicerOptions, 'maxItems' | 'maxMs'>;
   /** an essential service ended (see RunsvOptions.onEssentialEnded) */
   onEssentialEnded?: (service: string, code: number, reason: string) => void;
+  /**
+   * runsvdir -P (and the built-in supervisor): every service's processes in
+   * sessions of their own (RunsvOptions.ownSession); without it they stay
+   * in this process's group, as runsvdir's runsv's do without -P
+   */
+  sessions?: boolean;
 }
 
 export interface Supervisor {
@@ -361,6 +367,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
         onStatus: (_name, st) => statusChanged(slot, st),
       };
       if (hold) ropts.hold = hold;
+      if (opts.sessions) ropts.ownSession = true;
       slot.ready = false;
       slot.waiting = hold !== undefined && 'waitingFor' in hold;
       if (opts.report) ropts.report = opts.report;
@@ -484,6 +491,10 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       // Services not started yet stay unstarted; the started ones are told
       // to stop a slice at a time (each terminate() writes status files).
       starts.clear();
+      // Nothing is started again from now on, also by services whose turn
+      // to stop comes only after their dependants are down.
+      for (const s of slots.values()) s.handle?.shutdown();
+      for (const h of draining) h.shutdown();
       const all: RunsvHandle[] = [...draining];
       // A service stops before the services it depends on; independent ones in parallel.
       const entries = [];

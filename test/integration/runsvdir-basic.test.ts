@@ -193,7 +193,7 @@ test('log argument: service stderr scrolls through the process title', async () 
   assert.equal((await r.exited).code, 0);
 });
 
-test('-P: runsvdir leads its own session, services inside it', async () => {
+test('-P: runsvdir leads its own session, and each service one of its own (runit: each runsv)', async () => {
   const sd = tempDir('runsvdir-sess-');
   tmp.push(sd);
   const a = makeService(sd, 'a', 'exec sleep 1000');
@@ -203,7 +203,7 @@ test('-P: runsvdir leads its own session, services inside it', async () => {
   const pid = r.child.pid ?? 0;
   const sid = (p: number): number => Number(readOr(`/proc/${p}/stat`).replace(/^.*\) /, '').split(' ')[3]);
   assert.equal(sid(pid), pid);
-  assert.equal(sid(pidOf(a)), pid);
+  assert.equal(sid(pidOf(a)), pidOf(a));
   assert.notEqual(sid(process.pid), pid);
   r.child.kill('SIGTERM');
   assert.equal((await r.exited).code, 0);

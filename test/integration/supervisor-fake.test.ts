@@ -23,6 +23,8 @@ class FakeRunsv implements RunsvHandle {
   readonly name: string;
   readonly done: Promise<number>;
   terminated = 0;
+  shutdowns = 0;
+  readonly opts: RunsvOptions;
   exitOnTerminate: boolean;
   private resolve: (code: number) => void = () => {};
   private readonly pid: number;
@@ -30,12 +32,16 @@ class FakeRunsv implements RunsvHandle {
     this.dir = dir;
     this.name = opts.name;
     this.pid = pid;
+    this.opts = opts;
     this.exitOnTerminate = exitOnTerminate;
     this.done = new Promise((r) => (this.resolve = r));
   }
   terminate(): void {
     this.terminated++;
     if (this.exitOnTerminate) this.exit(0);
+  }
+  shutdown(): void {
+    this.shutdowns++;
   }
   exit(code: number): void {
     this.resolve(code);
@@ -284,4 +290,39 @@ test('many services start a slice per turn; a stop during the boot starts nothin
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(eng.started.length, atStop, 'nothing started after the stop');
   assert.equal(sup.services().size, 0);
+});
+
+test('stopAll(): every runsv is told at once that nothing starts again, also those waiting for their dependants to stop', async () => {
+  const d = setup('sup-shutdown-', ['db', 'api']);
+  fs.mkdirSync(path.join(d, 'api', 'dependencies.d'));
+  fs.writeFileSync(path.join(d, 'api', 'dependencies.d', 'db'), '');
+  const eng = fakeEngine({ exitOnTerminate: false });
+  const sup = make({ dir: d, startRunsv: eng.startRunsv, report: () => {} });
+  sup.start();
+  await waitFor('both started', () => eng.started.length === 2);
+  const p = sup.stopAll();
+  const [db] = eng.named('db');
+  const [api] = eng.named('api');
+  assert.ok(db && api);
+  await waitFor('api told to stop', () => api.terminated === 1);
+  // db stops only after api is down, but may not be restarted meanwhile
+  assert.equal(db.terminated, 0, 'db waits for api');
+  assert.equal(db.shutdowns, 1, 'db knows the shutdown began');
+  assert.equal(api.shutdowns, 1);
+  api.exit(0);
+  await waitFor('db told to stop', () => db.terminated === 1);
+  db.exit(0);
+  await p;
+});
+
+test('sessions: the supervisor asks each runsv for sessions of their own (runsvdir -P, built-in); not without', async () => {
+  for (const sessions of [true, false]) {
+    const d = setup('sup-sessions-', ['a']);
+    const eng = fakeEngine();
+    const sup = make({ dir: d, startRunsv: eng.startRunsv, report: () => {}, sessions });
+    sup.start();
+    await waitFor('started', () => eng.started.length === 1);
+    assert.equal(eng.started[0]?.opts.ownSession === true, sessions);
+    await sup.stopAll();
+  }
 });

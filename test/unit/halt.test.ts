@@ -88,6 +88,7 @@ function fakeSystem(): InitSystem {
   return {
     now: () => Date.now(),
     killGroup: () => {},
+    killOrphans: () => {},
     killPid: () => {},
     killAll: () => {},
     hasChildren: () => false,

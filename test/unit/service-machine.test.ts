@@ -307,9 +307,9 @@ test('term (SIGTERM) acts as x on the main service', () => {
   h.driver.post({ type: 'term' });
   assert.deepEqual(h.take(), ['status main run 100 -d-', 'script t', 'kill main 100 TERM', 'status main run 100 -dT', 'kill main 100 CONT', 'script x']);
   h.exit(100, 15);
-  assert.deepEqual(h.take(), ['has-finish', 'status main down 0 -d- +pid', 'sleep 1000']);
-  h.releaseSleep();
-  assert.deepEqual(h.take(), ['exit 0']);
+  // runit's runsv sleeps 1 s here (./run lived < 1 s) before it exits; no
+  // start can follow a stop request in tsinit, so neither does the pause.
+  assert.deepEqual(h.take(), ['has-finish', 'status main down 0 -d- +pid', 'exit 0']);
 });
 
 test('a running control script blocks only its service: later events queue', () => {

@@ -37,6 +37,7 @@ function fakeSystem(kills: number[]): InitSystem {
   return {
     now: () => Date.now(),
     killGroup: () => {},
+    killOrphans: () => {},
     killPid: () => {},
     killAll: (sig) => kills.push(sig),
     hasChildren: () => false,
