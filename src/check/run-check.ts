@@ -5,8 +5,7 @@ import path from 'node:path';
 import { lintService, type Finding } from './service-lint.ts';
 import { planCheck, type PlanSettings, type ShutdownPlan } from './plan.ts';
 import type { ServiceSpec } from '../supervise/service-spec.ts';
-import { readSettings } from '../settings.ts';
-import { parseStopDelay } from '../init/stop-delay.ts';
+import { readSettings, stopDelayConflict } from '../settings.ts';
 import { errstrOf } from '../util/errstr.ts';
 
 export interface CheckReport {
@@ -45,11 +44,10 @@ export function listServices(scanDir: string): { names: string[]; findings: Find
 
 export function planSettingsFrom(env: NodeJS.ProcessEnv, graceS: number | null): PlanSettings {
   // The same parsers PID 1 uses (a delay PID 1 would refuse counts as none here).
-  const budgetMs = readSettings(env).values.shutdownTimeoutMs;
-  const delay = parseStopDelay(env.TSINIT_STOP_DELAY, budgetMs);
+  const s = readSettings(env).values;
   return {
-    budgetMs,
-    stopDelayMs: 'ms' in delay ? delay.ms : 0,
+    budgetMs: s.shutdownTimeoutMs,
+    stopDelayMs: stopDelayConflict(s) === null ? s.stopDelayMs : 0,
     graceMs: graceS === null ? null : Math.round(graceS * 1000),
   };
 }

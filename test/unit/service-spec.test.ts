@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { readSetting } from '../../src/settings.ts';
 import { DEFAULT_SPEC, parseBackoff, parseServiceSpec, parseSignalName, readServiceSpec, type SpecInput } from '../../src/supervise/service-spec.ts';
 
 const base: SpecInput = { files: {}, dependencyEntries: null, checkExecutable: false, healthExecutable: false };
@@ -72,14 +73,15 @@ test('health files without ./health are warnings', () => {
 });
 
 test('TSINIT_RESTART_BACKOFF applies unless the service has its own file', () => {
-  assert.deepEqual(parseServiceSpec({ ...base, defaultBackoff: '0.5 3 10 5' }).spec.restartBackoff, {
+  const env = readSetting('restartBackoff', { TSINIT_RESTART_BACKOFF: '0.5 3 10 5' });
+  assert.deepEqual(parseServiceSpec({ ...base, defaultBackoff: env }).spec.restartBackoff, {
     initialMs: 500,
     factor: 3,
     capMs: 10000,
     resetAfterMs: 5000,
   });
   assert.equal(
-    parseServiceSpec({ ...base, files: { 'restart-backoff': '2 2 4 1' }, defaultBackoff: '0.5 3 10 5' }).spec.restartBackoff?.initialMs,
+    parseServiceSpec({ ...base, files: { 'restart-backoff': '2 2 4 1' }, defaultBackoff: env }).spec.restartBackoff?.initialMs,
     2000,
   );
 });
