@@ -23,10 +23,19 @@ export interface Setting<T> {
   /** how the default is shown in a warning */
   show?: (v: T) => string;
   parse: (raw: string) => Parsed<T>;
+  /**
+   * A bad value is an error (PID 1 does not start) instead of a warning: for
+   * what no default can stand in for (a probe server asked for, a drain).
+   */
+  refuse?: true;
 }
 
 function setting<T>(name: string, fallback: T, parse: (raw: string) => Parsed<T>, show?: (v: T) => string): Setting<T> {
   return show ? { name, fallback, parse, show } : { name, fallback, parse };
+}
+
+function refused<T>(s: Setting<T>): Setting<T> {
+  return { ...s, refuse: true };
 }
 
 // ---- parsers ----------------------------------------------------------------
@@ -185,9 +194,9 @@ export const SETTINGS = {
   chpstFastpath: setting('TSINIT_CHPST_FASTPATH', true, parseBool, onOff),
   // Taken by process/original-limits.ts at start (and removed from the environment).
   rlimitNofile: setting<bigint | 'unlimited' | null>('TSINIT_RLIMIT_NOFILE', null, parseNofileSetting, () => "the parent process's limit"),
-  http: setting<HttpAddress | null>('TSINIT_HTTP', null, parseHttp, () => 'off'),
+  http: refused(setting<HttpAddress | null>('TSINIT_HTTP', null, parseHttp, () => 'off')),
   // Also checked against the budget: stopDelayConflict().
-  stopDelayMs: setting('TSINIT_STOP_DELAY', 0, parseDuration({ minMs: 0, maxMs: MAX_TIMER_MS }), (v) => (v === 0 ? 'none' : formatMs(v))),
+  stopDelayMs: refused(setting('TSINIT_STOP_DELAY', 0, parseDuration({ minMs: 0, maxMs: MAX_TIMER_MS }), (v) => (v === 0 ? 'none' : formatMs(v)))),
   runDir: setting('TSINIT_RUN_DIR', DEFAULT_RUN_DIR, parseString),
   eventsSocket: setting<EventsSocketSetting>('TSINIT_EVENTS_SOCKET', 'default', parseSocketSetting, () => 'RUN_DIR/events.sock'),
   restartBackoff: setting<BackoffSpec | null>('TSINIT_RESTART_BACKOFF', null, parseBackoffSetting, () => "runit's 1 s rule"),
@@ -203,15 +212,21 @@ export interface SettingsResult {
   values: Settings;
   /** one line per value not used as given, in runit's style without the prefix */
   warnings: string[];
+  /** values refused (Setting.refuse, and a stop delay longer than the budget allows): PID 1 does not start */
+  errors: string[];
 }
 
-function readOne<T>(s: Setting<T>, raw: string | undefined, warnings: string[]): T {
+function readOne<T>(s: Setting<T>, raw: string | undefined, warnings: string[], errors: string[] = warnings): T {
   // unset and empty both mean "the default", as for runit's own variables
   if (raw === undefined || raw === '') return s.fallback;
   const p = s.parse(raw);
   if (p.ok) {
     if (p.note !== undefined) warnings.push(`${s.name}=${raw}: ${p.note}`);
     return p.value;
+  }
+  if (s.refuse) {
+    errors.push(`${s.name}=${raw}: invalid (${p.why})`);
+    return s.fallback;
   }
   const show = s.show ?? String;
   warnings.push(`${s.name}=${raw}: invalid (${p.why}): using the default, ${show(s.fallback)}`);
@@ -232,26 +247,29 @@ export function stopDelayConflict(s: Pick<Settings, 'stopDelayMs' | 'shutdownTim
   const { stopDelayMs: ms, shutdownTimeoutMs: budgetMs } = s;
   if (ms === 0 || budgetMs - ms >= MIN_REST_MS) return null;
   return (
-    `TSINIT_STOP_DELAY=${formatMs(ms)} leaves ${Math.max(0, budgetMs - ms)} ms of the ${budgetMs} ms shutdown budget ` +
+    `TSINIT_STOP_DELAY=${ms / 1000} leaves ${Math.max(0, budgetMs - ms)} ms of the ${budgetMs} ms shutdown budget ` +
     `(TSINIT_SHUTDOWN_TIMEOUT) to stop the services; at least ${MIN_REST_MS} ms must remain`
   );
 }
 
 export function readSettings(env: NodeJS.ProcessEnv): SettingsResult {
   const warnings: string[] = [];
+  const errors: string[] = [];
   const values = {} as Record<string, unknown>;
   const known = new Set<string>();
   for (const [key, s] of Object.entries(SETTINGS) as Array<[string, Setting<unknown>]>) {
     known.add(s.name);
-    values[key] = readOne(s, env[s.name], warnings);
+    values[key] = readOne(s, env[s.name], warnings, errors);
   }
+  const conflict = stopDelayConflict(values as Settings);
+  if (conflict !== null) errors.push(conflict);
   for (const name of Object.keys(env).sort()) {
     if (name.startsWith('TSINIT_') && !known.has(name) && !NOT_SETTINGS.has(name)) warnings.push(`${name}: unknown variable, ignored`);
   }
-  return { values: values as Settings, warnings };
+  return { values: values as Settings, warnings, errors };
 }
 
-/** One setting alone, for code that needs just it (no warnings: the init prints those). */
+/** One setting alone, for code that needs just it (no warnings: the init prints those; a refused value gives the default). */
 export function readSetting<K extends keyof typeof SETTINGS>(key: K, env: NodeJS.ProcessEnv = process.env): Settings[K] {
   const s = SETTINGS[key] as Setting<Settings[K]>;
   return readOne(s, env[s.name], []);

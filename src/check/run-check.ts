@@ -97,7 +97,7 @@ export function runCheck(dir: string, env: NodeJS.ProcessEnv, graceS: number | n
   const lints = new Map<string, { spec: ServiceSpec; findings: Finding[] }>();
   if (only === null) {
     for (const name of listed.names) lints.set(name, lintService(scanDir, name, env));
-    return finishReport(dir, lints, listed.findings, settings);
+    return withSettings(finishReport(dir, lints, listed.findings, settings), env);
   }
   // One service: its lint, and of its siblings only its dependencies (and
   // theirs), whose specs the start order and the shutdown plan need.
@@ -115,6 +115,16 @@ export function runCheck(dir: string, env: NodeJS.ProcessEnv, graceS: number | n
   report.only = only;
   // What concerns it: its own findings (a dependency problem included) and the plan-wide ones.
   report.findings = report.findings.filter((f) => f.service === only || f.service === null);
+  return withSettings(report, env);
+}
+
+/** The TSINIT_* values as PID 1 would take them, first (at boot PID 1 prints these itself). */
+function withSettings(report: CheckReport, env: NodeJS.ProcessEnv): CheckReport {
+  const s = readSettings(env);
+  report.findings.unshift(
+    ...s.errors.map((message): Finding => ({ service: null, file: null, severity: 'error', message })),
+    ...s.warnings.map((message): Finding => ({ service: null, file: null, severity: 'warning', message })),
+  );
   report.errors = report.findings.filter((f) => f.severity === 'error').length;
   report.warnings = report.findings.filter((f) => f.severity === 'warning').length;
   return report;

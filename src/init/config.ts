@@ -21,12 +21,14 @@ export interface InitConfig {
   keepLeftovers: boolean;
   /** settings not used as given, to be logged once at start */
   warnings: string[];
+  /** settings refused: PID 1 does not start */
+  errors: string[];
   /** every TSINIT_* value, for the parts that need more than the above */
   settings: Settings;
 }
 
 export function readInitConfig(env: NodeJS.ProcessEnv): InitConfig {
-  const { values: s, warnings } = readSettings(env);
+  const { values: s, warnings, errors } = readSettings(env);
   return {
     runitDir: s.runitDir,
     serviceDir: s.serviceDir,
@@ -39,6 +41,7 @@ export function readInitConfig(env: NodeJS.ProcessEnv): InitConfig {
     exitRemap: s.exitRemap,
     keepLeftovers: s.keepLeftovers,
     warnings,
+    errors,
     settings: s,
   };
 }

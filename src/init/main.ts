@@ -80,11 +80,12 @@ export async function main(ctx: ToolContext): Promise<number> {
   if (parsed.mode === 'install') return install(parsed.installDir as string);
 
   const cfg = readInitConfig(process.env);
-  const obsCfg = readObserveConfig(cfg.settings, cfg);
-  if ('error' in obsCfg) {
-    err(`tsinit: fatal: ${obsCfg.error}\n`);
+  // A refused setting stops PID 1 before anything starts (settings.ts says which).
+  if (cfg.errors.length > 0) {
+    err(cfg.errors.map((e) => `tsinit: fatal: ${e}\n`).join(''));
     return ExitCode.FATAL;
   }
+  const obsCfg = readObserveConfig(cfg.settings, cfg);
   // From here on tsinit supervises: its own lines must never block the loop.
   useNonBlockingOutput(cfg.logFormat === 'json' ? jsonDroppedNotice : undefined);
   const log = createLog({ format: cfg.logFormat, level: cfg.logLevel });

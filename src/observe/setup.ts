@@ -8,7 +8,7 @@ import { errstrOf } from '../util/errstr.ts';
 import { logEvents } from '../events/log-sink.ts';
 import { startEventsServer, type EventsServer } from '../events/socket-server.ts';
 import { reaper } from '../process/reaper.ts';
-import { stopDelayConflict, type Settings } from '../settings.ts';
+import type { Settings } from '../settings.ts';
 import { runtimePaths, type RuntimePaths } from '../runtime/paths.ts';
 import { clearStopping, markStopping } from '../runtime/stopping.ts';
 import { fileSource } from './file-source.ts';
@@ -25,12 +25,7 @@ export interface ObserveConfig {
   logJson: boolean;
 }
 
-export function readObserveConfig(
-  s: Settings,
-  init: { serviceDir: string; logFormat: string },
-): ObserveConfig | { error: string } {
-  const conflict = stopDelayConflict(s);
-  if (conflict !== null) return { error: conflict };
+export function readObserveConfig(s: Settings, init: { serviceDir: string; logFormat: string }): ObserveConfig {
   return {
     http: s.http,
     runtime: runtimePaths(s),

@@ -103,7 +103,7 @@ const TABLE: Record<string, Row> = {
   },
   TSINIT_STOP_DELAY: {
     accept: [['5', 5000], ['5s', 5000], ['0', 0], ['750ms', 750]],
-    reject: [['soon', 0, 'using the default, none'], ['-2', 0, 'using the default, none']],
+    reject: [['soon', 0, 'refused'], ['-2', 0, 'refused'], ['5x', 0, 'refused']],
   },
   TSINIT_LOG_FORMAT: { accept: [['json', 'json'], ['HUMAN', 'human']], reject: [['yaml', 'human', 'using the default, human']] },
   TSINIT_LOG_LEVEL: { accept: [['debug', 'debug'], ['off', 'silent']], reject: [['loud', 'info', 'using the default, info']] },
@@ -128,7 +128,7 @@ const TABLE: Record<string, Row> = {
   },
   TSINIT_HTTP: {
     accept: [['8080', { host: '127.0.0.1', port: 8080 }], ['[::]:80', { host: '::', port: 80 }], ['off', null], ['0', null], ['false', null]],
-    reject: [['http://x', null, 'using the default, off'], ['99999', null, 'using the default, off']],
+    reject: [['http://x', null, 'refused'], ['99999', null, 'refused']],
   },
   TSINIT_RUN_DIR: { accept: [['/tmp/x', '/tmp/x']], reject: [] },
   TSINIT_EVENTS_SOCKET: { accept: [['/tmp/e.sock', { path: '/tmp/e.sock' }], ['off', 'off'], ['false', 'off']], reject: [] },
@@ -139,11 +139,11 @@ const TABLE: Record<string, Row> = {
   TSINIT_ESSENTIAL_ATTEMPTS: { accept: [['5', 5]], reject: [['0', 3, 'using the default, 3'], ['2.5', 3, 'using the default, 3']] },
 };
 
-function valueOf(name: string, env: NodeJS.ProcessEnv): { value: unknown; warnings: string[] } {
+function valueOf(name: string, env: NodeJS.ProcessEnv): { value: unknown; warnings: string[]; errors: string[] } {
   const key = (Object.keys(SETTINGS) as Array<keyof typeof SETTINGS>).find((k) => SETTINGS[k].name === name);
   assert.ok(key, name);
   const r = readSettings(env);
-  return { value: r.values[key], warnings: r.warnings };
+  return { value: r.values[key], warnings: r.warnings, errors: r.errors };
 }
 
 test('every variable: accepted spellings give their value without a warning', () => {
@@ -152,14 +152,22 @@ test('every variable: accepted spellings give their value without a warning', ()
       const r = valueOf(name, { [name]: raw });
       assert.deepEqual(r.value, want, `${name}=${raw}`);
       assert.deepEqual(r.warnings, [], `${name}=${raw}`);
+      assert.deepEqual(r.errors, [], `${name}=${raw}`);
     }
   }
 });
 
-test('every variable: a refused value warns once, and what the warning names is what is used', () => {
+test('every variable: a bad value warns once, and what the warning names is what is used (or is refused: PID 1 does not start)', () => {
   for (const [name, row] of Object.entries(TABLE)) {
     for (const [raw, used, says] of row.reject) {
       const r = valueOf(name, { [name]: raw });
+      if (says === 'refused') {
+        assert.deepEqual(r.warnings, [], `${name}=${raw}`);
+        assert.equal(r.errors.length, 1, `${name}=${raw}`);
+        assert.match(r.errors[0] as string, new RegExp(`^${name}=${raw.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: invalid \\(expected .*\\)$`));
+        continue;
+      }
+      assert.deepEqual(r.errors, [], `${name}=${raw}`);
       assert.equal(r.warnings.length, 1, `${name}=${raw}: ${r.warnings.join(' | ')}`);
       assert.ok((r.warnings[0] as string).startsWith(`${name}=${raw}: invalid`), r.warnings[0]);
       assert.ok((r.warnings[0] as string).endsWith(`: ${says}`), r.warnings[0]);

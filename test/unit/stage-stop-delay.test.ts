@@ -31,6 +31,7 @@ function cfg(budgetMs: number): InitConfig {
     exitRemap: new Map(),
     keepLeftovers: false,
     warnings: [],
+    errors: [],
     settings: readSettings({}).values,
   };
 }

@@ -12,9 +12,9 @@ const phaseEvents = (): EventOf<'shutdown-phase'>[] =>
 
 beforeEach(() => resetEvents());
 
-const delay = (v: string | undefined, budget = '9'): { ms: number; warnings: string[]; conflict: string | null } => {
+const delay = (v: string | undefined, budget = '9'): { ms: number; warnings: string[]; errors: string[]; conflict: string | null } => {
   const r = readSettings({ TSINIT_STOP_DELAY: v, TSINIT_SHUTDOWN_TIMEOUT: budget });
-  return { ms: r.values.stopDelayMs, warnings: r.warnings, conflict: stopDelayConflict(r.values) };
+  return { ms: r.values.stopDelayMs, warnings: r.warnings, errors: r.errors, conflict: stopDelayConflict(r.values) };
 };
 
 test('unset or empty is no delay; seconds may be fractional or carry a unit, as every duration', () => {
@@ -27,16 +27,17 @@ test('unset or empty is no delay; seconds may be fractional or carry a unit, as 
   assert.deepEqual(delay('5s').warnings, []);
 });
 
-test('garbage and negative values: one warning naming the variable, and no delay (what it says)', () => {
+test('garbage and negative values are refused (PID 1 does not start), naming the variable', () => {
   for (const v of ['abc', '-1', 'Infinity', '0x10']) {
     const r = delay(v);
-    assert.equal(r.ms, 0, v);
-    assert.deepEqual(r.warnings, [`TSINIT_STOP_DELAY=${v}: invalid (expected a number of seconds such as 9 or 2.5 (or with a unit: 500ms, 5s, 2m, 1h)): using the default, none`]);
+    assert.deepEqual(r.warnings, [], v);
+    assert.deepEqual(r.errors, [`TSINIT_STOP_DELAY=${v}: invalid (expected a number of seconds such as 9 or 2.5 (or with a unit: 500ms, 5s, 2m, 1h))`]);
   }
+  assert.deepEqual(delay('30').errors, [delay('30').conflict], 'the conflict with the budget is an error too');
 });
 
 test('a delay that leaves no time for the rest of the shutdown is refused', () => {
-  assert.match(delay('9').conflict ?? '', /TSINIT_STOP_DELAY=9 s leaves 0 ms of the 9000 ms shutdown budget/);
+  assert.match(delay('9').conflict ?? '', /TSINIT_STOP_DELAY=9 leaves 0 ms of the 9000 ms shutdown budget/);
   assert.notEqual(delay('30').conflict, null);
   assert.notEqual(delay(String((9000 - MIN_REST_MS + 1) / 1000)).conflict, null);
   assert.equal(delay(String((9000 - MIN_REST_MS) / 1000)).conflict, null);
