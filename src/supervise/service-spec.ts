@@ -140,6 +140,32 @@ export function parseSignalName(text: string): Parsed<SignalName> {
   return { ok: false, message: `unknown signal: ${JSON.stringify(t)}` };
 }
 
+/** What a service runs with instead of a file's value that cannot be used. */
+export function usedInstead(file: string, checkExecutable = false): string {
+  switch (file) {
+    case 'notification-fd':
+      return checkExecutable ? 'no notification-fd: readiness by ./check' : 'no notification-fd: ready once up';
+    case 'health-interval':
+      return `the default, ${HEALTH_DEFAULTS.intervalMs / 1000} s`;
+    case 'health-timeout':
+      return `the default, ${HEALTH_DEFAULTS.timeoutMs / 1000} s`;
+    case 'health-retries':
+      return `the default, ${HEALTH_DEFAULTS.retries}`;
+    case 'essential':
+      return 'none: the service is not essential';
+    case 'restart-backoff':
+      return "runit's 1 s rule";
+    case 'down-signal':
+      return 'TERM';
+    case 'timeout-kill':
+      return 'none: no KILL after the down signal (as runit)';
+    case 'dependencies.d':
+      return 'no dependencies';
+    default:
+      return 'nothing (ignored)';
+  }
+}
+
 /** A dependency name: a plain entry of the scan directory. */
 function validDependencyName(name: string): boolean {
   return name !== '' && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\0');
@@ -156,7 +182,7 @@ export function parseServiceSpec(input: SpecInput): { spec: ServiceSpec; problem
   if (f['notification-fd'] !== undefined) {
     const r = parseDecimal(firstLine(f['notification-fd']), FD_MIN, FD_MAX, 'descriptor');
     if (r.ok && Number.isInteger(r.value)) spec.notificationFd = r.value;
-    else bad('notification-fd', r.ok ? `not a whole number: ${firstLine(f['notification-fd'])}` : r.message);
+    else bad('notification-fd', `${r.ok ? `not a whole number: ${firstLine(f['notification-fd'])}` : r.message}; using ${usedInstead('notification-fd', input.checkExecutable)}`);
   }
   spec.hasCheck = input.checkExecutable;
 
@@ -167,7 +193,7 @@ export function parseServiceSpec(input: SpecInput): { spec: ServiceSpec; problem
     }
     for (const n of names.slice(0, MAX_DEPENDENCIES)) {
       if (validDependencyName(n)) spec.dependencies.push(n);
-      else bad('dependencies.d', `not a service name: ${JSON.stringify(n)}`);
+      else bad('dependencies.d', `not a service name: ${JSON.stringify(n)}; ignored`);
     }
   }
 
@@ -179,7 +205,7 @@ export function parseServiceSpec(input: SpecInput): { spec: ServiceSpec; problem
       if (text === undefined) return undefined;
       const r = parseDecimal(firstLine(text), min, MAX_TIMER_MS / 1000, 'seconds');
       if (r.ok) return Math.round(r.value * 1000);
-      bad(file, `${r.message}; using the default`);
+      bad(file, `${r.message}; using ${usedInstead(file)}`);
       return undefined;
     };
     h.intervalMs = secs('health-interval', 0.1) ?? h.intervalMs;
@@ -187,7 +213,7 @@ export function parseServiceSpec(input: SpecInput): { spec: ServiceSpec; problem
     if (f['health-retries'] !== undefined) {
       const r = parseDecimal(firstLine(f['health-retries']), 1, 1_000_000, 'retries');
       if (r.ok && Number.isInteger(r.value)) h.retries = r.value;
-      else bad('health-retries', `${r.ok ? 'not a whole number' : r.message}; using the default`);
+      else bad('health-retries', `${r.ok ? 'not a whole number' : r.message}; using ${usedInstead('health-retries')}`);
     }
     spec.health = h;
   } else {
@@ -198,7 +224,7 @@ export function parseServiceSpec(input: SpecInput): { spec: ServiceSpec; problem
     const v = firstLine(f.essential).toLowerCase();
     if (v === '' || v === 'always' || v === 'yes' || v === 'any') spec.essential = 'always';
     else if (v === 'on-failure') spec.essential = 'on-failure';
-    else bad('essential', `expected nothing, "always" or "on-failure", got ${JSON.stringify(v)}`);
+    else bad('essential', `expected nothing, "always" or "on-failure", got ${JSON.stringify(v)}; using ${usedInstead('essential')}`);
   }
 
   if (input.essentialAttempts !== undefined) spec.essentialAttempts = input.essentialAttempts;
@@ -209,20 +235,20 @@ export function parseServiceSpec(input: SpecInput): { spec: ServiceSpec; problem
   if (f['restart-backoff'] !== undefined) {
     const r = parseBackoff(f['restart-backoff']);
     if (r.ok) spec.restartBackoff = r.value;
-    else bad('restart-backoff', `${r.message}; using ${envBackoff ? 'TSINIT_RESTART_BACKOFF' : "runit's 1 s rule"}`);
+    else bad('restart-backoff', `${r.message}; using ${envBackoff ? 'TSINIT_RESTART_BACKOFF' : usedInstead('restart-backoff')}`);
   }
 
   if (f['down-signal'] !== undefined) {
     const r = parseSignalName(f['down-signal']);
     if (r.ok) spec.downSignal = r.value;
-    else bad('down-signal', `${r.message}; using TERM`);
+    else bad('down-signal', `${r.message}; using ${usedInstead('down-signal')}`);
   }
 
   if (f['timeout-kill'] !== undefined) {
     // s6: milliseconds; 0 means never.
     const r = parseDecimal(firstLine(f['timeout-kill']), 0, Number.MAX_SAFE_INTEGER, 'milliseconds');
     if (r.ok && Number.isInteger(r.value)) spec.timeoutKillMs = r.value === 0 ? null : Math.min(r.value, MAX_TIMER_MS);
-    else bad('timeout-kill', r.ok ? `not a whole number of milliseconds: ${firstLine(f['timeout-kill'])}` : r.message);
+    else bad('timeout-kill', `${r.ok ? `not a whole number of milliseconds: ${firstLine(f['timeout-kill'])}` : r.message}; using ${usedInstead('timeout-kill')}`);
   }
 
   return { spec, problems };
@@ -301,7 +327,9 @@ export function readServiceSpec(
     defaultBackoff: readSetting('restartBackoff', env),
     essentialAttempts: readSetting('essentialAttempts', env),
   });
-  return { spec, problems: [...ioProblems, ...problems] };
+  // A file that cannot be read counts as absent: say what is used instead.
+  const io = ioProblems.map((p) => ({ ...p, message: `${p.message}; using ${usedInstead(p.file, spec.hasCheck)}` }));
+  return { spec, problems: [...io, ...problems] };
 }
 
 /** Names in the service directory; null when it cannot be listed (then every file is tried). */
@@ -327,7 +355,7 @@ export function readDependencies(dir: string): { dependencies: string[]; problem
   } catch (e) {
     const code = e && typeof e === 'object' && 'code' in e ? String(e.code) : '';
     if (code !== 'ENOENT' && code !== 'ENOTDIR') {
-      problems.push({ file: 'dependencies.d', severity: 'error', message: `unable to read: ${code}` });
+      problems.push({ file: 'dependencies.d', severity: 'error', message: `unable to read: ${code}; using ${usedInstead('dependencies.d')}` });
     }
   }
   if (entries === null) return { dependencies: [], problems };
