@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { readSetting } from '../src/settings.ts';
 
 export interface SeaModule {
   isSea(): boolean;
@@ -175,8 +176,8 @@ export interface ExtractOptions {
 /** Where assets are extracted unless told otherwise (TSINIT_TMPDIR first). */
 export function defaultExtractBases(): string[] {
   const dirs: string[] = [];
-  const env = process.env.TSINIT_TMPDIR;
-  if (env) dirs.push(env);
+  const env = readSetting('tmpDir');
+  if (env !== null) dirs.push(env);
   dirs.push(path.dirname(process.execPath), '/run', '/dev/shm', os.tmpdir(), '/tmp');
   return [...new Set(dirs)];
 }

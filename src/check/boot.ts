@@ -1,8 +1,11 @@
 // `tsinit check` at boot: the same findings, logged, computed one service per
 // turn of the event loop so a thousand services never hold up supervision.
+// Not the extension files' problems: each runsv reports those itself (a
+// warning, with what it uses instead), and one problem is said once. The
+// severity is the log line's level, not repeated in the text.
 import { lintService, type Finding, type Severity } from './service-lint.ts';
 import { finishReport, listServices, planSettingsFrom } from './run-check.ts';
-import { findingLine } from './format.ts';
+import { findingText } from './format.ts';
 import type { ServiceSpec } from '../supervise/service-spec.ts';
 
 export function checkInBackground(
@@ -13,7 +16,7 @@ export function checkInBackground(
 ): void {
   const say = (f: Finding): void => {
     try {
-      report(findingLine(f), f.severity);
+      report(findingText(f), f.severity);
     } catch {
       // logging must not break the check, nor the check the supervisor
     }
@@ -31,7 +34,7 @@ export function checkInBackground(
       const name = names[i];
       if (name !== undefined) {
         const l = lintService(scanDir, name, env);
-        lints.set(name, { spec: l.spec, findings: l.findings });
+        lints.set(name, { spec: l.spec, findings: l.findings.filter((f) => !l.fromSpec.has(f)) });
         i++;
         setImmediate(next);
         return;

@@ -10,6 +10,12 @@ export function findingLine(f: Finding): string {
   return `${where ? `${where}: ` : ''}${f.severity}: ${f.message}`;
 }
 
+/** The finding without its severity, for a log line whose level says it. */
+export function findingText(f: Finding): string {
+  const where = [f.service, f.file].filter((x) => x !== null).join('/');
+  return `${where ? `${where}: ` : ''}${f.message}`;
+}
+
 export function formatReport(r: CheckReport): string {
   const out: string[] = [];
   for (const f of r.findings) out.push(findingLine(f));

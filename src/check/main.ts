@@ -1,6 +1,7 @@
 // `tsinit check [--strict] [--json] [--grace SECONDS] [SERVICEDIR]`: lint
 // every service directory, print the start order and the shutdown plan.
 // Exit 0 when clean (or warnings only), 1 for warnings with --strict, 2 for errors.
+import { readSetting } from '../settings.ts';
 import { writerTo, type ToolContext } from '../tool.ts';
 import { runCheck } from './run-check.ts';
 import { formatReport } from './format.ts';
@@ -50,7 +51,7 @@ export function main(ctx: ToolContext): number {
     err(`${a.error}\n${USAGE}`);
     return 100;
   }
-  const dir = a.dir ?? (ctx.env.TSINIT_SERVICE_DIR || '/etc/service');
+  const dir = a.dir ?? readSetting('serviceDir', ctx.env);
   const report = runCheck(dir, ctx.env, a.graceS);
   out(a.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   return checkExitCode(report.errors, report.warnings, a.strict);

@@ -5,8 +5,7 @@ import path from 'node:path';
 import { lintService, type Finding } from './service-lint.ts';
 import { planCheck, type PlanSettings, type ShutdownPlan } from './plan.ts';
 import type { ServiceSpec } from '../supervise/service-spec.ts';
-import { readSettings } from '../settings.ts';
-import { parseStopDelay } from '../init/stop-delay.ts';
+import { readSettings, stopDelayConflict } from '../settings.ts';
 import { errstrOf } from '../util/errstr.ts';
 
 export interface CheckReport {
@@ -45,11 +44,10 @@ export function listServices(scanDir: string): { names: string[]; findings: Find
 
 export function planSettingsFrom(env: NodeJS.ProcessEnv, graceS: number | null): PlanSettings {
   // The same parsers PID 1 uses (a delay PID 1 would refuse counts as none here).
-  const budgetMs = readSettings(env).values.shutdownTimeoutMs;
-  const delay = parseStopDelay(env.TSINIT_STOP_DELAY, budgetMs);
+  const s = readSettings(env).values;
   return {
-    budgetMs,
-    stopDelayMs: 'ms' in delay ? delay.ms : 0,
+    budgetMs: s.shutdownTimeoutMs,
+    stopDelayMs: stopDelayConflict(s) === null ? s.stopDelayMs : 0,
     graceMs: graceS === null ? null : Math.round(graceS * 1000),
   };
 }
@@ -99,7 +97,7 @@ export function runCheck(dir: string, env: NodeJS.ProcessEnv, graceS: number | n
   const lints = new Map<string, { spec: ServiceSpec; findings: Finding[] }>();
   if (only === null) {
     for (const name of listed.names) lints.set(name, lintService(scanDir, name, env));
-    return finishReport(dir, lints, listed.findings, settings);
+    return withSettings(finishReport(dir, lints, listed.findings, settings), env);
   }
   // One service: its lint, and of its siblings only its dependencies (and
   // theirs), whose specs the start order and the shutdown plan need.
@@ -117,6 +115,16 @@ export function runCheck(dir: string, env: NodeJS.ProcessEnv, graceS: number | n
   report.only = only;
   // What concerns it: its own findings (a dependency problem included) and the plan-wide ones.
   report.findings = report.findings.filter((f) => f.service === only || f.service === null);
+  return withSettings(report, env);
+}
+
+/** The TSINIT_* values as PID 1 would take them, first (at boot PID 1 prints these itself). */
+function withSettings(report: CheckReport, env: NodeJS.ProcessEnv): CheckReport {
+  const s = readSettings(env);
+  report.findings.unshift(
+    ...s.errors.map((message): Finding => ({ service: null, file: null, severity: 'error', message })),
+    ...s.warnings.map((message): Finding => ({ service: null, file: null, severity: 'warning', message })),
+  );
   report.errors = report.findings.filter((f) => f.severity === 'error').length;
   report.warnings = report.findings.filter((f) => f.severity === 'warning').length;
   return report;

@@ -181,6 +181,8 @@ export interface ServiceLint {
   name: string;
   spec: ServiceSpec;
   findings: Finding[];
+  /** the findings that are the extension files' problems: runsv reports these itself at every start */
+  fromSpec: ReadonlySet<Finding>;
 }
 
 /** Everything `tsinit check` says about one service directory. */
@@ -215,7 +217,11 @@ export function lintService(scanDir: string, name: string, env: NodeJS.ProcessEn
   }
 
   const { spec, problems } = readServiceSpec(dir, env);
-  for (const p of problems) add(p.file, p.severity, p.message);
+  const fromSpec = new Set<Finding>();
+  for (const p of problems) {
+    add(p.file, p.severity, p.message);
+    fromSpec.add(findings[findings.length - 1] as Finding);
+  }
 
   let entries: string[] = [];
   try {
@@ -227,5 +233,5 @@ export function lintService(scanDir: string, name: string, env: NodeJS.ProcessEn
     const opt = misspelledOption(e);
     if (opt !== null) add(e, 'warning', `unknown file; did you mean ${opt}? (ignored as it is)`);
   }
-  return { name, spec, findings };
+  return { name, spec, findings, fromSpec };
 }

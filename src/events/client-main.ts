@@ -5,7 +5,7 @@ import net from 'node:net';
 import type { ToolContext } from '../tool.ts';
 import { errstrOf } from '../util/errstr.ts';
 import { err, out } from '../util/output.ts';
-import { eventsSocketOf } from '../observe/run-dir.ts';
+import { runtimePathsFrom } from '../runtime/paths.ts';
 
 const USAGE = 'usage: tsinit events [SOCKET]\n';
 
@@ -22,7 +22,7 @@ export function main(ctx: ToolContext): Promise<number> | number {
     }
     sock = a;
   }
-  sock ??= eventsSocketOf(process.env);
+  sock ??= runtimePathsFrom(process.env).eventsSocket;
   if (sock === null) {
     err('tsinit events: fatal: the events socket is turned off (TSINIT_EVENTS_SOCKET=off)\n');
     return 111;

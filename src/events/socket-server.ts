@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { ensurePrivateDir } from '../observe/run-dir.ts';
+import { ensurePrivateDir, ownUid } from '../runtime/private-dir.ts';
 import { codeOf } from '../util/errstr.ts';
 import { follow } from './follower.ts';
 
@@ -43,7 +43,7 @@ async function clearStale(sock: string): Promise<void> {
     throw e;
   }
   if (!st.isSocket()) throw new Error(`${sock}: exists and is not a socket`);
-  if (st.uid !== (process.getuid?.() ?? 0)) throw new Error(`${sock}: a socket of uid ${st.uid}`);
+  if (st.uid !== ownUid()) throw new Error(`${sock}: a socket of uid ${st.uid}`);
   if (await alive(sock)) throw Object.assign(new Error(`${sock}: in use by another tsinit`), { code: 'EADDRINUSE' });
   fs.unlinkSync(sock);
 }
@@ -67,7 +67,8 @@ function listen(server: net.Server, sock: string): Promise<void> {
 
 export async function startEventsServer(sock: string, onError: (e: unknown) => void): Promise<EventsServer> {
   const dir = path.dirname(sock);
-  ensurePrivateDir(dir, 0o700);
+  const bad = ensurePrivateDir(dir);
+  if (bad !== null) throw new Error(bad);
   await clearStale(sock);
   let followers = 0;
   const server = net.createServer({ pauseOnConnect: true }, (conn) => {

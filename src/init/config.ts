@@ -1,7 +1,7 @@
 // Settings of tsinit as PID 1, from the environment (declared in
 // src/settings.ts). Pure.
 import path from 'node:path';
-import { readSettings, type LogFormat, type LogLevelName } from '../settings.ts';
+import { readSettings, type LogFormat, type LogLevelName, type Settings } from '../settings.ts';
 
 export interface InitConfig {
   runitDir: string;
@@ -21,10 +21,14 @@ export interface InitConfig {
   keepLeftovers: boolean;
   /** settings not used as given, to be logged once at start */
   warnings: string[];
+  /** settings refused: PID 1 does not start */
+  errors: string[];
+  /** every TSINIT_* value, for the parts that need more than the above */
+  settings: Settings;
 }
 
 export function readInitConfig(env: NodeJS.ProcessEnv): InitConfig {
-  const { values: s, warnings } = readSettings(env);
+  const { values: s, warnings, errors } = readSettings(env);
   return {
     runitDir: s.runitDir,
     serviceDir: s.serviceDir,
@@ -35,8 +39,10 @@ export function readInitConfig(env: NodeJS.ProcessEnv): InitConfig {
     logLevel: s.logLevel,
     stage2RestartPauseMs: 5000,
     exitRemap: s.exitRemap,
-    keepLeftovers: s.keepLeftovers === '1',
+    keepLeftovers: s.keepLeftovers,
     warnings,
+    errors,
+    settings: s,
   };
 }
 

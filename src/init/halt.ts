@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import type { ToolContext } from '../tool.ts';
 import { err } from '../util/output.ts';
 import { parseExitCodeArg } from './exit-code.ts';
-import { controlDirOf, sendHalt } from './halt-request.ts';
+import { sendHalt } from '../runtime/halt-request.ts';
+import { runtimePathsFrom } from '../runtime/paths.ts';
 
 const USAGE = 'usage: tsinit halt [CODE]\n';
 
@@ -43,7 +44,7 @@ export function main(ctx: ToolContext): number {
       return 100;
     }
   }
-  const r = sendHalt(controlDirOf(process.env), { code, by: describeCaller() });
+  const r = sendHalt(runtimePathsFrom(process.env), { code, by: describeCaller() });
   if ('error' in r) {
     err(`tsinit halt: fatal: ${r.error}\n`);
     return 111;

@@ -24,7 +24,8 @@ import { realSystem } from './system.ts';
 import { Observability, readObserveConfig } from '../observe/setup.ts';
 import { reportSubscriberFailures } from '../events/log-sink.ts';
 import type { ServiceMap } from '../observe/inprocess-source.ts';
-import { controlDirOf, realHaltChannel } from './halt-request.ts';
+import { realHaltChannel } from '../runtime/halt-request.ts';
+import { claimRuntimeDir } from '../runtime/instance.ts';
 
 const SIG = os.constants.signals;
 /** signals that ask the container to stop */
@@ -79,11 +80,12 @@ export async function main(ctx: ToolContext): Promise<number> {
   if (parsed.mode === 'install') return install(parsed.installDir as string);
 
   const cfg = readInitConfig(process.env);
-  const obsCfg = readObserveConfig(process.env, cfg);
-  if ('error' in obsCfg) {
-    err(`tsinit: fatal: ${obsCfg.error}\n`);
+  // A refused setting stops PID 1 before anything starts (settings.ts says which).
+  if (cfg.errors.length > 0) {
+    err(cfg.errors.map((e) => `tsinit: fatal: ${e}\n`).join(''));
     return ExitCode.FATAL;
   }
+  const obsCfg = readObserveConfig(cfg.settings, cfg);
   // From here on tsinit supervises: its own lines must never block the loop.
   useNonBlockingOutput(cfg.logFormat === 'json' ? jsonDroppedNotice : undefined);
   const log = createLog({ format: cfg.logFormat, level: cfg.logLevel });
@@ -133,8 +135,33 @@ async function runInit(
   // Most of an idle Node process is code it ran once: give it back (process/trim.ts).
   scheduleTrim((e) => log.debug(`unable to trim clean pages: ${errstrOf(e)}`));
 
+  // One runtime directory per instance: a second tsinit on the host does not
+  // take over the first one's pid file, socket and halt requests.
+  const runtime = obs.runtime;
+  const claim = claimRuntimeDir(runtime, parsed.mode === 'stages' ? 'stages' : 'command');
+  if (!claim.owned) {
+    log.warn(
+      `runtime directory ${runtime.dir} not used: ${claim.why}; tsinit halt, tsinit events and tsinit health --ready ` +
+        'will not reach this instance (set TSINIT_RUN_DIR to a directory of its own)',
+    );
+  }
+  try {
+    return await runModes(parsed, cfg, log, obs, sys, claim.owned);
+  } finally {
+    if (claim.owned) claim.release();
+  }
+}
+
+async function runModes(
+  parsed: InitArgs,
+  cfg: ReturnType<typeof readInitConfig>,
+  log: ReturnType<typeof createLog>,
+  obs: Observability,
+  sys: ReturnType<typeof realSystem>,
+  ownsRunDir: boolean,
+): Promise<number> {
   // The HTTP probe server answers for stage 2's services: stage mode only.
-  await obs.start({ http: parsed.mode === 'stages' });
+  await obs.start({ http: parsed.mode === 'stages', ownsRunDir });
 
   if (parsed.mode === 'command') {
     const cmd = new CommandMode(cfg, sys, log, {
@@ -186,7 +213,7 @@ async function runInit(
     stopDelayMs: obs.stopDelayMs,
     onStopping: () => obs.stopping(),
     onStage2: () => obs.stage2(),
-    halt: realHaltChannel(controlDirOf(process.env)),
+    ...(ownsRunDir ? { halt: realHaltChannel(obs.runtime) } : {}),
   });
   const handled: NodeJS.Signals[] = ['SIGTERM', 'SIGCONT', 'SIGINT', 'SIGPWR', 'SIGALRM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
   for (const sig of handled) process.on(sig, () => stages.handleSignal(sig));

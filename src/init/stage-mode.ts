@@ -11,7 +11,7 @@ import { shutdownDeadlines } from './budget.ts';
 import { stagePath, type InitConfig } from './config.ts';
 import { stageModeExitCode } from './exit-codes.ts';
 import { ContainerExitCode } from './exit-code.ts';
-import type { HaltChannel } from './halt-request.ts';
+import type { HaltChannel } from '../runtime/halt-request.ts';
 import { raceDeadline, waitNoChildren, type InitSystem } from './system.ts';
 import { restOfBudget, runStopDelay } from './stop-delay.ts';
 import { emitEvent } from '../events/bus.ts';
@@ -56,7 +56,7 @@ export interface StageModeDeps {
   onStopping?: () => void;
   /** called as stage 2 (a user's script or the built-in supervisor) begins */
   onStage2?: () => void;
-  /** `tsinit halt`'s requests (halt-request.ts); none: SIGCONT is runit's stopit only */
+  /** `tsinit halt`'s requests (runtime/halt-request.ts); none: SIGCONT is runit's stopit only */
   halt?: HaltChannel;
 }
 
@@ -112,8 +112,6 @@ export class StageMode {
   /** Runs the three stages; resolves with tsinit's exit code. */
   async run(): Promise<number> {
     this.log.info(`tsinit ${VERSION}: booting.`);
-    const haltProblem = this.haltChannel?.prepare(process.pid);
-    if (haltProblem) this.log.warn(`tsinit halt will not reach this process: ${haltProblem}`);
     this.stage = 1;
     const s1 = await this.runStage(1);
     let skipStage2 = false;

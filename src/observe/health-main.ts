@@ -6,7 +6,8 @@ import path from 'node:path';
 import { writerTo, type ToolContext } from '../tool.ts';
 import { errstrOf } from '../util/errstr.ts';
 import { fileSource } from './file-source.ts';
-import { runDirOf, serviceDirOf, stoppingMarked } from './run-dir.ts';
+import { readSetting } from '../settings.ts';
+import { stoppingMarked } from '../runtime/stopping.ts';
 import { failureLine, failures } from './verdict.ts';
 
 const USAGE = 'usage: tsinit health [--ready] [SERVICEDIR]\n';
@@ -26,11 +27,11 @@ export function main(ctx: ToolContext): number {
       return 100;
     } else svdir = a;
   }
-  const dir = svdir ?? serviceDirOf(ctx.env);
+  const dir = svdir ?? readSetting('serviceDir', ctx.env);
   // read from the caller's directory; messages name the directory as given
   const at = path.resolve(ctx.cwd, dir);
   const lines: string[] = [];
-  if (ready && stoppingMarked(runDirOf(ctx.env), at)) lines.push('tsinit: shutting down');
+  if (ready && stoppingMarked(readSetting('runDir', ctx.env), at)) lines.push('tsinit: shutting down');
   try {
     for (const f of failures(fileSource(at).snapshots(), { ready })) lines.push(failureLine(f));
   } catch (e) {

@@ -5,7 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { follow } from '../events/follower.ts';
-import type { HttpAddress } from './http-address.ts';
+import type { HttpAddress } from '../util/http-address.ts';
 import { createMetrics, type Metrics, type MetricsInput } from './metrics.ts';
 import { serviceJson } from './status-json.ts';
 import type { ServiceSnapshot } from './snapshot.ts';

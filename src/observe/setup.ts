@@ -1,49 +1,35 @@
 // Wiring of the observability parts inside PID 1: the events socket, the
 // events in the JSON log, the HTTP probe server and the shutdown marker.
-// Settings come from TSINIT_HTTP, TSINIT_EVENTS_SOCKET, TSINIT_RUN_DIR,
-// TSINIT_STOP_DELAY; a bad value is refused before anything starts.
+// Settings come from src/settings.ts (TSINIT_HTTP, TSINIT_EVENTS_SOCKET,
+// TSINIT_RUN_DIR, TSINIT_STOP_DELAY); the runtime directory's files are
+// src/runtime/'s, and used only when this instance owns the directory.
 import type { Logger } from 'pino';
 import { errstrOf } from '../util/errstr.ts';
 import { logEvents } from '../events/log-sink.ts';
 import { startEventsServer, type EventsServer } from '../events/socket-server.ts';
-import { parseStopDelay } from '../init/stop-delay.ts';
 import { reaper } from '../process/reaper.ts';
+import type { Settings } from '../settings.ts';
+import { runtimePaths, type RuntimePaths } from '../runtime/paths.ts';
+import { clearStopping, markStopping } from '../runtime/stopping.ts';
 import { fileSource } from './file-source.ts';
-import { parseHttpAddress, type HttpAddress } from './http-address.ts';
+import type { HttpAddress } from '../util/http-address.ts';
 import { startProbeServer, type Phase, type ProbeServer, type ProbeState } from './http-server.ts';
 import { inprocessSource, type ServiceMap } from './inprocess-source.ts';
-import { clearStopping, eventsSocketOf, markStopping, runDirOf } from './run-dir.ts';
 import type { SnapshotSource } from './snapshot.ts';
 
 export interface ObserveConfig {
   http: HttpAddress | null;
-  eventsSocket: string | null;
-  /** the socket path was given (TSINIT_EVENTS_SOCKET), not the default */
-  eventsSocketExplicit: boolean;
-  runDir: string;
+  runtime: RuntimePaths;
   stopDelayMs: number;
   serviceDir: string;
   logJson: boolean;
 }
 
-export function readObserveConfig(
-  env: NodeJS.ProcessEnv,
-  init: { shutdownTimeoutMs: number; serviceDir: string; logFormat: string },
-): ObserveConfig | { error: string } {
-  let http: HttpAddress | null = null;
-  if (env.TSINIT_HTTP !== undefined && env.TSINIT_HTTP !== '' && env.TSINIT_HTTP !== 'off') {
-    const a = parseHttpAddress(env.TSINIT_HTTP);
-    if ('error' in a) return a;
-    http = a;
-  }
-  const delay = parseStopDelay(env.TSINIT_STOP_DELAY, init.shutdownTimeoutMs);
-  if ('error' in delay) return delay;
+export function readObserveConfig(s: Settings, init: { serviceDir: string; logFormat: string }): ObserveConfig {
   return {
-    http,
-    eventsSocket: eventsSocketOf(env),
-    eventsSocketExplicit: Boolean(env.TSINIT_EVENTS_SOCKET),
-    runDir: runDirOf(env),
-    stopDelayMs: delay.ms,
+    http: s.http,
+    runtime: runtimePaths(s),
+    stopDelayMs: s.stopDelayMs,
     serviceDir: init.serviceDir,
     logJson: init.logFormat === 'json',
   };
@@ -57,6 +43,7 @@ export class Observability {
   private source: SnapshotSource;
   private events: EventsServer | undefined;
   private http: ProbeServer | undefined;
+  private ownsRunDir = false;
 
   constructor(cfg: ObserveConfig, log: Logger) {
     this.cfg = cfg;
@@ -67,22 +54,29 @@ export class Observability {
     this.source = this.files;
   }
 
+  get runtime(): RuntimePaths {
+    return this.cfg.runtime;
+  }
+
   get stopDelayMs(): number {
     return this.cfg.stopDelayMs;
   }
 
-  /** Start what is configured; failures are warnings, never fatal to PID 1. */
-  async start(opts: { http: boolean }): Promise<void> {
+  /**
+   * Start what is configured; failures are warnings, never fatal to PID 1.
+   * ownsRunDir: this instance owns the runtime directory (runtime/instance.ts);
+   * else nothing in it is touched, and the socket only on a path of its own.
+   */
+  async start(opts: { http: boolean; ownsRunDir: boolean }): Promise<void> {
     if (this.cfg.logJson) logEvents(this.log);
-    clearStopping(this.cfg.runDir);
-    if (this.cfg.eventsSocket !== null) {
+    this.ownsRunDir = opts.ownsRunDir;
+    if (this.ownsRunDir) clearStopping(this.cfg.runtime.dir);
+    const sock = this.cfg.runtime.eventsSocket;
+    if (sock !== null && (this.ownsRunDir || !this.cfg.runtime.eventsSocketInDir)) {
       try {
-        this.events = await startEventsServer(this.cfg.eventsSocket, (e) => this.log.warn(`events socket: ${errstrOf(e)}`));
+        this.events = await startEventsServer(sock, (e) => this.log.warn(`events socket: ${errstrOf(e)}`));
       } catch (e) {
-        // Another instance on the default path is no news unless a path was chosen.
-        const msg = `unable to serve events on ${this.cfg.eventsSocket}: ${errstrOf(e)}`;
-        if (this.cfg.eventsSocketExplicit) this.log.warn(msg);
-        else this.log.debug(msg);
+        this.log.warn(`unable to serve events on ${sock}: ${errstrOf(e)}; \`tsinit events\` will not reach this instance (set TSINIT_EVENTS_SOCKET or TSINIT_RUN_DIR to a path of its own)`);
       }
     }
     if (opts.http && this.cfg.http) {
@@ -121,13 +115,14 @@ export class Observability {
   stopping(): void {
     if (this.currentPhase === 'stopping') return;
     this.currentPhase = 'stopping';
-    const e = markStopping(this.cfg.runDir, this.cfg.serviceDir);
-    if (e !== null) this.log.debug(`unable to write ${this.cfg.runDir}/stopping: ${e}`);
+    if (!this.ownsRunDir) return;
+    const e = markStopping(this.cfg.runtime.dir, this.cfg.serviceDir);
+    if (e !== null) this.log.debug(`unable to write ${this.cfg.runtime.stoppingFile}: ${e}`);
   }
 
   async close(): Promise<void> {
     reaper.orphanTally.flush();
-    if (this.currentPhase === 'stopping') clearStopping(this.cfg.runDir);
+    if (this.currentPhase === 'stopping' && this.ownsRunDir) clearStopping(this.cfg.runtime.dir);
     this.events?.close();
     this.events = undefined;
     const h = this.http;

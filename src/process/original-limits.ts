@@ -17,9 +17,10 @@
 // variable) the original is unknown and children keep tsinit's own limit.
 // The other limits Node leaves alone.
 import fs from 'node:fs';
+import { SETTINGS, takeSetting } from '../settings.ts';
 
 export const RLIMIT_NOFILE = 7;
-export const NOFILE_ENV = 'TSINIT_RLIMIT_NOFILE';
+export const NOFILE_ENV = SETTINGS.rlimitNofile.name;
 const INFINITY = 0xffffffffffffffffn;
 
 export interface SoftHard {
@@ -40,16 +41,15 @@ export function parseNofile(text: string): SoftHard | undefined {
 /**
  * The original soft limit, or undefined when it is unknown or equal to the
  * current one. Pure: `own` is our limit now (after Node), `env` the
- * variable's text, `parent` the parent's limit.
+ * variable's value (settings.ts; null when unset), `parent` the parent's limit.
  */
-export function originalSoft(own: SoftHard, env: string | undefined, parent: SoftHard | undefined): bigint | undefined {
+export function originalSoft(own: SoftHard, env: bigint | 'unlimited' | null, parent: SoftHard | undefined): bigint | undefined {
   let soft: bigint | undefined;
-  if (env !== undefined && /^[0-9]{1,20}$/.test(env.trim())) {
-    soft = BigInt(env.trim());
-    if (soft > own.hard) soft = own.hard;
-  } else if (env !== undefined && env.trim() === 'unlimited') {
+  if (typeof env === 'bigint') {
+    soft = env > own.hard ? own.hard : env;
+  } else if (env === 'unlimited') {
     soft = own.hard;
-  } else if (env === undefined && parent && parent.hard === own.hard && parent.soft < parent.hard && parent.soft <= own.soft) {
+  } else if (parent && parent.hard === own.hard && parent.soft < parent.hard && parent.soft <= own.soft) {
     soft = parent.soft;
   }
   return soft === undefined || soft === own.soft ? undefined : soft;
@@ -71,11 +71,10 @@ function readLimits(pid: number | 'self'): SoftHard | undefined {
  */
 export function recordOriginalLimits(): void {
   if (recorded !== undefined) return;
-  const env = process.env[NOFILE_ENV];
-  delete process.env[NOFILE_ENV];
+  const env = takeSetting('rlimitNofile');
   const own = readLimits('self');
   const ppid = process.ppid;
-  const parent = env === undefined && ppid > 0 ? readLimits(ppid) : undefined;
+  const parent = env === null && ppid > 0 ? readLimits(ppid) : undefined;
   const soft = own ? originalSoft(own, env, parent) : undefined;
   recorded = soft !== undefined && own ? { soft, hard: own.hard } : null;
 }

@@ -238,5 +238,5 @@ export class PrefixedOutput {
 }
 
 export function prefixEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
-  return readSetting('logPrefix', env) === '1';
+  return readSetting('logPrefix', env);
 }

@@ -158,13 +158,13 @@ function policyOf(spec: ServiceSpec): MachinePolicy {
  * Read once: a service's logger must not change nature between restarts
  * because of the environment.
  */
-const inprocessLogEnabled = readSetting('inprocessLog') !== '0';
+const inprocessLogEnabled = readSetting('inprocessLog');
 
 /**
- * TSINIT_CHPST_FASTPATH=0 turns off starting `exec chpst ...` one-liners
- * through the exec helper (src/supervise/fast-start.ts) instead of a Node chpst.
+ * TSINIT_CHPST_FASTPATH=0 (or false/no/off) turns off starting `exec chpst ...`
+ * one-liners through the exec helper (src/supervise/fast-start.ts) instead of a Node chpst.
  */
-const chpstFastPathEnabled = process.env.TSINIT_CHPST_FASTPATH !== '0';
+const chpstFastPathEnabled = readSetting('chpstFastpath');
 
 /** How often a blocked log/supervise/lock is retried (runit blocks in flock). */
 const LOG_LOCK_RETRY_MS = 200;

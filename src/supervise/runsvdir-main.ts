@@ -26,7 +26,8 @@ import type { ToolContext } from '../tool.ts';
 import { errstrOf } from '../util/errstr.ts';
 import { err } from '../util/output.ts';
 import { createSupervisor } from './supervisor.ts';
-import { controlDirOf, sendHalt } from '../init/halt-request.ts';
+import { sendHalt } from '../runtime/halt-request.ts';
+import { runtimePathsFrom } from '../runtime/paths.ts';
 import { ProcTitleLog } from './proctitle-log.ts';
 
 export interface RunsvdirArgs {
@@ -95,7 +96,7 @@ export async function main(ctx: ToolContext): Promise<number> {
     sessions: sessionMode,
     // Started by /etc/runit/2 under tsinit: an essential service ends the container through tsinit halt's channel.
     onEssentialEnded: (service, code, reason) => {
-      const r = sendHalt(controlDirOf(process.env), { code, by: `essential service ${service} (runsvdir ${dir}): ${reason}` }, true);
+      const r = sendHalt(runtimePathsFrom(process.env), { code, by: `essential service ${service} (runsvdir ${dir}): ${reason}` });
       if ('error' in r) err(`runsvdir ${dir}: warning: essential service ${service} ended, but ${r.error}\n`);
     },
   });

@@ -8,8 +8,11 @@
 // supervisor, `tsinit check` and tests share it; readServiceSpec() does the I/O.
 import fs from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_ESSENTIAL_ATTEMPTS, readSetting } from '../settings.ts';
 import { signalNameOf, signalNumberOf } from '../util/signal-names.ts';
-import { MAX_TIMER_MS } from '../util/timers.ts';
+import { MAX_TIMER_MS, parseBackoff, parseDecimal, type BackoffSpec, type Parsed } from '../util/decimal.ts';
+
+export { parseBackoff, parseDecimal, type BackoffSpec };
 
 /** Signals a service may name in down-signal (without the SIG prefix). */
 export type SignalName = string;
@@ -20,16 +23,6 @@ export interface HealthSpec {
   retries: number;
 }
 
-export interface BackoffSpec {
-  /** first pause after a crash */
-  initialMs: number;
-  /** each further consecutive crash multiplies the pause by this */
-  factor: number;
-  /** the pause never exceeds this */
-  capMs: number;
-  /** uptime after which the next pause starts again from initialMs */
-  resetAfterMs: number;
-}
 
 export type Essential = 'always' | 'on-failure';
 
@@ -60,7 +53,7 @@ export const DEFAULT_SPEC: Readonly<ServiceSpec> = Object.freeze({
   dependencies: [],
   health: null,
   essential: null,
-  essentialAttempts: 3,
+  essentialAttempts: DEFAULT_ESSENTIAL_ATTEMPTS,
   restartBackoff: null,
   downSignal: null,
   timeoutKillMs: null,
@@ -99,10 +92,10 @@ export interface SpecInput {
   checkExecutable: boolean;
   /** ./health is an executable file */
   healthExecutable: boolean;
-  /** TSINIT_RESTART_BACKOFF, applied when the service has no restart-backoff file */
-  defaultBackoff?: string | undefined;
-  /** TSINIT_ESSENTIAL_ATTEMPTS */
-  essentialAttempts?: string | undefined;
+  /** TSINIT_RESTART_BACKOFF (settings.ts), applied when the service has no restart-backoff file */
+  defaultBackoff?: BackoffSpec | null;
+  /** TSINIT_ESSENTIAL_ATTEMPTS (settings.ts) */
+  essentialAttempts?: number;
 }
 
 export const SPEC_FILES = [
@@ -117,6 +110,7 @@ export const SPEC_FILES = [
 ] as const;
 export type SpecFile = (typeof SPEC_FILES)[number];
 
+export { MAX_TIMER_MS };
 /** Descriptors a notification-fd may name: not stdio, below the usual soft limit. */
 const FD_MIN = 3;
 const FD_MAX = 1023;
@@ -125,23 +119,10 @@ export const SPEC_FILE_MAX_BYTES = 4096;
 /** At most this many dependencies are read from dependencies.d/. */
 export const MAX_DEPENDENCIES = 1000;
 
-type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
-
 /** First line, without surrounding white space (s6 reads these files the same way). */
 function firstLine(text: string): string {
   const nl = text.indexOf('\n');
   return (nl < 0 ? text : text.slice(0, nl)).trim();
-}
-
-/** A decimal number (no hex, no exponent, no units) within [min, max]. */
-export function parseDecimal(text: string, min: number, max: number, what: string): Parsed<number> {
-  const t = text.trim();
-  if (!/^\d+(\.\d+)?$/.test(t)) return { ok: false, message: `${what}: not a number: ${JSON.stringify(t)}` };
-  const n = Number(t);
-  if (!Number.isFinite(n) || n < min || n > max) {
-    return { ok: false, message: `${what}: ${t} is out of range (${min} to ${max})` };
-  }
-  return { ok: true, value: n };
 }
 
 /** Signal name (QUIT, SIGQUIT, sigquit) or number to the canonical name without SIG. */
@@ -159,32 +140,30 @@ export function parseSignalName(text: string): Parsed<SignalName> {
   return { ok: false, message: `unknown signal: ${JSON.stringify(t)}` };
 }
 
-/** restart-backoff: "INITIAL FACTOR CAP RESET", seconds (decimals allowed) and a factor. */
-export function parseBackoff(text: string): Parsed<BackoffSpec> {
-  const parts = firstLine(text).split(/\s+/).filter((p) => p !== '');
-  if (parts.length !== 4) {
-    return { ok: false, message: `expected four numbers "INITIAL FACTOR CAP RESET", got ${JSON.stringify(firstLine(text))}` };
+/** What a service runs with instead of a file's value that cannot be used. */
+export function usedInstead(file: string, checkExecutable = false): string {
+  switch (file) {
+    case 'notification-fd':
+      return checkExecutable ? 'no notification-fd: readiness by ./check' : 'no notification-fd: ready once up';
+    case 'health-interval':
+      return `the default, ${HEALTH_DEFAULTS.intervalMs / 1000} s`;
+    case 'health-timeout':
+      return `the default, ${HEALTH_DEFAULTS.timeoutMs / 1000} s`;
+    case 'health-retries':
+      return `the default, ${HEALTH_DEFAULTS.retries}`;
+    case 'essential':
+      return 'none: the service is not essential';
+    case 'restart-backoff':
+      return "runit's 1 s rule";
+    case 'down-signal':
+      return 'TERM';
+    case 'timeout-kill':
+      return 'none: no KILL after the down signal (as runit)';
+    case 'dependencies.d':
+      return 'no dependencies';
+    default:
+      return 'nothing (ignored)';
   }
-  const maxS = MAX_TIMER_MS / 1000;
-  const [a, b, c, d] = parts as [string, string, string, string];
-  const initial = parseDecimal(a, 0, maxS, 'initial pause');
-  if (!initial.ok) return initial;
-  const factor = parseDecimal(b, 1, 1000, 'factor');
-  if (!factor.ok) return factor;
-  const cap = parseDecimal(c, 0, maxS, 'cap');
-  if (!cap.ok) return cap;
-  const reset = parseDecimal(d, 0, maxS, 'reset');
-  if (!reset.ok) return reset;
-  if (cap.value < initial.value) return { ok: false, message: `cap ${c} is below the initial pause ${a}` };
-  return {
-    ok: true,
-    value: {
-      initialMs: Math.round(initial.value * 1000),
-      factor: factor.value,
-      capMs: Math.round(cap.value * 1000),
-      resetAfterMs: Math.round(reset.value * 1000),
-    },
-  };
 }
 
 /** A dependency name: a plain entry of the scan directory. */
@@ -203,7 +182,7 @@ export function parseServiceSpec(input: SpecInput): { spec: ServiceSpec; problem
   if (f['notification-fd'] !== undefined) {
     const r = parseDecimal(firstLine(f['notification-fd']), FD_MIN, FD_MAX, 'descriptor');
     if (r.ok && Number.isInteger(r.value)) spec.notificationFd = r.value;
-    else bad('notification-fd', r.ok ? `not a whole number: ${firstLine(f['notification-fd'])}` : r.message);
+    else bad('notification-fd', `${r.ok ? `not a whole number: ${firstLine(f['notification-fd'])}` : r.message}; using ${usedInstead('notification-fd', input.checkExecutable)}`);
   }
   spec.hasCheck = input.checkExecutable;
 
@@ -214,7 +193,7 @@ export function parseServiceSpec(input: SpecInput): { spec: ServiceSpec; problem
     }
     for (const n of names.slice(0, MAX_DEPENDENCIES)) {
       if (validDependencyName(n)) spec.dependencies.push(n);
-      else bad('dependencies.d', `not a service name: ${JSON.stringify(n)}`);
+      else bad('dependencies.d', `not a service name: ${JSON.stringify(n)}; ignored`);
     }
   }
 
@@ -226,7 +205,7 @@ export function parseServiceSpec(input: SpecInput): { spec: ServiceSpec; problem
       if (text === undefined) return undefined;
       const r = parseDecimal(firstLine(text), min, MAX_TIMER_MS / 1000, 'seconds');
       if (r.ok) return Math.round(r.value * 1000);
-      bad(file, `${r.message}; using the default`);
+      bad(file, `${r.message}; using ${usedInstead(file)}`);
       return undefined;
     };
     h.intervalMs = secs('health-interval', 0.1) ?? h.intervalMs;
@@ -234,7 +213,7 @@ export function parseServiceSpec(input: SpecInput): { spec: ServiceSpec; problem
     if (f['health-retries'] !== undefined) {
       const r = parseDecimal(firstLine(f['health-retries']), 1, 1_000_000, 'retries');
       if (r.ok && Number.isInteger(r.value)) h.retries = r.value;
-      else bad('health-retries', `${r.ok ? 'not a whole number' : r.message}; using the default`);
+      else bad('health-retries', `${r.ok ? 'not a whole number' : r.message}; using ${usedInstead('health-retries')}`);
     }
     spec.health = h;
   } else {
@@ -245,36 +224,31 @@ export function parseServiceSpec(input: SpecInput): { spec: ServiceSpec; problem
     const v = firstLine(f.essential).toLowerCase();
     if (v === '' || v === 'always' || v === 'yes' || v === 'any') spec.essential = 'always';
     else if (v === 'on-failure') spec.essential = 'on-failure';
-    else bad('essential', `expected nothing, "always" or "on-failure", got ${JSON.stringify(v)}`);
+    else bad('essential', `expected nothing, "always" or "on-failure", got ${JSON.stringify(v)}; using ${usedInstead('essential')}`);
   }
 
-  if (input.essentialAttempts !== undefined && input.essentialAttempts.trim() !== '') {
-    const r = parseDecimal(input.essentialAttempts, 1, 1_000_000, 'attempts');
-    if (r.ok && Number.isInteger(r.value)) spec.essentialAttempts = r.value;
-    else bad('TSINIT_ESSENTIAL_ATTEMPTS', `${r.ok ? 'not a whole number' : r.message}; using ${DEFAULT_SPEC.essentialAttempts}`);
-  }
+  if (input.essentialAttempts !== undefined) spec.essentialAttempts = input.essentialAttempts;
 
-  // An empty TSINIT_RESTART_BACKOFF is the same as none.
-  const envBackoff = input.defaultBackoff?.trim() ? input.defaultBackoff : undefined;
-  const backoffText = f['restart-backoff'] ?? envBackoff;
-  if (backoffText !== undefined) {
-    const r = parseBackoff(backoffText);
-    const file = f['restart-backoff'] !== undefined ? 'restart-backoff' : 'TSINIT_RESTART_BACKOFF';
+  // The file wins over TSINIT_RESTART_BACKOFF (already parsed, and warned about, by settings.ts).
+  const envBackoff = input.defaultBackoff ?? null;
+  spec.restartBackoff = envBackoff;
+  if (f['restart-backoff'] !== undefined) {
+    const r = parseBackoff(f['restart-backoff']);
     if (r.ok) spec.restartBackoff = r.value;
-    else bad(file, `${r.message}; using runit's 1 s rule`);
+    else bad('restart-backoff', `${r.message}; using ${envBackoff ? 'TSINIT_RESTART_BACKOFF' : usedInstead('restart-backoff')}`);
   }
 
   if (f['down-signal'] !== undefined) {
     const r = parseSignalName(f['down-signal']);
     if (r.ok) spec.downSignal = r.value;
-    else bad('down-signal', `${r.message}; using TERM`);
+    else bad('down-signal', `${r.message}; using ${usedInstead('down-signal')}`);
   }
 
   if (f['timeout-kill'] !== undefined) {
     // s6: milliseconds; 0 means never.
     const r = parseDecimal(firstLine(f['timeout-kill']), 0, Number.MAX_SAFE_INTEGER, 'milliseconds');
     if (r.ok && Number.isInteger(r.value)) spec.timeoutKillMs = r.value === 0 ? null : Math.min(r.value, MAX_TIMER_MS);
-    else bad('timeout-kill', r.ok ? `not a whole number of milliseconds: ${firstLine(f['timeout-kill'])}` : r.message);
+    else bad('timeout-kill', `${r.ok ? `not a whole number of milliseconds: ${firstLine(f['timeout-kill'])}` : r.message}; using ${usedInstead('timeout-kill')}`);
   }
 
   return { spec, problems };
@@ -323,7 +297,7 @@ function readSmall(p: string, file: string, problems: SpecProblem[]): string | u
 /** Read and parse the extension files of the service directory dir. */
 export function readServiceSpec(
   dir: string,
-  env: { TSINIT_RESTART_BACKOFF?: string | undefined; TSINIT_ESSENTIAL_ATTEMPTS?: string | undefined } = process.env,
+  env: NodeJS.ProcessEnv = process.env,
 ): { spec: ServiceSpec; problems: SpecProblem[] } {
   const ioProblems: SpecProblem[] = [];
   const files: Partial<Record<SpecFile, string>> = {};
@@ -350,10 +324,12 @@ export function readServiceSpec(
     dependencyEntries,
     checkExecutable: has('check') && isExecutableFile(path.join(dir, 'check')),
     healthExecutable: has('health') && isExecutableFile(path.join(dir, 'health')),
-    defaultBackoff: env.TSINIT_RESTART_BACKOFF,
-    essentialAttempts: env.TSINIT_ESSENTIAL_ATTEMPTS,
+    defaultBackoff: readSetting('restartBackoff', env),
+    essentialAttempts: readSetting('essentialAttempts', env),
   });
-  return { spec, problems: [...ioProblems, ...problems] };
+  // A file that cannot be read counts as absent: say what is used instead.
+  const io = ioProblems.map((p) => ({ ...p, message: `${p.message}; using ${usedInstead(p.file, spec.hasCheck)}` }));
+  return { spec, problems: [...io, ...problems] };
 }
 
 /** Names in the service directory; null when it cannot be listed (then every file is tried). */
@@ -379,7 +355,7 @@ export function readDependencies(dir: string): { dependencies: string[]; problem
   } catch (e) {
     const code = e && typeof e === 'object' && 'code' in e ? String(e.code) : '';
     if (code !== 'ENOENT' && code !== 'ENOTDIR') {
-      problems.push({ file: 'dependencies.d', severity: 'error', message: `unable to read: ${code}` });
+      problems.push({ file: 'dependencies.d', severity: 'error', message: `unable to read: ${code}; using ${usedInstead('dependencies.d')}` });
     }
   }
   if (entries === null) return { dependencies: [], problems };

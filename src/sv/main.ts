@@ -10,8 +10,8 @@ import { capExit, modeOf, usageExit } from './lsb.ts';
 import { Session, SvExit } from './session.ts';
 import { setRawNames } from './service.ts';
 import { rawNames } from '../util/raw-argv.ts';
+import { readSetting } from '../settings.ts';
 
-const DEFAULT_SVDIR = '/etc/service/';
 const DEFAULT_WAIT = 7;
 
 export async function main(ctx: ToolContext): Promise<number> {
@@ -22,8 +22,9 @@ export async function main(ctx: ToolContext): Promise<number> {
   };
 
   // tsinit: an image that moved its services (TSINIT_SERVICE_DIR in its
-  // environment) needs no SVDIR as well for `docker exec C sv status web`.
-  const svdir = process.env.SVDIR ?? process.env.TSINIT_SERVICE_DIR ?? DEFAULT_SVDIR;
+  // environment) needs no SVDIR as well for `docker exec C sv status web`;
+  // without either, runit's /etc/service (settings.ts's default).
+  const svdir = process.env.SVDIR ?? readSetting('serviceDir');
   const svwait = process.env.SVWAIT;
   const parsed = parseArgs(progname, ctx.args);
   if (parsed.kind === 'usage') return usage(parsed.stderr);

@@ -71,9 +71,9 @@ test('HTTP probes: boot, ready, a failing service, /status, /metrics, shutdown w
     ...env,
     TSINIT_RUNIT_DIR: stages,
     TSINIT_HTTP: '127.0.0.1:0',
-    // long enough for the checks below on a loaded machine
-    TSINIT_STOP_DELAY: '6',
-    TSINIT_SHUTDOWN_TIMEOUT: '10',
+    // long enough for the checks below on a loaded machine; with units, as every duration
+    TSINIT_STOP_DELAY: '6s',
+    TSINIT_SHUTDOWN_TIMEOUT: '10s',
     PATH: `${toolBin()}:${process.env.PATH}`,
   });
   try {
@@ -159,9 +159,17 @@ test('a stop delay that leaves no time for the rest of the shutdown is refused a
   assert.doesNotMatch(r.output(), /booting/);
 });
 
-test('TSINIT_HTTP with a bad value is refused at start', async () => {
+test('TSINIT_HTTP with a bad value is refused at start; off is no probe server and no warning', async () => {
   const r = run([tsinit()], { TSINIT_RUNIT_DIR: runitDir({}), TSINIT_SERVICE_DIR: serviceDir({}), TSINIT_HTTP: 'nonsense' });
   const ex = await r.exit;
   assert.equal(ex.code, 111);
-  assert.match(r.output(), /tsinit: fatal: TSINIT_HTTP: not \[ADDR:\]PORT: nonsense/);
+  assert.match(r.output(), /^tsinit: fatal: TSINIT_HTTP=nonsense: invalid \(expected \[ADDR:\]PORT, such as 8080, 0\.0\.0\.0:8080 or \[::\]:8080, or off\)\n/);
+  assert.doesNotMatch(r.output(), /booting/);
+  for (const off of ['off', 'OFF', '0', 'false']) {
+    const o = run([tsinit()], { TSINIT_RUNIT_DIR: runitDir({ '1': 'exit 0' }), TSINIT_SERVICE_DIR: serviceDir({}), TSINIT_HTTP: off, TSINIT_RUN_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-run-')) });
+    await o.waitFor('booting');
+    await o.signal('SIGTERM');
+    assert.equal((await o.exit).code, 0, o.output());
+    assert.doesNotMatch(o.output(), /TSINIT_HTTP|invalid|http: listening/, `TSINIT_HTTP=${off}: ${o.output()}`);
+  }
 });

@@ -178,6 +178,10 @@ test('arguments: --strict --json --grace SECONDS DIR', () => {
 test('the boot check reports the same findings, a slice per service', async () => {
   const lines: string[] = [];
   await new Promise<void>((resolve) => checkInBackground(mistakes(), (l) => lines.push(l), {}, resolve));
-  assert.ok(lines.some((l) => /^noexec\/run: error: not executable/.test(l)));
+  assert.ok(lines.some((l) => /^noexec\/run: not executable/.test(l)), lines.join('\n'));
+  assert.ok(lines.every((l) => !/: (error|warning): /.test(l)), 'the severity is the log level, not repeated in the text');
+  // The extension files' problems are runsv's to report (once, at each start), not the boot check's.
+  assert.ok(!lines.some((l) => /^badvalue\/(down-signal|restart-backoff):/.test(l)), lines.join('\n'));
+  assert.ok(runCheck(mistakes(), {}, null).findings.some((f) => f.service === 'badvalue' && f.file === 'down-signal'), 'tsinit check still reports them');
   assert.ok(lines.some((l) => /cycle/.test(l)));
 });

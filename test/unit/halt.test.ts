@@ -7,15 +7,11 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { ContainerExitCode, clampExitCode, parseExitCodeArg } from '../../src/init/exit-code.ts';
-import {
-  checkControlDir,
-  initPid,
-  parseHaltRequest,
-  prepareControlDir,
-  takeHaltRequest,
-  writeHaltRequest,
-  type HaltRequest,
-} from '../../src/init/halt-request.ts';
+import { parseHaltRequest, takeHaltRequest, writeHaltRequest, type HaltRequest } from '../../src/runtime/halt-request.ts';
+import { checkPrivateDir, ensurePrivateDir } from '../../src/runtime/private-dir.ts';
+import { runtimePaths } from '../../src/runtime/paths.ts';
+
+const at = (dir: string): ReturnType<typeof runtimePaths> => runtimePaths({ runDir: dir, eventsSocket: 'default' });
 import { StageMode } from '../../src/init/stage-mode.ts';
 import { readInitConfig } from '../../src/init/config.ts';
 import type { InitSystem } from '../../src/init/system.ts';
@@ -42,15 +38,14 @@ test('halt CODE: 0..255 only', () => {
 
 test('halt requests: written exclusively, the first pending one wins, taken once', () => {
   const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-ctl-')), 'tsinit');
-  assert.equal(prepareControlDir(dir, 4242), null);
+  assert.equal(ensurePrivateDir(dir), null);
   assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
-  assert.equal(initPid(dir), 4242);
-  assert.equal(writeHaltRequest(dir, { code: 3, by: 'first' }), 'written');
-  assert.equal(writeHaltRequest(dir, { code: 9, by: 'second' }), 'pending');
-  assert.deepEqual(takeHaltRequest(dir), { code: 3, by: 'first' });
-  assert.equal(takeHaltRequest(dir), null);
-  assert.equal(writeHaltRequest(dir, { code: null, by: 'no code' }), 'written');
-  assert.deepEqual(takeHaltRequest(dir), { code: null, by: 'no code' });
+  assert.equal(writeHaltRequest(at(dir), { code: 3, by: 'first' }), 'written');
+  assert.equal(writeHaltRequest(at(dir), { code: 9, by: 'second' }), 'pending');
+  assert.deepEqual(takeHaltRequest(at(dir)), { code: 3, by: 'first' });
+  assert.equal(takeHaltRequest(at(dir)), null);
+  assert.equal(writeHaltRequest(at(dir), { code: null, by: 'no code' }), 'written');
+  assert.deepEqual(takeHaltRequest(at(dir)), { code: null, by: 'no code' });
   assert.deepEqual(parseHaltRequest('garbage'), { code: null, by: 'tsinit halt (unreadable request)' });
   assert.deepEqual(parseHaltRequest('{"code":999,"by":"x"}'), { code: null, by: 'x' });
 });
@@ -60,20 +55,20 @@ test('halt requests: a directory open to others or a planted link is not used', 
   const open = path.join(base, 'open');
   fs.mkdirSync(open, { mode: 0o777 });
   fs.chmodSync(open, 0o777);
-  assert.match(checkControlDir(open) ?? '', /writable by others/);
-  assert.ok(typeof writeHaltRequest(open, { code: 1, by: 'x' }) === 'object');
+  assert.match(checkPrivateDir(open) ?? '', /writable by group or others/);
+  assert.ok(typeof writeHaltRequest(at(open), { code: 1, by: 'x' }) === 'object');
   const real = path.join(base, 'real');
   fs.mkdirSync(real, { mode: 0o700 });
   const link = path.join(base, 'link');
   fs.symlinkSync(real, link);
-  assert.match(checkControlDir(link) ?? '', /not a directory/);
+  assert.match(checkPrivateDir(link) ?? '', /not a directory/);
   // a halt file that is a symlink is never followed
   const ok = path.join(base, 'ok');
   fs.mkdirSync(ok, { mode: 0o700 });
   fs.writeFileSync(path.join(base, 'secret'), '{"code":5,"by":"planted"}');
   fs.symlinkSync(path.join(base, 'secret'), path.join(ok, 'halt'));
-  assert.equal(takeHaltRequest(ok), null);
-  assert.equal(writeHaltRequest(ok, { code: 1, by: 'x' }), 'pending');
+  assert.equal(takeHaltRequest(at(ok)), null);
+  assert.equal(writeHaltRequest(at(ok), { code: 1, by: 'x' }), 'pending');
   assert.equal(fs.readFileSync(path.join(base, 'secret'), 'utf8'), '{"code":5,"by":"planted"}');
 });
 
@@ -116,7 +111,7 @@ test('stage mode: a halt request on SIGCONT shuts down with its code; a later co
       stopAll: async () => {},
       pids: () => [],
     }),
-    halt: { prepare: () => null, take: () => pending.shift() ?? null },
+    halt: { take: () => pending.shift() ?? null },
   });
   const done = sm.run();
   while (!started) await new Promise((r) => setTimeout(r, 5));

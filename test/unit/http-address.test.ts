@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { parseHttpAddress } from '../../src/observe/http-address.ts';
+import { parseHttpAddress } from '../../src/util/http-address.ts';
 
 test('TSINIT_HTTP: a bare port binds 127.0.0.1; ADDR:PORT and [IPv6]:PORT', () => {
   assert.deepEqual(parseHttpAddress('8080'), { host: '127.0.0.1', port: 8080 });

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { readSetting } from '../../src/settings.ts';
 import { DEFAULT_SPEC, parseBackoff, parseServiceSpec, parseSignalName, readServiceSpec, type SpecInput } from '../../src/supervise/service-spec.ts';
 
 const base: SpecInput = { files: {}, dependencyEntries: null, checkExecutable: false, healthExecutable: false };
@@ -72,14 +73,15 @@ test('health files without ./health are warnings', () => {
 });
 
 test('TSINIT_RESTART_BACKOFF applies unless the service has its own file', () => {
-  assert.deepEqual(parseServiceSpec({ ...base, defaultBackoff: '0.5 3 10 5' }).spec.restartBackoff, {
+  const env = readSetting('restartBackoff', { TSINIT_RESTART_BACKOFF: '0.5 3 10 5' });
+  assert.deepEqual(parseServiceSpec({ ...base, defaultBackoff: env }).spec.restartBackoff, {
     initialMs: 500,
     factor: 3,
     capMs: 10000,
     resetAfterMs: 5000,
   });
   assert.equal(
-    parseServiceSpec({ ...base, files: { 'restart-backoff': '2 2 4 1' }, defaultBackoff: '0.5 3 10 5' }).spec.restartBackoff?.initialMs,
+    parseServiceSpec({ ...base, files: { 'restart-backoff': '2 2 4 1' }, defaultBackoff: env }).spec.restartBackoff?.initialMs,
     2000,
   );
 });
@@ -109,4 +111,41 @@ test('readServiceSpec reads the files of a real directory', () => {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('every bad extension value names what is used instead, and that is what the spec holds', () => {
+  const cases: Array<[Partial<SpecInput>, string, RegExp, (s: ReturnType<typeof parseServiceSpec>['spec']) => unknown, unknown]> = [
+    [{ files: { 'notification-fd': '1' } }, 'notification-fd', /; using no notification-fd: ready once up$/, (s) => s.notificationFd, null],
+    [{ files: { 'notification-fd': 'x' }, checkExecutable: true }, 'notification-fd', /; using no notification-fd: readiness by \.\/check$/, (s) => s.notificationFd, null],
+    [{ files: { 'notification-fd': '3.5' } }, 'notification-fd', /^not a whole number: 3\.5; using no notification-fd/, (s) => s.notificationFd, null],
+    [{ files: { 'health-interval': 'x' }, healthExecutable: true }, 'health-interval', /; using the default, 10 s$/, (s) => s.health?.intervalMs, 10000],
+    [{ files: { 'health-timeout': '0' }, healthExecutable: true }, 'health-timeout', /; using the default, 5 s$/, (s) => s.health?.timeoutMs, 5000],
+    [{ files: { 'health-retries': '0' }, healthExecutable: true }, 'health-retries', /; using the default, 3$/, (s) => s.health?.retries, 3],
+    [{ files: { essential: 'sometimes' } }, 'essential', /; using none: the service is not essential$/, (s) => s.essential, null],
+    [{ files: { 'restart-backoff': '1 2' } }, 'restart-backoff', /; using runit's 1 s rule$/, (s) => s.restartBackoff, null],
+    [{ files: { 'down-signal': 'NOPE' } }, 'down-signal', /; using TERM$/, (s) => s.downSignal, null],
+    [{ files: { 'timeout-kill': '1.5' } }, 'timeout-kill', /; using none: no KILL after the down signal \(as runit\)$/, (s) => s.timeoutKillMs, null],
+    [{ files: { 'timeout-kill': '-1' } }, 'timeout-kill', /; using none/, (s) => s.timeoutKillMs, null],
+    [{ dependencyEntries: ['a/b'] }, 'dependencies.d', /; ignored$/, (s) => s.dependencies, []],
+  ];
+  for (const [input, file, re, get, want] of cases) {
+    const r = parseServiceSpec({ ...base, ...input });
+    assert.equal(r.problems.length, 1, `${file}: ${JSON.stringify(r.problems)}`);
+    assert.equal(r.problems[0]?.file, file);
+    assert.match(r.problems[0]?.message ?? '', re, file);
+    assert.deepEqual(get(r.spec), want, file);
+  }
+});
+
+test('an extension file that cannot be read counts as absent, and says so', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-spec-'));
+  fs.mkdirSync(path.join(dir, 'timeout-kill'));
+  fs.writeFileSync(path.join(dir, 'essential'), 'x'.repeat(5000));
+  const r = readServiceSpec(dir, {});
+  assert.deepEqual(
+    r.problems.map((p) => `${p.file}: ${p.message}`).sort(),
+    ['essential: larger than 4096 bytes; using none: the service is not essential', 'timeout-kill: not a regular file; using none: no KILL after the down signal (as runit)'],
+  );
+  assert.equal(r.spec.timeoutKillMs, null);
+  assert.equal(r.spec.essential, null);
 });

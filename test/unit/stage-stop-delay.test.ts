@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import { StageMode, type BuiltinStage2 } from '../../src/init/stage-mode.ts';
 import type { InitConfig } from '../../src/init/config.ts';
+import { readSettings } from '../../src/settings.ts';
 import type { InitSystem } from '../../src/init/system.ts';
 import { createLog } from '../../src/log.ts';
 import { eventHistory, onEvent, resetEvents, type EventOf } from '../../src/events/bus.ts';
@@ -30,6 +31,8 @@ function cfg(budgetMs: number): InitConfig {
     exitRemap: new Map(),
     keepLeftovers: false,
     warnings: [],
+    errors: [],
+    settings: readSettings({}).values,
   };
 }
 
