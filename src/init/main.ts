@@ -140,7 +140,11 @@ async function runInit(
   const runtime = obs.runtime;
   const claim = claimRuntimeDir(runtime, parsed.mode === 'stages' ? 'stages' : 'command');
   if (!claim.owned) {
-    log.warn(
+    // Command mode replaces tini and dumb-init, which print nothing of their
+    // own: there the lost directory matters only to `tsinit events`, so it is
+    // said at debug level (a non-root `tsinit -- CMD` cannot use /run/tsinit).
+    const say = parsed.mode === 'stages' ? log.warn.bind(log) : log.debug.bind(log);
+    say(
       `runtime directory ${runtime.dir} not used: ${claim.why}; tsinit halt, tsinit events and tsinit health --ready ` +
         'will not reach this instance (set TSINIT_RUN_DIR to a directory of its own)',
     );

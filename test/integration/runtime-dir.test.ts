@@ -74,3 +74,17 @@ test('a second tsinit on the same runtime directory warns, naming TSINIT_RUN_DIR
   assert.equal((await a.r.exit).code, 0, a.r.output());
   assert.doesNotMatch(a.r.output(), /runtime directory .* not used/);
 });
+
+test('command mode run by a user who cannot own the runtime directory prints nothing of its own (as tini)', () => {
+  // A root-owned directory: nobody can neither own nor use it.
+  const runDir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-rundir-')), 'run');
+  fs.mkdirSync(runDir, { mode: 0o700 });
+  fs.chmodSync(path.dirname(runDir), 0o755);
+  const r = spawnSync('su', ['nobody', '-s', '/bin/sh', '-c', `exec "$0" -- echo hi`, tsinit()], {
+    env: { PATH: process.env.PATH, TSINIT_RUN_DIR: runDir },
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'hi\n');
+  assert.equal(r.stderr, '', 'no warning about the runtime directory in command mode');
+});
