@@ -80,8 +80,12 @@ export class PipeReader {
   private onRead(sock: net.Socket, n: number, buf: Buffer): boolean {
     if (this.closed || sock !== this.socket) return false;
     if (n <= 0) return true;
-    // A fresh buffer per read: hand it over without a copy.
-    const more = this.sink.data(n === buf.length ? buf : buf.subarray(0, n));
+    // A fresh buffer per read: hand it over without a copy, unless most of
+    // it is unused. A short read (one line of a crash-looping service) kept
+    // in a queue would otherwise hold the whole chunkSize buffer (Node hands
+    // the read over as a view of it).
+    const view = n === buf.length ? buf : buf.subarray(0, n);
+    const more = this.sink.data(n * 2 < view.buffer.byteLength ? Buffer.from(view) : view);
     if (!more || this.paused || this.closed || sock !== this.socket) {
       if (sock === this.socket) this.pause();
       return false;
