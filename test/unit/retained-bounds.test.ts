@@ -13,6 +13,10 @@ import * as libc from '../../native/libc.ts';
 import { createLogger } from '../../src/svlogd/logger.ts';
 import { PipeReader } from '../../src/svlogd/pipe-reader.ts';
 import { TurnSlicer } from '../../src/util/turn-slicer.ts';
+import { emitEvent, eventHistory, HISTORY, resetEvents } from '../../src/events/bus.ts';
+import { follow } from '../../src/events/follower.ts';
+import { OrphanTally, Reaper, type WaitSource } from '../../src/process/reaper.ts';
+import { Harness } from './runsv-machine-harness.ts';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -97,4 +101,66 @@ test('turn slicer: handled items are not kept while a backlog lasts (5000 items)
   assert.ok(s.pending > 0);
   const left = await alive(refs);
   assert.ok(left <= s.pending, `${left} items referenced, ${s.pending} pending`);
+});
+
+test('service machine and driver: 5000 crash-loop restarts (main and log) leave the state the size it had after 10', () => {
+  const h = new Harness({ log: { down: false } });
+  h.start();
+  let pid = h.s.main.pid;
+  let shape = '';
+  const refs: WeakRef<object>[] = [];
+  for (let i = 1; i <= 5000; i++) {
+    h.advance(100);
+    const ev = { type: 'exit' as const, pid, wstat: 1 << 8 };
+    refs.push(new WeakRef(ev));
+    h.driver.post(ev);
+    assert.ok(h.sleeping, `restart ${i}: runit's 1 s pause`);
+    h.releaseSleep();
+    assert.notEqual(h.s.main.pid, pid, `restart ${i}: a new ./run`);
+    pid = h.s.main.pid;
+    h.take();
+    // The numbers grow (pids, counters, clock); nothing else may.
+    const now = JSON.stringify({ s: h.s, p: h.machine.p }).replace(/\d+/g, '0');
+    if (i === 10) shape = now;
+    if (i > 10) assert.equal(now, shape, `restart ${i}: the state changed shape`);
+  }
+  assert.equal(h.machine.p.restarts, 5000);
+  assert.equal(h.driver.pending, 0, 'no event left queued');
+  assert.equal(h.timers.size, 0, 'no timer left armed');
+  assert.deepEqual(h.errors, []);
+  return alive(refs).then((left) => assert.ok(left <= 1, `${left} of 5000 exit events still referenced`));
+});
+
+test('event bus: 20,000 events and 1000 followers come and go: history and listeners bounded', () => {
+  resetEvents();
+  let written = 0;
+  const sink = { write: (): void => void written++, backlog: (): number => 0, destroy: (): void => {} };
+  for (let i = 0; i < 1000; i++) follow(sink)();
+  for (let i = 0; i < 20_000; i++) emitEvent({ type: 'exited', service: `s${i % 100}`, pid: 1000 + i, code: 1 });
+  assert.equal(written, 0, 'a stopped follower is no listener any more');
+  assert.equal(eventHistory().length, HISTORY);
+  assert.equal(eventHistory()[0]?.pid, 1000 + 20_000 - HISTORY, 'the newest are kept');
+  resetEvents();
+});
+
+test('reaper: 10,000 spawned children and 10,000 orphans reaped: no owner left, one pending tally', () => {
+  let next: Array<{ pid: number; status: number }> = [];
+  const source: WaitSource = { waitAny: () => next.shift() ?? { pid: 0, status: 0 } };
+  const windows: Array<() => void> = [];
+  const events: number[] = [];
+  const tally = new OrphanTally((ev) => events.push(Number(ev.count)), (fn) => windows.push(fn));
+  const r = new Reaper(source, { maxPerTurn: 1 << 30, maxMs: 1e9, later: () => {} }, tally);
+  let exits = 0;
+  for (let i = 0; i < 10_000; i++) {
+    const pid = 2 + i;
+    r.watch(pid, () => void exits++);
+    next = [{ pid, status: 1 << 8 }, { pid: 100_000 + i, status: 0 }];
+    r.reapNow();
+    if (i % 1000 === 999) windows.splice(0).forEach((fn) => fn());
+  }
+  assert.equal(exits, 10_000);
+  assert.equal(r.running, 0, 'every owner dropped at its exit');
+  assert.equal(r.orphansReaped, 10_000);
+  assert.equal(events.reduce((a, b) => a + b, 0), 10_000);
+  assert.ok(windows.length === 0 && events.length === 10, 'one report per window, not per orphan');
 });
