@@ -17,6 +17,7 @@ import { emitEvent, eventHistory, HISTORY, resetEvents } from '../../src/events/
 import { follow } from '../../src/events/follower.ts';
 import { OrphanTally, Reaper, type WaitSource } from '../../src/process/reaper.ts';
 import { Harness } from './runsv-machine-harness.ts';
+import { OutputQueue } from '../../src/supervise/prefix-output.ts';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -163,4 +164,20 @@ test('reaper: 10,000 spawned children and 10,000 orphans reaped: no owner left, 
   assert.equal(r.orphansReaped, 10_000);
   assert.equal(events.reduce((a, b) => a + b, 0), 10_000);
   assert.ok(windows.length === 0 && events.length === 10, 'one report per window, not per orphan');
+});
+
+test('prefixed output queue: written lines are not kept while output keeps coming (3000 lines)', async () => {
+  const pending: Array<() => void> = [];
+  const q = new OutputQueue((_fd, buf, done) => pending.push(() => done(null, buf.length)));
+  const refs: WeakRef<object>[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const line = Buffer.from(`svc: line ${i}\n`);
+    refs.push(new WeakRef(line));
+    q.write(1, [line]);
+    // The write under way completes after the next line came: the queue never drains.
+    if (i > 0) pending.shift()?.();
+  }
+  assert.equal(pending.length, 1, 'one write under way');
+  const left = await alive(refs);
+  assert.ok(left <= 2, `${left} of 3000 written lines still referenced`);
 });
