@@ -2,6 +2,7 @@
 // First of all: keep Node from making the shared stdout/stderr non-blocking.
 import './util/std-streams.ts';
 import { recordOriginalLimits } from './process/original-limits.ts';
+import { applyHeapPolicy } from './util/heap-policy.ts';
 import { dispatch, tools, usage } from './dispatch.ts';
 import { versionLine } from './version.ts';
 import { invokedAs } from './self.ts';
@@ -16,6 +17,8 @@ function originalArgv(): { argv0: string; args: string[] } {
 
 // The open-files limit we were started with, before a parent may be gone.
 recordOriginalLimits();
+// A flat heap for the long-running tools (PID 1 above all), set before it grows.
+applyHeapPolicy();
 
 /** Longest wait at exit for a full stdout/stderr to take tsinit's last lines. */
 const EXIT_FLUSH_MS = 1000;
