@@ -28,15 +28,6 @@ export class ControlFifo {
     });
   }
 
-  /** Read nothing more until resume(): further commands wait in the FIFO. */
-  pause(): void {
-    if (!this.closed) this.socket.pause();
-  }
-
-  resume(): void {
-    if (!this.closed) this.socket.resume();
-  }
-
   close(): void {
     if (this.closed) return;
     this.closed = true;

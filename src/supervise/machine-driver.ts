@@ -13,14 +13,6 @@ export interface Effects {
 
 const asyncActions: ReadonlySet<Action['type']> = new Set(['control-script', 'sleep']);
 
-/**
- * Events queued while a step waits (a control script, the 1 s pause) beyond
- * which post() says stop: the control FIFO is then not read until the queue
- * drained, so its writers block in the kernel's pipe buffer, as with runit's
- * runsv (which reads no command while it waits).
- */
-export const MAX_QUEUED_EVENTS = 64;
-
 export class MachineDriver {
   private readonly machine: ServiceMachine;
   private readonly effects: Effects;
@@ -29,7 +21,6 @@ export class MachineDriver {
   private current: { gen: Step; reply: Reply } | null = null;
   private waiting = false;
   private active = false;
-  private drainWaiters: Array<() => void> = [];
 
   constructor(machine: ServiceMachine, effects: Effects, onError: (err: unknown) => void) {
     this.machine = machine;
@@ -46,29 +37,10 @@ export class MachineDriver {
     return this.queue.length;
   }
 
-  /** Queue an event; false once MAX_QUEUED_EVENTS wait (stop reading the source until onDrain). */
-  post(ev: Event): boolean {
-    if (this.machine.s.exited) return true;
+  post(ev: Event): void {
+    if (this.machine.s.exited) return;
     this.queue.push(ev);
     this.pump();
-    return this.queue.length < MAX_QUEUED_EVENTS;
-  }
-
-  /** cb once no event is queued any more (or the service has exited). */
-  onDrain(cb: () => void): void {
-    this.drainWaiters.push(cb);
-    if (!this.active) this.drained();
-  }
-
-  private drained(): void {
-    if (this.queue.length > 0 || this.drainWaiters.length === 0) return;
-    for (const w of this.drainWaiters.splice(0)) {
-      try {
-        w();
-      } catch (err) {
-        this.onError(err);
-      }
-    }
   }
 
   /** Remove and return the first queued control byte per side and a queued term. */
@@ -154,7 +126,6 @@ export class MachineDriver {
       }
     } finally {
       this.active = false;
-      this.drained();
     }
   }
 }

@@ -385,25 +385,16 @@ class Runsv implements RunsvHandle, Effects {
     if (i >= 0) this.fds.splice(i, 1);
     const j = this.fds.indexOf(fds.writeFd);
     if (j >= 0) this.fds.splice(j, 1);
-    let paused = false;
-    const fifo = new ControlFifo(
-      fds,
-      (byte) => {
-        emitEvent({ type: 'control', service: this.name, side, command: String.fromCharCode(byte) });
-        const d = this.driver;
-        // Commands pile up while a step waits: stop reading until they are taken.
-        if (d && !d.post({ type: 'control', side, byte }) && !paused) {
-          paused = true;
-          fifo.pause();
-          d.onDrain(() => {
-            paused = false;
-            fifo.resume();
-          });
-        }
-      },
-      this.internal,
+    this.controls.push(
+      new ControlFifo(
+        fds,
+        (byte) => {
+          emitEvent({ type: 'control', service: this.name, side, command: String.fromCharCode(byte) });
+          this.driver?.post({ type: 'control', side, byte });
+        },
+        this.internal,
+      ),
     );
-    this.controls.push(fifo);
   }
 
   private writeInitialStatus(side: Side): void {

@@ -18,7 +18,6 @@ import { follow } from '../../src/events/follower.ts';
 import { OrphanTally, Reaper, type WaitSource } from '../../src/process/reaper.ts';
 import { Harness } from './runsv-machine-harness.ts';
 import { OutputQueue } from '../../src/supervise/prefix-output.ts';
-import { MAX_QUEUED_EVENTS } from '../../src/supervise/machine-driver.ts';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -181,23 +180,4 @@ test('prefixed output queue: written lines are not kept while output keeps comin
   assert.equal(pending.length, 1, 'one write under way');
   const left = await alive(refs);
   assert.ok(left <= 2, `${left} of 3000 written lines still referenced`);
-});
-
-test('machine driver: commands queued while a control script runs say stop at MAX_QUEUED_EVENTS, and drain', () => {
-  const h = new Harness();
-  h.start();
-  h.scripts = { t: true };
-  h.holdScripts = true;
-  h.ctl('t');
-  assert.ok(h.driver.blocked, 'control/t runs');
-  const accepted: boolean[] = [];
-  for (let i = 0; i < 1000; i++) accepted.push(h.driver.post({ type: 'control', side: 'main', byte: 0x61 /* a */ }));
-  assert.equal(accepted.indexOf(false), MAX_QUEUED_EVENTS - 1, 'post() says stop once the queue is full');
-  let drained = 0;
-  h.driver.onDrain(() => drained++);
-  assert.equal(drained, 0);
-  h.holdScripts = false;
-  h.releaseScript(true);
-  assert.equal(h.driver.pending, 0);
-  assert.equal(drained, 1, 'the reader is told to go on once the queue is empty');
 });
