@@ -116,6 +116,7 @@ interface Bindings {
   _exit: (code: number) => void;
   tcgetpgrp: (fd: number) => number;
   madvise: (addr: bigint, len: bigint, advice: number) => number;
+  malloc_trim: (pad: number) => number;
   tcsetpgrp: (fd: number, pgrp: number) => number;
   getpgrp: () => number;
   fchdir: (fd: number) => number;
@@ -171,6 +172,7 @@ function lib(): Bindings {
     _exit: f('void _exit(int code)'),
     tcgetpgrp: f('int tcgetpgrp(int fd)'),
     madvise: f('int madvise(uintptr_t addr, size_t len, int advice)'),
+    malloc_trim: f('int malloc_trim(size_t pad)'),
     tcsetpgrp: f('int tcsetpgrp(int fd, int pgrp)'),
     getpgrp: f('int getpgrp()'),
     fchdir: f('int fchdir(int fd)'),
@@ -399,6 +401,11 @@ export const MADV_DONTNEED = 4;
 
 export function madvise(addr: bigint, len: bigint, advice: number): void {
   check('madvise', lib().madvise(addr, len, advice));
+}
+
+/** glibc's malloc_trim(0): free pages of every malloc arena go back to the kernel; true if any did. */
+export function mallocTrim(): boolean {
+  return lib().malloc_trim(0) === 1;
 }
 
 export function umask(mask: number): number {

@@ -4,6 +4,7 @@ import './util/std-streams.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { recordOriginalLimits } from './process/original-limits.ts';
+import { applyHeapPolicy } from './util/heap-policy.ts';
 import { dispatch, tools, usage } from './dispatch.ts';
 import { versionLine } from './version.ts';
 import { helpRequest } from './help.ts';
@@ -55,6 +56,8 @@ function processContext(inv: ToolInvocation): ToolContext {
 
 // The open-files limit we were started with, before a parent may be gone.
 recordOriginalLimits();
+// A flat heap for the long-running tools (PID 1 above all), set before it grows.
+applyHeapPolicy();
 
 /** Longest wait at exit for a full stdout/stderr to take tsinit's last lines. */
 const EXIT_FLUSH_MS = 1000;

@@ -66,8 +66,20 @@ const PIPE_BUF = 4096;
  * line is never split by another writer of the same pipe (when stdout and
  * stderr are one pipe or terminal, or a service with log/ writes to stderr).
  */
-class OutputQueue {
-  private readonly queue: Array<{ fd: number; line: Buffer }> = [];
+/** fs.write's shape (a fake in tests) */
+export type WriteFn = (fd: number, buf: Buffer, done: (e: NodeJS.ErrnoException | null, written: number) => void) => void;
+
+const fsWrite: WriteFn = (fd, buf, done) => fs.write(fd, buf, 0, buf.length, null, done);
+
+export class OutputQueue {
+  private readonly write0: WriteFn;
+
+  constructor(write: WriteFn = fsWrite) {
+    this.write0 = write;
+  }
+
+  /** entries from head on; written ones are cleared at once (nothing written stays referenced) */
+  private readonly queue: Array<{ fd: number; line: Buffer } | undefined> = [];
   private head = 0;
   private busy = false;
   /** entries from head on that the write under way holds */
@@ -120,6 +132,7 @@ class OutputQueue {
     this.inflight = n;
     this.writeAll(first.fd, buf, () => {
       this.inflight = 0;
+      this.queue.fill(undefined, this.head, this.head + n);
       this.head += n;
       this.queued -= size;
       this.busy = false;
@@ -140,7 +153,7 @@ class OutputQueue {
   }
 
   private writeAll(fd: number, buf: Buffer, done: () => void): void {
-    fs.write(fd, buf, 0, buf.length, null, (e, written) => {
+    this.write0(fd, buf, (e, written) => {
       // Inherited as non-blocking and full: wait a little, as a blocking write would.
       if (e?.code === 'EAGAIN') setTimeout(() => this.writeAll(fd, buf, done), 10);
       // stdout/stderr gone or broken: drop the line rather than stall services

@@ -111,7 +111,8 @@ class SvLogger implements Logger {
   private readonly splitter: LineSplitter;
   private readonly stamper: StampWriter | undefined;
   private readonly highWater: number;
-  private queue: Op[] = [];
+  /** ops not performed yet from qhead on; a performed op's slot is cleared (it may hold a read buffer) */
+  private queue: Array<Op | undefined> = [];
   private qhead = 0;
   private queued = 0;
   private running = false;
@@ -231,8 +232,14 @@ class SvLogger implements Logger {
   private async run(): Promise<void> {
     try {
       while (this.qhead < this.queue.length && !this.dead) {
-        const op = this.queue[this.qhead++] as Op;
-        if (this.qhead > 1024 && this.qhead * 2 > this.queue.length) {
+        const op = this.queue[this.qhead] as Op;
+        // Nothing performed stays referenced: a drained queue starts over
+        // (it was kept to 1024 performed ops, each holding its read buffer).
+        this.queue[this.qhead++] = undefined;
+        if (this.qhead === this.queue.length) {
+          this.queue = [];
+          this.qhead = 0;
+        } else if (this.qhead > 1024 && this.qhead * 2 > this.queue.length) {
           this.queue = this.queue.slice(this.qhead);
           this.qhead = 0;
         }
@@ -296,8 +303,8 @@ class SvLogger implements Logger {
     this.dead = true;
     if (this.timer) clearTimeout(this.timer);
     for (let i = this.qhead; i < this.queue.length; i++) {
-      const op = this.queue[i] as Op;
-      if (op.kind === 'settled') op.resolve();
+      const op = this.queue[i];
+      if (op?.kind === 'settled') op.resolve();
     }
     for (const r of this.drainWaiters) r();
     this.drainWaiters = [];

@@ -58,8 +58,10 @@ export class PipeReader {
         readable: true,
         writable: false,
         onread: {
-          // Node asks for the next read's buffer right after each read.
-          buffer: () => Buffer.allocUnsafe(size),
+          // One buffer for every read of this socket; what was read is copied
+          // out (a fresh chunkSize buffer per read was malloc churn that
+          // fragmented PID 1's heap, a 64 kB allocation per logged line).
+          buffer: Buffer.allocUnsafe(size),
           callback: (n: number, buf: Uint8Array) => this.onRead(sock, n, buf as Buffer),
         },
       });
@@ -80,8 +82,9 @@ export class PipeReader {
   private onRead(sock: net.Socket, n: number, buf: Buffer): boolean {
     if (this.closed || sock !== this.socket) return false;
     if (n <= 0) return true;
-    // A fresh buffer per read: hand it over without a copy.
-    const more = this.sink.data(n === buf.length ? buf : buf.subarray(0, n));
+    // The read buffer is used again: hand over a copy of just the bytes read
+    // (small ones from Node's pool), so a queued short line pins nothing more.
+    const more = this.sink.data(Buffer.from(buf.subarray(0, n)));
     if (!more || this.paused || this.closed || sock !== this.socket) {
       if (sock === this.socket) this.pause();
       return false;

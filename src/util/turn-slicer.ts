@@ -30,7 +30,8 @@ export class TurnSlicer<T> {
   private readonly now: () => number;
   private readonly later: (fn: () => void) => void;
   private readonly onError: (err: unknown) => void;
-  private readonly queue: T[] = [];
+  /** items from head on; a handled item's slot is cleared so that nothing handled stays referenced */
+  private readonly queue: Array<T | undefined> = [];
   private head = 0;
   private scheduled = false;
   private running = false;
@@ -63,7 +64,7 @@ export class TurnSlicer<T> {
 
   /** Drop every item not handled yet; returns them. */
   clear(): T[] {
-    const dropped = this.queue.slice(this.head);
+    const dropped = this.queue.slice(this.head) as T[];
     this.queue.length = 0;
     this.head = 0;
     return dropped;
@@ -84,7 +85,7 @@ export class TurnSlicer<T> {
     try {
       for (let n = 0; this.pending > 0; ) {
         const item = this.queue[this.head] as T;
-        this.head++;
+        this.queue[this.head++] = undefined;
         try {
           this.handle(item);
         } catch (err) {
