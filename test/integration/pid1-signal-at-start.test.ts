@@ -15,6 +15,8 @@ const CYCLES = 10;
 /** tsinit's own first line (not its stages' output) */
 const FIRST_LINE = /^- tsinit: /m;
 const EARLY_LINE_ENV = { TSINIT_TEST_EARLY_LINE: '1' };
+/** A runtime directory of its own: no halt request, events socket or marker of another tsinit on the host. */
+const ownRunDir = (dir: string): { TSINIT_RUN_DIR: string } => ({ TSINIT_RUN_DIR: path.join(dir, 'run') });
 
 /** Waits for text; when it never comes, ends tsinit (it would hang) and fails saying which cycle. */
 async function expectOutput(r: Run, text: string | RegExp, what: string): Promise<void> {
@@ -53,7 +55,7 @@ for (const t of triggers) {
     for (let i = 1; i <= CYCLES; i++) {
       const dir = runitDir({ '2': 'echo "stage 2 ran"; exec sleep 1000', '3': 'echo "stage 3 ran"' });
       if (t.name === 'SIGCONT+stopit') fs.writeFileSync(path.join(dir, 'stopit'), '', { mode: 0o100 });
-      const r = run([tsinit()], { TSINIT_RUNIT_DIR: dir, TSINIT_LOG_LEVEL: 'debug', ...EARLY_LINE_ENV });
+      const r = run([tsinit()], { TSINIT_RUNIT_DIR: dir, TSINIT_LOG_LEVEL: 'debug', ...ownRunDir(dir), ...EARLY_LINE_ENV });
       await expectOutput(r, FIRST_LINE, `cycle ${i}: tsinit's first line`);
       for (const sig of t.send) await r.signal(sig);
       await expectOutput(r, t.says, `cycle ${i}: ${t.name} lost`);
@@ -74,7 +76,7 @@ test(`command mode: SIGTERM sent as tsinit's first line appears ends it, ${CYCLE
   for (let i = 1; i <= CYCLES; i++) {
     // No stage 1 here: the command is the only thing tsinit would start.
     const dir = runitDir({});
-    const r = run([tsinit(), '--', 'sh', '-c', 'echo "command ran"; exec sleep 1000'], { TSINIT_RUNIT_DIR: dir, ...EARLY_LINE_ENV });
+    const r = run([tsinit(), '--', 'sh', '-c', 'echo "command ran"; exec sleep 1000'], { TSINIT_RUNIT_DIR: dir, ...ownRunDir(dir), ...EARLY_LINE_ENV });
     await expectOutput(r, FIRST_LINE, `cycle ${i}: tsinit's first line`);
     await r.signal('SIGTERM');
     const ended = await exitWithin(r, 60_000);
