@@ -10,6 +10,8 @@ import { versionLine } from './version.ts';
 import { helpRequest } from './help.ts';
 import { invokedAs } from './self.ts';
 import type { ToolContext, ToolInvocation } from './tool.ts';
+import type { ToolName } from './tool-names.ts';
+import { INIT_SIGNALS, initSignals } from './init/signal-inbox.ts';
 import { drainOutput, err, flushOutputSync, out } from './util/output.ts';
 
 function originalArgv(): { argv0: string; args: string[] } {
@@ -54,6 +56,12 @@ function processContext(inv: ToolInvocation): ToolContext {
   };
 }
 
+/** Will this run be the init (stage or command mode), whose signals must not be lost? */
+function becomesInit(tool: ToolName, args: readonly string[]): boolean {
+  if (tool === 'runit' || tool === 'runit-init') return process.pid === 1;
+  return tool === 'tsinit' && args[0] !== 'install';
+}
+
 // The open-files limit we were started with, before a parent may be gone.
 recordOriginalLimits();
 // A flat heap for the long-running tools (PID 1 above all), set before it grows.
@@ -78,6 +86,8 @@ async function run(): Promise<number> {
     out(versionLine());
     return 0;
   }
+  // The init listens before it loads anything: a PID 1 drops what it does not catch.
+  if (becomesInit(d.tool, d.ctx.args)) initSignals.listen(INIT_SIGNALS);
   const loader = tools[d.tool];
   if (!loader) {
     err(usage());

@@ -138,6 +138,11 @@ export class CommandMode {
     }
   }
 
+  /** TERM, INT or PWR came before the command was started. */
+  stopRequested(): boolean {
+    return this.stopping && this.pid === 0;
+  }
+
   /**
    * Forward a signal (rewritten by --rewrite; job-control signals too: tsinit
    * itself never stops); TERM, INT and PWR also start the shutdown budget,

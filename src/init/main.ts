@@ -17,6 +17,7 @@ import { ExitCode } from './exit-codes.ts';
 import { installGuards } from './guard.ts';
 import { install } from './install.ts';
 import { commandModeSignals } from './signals.ts';
+import { INIT_SIGNALS, initSignals, type SignalHandler } from './signal-inbox.ts';
 import { parseInitArgs, type InitArgs } from './args.ts';
 import { combineRemaps, remapExitCode } from './exit-remap.ts';
 import { StageMode, type BuiltinStage2 } from './stage-mode.ts';
@@ -114,6 +115,14 @@ function setParentDeathSignal(sig: number | undefined, log: ReturnType<typeof cr
   }
 }
 
+/** The mode takes over the init's signals; those of the start-up are handled first, and said. */
+function takeSignals(log: ReturnType<typeof createLog>, handler: SignalHandler): void {
+  initSignals.deliverTo(handler, (early) => {
+    if (early.signals.length > 0) log.debug(`received during start-up: ${early.signals.join(' ')}`);
+    if (early.dropped > 0) log.warn(`${early.dropped} more signal(s) received during start-up not kept`);
+  });
+}
+
 async function runInit(
   parsed: InitArgs,
   cfg: ReturnType<typeof readInitConfig>,
@@ -178,12 +187,17 @@ async function runModes(
     // TERM meanwhile ends it within the budget and the command never starts.
     let stage1: StageMode | undefined;
     // Every --rewrite source too (SYS, TRAP, ABRT): uncaught, it would kill tsinit.
-    for (const sig of commandModeSignals(parsed.rewrite)) {
-      process.on(sig, () => {
-        if (!stage1) cmd.forward(sig);
-        else if (STOP_SIGNALS.has(sig)) stage1.requestStop(sig);
-        else log.debug(`${sig} during stage 1: ignored`);
-      });
+    initSignals.listen(commandModeSignals(parsed.rewrite));
+    takeSignals(log, (sig) => {
+      if (!stage1) cmd.forward(sig);
+      else if (STOP_SIGNALS.has(sig)) stage1.requestStop(sig);
+      else log.debug(`${sig} during stage 1: ignored`);
+    });
+    // A TERM that came during start-up: nothing is started at all.
+    if (cmd.stopRequested()) {
+      log.info('shutdown requested during start-up: the command is not started');
+      await obs.close();
+      return 128 + SIG.SIGTERM;
     }
     if (fs.existsSync(stagePath(cfg, 1))) {
       stage1 = new StageMode({ cfg, sys, log, builtin: () => Promise.reject(new Error('no stage 2 in command mode')) });
@@ -219,8 +233,9 @@ async function runModes(
     onStage2: () => obs.stage2(),
     ...(ownsRunDir ? { halt: realHaltChannel(obs.runtime) } : {}),
   });
-  const handled: NodeJS.Signals[] = ['SIGTERM', 'SIGCONT', 'SIGINT', 'SIGPWR', 'SIGALRM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
-  for (const sig of handled) process.on(sig, () => stages.handleSignal(sig));
+  // Stage mode acts on INIT_SIGNALS (signal-inbox.ts), listened to since start-up.
+  initSignals.listen(INIT_SIGNALS);
+  takeSignals(log, (sig) => stages.handleSignal(sig));
   const code = await stages.run();
   await obs.close();
   return code;

@@ -51,7 +51,7 @@ test('every forwarded signal sent to tsinit reaches the child', { timeout: 24000
   for (const pidns of [true, false]) {
     fs.rmSync(logFile, { force: true });
     const r = run([tsinit(), '--', 'bash', '-c', script], {}, { pidns });
-    await r.waitFor('ready');
+    await r.waitFor(/^ready$/m);
     for (const n of names) {
       await r.signal(`SIG${n}` as NodeJS.Signals);
       // wait until the child has recorded it before the next one (shells coalesce)
@@ -71,7 +71,7 @@ test('-g delivers signals to the whole process group of the command', async () =
   const f = path.join(dir, 'grandchild');
   const script = `sh -c "trap 'echo got-hup > ${f}; exit 0' HUP; echo ready; while :; do sleep 0.05; done" & trap '' HUP; wait`;
   const r = run([tsinit(), '-g', '--', 'sh', '-c', script], {}, { pidns: false });
-  await r.waitFor('ready');
+  await r.waitFor(/^ready$/m);
   await r.signal('SIGHUP');
   await waitUntil('the grandchild got HUP', () => fs.existsSync(f) && fs.readFileSync(f, 'utf8').includes('\n'));
   assert.equal(fs.readFileSync(f, 'utf8').trim(), 'got-hup');
@@ -103,7 +103,7 @@ test('the command starts with default signal dispositions and an empty mask', as
 
 test('a command that ignores TERM is killed when the shutdown budget runs out', async () => {
   const r = run([tsinit(), '--', 'sh', '-c', "trap '' TERM; echo ready; while :; do sleep 0.1; done"], { TSINIT_SHUTDOWN_TIMEOUT: '1' }, { pidns: true });
-  await r.waitFor('ready');
+  await r.waitFor(/^ready$/m);
   const sent = Date.now();
   await r.signal('SIGTERM');
   const ex = await r.exit;
@@ -167,7 +167,7 @@ test('-e 143 and TSINIT_EXIT_REMAP make a TERM-ed command exit 0 (as PID 1 and n
   for (const pidns of [true, false]) {
     for (const [args, env] of [[['-e', '143'], {}], [[], { TSINIT_EXIT_REMAP: '143:0,130:0' }]] as const) {
       const r = run([tsinit(), ...args, '--', 'sh', '-c', script], env, { pidns });
-      await r.waitFor('ready');
+      await r.waitFor(/^ready$/m);
       await r.signal('SIGTERM');
       assert.equal((await r.exit).code, 0, `${args.join(' ')} ${JSON.stringify(env)} pidns=${pidns}\n${r.output()}`);
     }
@@ -216,7 +216,7 @@ test('-p SIG: the signal tsinit gets when its parent dies reaches the command (a
     let out = '';
     parent.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     parent.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-    await waitUntil('the command is ready', () => out.includes('ready'));
+    await waitUntil('the command is ready', () => /^ready$/m.test(out));
     const init = firstChild(parent.pid as number) as number;
     assert.ok(init > 0);
     parent.kill('SIGKILL');
@@ -232,7 +232,7 @@ test('--rewrite FROM:TO forwards another signal; TO 0 drops it (as PID 1 and not
     const f = path.join(dir, 'got');
     const script = `trap 'echo USR2 >> ${f}' USR2; trap 'echo TERM >> ${f}' TERM; trap 'echo QUIT >> ${f}; exit 0' QUIT; echo ready; while :; do sleep 0.05; done`;
     const r = run([tsinit(), '-r', 'USR2:0', '--rewrite', '15:3', '--', 'bash', '-c', script], {}, { pidns });
-    await r.waitFor('ready');
+    await r.waitFor(/^ready$/m);
     await r.signal('SIGUSR2'); // dropped
     await r.signal('SIGTERM'); // arrives as QUIT: the command exits 0
     const ex = await r.exit;
@@ -431,7 +431,7 @@ test("dumb-init's setsid job control is tsinit -g -r TSTP:STOP -r TTIN:STOP -r T
         const f = path.join(dir, `${name}-${sig}-${pidns}`);
         const script = `trap 'echo trapped >> ${f}' TSTP TTIN TTOU; echo ready; while :; do sleep 0.05; done`;
         const r = run([...argv, 'bash', '-c', script], {}, { pidns });
-        await r.waitFor('ready');
+        await r.waitFor(/^ready$/m);
         const init = await r.initPid();
         const cmd = firstChild(init) as number;
         await r.signal(sig);

@@ -16,7 +16,7 @@ const IGNORES_TERM = "trap '' TERM; echo ready; while :; do sleep 0.1; done";
 test('SIGTERM during a stage 1 that ignores TERM: stage 1 is killed within the budget, stage 3 runs, exit 0', async () => {
   const dir = runitDir({ '1': IGNORES_TERM, '2': 'echo "stage 2 ran"; exec sleep 1000', '3': 'echo "stage 3 ran"' });
   const r = run([tsinit()], { TSINIT_RUNIT_DIR: dir, TSINIT_SHUTDOWN_TIMEOUT: '2' });
-  await r.waitFor('ready');
+  await r.waitFor(/^ready$/m);
   await r.signal('SIGTERM');
   const ex = await r.exit;
   const out = r.output();
@@ -30,7 +30,7 @@ test('command mode: SIGTERM during a stage 1 that ignores TERM ends it within th
   const dir = runitDir({ '1': IGNORES_TERM });
   for (const pidns of [true, false]) {
     const r = run([tsinit(), '--', 'sh', '-c', 'echo "command ran"'], { TSINIT_RUNIT_DIR: dir, TSINIT_SHUTDOWN_TIMEOUT: '2' }, { pidns });
-    await r.waitFor('ready');
+    await r.waitFor(/^ready$/m);
     await r.signal('SIGTERM');
     const ex = await r.exit;
     assert.equal(ex.code, 143, r.output());

@@ -66,7 +66,7 @@ for (const trigger of ['SIGTERM', 'SIGCONT+stopit', 'SIGINT+ctrlaltdel', 'SIGPWR
     });
     if (trigger === 'SIGCONT+stopit') fs.writeFileSync(path.join(dir, 'stopit'), '', { mode: 0o100 });
     const r = run([tsinit()], { TSINIT_RUNIT_DIR: dir, TSINIT_LOG_LEVEL: 'debug' });
-    await r.waitFor('ready');
+    await r.waitFor(/^ready$/m);
     // SIGCONT without the stop file must not stop anything (tsinit says when it has decided).
     if (trigger === 'SIGCONT+stopit') {
       fs.chmodSync(path.join(dir, 'stopit'), 0o000);
@@ -93,7 +93,7 @@ test('a stage 2 that ignores TERM is killed and the exit still comes within the 
     '3': 'echo "stage 3 ran"',
   });
   const r = run([tsinit()], { TSINIT_RUNIT_DIR: dir, TSINIT_SHUTDOWN_TIMEOUT: '3' });
-  await r.waitFor('ready');
+  await r.waitFor(/^ready$/m);
   await r.signal('SIGTERM');
   const ex = await r.exit;
   const out = r.output();
@@ -110,7 +110,7 @@ test('a second SIGTERM during shutdown skips straight to KILL', async () => {
     '3': "trap '' TERM; echo 'stage 3 slow'; sleep 30",
   });
   const r = run([tsinit()], { TSINIT_RUNIT_DIR: dir, TSINIT_SHUTDOWN_TIMEOUT: '20' });
-  await r.waitFor('ready');
+  await r.waitFor(/^ready$/m);
   await r.signal('SIGTERM');
   await r.waitFor('stage 3 slow');
   const sent = Date.now();
