@@ -23,8 +23,12 @@ export function run(cmd: string[], env: NodeJS.ProcessEnv = {}, opts: { pidns?: 
   const pidns = opts.pidns ?? true;
   const argv = pidns ? ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child', ...cmd] : cmd;
   const startedAt = Date.now();
+  // Each tsinit its own runtime directory unless the test names one: the
+  // host's /run/tsinit belongs to whichever tsinit of a parallel test file
+  // came first (the pid file, the events socket, halt requests).
+  const runDir = 'TSINIT_RUN_DIR' in env ? {} : { TSINIT_RUN_DIR: path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-run-')), 'run') };
   const proc = spawn(argv[0] as string, argv.slice(1), {
-    env: { PATH: process.env.PATH, ...env },
+    env: { PATH: process.env.PATH, ...runDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
