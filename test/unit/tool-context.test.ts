@@ -11,6 +11,10 @@ import { main as runsvchdir } from '../../src/tools/runsvchdir.ts';
 import { main as utmpset } from '../../src/tools/utmpset.ts';
 import { main as health } from '../../src/observe/health-main.ts';
 import { main as check } from '../../src/check/main.ts';
+import { main as sv } from '../../src/sv/main.ts';
+import { encodeStatus } from '../../src/supervise/status-file.ts';
+import { wallNow } from '../../src/util/tai64n.ts';
+import { execFileSync } from 'node:child_process';
 
 interface Run {
   ctx: ToolContext;
@@ -116,4 +120,68 @@ test('tsinit check through its context: the report on its stdout', (t) => {
   } finally {
     r.close();
   }
+});
+
+/** A service directory as a running runsv leaves it: ok FIFO with a reader, a status record. */
+function fakeService(dir: string, pid: number): { close(): void } {
+  fs.mkdirSync(path.join(dir, 'supervise'), { recursive: true });
+  execFileSync('mkfifo', [path.join(dir, 'supervise', 'ok'), path.join(dir, 'supervise', 'control')]);
+  const ok = fs.openSync(path.join(dir, 'supervise', 'ok'), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  const control = fs.openSync(path.join(dir, 'supervise', 'control'), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  const since = wallNow();
+  fs.writeFileSync(
+    path.join(dir, 'supervise', 'status'),
+    encodeStatus({ since, pid, paused: false, want: 'up', termSent: false, state: pid === 0 ? 'down' : 'run' }),
+  );
+  return {
+    close: () => {
+      fs.closeSync(ok);
+      fs.closeSync(control);
+    },
+  };
+}
+
+test('sv through its context: SVDIR from its environment, relative to its directory; ./check in the service with its env and stderr', async (t) => {
+  const dir = tmp(t);
+  const svdir = path.join(dir, 'service');
+  fs.mkdirSync(path.join(svdir, 'idle'), { recursive: true });
+  const web = fakeService(path.join(svdir, 'web'), process.pid);
+  // ./check reports where it runs and what it was given, on sv's stderr
+  fs.writeFileSync(path.join(svdir, 'web', 'check'), '#!/bin/sh\necho "check in $(pwd) with $PROBE" >&2\nexit 0\n', { mode: 0o755 });
+  const before = process.cwd();
+  const envBefore = { ...process.env };
+  const r = context(dir, 'sv', ['status', 'web', 'idle', 'nope'], { SVDIR: 'service' });
+  try {
+    assert.equal(await sv(r.ctx), 2);
+    const lines = r.stdout().split('\n');
+    assert.match(lines[0] ?? '', new RegExp(`^run: web: \\(pid ${process.pid}\\) \\d+s$`));
+    assert.equal(lines[1], 'warning: idle: unable to open supervise/ok: file does not exist');
+    assert.equal(lines[2], 'fail: nope: unable to change to service directory: file does not exist');
+    assert.equal(r.stderr(), '');
+
+    const c = context(dir, 'sv-check', ['check', './service/web'], { PROBE: 'context-env', PATH: '/usr/bin:/bin' });
+    c.ctx.argv0 = 'sv';
+    assert.equal(await sv(c.ctx), 0, c.stderr());
+    assert.match(c.stdout(), new RegExp(`^ok: run: \\./service/web: \\(pid ${process.pid}\\) \\d+s\n$`));
+    assert.equal(c.stderr(), `check in ${fs.realpathSync(path.join(svdir, 'web'))} with context-env\n`);
+    c.close();
+
+    // sending: the control byte reaches supervise/control
+    const u = context(dir, 'sv-down', ['-w', '0', 'down', 'web'], { SVDIR: svdir });
+    u.ctx.argv0 = 'sv';
+    assert.equal(await sv(u.ctx), 1);
+    assert.match(u.stdout(), /^timeout: run: web: /);
+    u.close();
+
+    const usage = context(dir, 'sv-usage', [], {});
+    usage.ctx.argv0 = 'sv';
+    assert.equal(await sv(usage.ctx), 100);
+    assert.match(usage.stderr(), /^usage: sv \[-v\] \[-w sec\] command service \.\.\.\n/);
+    usage.close();
+  } finally {
+    r.close();
+    web.close();
+  }
+  assert.equal(process.cwd(), before);
+  assert.deepEqual({ ...process.env }, envBefore);
 });
