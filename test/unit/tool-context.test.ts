@@ -12,6 +12,7 @@ import { main as utmpset } from '../../src/tools/utmpset.ts';
 import { main as health } from '../../src/observe/health-main.ts';
 import { main as check } from '../../src/check/main.ts';
 import { main as sv } from '../../src/sv/main.ts';
+import { main as chpst } from '../../src/chpst/main.ts';
 import { encodeStatus } from '../../src/supervise/status-file.ts';
 import { wallNow } from '../../src/util/tai64n.ts';
 import { execFileSync } from 'node:child_process';
@@ -184,4 +185,32 @@ test('sv through its context: SVDIR from its environment, relative to its direct
   }
   assert.equal(process.cwd(), before);
   assert.deepEqual({ ...process.env }, envBefore);
+});
+
+test('chpst and its aliases through their context: usage on its stderr, else an exec plan and this process unchanged', (t) => {
+  const dir = tmp(t);
+  const before = process.cwd();
+  const envBefore = { ...process.env };
+  const sid = fs.readFileSync('/proc/self/stat', 'latin1').split(') ')[1]?.split(' ')[3];
+  const r = context(dir, 'chpst', [], {});
+  try {
+    assert.equal(chpst(r.ctx), 100);
+    assert.match(r.stderr(), /^usage: chpst \[-vVP012\] /);
+    assert.equal(r.stdout(), '');
+    const alias = context(dir, 'setuidgid', [], {});
+    assert.equal(chpst(alias.ctx), 100);
+    assert.equal(alias.stderr(), 'usage: setuidgid account child\n\n');
+    alias.close();
+    // a valid command line changes nothing here: the caller is told what to become
+    const ok = context(dir, 'chpst-ok', ['-P', '-C', '/', '-e', 'no-such-envdir', 'true'], {});
+    ok.ctx.argv0 = 'chpst';
+    assert.deepEqual(chpst(ok.ctx), { tool: 'chpst', argv0: 'chpst', args: ['-P', '-C', '/', '-e', 'no-such-envdir', 'true'] });
+    assert.equal(ok.stderr(), '');
+    ok.close();
+  } finally {
+    r.close();
+  }
+  assert.equal(process.cwd(), before);
+  assert.deepEqual({ ...process.env }, envBefore);
+  assert.equal(fs.readFileSync('/proc/self/stat', 'latin1').split(') ')[1]?.split(' ')[3], sid);
 });
