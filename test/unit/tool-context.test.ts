@@ -13,6 +13,7 @@ import { main as health } from '../../src/observe/health-main.ts';
 import { main as check } from '../../src/check/main.ts';
 import { main as sv } from '../../src/sv/main.ts';
 import { main as chpst } from '../../src/chpst/main.ts';
+import { main as svlogd } from '../../src/svlogd/main.ts';
 import { encodeStatus } from '../../src/supervise/status-file.ts';
 import { wallNow } from '../../src/util/tai64n.ts';
 import { execFileSync } from 'node:child_process';
@@ -31,7 +32,7 @@ function context(dir: string, argv0: string, args: string[], env: Record<string,
   const stdout = fs.openSync(o, 'w+');
   const stderr = fs.openSync(e, 'w+');
   return {
-    ctx: { argv0, args, env, cwd: dir, stdin: stdout, stdout, stderr, uid: os.userInfo().uid, gid: os.userInfo().gid },
+    ctx: { argv0, args, env, cwd: dir, stdin: stdout, stdout, stderr, pid: process.pid, uid: os.userInfo().uid, gid: os.userInfo().gid },
     stdout: () => fs.readFileSync(o, 'utf8'),
     stderr: () => fs.readFileSync(e, 'utf8'),
     close: () => {
@@ -213,4 +214,34 @@ test('chpst and its aliases through their context: usage on its stderr, else an 
   assert.equal(process.cwd(), before);
   assert.deepEqual({ ...process.env }, envBefore);
   assert.equal(fs.readFileSync('/proc/self/stat', 'latin1').split(') ')[1]?.split(' ')[3], sid);
+});
+
+test('svlogd through its context: reads its stdin, logs into a directory named relative to its directory, stops listening for signals', async (t) => {
+  const dir = tmp(t);
+  fs.mkdirSync(path.join(dir, 'log'));
+  fs.writeFileSync(path.join(dir, 'input'), 'one\ntwo\nunterminated');
+  const before = process.cwd();
+  const envBefore = { ...process.env };
+  const listeners = (['SIGTERM', 'SIGHUP', 'SIGALRM', 'SIGCHLD'] as const).map((s) => process.listenerCount(s));
+  const r = context(dir, 'svlogd', ['-v', 'log'], {});
+  const input = fs.openSync(path.join(dir, 'input'), 'r');
+  try {
+    assert.equal(await svlogd({ ...r.ctx, stdin: input }), 0, r.stderr());
+    assert.equal(fs.readFileSync(path.join(dir, 'log', 'current'), 'utf8'), 'one\ntwo\n');
+    assert.equal(r.stdout(), '');
+    const bad = context(dir, 'svlogd-bad', ['missing'], {});
+    bad.ctx.argv0 = 'svlogd';
+    assert.equal(await svlogd({ ...bad.ctx, stdin: input }), 111);
+    assert.equal(
+      bad.stderr(),
+      'svlogd: warning: unable to open log directory: missing: file does not exist\nsvlogd: fatal: no functional log directories.\n',
+    );
+    bad.close();
+  } finally {
+    fs.closeSync(input);
+    r.close();
+  }
+  assert.equal(process.cwd(), before);
+  assert.deepEqual({ ...process.env }, envBefore);
+  assert.deepEqual((['SIGTERM', 'SIGHUP', 'SIGALRM', 'SIGCHLD'] as const).map((s) => process.listenerCount(s)), listeners);
 });
