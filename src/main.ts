@@ -51,6 +51,7 @@ function processContext(inv: ToolInvocation): ToolContext {
     stdin: 0,
     stdout: 1,
     stderr: 2,
+    pid: process.pid,
     uid: process.getuid?.() ?? 0,
     gid: process.getgid?.() ?? 0,
   };

@@ -28,7 +28,8 @@ export interface ToolContext extends ToolInvocation {
   stdin: number;
   stdout: number;
   stderr: number;
-  /** the caller's credentials */
+  /** the caller's credentials (as SO_PEERCRED gives them: pid, uid, gid) */
+  pid: number;
   uid: number;
   gid: number;
 }

@@ -14,6 +14,8 @@ import { main as check } from '../../src/check/main.ts';
 import { main as sv } from '../../src/sv/main.ts';
 import { main as chpst } from '../../src/chpst/main.ts';
 import { main as svlogd } from '../../src/svlogd/main.ts';
+import { main as halt } from '../../src/init/halt.ts';
+import { formatRecord, selfRecord } from '../../src/runtime/instance.ts';
 import { encodeStatus } from '../../src/supervise/status-file.ts';
 import { wallNow } from '../../src/util/tai64n.ts';
 import { execFileSync } from 'node:child_process';
@@ -244,4 +246,37 @@ test('svlogd through its context: reads its stdin, logs into a directory named r
   assert.equal(process.cwd(), before);
   assert.deepEqual({ ...process.env }, envBefore);
   assert.deepEqual((['SIGTERM', 'SIGHUP', 'SIGALRM', 'SIGCHLD'] as const).map((s) => process.listenerCount(s)), listeners);
+});
+
+test('tsinit halt through its context: the runtime directory from its environment, the caller named by its pid and directory', (t) => {
+  const dir = tmp(t);
+  const run = path.join(dir, 'run');
+  fs.mkdirSync(run, { mode: 0o700 });
+  // the "init" to wake is this test process, announced as one in stage mode: SIGCONT does nothing to it
+  const me = selfRecord('stages');
+  assert.ok(me);
+  fs.writeFileSync(path.join(run, 'pid'), formatRecord(me), { mode: 0o600 });
+  const before = process.cwd();
+  const envBefore = { ...process.env };
+  const r = context(dir, 'halt', ['3'], { TSINIT_RUN_DIR: run });
+  // a caller that is not this process: its pid, its parent, its directory
+  const caller = process.ppid;
+  const parent = Number(fs.readFileSync(`/proc/${caller}/stat`, 'latin1').split(') ')[1]?.split(' ')[1]);
+  try {
+    assert.equal(halt({ ...r.ctx, pid: caller }), 0, r.stderr());
+    const req = JSON.parse(fs.readFileSync(path.join(run, 'halt'), 'utf8')) as { code: number; by: string };
+    assert.equal(req.code, 3);
+    assert.match(req.by, new RegExp(`^tsinit halt \\(pid ${caller}, parent ${parent} .*, cwd ${dir}\\)$`));
+    // a second request: the first code wins, said on the context's stderr
+    assert.equal(halt({ ...r.ctx, args: ['4'] }), 0);
+    assert.equal(r.stderr(), 'tsinit halt: warning: a halt request is already pending; its exit code wins\n');
+    const bad = context(dir, 'halt-bad', ['256'], { TSINIT_RUN_DIR: run });
+    assert.equal(halt(bad.ctx), 100);
+    assert.equal(bad.stderr(), 'tsinit halt: fatal: not an exit code (0 to 255): 256\nusage: tsinit halt [CODE]\n');
+    bad.close();
+  } finally {
+    r.close();
+  }
+  assert.equal(process.cwd(), before);
+  assert.deepEqual({ ...process.env }, envBefore);
 });
