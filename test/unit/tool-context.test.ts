@@ -16,6 +16,8 @@ import { main as chpst } from '../../src/chpst/main.ts';
 import { main as svlogd } from '../../src/svlogd/main.ts';
 import { main as halt } from '../../src/init/halt.ts';
 import { formatRecord, selfRecord } from '../../src/runtime/instance.ts';
+import { main as events } from '../../src/events/client-main.ts';
+import net from 'node:net';
 import { encodeStatus } from '../../src/supervise/status-file.ts';
 import { wallNow } from '../../src/util/tai64n.ts';
 import { execFileSync } from 'node:child_process';
@@ -274,6 +276,33 @@ test('tsinit halt through its context: the runtime directory from its environmen
     assert.equal(halt(bad.ctx), 100);
     assert.equal(bad.stderr(), 'tsinit halt: fatal: not an exit code (0 to 255): 256\nusage: tsinit halt [CODE]\n');
     bad.close();
+  } finally {
+    r.close();
+  }
+  assert.equal(process.cwd(), before);
+  assert.deepEqual({ ...process.env }, envBefore);
+});
+
+test('tsinit events through its context: a socket named relative to its directory, what it sends on its stdout', async (t) => {
+  const dir = tmp(t);
+  const lines = '{"kind":"start","service":"web"}\n{"kind":"exit","service":"web"}\n';
+  const server = net.createServer((c) => c.end(lines));
+  await new Promise<void>((resolve) => server.listen(path.join(dir, 'ev.sock'), resolve));
+  t.after(() => server.close());
+  const before = process.cwd();
+  const envBefore = { ...process.env };
+  const r = context(dir, 'events', [], { TSINIT_EVENTS_SOCKET: 'ev.sock' });
+  try {
+    assert.equal(await events(r.ctx), 0, r.stderr());
+    assert.equal(r.stdout(), lines);
+    const off = context(dir, 'events-off', [], { TSINIT_EVENTS_SOCKET: 'off' });
+    assert.equal(await events(off.ctx), 111);
+    assert.equal(off.stderr(), 'tsinit events: fatal: the events socket is turned off (TSINIT_EVENTS_SOCKET=off)\n');
+    off.close();
+    const none = context(dir, 'events-none', ['missing.sock'], {});
+    assert.equal(await events(none.ctx), 111);
+    assert.equal(none.stderr(), 'tsinit events: fatal: unable to connect to missing.sock: file does not exist\n');
+    none.close();
   } finally {
     r.close();
   }
