@@ -79,6 +79,20 @@ test('runsvchdir through its context: RUNSVDIR relative to the context directory
   assert.equal(process.cwd(), before);
 });
 
+test('runsvchdir and utmpset print argv[0] as the context gives it, a full path as a full path', (t) => {
+  const dir = tmp(t);
+  for (const [tool, main, usage] of [
+    ['runsvchdir', runsvchdir, 'dir'],
+    ['utmpset', utmpset, '[-w] line'],
+  ] as const) {
+    const r = context(dir, tool, [], {});
+    r.ctx.argv0 = `/usr/sbin/${tool}`;
+    assert.equal(main(r.ctx), 1);
+    assert.equal(r.stderr(), `usage: /usr/sbin/${tool} ${usage}\n\n`);
+    r.close();
+  }
+});
+
 test('utmpset through its context: usage on its stderr', (t) => {
   const dir = tmp(t);
   const r = context(dir, 'utmpset', [], {});
