@@ -18,6 +18,9 @@ import { main as halt } from '../../src/init/halt.ts';
 import { formatRecord, selfRecord } from '../../src/runtime/instance.ts';
 import { main as events } from '../../src/events/client-main.ts';
 import net from 'node:net';
+import { main as runsv } from '../../src/supervise/runsv-main.ts';
+import { main as runit } from '../../src/init/runit-main.ts';
+import { main as runitInit } from '../../src/init/runit-init.ts';
 import { encodeStatus } from '../../src/supervise/status-file.ts';
 import { wallNow } from '../../src/util/tai64n.ts';
 import { execFileSync } from 'node:child_process';
@@ -322,4 +325,21 @@ test('tsinit events through its context: a socket named relative to its director
   }
   assert.equal(process.cwd(), before);
   assert.deepEqual({ ...process.env }, envBefore);
+});
+
+test('runsv, runit and runit-init through their context: usage and refusals on its stderr, pid 1 decided by the context', async (t) => {
+  const dir = tmp(t);
+  const rv = context(dir, 'runsv', [], {});
+  assert.equal(await runsv(rv.ctx), 1);
+  assert.equal(rv.stderr(), 'usage: runsv dir\n\n');
+  rv.close();
+  // not process no 1: what matters is the caller's pid, not this process's
+  const rt = context(dir, 'runit', [], {});
+  assert.equal(await runit({ ...rt.ctx, pid: 2 }), 111);
+  assert.equal(rt.stderr(), '- runit: fatal: must be run as process no 1.\n');
+  rt.close();
+  const ri = context(dir, 'runit-init', ['-V'], {});
+  assert.equal(await runitInit({ ...ri.ctx, pid: 2 }), 0);
+  assert.equal(ri.stderr(), '$Id: f075d98bf7dd17c893021f9572cbb970cdad8dcf $\nusage: runit-init 0|6\n\n');
+  ri.close();
 });
