@@ -19,6 +19,7 @@ import { formatRecord, selfRecord } from '../../src/runtime/instance.ts';
 import { main as events } from '../../src/events/client-main.ts';
 import net from 'node:net';
 import { main as runsv } from '../../src/supervise/runsv-main.ts';
+import { main as runsvdir } from '../../src/supervise/runsvdir-main.ts';
 import { main as runit } from '../../src/init/runit-main.ts';
 import { main as runitInit } from '../../src/init/runit-init.ts';
 import { encodeStatus } from '../../src/supervise/status-file.ts';
@@ -327,12 +328,16 @@ test('tsinit events through its context: a socket named relative to its director
   assert.deepEqual({ ...process.env }, envBefore);
 });
 
-test('runsv, runit and runit-init through their context: usage and refusals on its stderr, pid 1 decided by the context', async (t) => {
+test('runsv, runsvdir, runit and runit-init through their context: usage and refusals on its stderr, pid 1 decided by the context', async (t) => {
   const dir = tmp(t);
   const rv = context(dir, 'runsv', [], {});
   assert.equal(await runsv(rv.ctx), 1);
   assert.equal(rv.stderr(), 'usage: runsv dir\n\n');
   rv.close();
+  const rd = context(dir, 'runsvdir', [], {});
+  assert.equal(await runsvdir(rd.ctx), 1);
+  assert.equal(rd.stderr(), 'usage: runsvdir [-P] dir\n\n');
+  rd.close();
   // not process no 1: what matters is the caller's pid, not this process's
   const rt = context(dir, 'runit', [], {});
   assert.equal(await runit({ ...rt.ctx, pid: 2 }), 111);
