@@ -22,6 +22,7 @@ import { main as runsv } from '../../src/supervise/runsv-main.ts';
 import { main as runsvdir } from '../../src/supervise/runsvdir-main.ts';
 import { main as runit } from '../../src/init/runit-main.ts';
 import { main as runitInit } from '../../src/init/runit-init.ts';
+import { main as tsinit } from '../../src/init/main.ts';
 import { encodeStatus } from '../../src/supervise/status-file.ts';
 import { wallNow } from '../../src/util/tai64n.ts';
 import { execFileSync } from 'node:child_process';
@@ -347,4 +348,23 @@ test('runsv, runsvdir, runit and runit-init through their context: usage and ref
   assert.equal(await runitInit({ ...ri.ctx, pid: 2 }), 0);
   assert.equal(ri.stderr(), '$Id: f075d98bf7dd17c893021f9572cbb970cdad8dcf $\nusage: runit-init 0|6\n\n');
   ri.close();
+});
+
+test('the init through its context: usage, help and a refused setting before anything starts', async (t) => {
+  const dir = tmp(t);
+  const envBefore = { ...process.env };
+  const bad = context(dir, 'tsinit', ['--bogus'], {});
+  assert.equal(await tsinit(bad.ctx), 100);
+  assert.match(bad.stderr(), /\nusage: tsinit /);
+  bad.close();
+  const help = context(dir, 'tsinit-help', ['--help'], {});
+  assert.equal(await tsinit(help.ctx), 0);
+  assert.match(help.stdout(), /^usage: tsinit /);
+  help.close();
+  // the setting is read from the context's environment, not this process's
+  const refused = context(dir, 'tsinit-refused', ['--', 'true'], { TSINIT_STOP_DELAY: 'soon' });
+  assert.equal(await tsinit(refused.ctx), 111);
+  assert.match(refused.stderr(), /^tsinit: fatal: TSINIT_STOP_DELAY=soon: invalid /);
+  refused.close();
+  assert.deepEqual({ ...process.env }, envBefore);
 });
