@@ -166,6 +166,23 @@ function fakeService(dir: string, pid: number): { close(): void } {
   };
 }
 
+test('tsinit check through its context: #!/usr/bin/env PROG looked up in the context PATH', (t) => {
+  const dir = tmp(t);
+  fs.mkdirSync(path.join(dir, 'svc', 'web'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'bin'));
+  fs.writeFileSync(path.join(dir, 'bin', 'tsinit-ctx-prog'), '#!/bin/sh\n', { mode: 0o755 });
+  fs.writeFileSync(path.join(dir, 'svc', 'web', 'run'), '#!/usr/bin/env tsinit-ctx-prog\n', { mode: 0o755 });
+  const notFound = /tsinit-ctx-prog is not found in PATH/;
+  const found = context(dir, 'check-found', [path.join(dir, 'svc')], { PATH: `/usr/bin:${path.join(dir, 'bin')}` });
+  check(found.ctx);
+  assert.doesNotMatch(found.stdout(), notFound);
+  found.close();
+  const missing = context(dir, 'check-missing', [path.join(dir, 'svc')], { PATH: '/usr/bin' });
+  check(missing.ctx);
+  assert.match(missing.stdout(), notFound);
+  missing.close();
+});
+
 test('sv through its context: SVDIR from its environment, relative to its directory; ./check in the service with its env and stderr', async (t) => {
   const dir = tmp(t);
   const svdir = path.join(dir, 'service');
