@@ -78,7 +78,7 @@ export async function main(ctx: ToolContext): Promise<number> {
     writerTo(ctx.stdout)(TSINIT_HELP);
     return 0;
   }
-  if (parsed.mode === 'install') return install(parsed.installDir as string);
+  if (parsed.mode === 'install') return install(parsed.installDir as string, ctx);
 
   const cfg = readInitConfig(ctx.env);
   // A refused setting stops PID 1 before anything starts (settings.ts says which).

@@ -23,6 +23,7 @@ import { main as runsvdir } from '../../src/supervise/runsvdir-main.ts';
 import { main as runit } from '../../src/init/runit-main.ts';
 import { main as runitInit } from '../../src/init/runit-init.ts';
 import { main as tsinit } from '../../src/init/main.ts';
+import { install, INSTALLED_NAMES } from '../../src/init/install.ts';
 import { encodeStatus } from '../../src/supervise/status-file.ts';
 import { wallNow } from '../../src/util/tai64n.ts';
 import { execFileSync } from 'node:child_process';
@@ -384,4 +385,22 @@ test('the init through its context: usage, help and a refused setting before any
   assert.match(refused.stderr(), /^tsinit: fatal: TSINIT_STOP_DELAY=soon: invalid /);
   refused.close();
   assert.deepEqual({ ...process.env }, envBefore);
+});
+
+test('tsinit install through its context: a relative DIR is the caller\'s, messages on its stdout', (t) => {
+  const dir = tmp(t);
+  const binary = path.join(dir, 'tsinit');
+  fs.writeFileSync(binary, '', { mode: 0o755 });
+  const before = process.cwd();
+  const r = context(dir, 'install', [], {});
+  try {
+    assert.equal(install('bin', r.ctx, binary), 0, r.stderr());
+    assert.match(r.stdout(), new RegExp(`tsinit: linked ${INSTALLED_NAMES.length} tools in bin to ${binary}\n$`));
+    for (const name of INSTALLED_NAMES) assert.equal(fs.readlinkSync(path.join(dir, 'bin', name)), binary);
+    assert.equal(r.stderr(), '');
+  } finally {
+    r.close();
+  }
+  assert.equal(process.cwd(), before);
+  assert.equal(fs.existsSync(path.join(before, 'bin', 'sv')), false);
 });
