@@ -89,7 +89,7 @@ interface Bindings {
   posix_spawn_file_actions_adddup2: (fa: Buffer, fd: number, newfd: number) => number;
   posix_spawn_file_actions_addclose: (fa: Buffer, fd: number) => number;
   posix_spawn_file_actions_addopen: (fa: Buffer, fd: number, path: string, oflag: number, mode: number) => number;
-  posix_spawn_file_actions_addchdir_np: (fa: Buffer, path: string) => number;
+  posix_spawn_file_actions_addchdir_np: (fa: Buffer, path: string | Buffer) => number;
   sigemptyset: (set: Buffer) => number;
   sigprocmask: (how: number, set: Buffer, old: Buffer | null) => number;
   signal: (sig: number, handler: null) => unknown;
@@ -217,7 +217,8 @@ export interface SpawnRequest {
   env: string[];
   /** search PATH (of this process) like execvp */
   searchPath?: boolean;
-  cwd?: string;
+  /** the child's directory; bytes for a path that is not UTF-8 */
+  cwd?: string | Buffer;
   setsid?: boolean;
   /** put the child in process group pgid (0 = its own new group) */
   pgroup?: number;
@@ -255,7 +256,11 @@ export function spawn(req: SpawnRequest): number {
       if (a.close !== undefined) checkRet('posix_spawn_file_actions_addclose', l.posix_spawn_file_actions_addclose(fa, a.close));
       if (a.open) checkRet('posix_spawn_file_actions_addopen', l.posix_spawn_file_actions_addopen(fa, a.open.fd, a.open.path, a.open.flags, a.open.mode));
     }
-    if (req.cwd !== undefined) checkRet('posix_spawn_file_actions_addchdir_np', l.posix_spawn_file_actions_addchdir_np(fa, req.cwd));
+    if (req.cwd !== undefined) {
+      // koffi passes a Buffer's bytes as they are: the C string needs its NUL.
+      const cwd = typeof req.cwd === 'string' ? req.cwd : Buffer.concat([req.cwd, Buffer.alloc(1)]);
+      checkRet('posix_spawn_file_actions_addchdir_np', l.posix_spawn_file_actions_addchdir_np(fa, cwd));
+    }
     const pid: [number] = [0];
     const argv = [...req.argv, null];
     const envp = [...req.env, null];

@@ -3,7 +3,7 @@
 // the supervisor's start-up. The choice is pure: the one question that needs
 // the file system (is argv[0] a link to sv?) is asked through the caller.
 import path from 'node:path';
-import type { ToolInvocation, ToolMain } from './tool.ts';
+import type { Executor, ExecPlan, ToolInvocation, ToolMain } from './tool.ts';
 import { chpstAliases, isChpstAlias, isToolName, subcommandsOnly, toolNames, type ToolName } from './tool-names.ts';
 
 type Loader = () => Promise<ToolMain>;
@@ -23,6 +23,11 @@ export const tools: Record<ToolName, Loader> = {
   events: async () => (await import('./events/client-main.ts')).main,
   halt: async () => (await import('./init/halt.ts')).main,
   check: async () => (await import('./check/main.ts')).main,
+};
+
+/** The executors of exec plans, loaded only when a plan is carried out. */
+export const executors: Record<ExecPlan['tool'], () => Promise<Executor>> = {
+  chpst: async () => (await import('./chpst/main.ts')).become,
 };
 
 export function usage(): string {

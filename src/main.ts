@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { recordOriginalLimits } from './process/original-limits.ts';
 import { applyHeapPolicy } from './util/heap-policy.ts';
-import { dispatch, tools, usage } from './dispatch.ts';
+import { dispatch, executors, tools, usage } from './dispatch.ts';
 import { versionLine } from './version.ts';
 import { helpRequest } from './help.ts';
 import { invokedAs } from './self.ts';
@@ -51,6 +51,7 @@ function processContext(inv: ToolInvocation): ToolContext {
     stdin: 0,
     stdout: 1,
     stderr: 2,
+    pid: process.pid,
     uid: process.getuid?.() ?? 0,
     gid: process.getgid?.() ?? 0,
   };
@@ -98,7 +99,12 @@ async function run(): Promise<number> {
   // for SIGCHLD would otherwise be left to exit early.
   const keepAlive = setInterval(() => {}, 0x7fffffff);
   try {
-    return await main(processContext(d.ctx));
+    const ctx = processContext(d.ctx);
+    const result = await main(ctx);
+    if (typeof result === 'number') return result;
+    // An exec plan (chpst): this process becomes the program.
+    const become = await executors[result.tool]();
+    return become(result, ctx);
   } finally {
     clearInterval(keepAlive);
   }

@@ -1,8 +1,9 @@
 // The contract between the multi-call dispatcher and each tool: a tool is a
 // function of its context (what it was invoked with, the environment, the
 // working directory, the three standard descriptors, the caller's
-// credentials) to an exit code. The executable's dispatcher (main.ts) is one
-// caller; a unit test, or PID 1 serving a thin client, can be another.
+// credentials) to an exit code, or to an exec plan when the caller must
+// become another program (chpst). The executable's dispatcher (main.ts) is
+// one caller; a unit test, or PID 1 serving a thin client, can be another.
 import { writeAllSync, writeOut } from './util/output.ts';
 
 /** What the dispatcher decides from argv alone. */
@@ -27,13 +28,34 @@ export interface ToolContext extends ToolInvocation {
   stdin: number;
   stdout: number;
   stderr: number;
-  /** the caller's credentials */
+  /** the caller's credentials (as SO_PEERCRED gives them: pid, uid, gid) */
+  pid: number;
   uid: number;
   gid: number;
 }
 
-/** A tool's entry point; resolves to the process exit code. */
-export type ToolMain = (ctx: ToolContext) => Promise<number> | number;
+/**
+ * What the calling process must become: chpst changes the process itself
+ * (session, root, directory, ids, limits, descriptors) and then execs its
+ * program, which only that process can do. The tool validates its command
+ * line and answers with this plan; the caller carries it out with the tool's
+ * executor (dispatch.ts: executors). Data only: it can cross a socket.
+ */
+export interface ExecPlan {
+  /** whose executor carries the plan out */
+  readonly tool: 'chpst';
+  /** the validated command line: the state it names, then its program */
+  readonly argv0: string;
+  readonly args: readonly string[];
+}
+
+export type ToolResult = number | ExecPlan;
+
+/** A tool's entry point; resolves to the process exit code or an exec plan. */
+export type ToolMain = (ctx: ToolContext) => Promise<ToolResult> | ToolResult;
+
+/** Carries an exec plan out in this process: returns only when the exec failed (the exit code). */
+export type Executor = (plan: ExecPlan, ctx: ToolContext) => number;
 
 /**
  * A writer for one of the context's descriptors. This process's own 1 and 2

@@ -117,7 +117,7 @@ function findInPath(name: string, envPath: string): boolean {
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** Check a script runsv executes; required: missing is an error. */
-function lintScript(dir: string, rel: string, required: boolean, add: (file: string, s: Severity, m: string) => void): void {
+function lintScript(dir: string, rel: string, required: boolean, add: (file: string, s: Severity, m: string) => void, env: NodeJS.ProcessEnv): void {
   const file = path.join(dir, rel);
   let st: fs.Stats;
   try {
@@ -172,7 +172,7 @@ function lintScript(dir: string, rel: string, required: boolean, add: (file: str
       continue;
     }
     if (path.basename(interp) === 'env' && arg !== undefined && !arg.startsWith('-') && !arg.includes('/')) {
-      if (!findInPath(arg, process.env.PATH || DEFAULT_PATH)) add(rel, 'warning', `${interp} ${arg}: ${arg} is not found in PATH`);
+      if (!findInPath(arg, env.PATH || DEFAULT_PATH)) add(rel, 'warning', `${interp} ${arg}: ${arg} is not found in PATH`);
     }
   }
 }
@@ -192,10 +192,10 @@ export function lintService(scanDir: string, name: string, env: NodeJS.ProcessEn
   const add = (file: string | null, severity: Severity, message: string): void => {
     findings.push({ service: name, file, severity, message });
   };
-  lintScript(dir, 'run', true, add);
-  lintScript(dir, 'finish', false, add);
-  lintScript(dir, 'check', false, add);
-  lintScript(dir, 'health', false, add);
+  lintScript(dir, 'run', true, add, env);
+  lintScript(dir, 'finish', false, add, env);
+  lintScript(dir, 'check', false, add, env);
+  lintScript(dir, 'health', false, add, env);
 
   let logIsDir = false;
   try {
@@ -205,7 +205,7 @@ export function lintService(scanDir: string, name: string, env: NodeJS.ProcessEn
     // no log service
   }
   if (logIsDir) {
-    lintScript(dir, 'log/run', true, add);
+    lintScript(dir, 'log/run', true, add, env);
     try {
       const text = fs.readFileSync(path.join(dir, 'log', 'run'), 'utf8').slice(0, SCRIPT_HEAD_BYTES);
       if (!planInprocessLog(text)) {

@@ -32,8 +32,7 @@ import {
 } from '../../native/libc.ts';
 import { childBaseLimits, NOFILE_ENV } from '../process/original-limits.ts';
 import { isChpstName } from '../tool-names.ts';
-import type { ToolContext } from '../tool.ts';
-import { err } from '../util/output.ts';
+import { writerTo, type ExecPlan, type ToolContext } from '../tool.ts';
 import { envEntry, readEnvdir, applyEnvChanges, envGet } from './envdir.ts';
 import { execPrepared, inheritedDescriptors, keepAcrossExec, lowestFree, originalEnviron, placeAt, prepareExec, rawArgs } from './exec.ts';
 import { ChpstFatal, sysFatal } from './fatal.ts';
@@ -41,9 +40,6 @@ import { AccountDbError, accountIds, extendedIds, filesDb, type UidGids, type Ac
 import { applyLimits, limitsToApply } from './limits.ts';
 import { stopBackgroundCompiles, waitForIdleThreads } from './quiesce.ts';
 import { parseCommandLine, type LockSpec, type Plan, type UserSpec } from './options.ts';
-
-// As early as possible: fewer V8 background jobs in flight when -m/-d limits start.
-stopBackgroundCompiles();
 
 const FATAL = 'chpst: fatal: ';
 const WARNING = 'chpst: warning: ';
@@ -129,7 +125,7 @@ function restoreOriginalLimits(environ: Buffer[], nextIsChpst: boolean): Buffer[
   return environ.filter((e) => !e.subarray(0, prefix.length).equals(prefix));
 }
 
-function run(plan: Plan, args: readonly string[], inherited: number[]): number {
+function run(plan: Plan, args: readonly string[], inherited: number[], err: (text: string) => void): number {
   const next = plan.argv0 ?? (args[plan.progIndex] as string);
   const environ = restoreOriginalLimits(originalEnviron(), isChpstName(next));
   const prog = rawArgs(args).slice(plan.progIndex);
@@ -207,16 +203,38 @@ function run(plan: Plan, args: readonly string[], inherited: number[]): number {
   throw sysFatal(`unable to run: ${plan.argv0 ?? (args[plan.progIndex] as string)}`, { code });
 }
 
-export function main(ctx: ToolContext): number {
+/**
+ * chpst as a tool: checks its command line (usage on the context's stderr)
+ * and answers with the plan; it changes nothing itself.
+ */
+export function main(ctx: ToolContext): number | ExecPlan {
+  const parsed = parseCommandLine(ctx.argv0, ctx.args);
+  if (parsed.kind === 'exit') {
+    writerTo(ctx.stderr)(parsed.stderr);
+    return parsed.code;
+  }
+  return { tool: 'chpst', argv0: ctx.argv0, args: ctx.args };
+}
+
+/**
+ * The executor: this process takes the state the plan names, then becomes
+ * its program. Returns only when that failed (the exit code); messages go to
+ * the context's stderr.
+ */
+export function become(exec: ExecPlan, ctx: ToolContext): number {
+  // Fewer V8 background jobs in flight when -m/-d limits start.
+  stopBackgroundCompiles();
   // Before anything here opens a file: which descriptors came from our parent.
   const inherited = inheritedDescriptors();
-  const parsed = parseCommandLine(ctx.argv0, ctx.args);
+  const err = writerTo(ctx.stderr);
+  // The plan's command line was checked by main(): parsing it again is pure.
+  const parsed = parseCommandLine(exec.argv0, [...exec.args]);
   if (parsed.kind === 'exit') {
     err(parsed.stderr);
     return parsed.code;
   }
   try {
-    return run(parsed.plan, ctx.args, inherited);
+    return run(parsed.plan, exec.args, inherited, err);
   } catch (e) {
     if (!(e instanceof ChpstFatal)) throw e;
     if (!e.silent) err(`${FATAL}${e.message}\n`);

@@ -1,15 +1,26 @@
 // `tsinit events [SOCKET]`: connect to a running tsinit's events socket and
 // print what it sends (the recent history, then live events, one JSON object
 // per line) until the socket closes.
+import fs from 'node:fs';
 import net from 'node:net';
-import type { ToolContext } from '../tool.ts';
+import type { Writable } from 'node:stream';
+import { writerTo, type ToolContext } from '../tool.ts';
 import { errstrOf } from '../util/errstr.ts';
-import { err, out } from '../util/output.ts';
 import { runtimePathsFrom } from '../runtime/paths.ts';
 
 const USAGE = 'usage: tsinit events [SOCKET]\n';
 
+/**
+ * The context's stdout as a stream with backpressure: this process's own
+ * stdout as Node set it up, any other descriptor written asynchronously.
+ */
+function stdoutStream(fd: number): Writable {
+  return fd === 1 ? process.stdout : fs.createWriteStream('', { fd, autoClose: false });
+}
+
 export function main(ctx: ToolContext): Promise<number> | number {
+  const out = writerTo(ctx.stdout);
+  const err = writerTo(ctx.stderr);
   let sock: string | null | undefined;
   for (const a of ctx.args) {
     if (a === '-h' || a === '--help') {
@@ -22,23 +33,25 @@ export function main(ctx: ToolContext): Promise<number> | number {
     }
     sock = a;
   }
-  sock ??= runtimePathsFrom(process.env).eventsSocket;
+  sock ??= runtimePathsFrom(ctx.env).eventsSocket;
   if (sock === null) {
     err('tsinit events: fatal: the events socket is turned off (TSINIT_EVENTS_SOCKET=off)\n');
     return 111;
   }
   const target = sock;
+  const stdout = stdoutStream(ctx.stdout);
   return new Promise((resolve) => {
-    const c = net.connect(target);
+    // a relative name is the caller's, taken from its directory
+    const c = net.connect(target.startsWith('/') ? target : `${ctx.cwd}/${target}`);
     let connected = false;
     c.on('connect', () => {
       connected = true;
     });
     c.on('data', (chunk: Buffer) => {
       // Backpressure: stop reading while stdout is full.
-      if (!process.stdout.write(chunk)) {
+      if (!stdout.write(chunk)) {
         c.pause();
-        process.stdout.once('drain', () => c.resume());
+        stdout.once('drain', () => c.resume());
       }
     });
     c.on('error', (e) => {
@@ -46,7 +59,7 @@ export function main(ctx: ToolContext): Promise<number> | number {
       resolve(connected ? 0 : 111);
     });
     c.on('end', () => {
-      process.stdout.write('', () => resolve(0));
+      stdout.write('', () => resolve(0));
     });
   });
 }

@@ -3,8 +3,7 @@
 // exit-code file plus `halt` in one. Meant for finish scripts and any
 // process in the container running as tsinit's user (root).
 import fs from 'node:fs';
-import type { ToolContext } from '../tool.ts';
-import { err } from '../util/output.ts';
+import { writerTo, type ToolContext } from '../tool.ts';
 import { parseExitCodeArg } from './exit-code.ts';
 import { sendHalt } from '../runtime/halt-request.ts';
 import { runtimePathsFrom } from '../runtime/paths.ts';
@@ -19,18 +18,26 @@ function commOf(pid: number): string {
   }
 }
 
-/** Who is asking, as the log will show it: our pid, the parent and where it runs (a service's directory). */
-function describeCaller(): string {
-  let cwd = '?';
+/** The parent of pid (field 4 of /proc/PID/stat); 0 when unknown. */
+function parentOf(pid: number): number {
   try {
-    cwd = process.cwd();
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] ?? 0);
   } catch {
-    // removed directory
+    return 0;
   }
-  return `tsinit halt (pid ${process.pid}, parent ${process.ppid} ${commOf(process.ppid)}, cwd ${cwd})`;
+}
+
+/** Who is asking, as the log will show it: the caller's pid, its parent and where it runs (a service's directory). */
+function describeCaller(ctx: ToolContext): string {
+  // a directory removed meanwhile: main.ts names it /proc/self/cwd
+  const cwd = ctx.cwd === '/proc/self/cwd' ? '?' : ctx.cwd;
+  const ppid = ctx.pid === process.pid ? process.ppid : parentOf(ctx.pid);
+  return `tsinit halt (pid ${ctx.pid}, parent ${ppid} ${commOf(ppid)}, cwd ${cwd})`;
 }
 
 export function main(ctx: ToolContext): number {
+  const err = writerTo(ctx.stderr);
   const args = ctx.args;
   if (args.length > 1 || args[0] === '-h' || args[0] === '--help') {
     err(USAGE);
@@ -44,7 +51,7 @@ export function main(ctx: ToolContext): number {
       return 100;
     }
   }
-  const r = sendHalt(runtimePathsFrom(process.env), { code, by: describeCaller() });
+  const r = sendHalt(runtimePathsFrom(ctx.env), { code, by: describeCaller(ctx) });
   if ('error' in r) {
     err(`tsinit halt: fatal: ${r.error}\n`);
     return 111;

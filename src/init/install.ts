@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { extractKoffiBeside } from '../../native/koffi-loader.ts';
 import { extractExecHelperBeside } from '../../native/exec-helper.ts';
-import { err, out } from '../util/output.ts';
+import { writerTo, type ToolContext } from '../tool.ts';
 import { errstrOf } from '../util/errstr.ts';
 import { selfExecutable } from '../self.ts';
 
@@ -13,9 +13,13 @@ export const INSTALLED_NAMES = [
   'envdir', 'envuidgid', 'pgrphack', 'setuidgid', 'softlimit', 'setlock',
 ] as const;
 
-export function install(dir: string, binary: string = selfExecutable()): number {
+/** Messages name the paths as given; a relative DIR is the caller's (ctx.cwd). */
+export function install(dir: string, ctx: Pick<ToolContext, 'cwd' | 'stdout' | 'stderr'>, binary: string = selfExecutable()): number {
+  const out = writerTo(ctx.stdout);
+  const err = writerTo(ctx.stderr);
+  const at = (p: string): string => path.resolve(ctx.cwd, p);
   try {
-    fs.mkdirSync(dir, { recursive: true });
+    fs.mkdirSync(at(dir), { recursive: true });
   } catch (e) {
     err(`tsinit: fatal: unable to create ${dir}: ${errstrOf(e)}\n`);
     return 111;
@@ -23,12 +27,12 @@ export function install(dir: string, binary: string = selfExecutable()): number 
   let failed = 0;
   for (const name of INSTALLED_NAMES) {
     const link = path.join(dir, name);
-    if (path.resolve(link) === path.resolve(binary)) continue;
-    const tmp = `${link}.tsinit-new`;
+    if (at(link) === at(binary)) continue;
+    const tmp = at(`${link}.tsinit-new`);
     try {
       fs.rmSync(tmp, { force: true });
       fs.symlinkSync(binary, tmp);
-      fs.renameSync(tmp, link);
+      fs.renameSync(tmp, at(link));
     } catch (e) {
       err(`tsinit: warning: unable to link ${link}: ${errstrOf(e)}\n`);
       failed++;

@@ -2,13 +2,13 @@
 // arguments, command mode with `-- CMD ARGS...`, and `install DIR`.
 import fs from 'node:fs';
 import os from 'node:os';
-import type { ToolContext } from '../tool.ts';
+import { writerTo, type ToolContext } from '../tool.ts';
 import * as libc from '../../native/libc.ts';
 import { createLog } from '../log.ts';
 import { reaper } from '../process/reaper.ts';
 import { describeExit } from '../process/wait-status.ts';
 import { scheduleTrim } from '../process/trim.ts';
-import { err, out, useNonBlockingOutput } from '../util/output.ts';
+import { err, useNonBlockingOutput } from '../util/output.ts';
 import { TSINIT_HELP } from '../help.ts';
 import { errstrOf } from '../util/errstr.ts';
 import { CommandMode } from './command-mode.ts';
@@ -71,19 +71,19 @@ async function loadBuiltin(serviceDir: string, hooks: BuiltinHooks): Promise<Bui
 export async function main(ctx: ToolContext): Promise<number> {
   const parsed = parseInitArgs(ctx.args);
   if ('error' in parsed) {
-    err(`${parsed.error}\n${USAGE}`);
+    writerTo(ctx.stderr)(`${parsed.error}\n${USAGE}`);
     return ExitCode.USAGE;
   }
   if (parsed.mode === 'help') {
-    out(TSINIT_HELP);
+    writerTo(ctx.stdout)(TSINIT_HELP);
     return 0;
   }
-  if (parsed.mode === 'install') return install(parsed.installDir as string);
+  if (parsed.mode === 'install') return install(parsed.installDir as string, ctx);
 
-  const cfg = readInitConfig(process.env);
+  const cfg = readInitConfig(ctx.env);
   // A refused setting stops PID 1 before anything starts (settings.ts says which).
   if (cfg.errors.length > 0) {
-    err(cfg.errors.map((e) => `tsinit: fatal: ${e}\n`).join(''));
+    writerTo(ctx.stderr)(cfg.errors.map((e) => `tsinit: fatal: ${e}\n`).join(''));
     return ExitCode.FATAL;
   }
   const obsCfg = readObserveConfig(cfg.settings, cfg);

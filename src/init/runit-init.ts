@@ -2,9 +2,8 @@
 // `runit-init 0` (halt) or `runit-init 6` (reboot) asks PID 1 to shut down by
 // setting the stop (and reboot) file's owner-execute bit and sending SIGCONT.
 import fs from 'node:fs';
-import type { ToolContext } from '../tool.ts';
+import { writerTo, type ToolContext } from '../tool.ts';
 import { errstrOf } from '../util/errstr.ts';
-import { err } from '../util/output.ts';
 import { main as runitMain } from './runit-main.ts';
 
 export const STOPIT = '/run/runit.stopit';
@@ -25,7 +24,8 @@ function touchMode(path: string, mode: number): string | undefined {
 }
 
 export async function main(ctx: ToolContext): Promise<number> {
-  if (process.pid === 1) return runitMain({ ...ctx, argv0: 'runit', args: [] });
+  if (ctx.pid === 1) return runitMain({ ...ctx, argv0: 'runit', args: [] });
+  const err = writerTo(ctx.stderr);
   const arg = ctx.args[0];
   const usage = `usage: ${ctx.argv0} 0|6\n\n`;
   if (arg === '-V') {

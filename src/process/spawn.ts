@@ -13,7 +13,7 @@ export interface SpawnOptions {
   argv: string[];
   env?: NodeJS.ProcessEnv | string[];
   searchPath?: boolean;
-  cwd?: string;
+  cwd?: string | Buffer;
   /** descriptors for the child's 0, 1 and 2; default: tsinit's own */
   stdin?: number;
   stdout?: number;

@@ -67,19 +67,27 @@ export function selfSupervisor(): SupervisorId | null {
 }
 
 /**
+ * dir/name, joined without normalising (sv reads a service it reached by a
+ * path with ".." or symlinks in it, or by bytes that are not UTF-8).
+ */
+function fileIn(dir: string | Buffer, name: string): string | Buffer {
+  return typeof dir === 'string' ? `${dir}/${name}` : Buffer.concat([dir, Buffer.from(`/${name}`)]);
+}
+
+/**
  * The process the record names still runs: same pid and start time, or,
  * seen from another PID namespace (the pid means another process there), a
  * holder of supervise/lock with that start time (start times do not depend
  * on the namespace).
  */
-export function supervisorAlive(id: SupervisorId | null, superviseDir?: string): boolean {
+export function supervisorAlive(id: SupervisorId | null, superviseDir?: string | Buffer): boolean {
   if (id === null) return false;
   if (startTimeOf(id.pid) === id.start) return true;
   if (superviseDir === undefined) return false;
   let ino: number;
   let locks: string;
   try {
-    ino = fs.statSync(path.join(superviseDir, 'lock')).ino;
+    ino = fs.statSync(fileIn(superviseDir, 'lock')).ino;
     locks = fs.readFileSync('/proc/locks', 'latin1');
   } catch {
     return false;
@@ -172,15 +180,15 @@ export function removeExtStatus(superviseDir: string): string | null {
  * written by a supervisor that no longer runs (a stale record says nothing
  * about the present).
  */
-export function readExtStatus(superviseDir: string): ExtStatus | null {
+export function readExtStatus(superviseDir: string | Buffer): ExtStatus | null {
   const r = readExtStatusFile(superviseDir);
   return r && supervisorAlive(r.supervisor, superviseDir) ? r : null;
 }
 
 /** The record as the file holds it, live or not. */
-export function readExtStatusFile(superviseDir: string): ExtStatus | null {
+export function readExtStatusFile(superviseDir: string | Buffer): ExtStatus | null {
   try {
-    const fd = fs.openSync(path.join(superviseDir, EXT_STATUS_FILE), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    const fd = fs.openSync(fileIn(superviseDir, EXT_STATUS_FILE), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
     try {
       const buf = Buffer.alloc(16384);
       const n = fs.readSync(fd, buf, 0, buf.length, 0);

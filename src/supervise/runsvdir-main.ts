@@ -22,9 +22,8 @@ import net from 'node:net';
 import * as libc from '../../native/libc.ts';
 import { reaper } from '../process/reaper.ts';
 import { scheduleTrim } from '../process/trim.ts';
-import type { ToolContext } from '../tool.ts';
+import { writerTo, type ToolContext } from '../tool.ts';
 import { errstrOf } from '../util/errstr.ts';
-import { err } from '../util/output.ts';
 import { createSupervisor } from './supervisor.ts';
 import { sendHalt } from '../runtime/halt-request.ts';
 import { runtimePathsFrom } from '../runtime/paths.ts';
@@ -61,6 +60,7 @@ export function parseRunsvdirArgs(args: readonly string[]): RunsvdirArgs | undef
 const LOG_DOT_MS = 900_000;
 
 export async function main(ctx: ToolContext): Promise<number> {
+  const err = writerTo(ctx.stderr);
   const parsed = parseRunsvdirArgs(ctx.args);
   if (!parsed) {
     err(`usage: ${ctx.argv0} [-P] dir\n\n`);
@@ -96,7 +96,7 @@ export async function main(ctx: ToolContext): Promise<number> {
     sessions: sessionMode,
     // Started by /etc/runit/2 under tsinit: an essential service ends the container through tsinit halt's channel.
     onEssentialEnded: (service, code, reason) => {
-      const r = sendHalt(runtimePathsFrom(process.env), { code, by: `essential service ${service} (runsvdir ${dir}): ${reason}` });
+      const r = sendHalt(runtimePathsFrom(ctx.env), { code, by: `essential service ${service} (runsvdir ${dir}): ${reason}` });
       if ('error' in r) err(`runsvdir ${dir}: warning: essential service ${service} ended, but ${r.error}\n`);
     },
   });

@@ -1,11 +1,11 @@
 // ./check: a service's own "is it available?" probe (reference spec 4.5).
-// Run from the current directory (sv has chdir'ed into the service) as
-// ./check, with sv's environment, stderr inherited and stdout closed.
+// Run in the service directory as ./check, with sv's environment, its stdin
+// and stderr, and stdout closed.
 import fs from 'node:fs';
 import { forkFailed, spawnChild } from '../process/spawn.ts';
 import { reaper } from '../process/reaper.ts';
 import { errstrOf } from '../util/errstr.ts';
-import { err } from '../util/output.ts';
+import type { Dir } from './service.ts';
 
 /**
  * runit's wait_exitcode() is `status >> 8`, so a check killed by a signal
@@ -15,10 +15,22 @@ export function checkPassed(rawWaitStatus: number): boolean {
   return rawWaitStatus >> 8 === 0;
 }
 
-/** @param name the service name as given on the command line (for messages) */
-export async function runCheckScript(name: string): Promise<boolean> {
+export interface CheckRun {
+  /** the service directory */
+  dir: Dir;
+  /** the service name as given on the command line (for messages) */
+  name: string;
+  /** sv's environment, stdin and stderr */
+  env: Readonly<Record<string, string | undefined>>;
+  stdin: number;
+  stderr: number;
+  err: (text: string) => void;
+}
+
+export async function runCheckScript(run: CheckRun): Promise<boolean> {
+  const { dir, name, err } = run;
   try {
-    fs.statSync('check');
+    fs.statSync(typeof dir === 'string' ? `${dir}/check` : Buffer.concat([dir, Buffer.from('/check')]));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return true;
     err(`warning: unable to stat ${name}/check: ${errstrOf(e)}\n`);
@@ -33,7 +45,10 @@ export async function runCheckScript(name: string): Promise<boolean> {
     spawnChild({
       path: 'check',
       argv: ['./check'],
-      env: process.env,
+      env: run.env,
+      cwd: dir,
+      stdin: run.stdin,
+      stderr: run.stderr,
       closeFds: [1],
       onExit: (st) => exited(st.raw),
     });

@@ -1,9 +1,7 @@
 // `sv --json status SERVICE...`: one JSON object per line per service, found
 // and read exactly as the text `status` does; the exit code counts the same
 // failures (unreadable service or log).
-import fs from 'node:fs';
 import { errstr } from '../util/errstr.ts';
-import { out } from '../util/output.ts';
 import { wallNow } from '../util/tai64n.ts';
 import { jsonExt, jsonLine, jsonState, type JsonState } from '../supervise/json-status.ts';
 import { readExtStatus } from '../supervise/ext-status.ts';
@@ -12,62 +10,55 @@ import { taiOfUnix } from './status-line.ts';
 
 type Read = { st: Buffer; normallyUp: boolean } | { error: string };
 
-/** Status of the service in the current directory. */
-function readHere(): Read {
-  const okErr = svc.probeOk();
+/** Status of the service in dir. */
+function readAt(dir: svc.Dir): Read {
+  const okErr = svc.probeOk(dir);
   if (okErr === 'ENXIO') return { error: 'runsv not running' };
   if (okErr !== null) return { error: `unable to open supervise/ok: ${errstr(okErr)}` };
   const st = Buffer.alloc(20);
-  const r = svc.readStatusFile(st);
+  const r = svc.readStatusFile(dir, st);
   if (!r.ok) {
     if (r.stage === 'short') return { error: 'unable to read supervise/status: bad format' };
     return { error: `unable to ${r.stage} supervise/status: ${errstr(r.code)}` };
   }
-  const up = svc.normallyUp();
+  const up = svc.normallyUp(dir);
   if (typeof up !== 'boolean') return { error: `unable to stat down: ${errstr(up.error)}` };
   return { st, normallyUp: up };
 }
 
-/** Returns the number of failures. */
-export function jsonStatus(services: readonly string[], svdir: string): number {
+/** Returns the number of failures; names are taken from cwd, lines written with out. */
+export function jsonStatus(services: readonly string[], svdir: string, cwd: string, out: (text: string) => void): number {
   const nowTai = taiOfUnix(wallNow().sec);
-  const home = fs.openSync('.', fs.constants.O_RDONLY);
   let failures = 0;
-  try {
-    for (const name of services) {
-      const e = svc.enterService(name, svdir, true);
-      if (e !== null) {
-        failures++;
-        out(jsonLine({ name, error: `unable to change to service directory: ${errstr(e)}` }));
-        svc.returnToDir(home);
-        continue;
-      }
-      const main = readHere();
-      if ('error' in main) {
-        failures++;
-        out(jsonLine({ name, error: main.error }));
-        svc.returnToDir(home);
-        continue;
-      }
-      // Read before changing into log/: supervise/ is the main service's.
-      const ext = readExtStatus('supervise');
-      let log: JsonState | { error: string } | null = null;
-      const logErr = svc.changeDir('log');
-      if (logErr === null) {
-        const l = readHere();
-        if ('error' in l) {
-          failures++;
-          log = { error: l.error };
-        } else log = jsonState(l.st, nowTai, l.normallyUp);
-      } else if (logErr !== 'ENOENT') {
-        failures++;
-        log = { error: `unable to change directory: ${errstr(logErr)}` };
-      }
-      out(jsonLine({ name, ...jsonState(main.st, nowTai, main.normallyUp), ...(ext ? jsonExt(ext) : {}), log }));
-      svc.returnToDir(home);
+  for (const name of services) {
+    const dir = svc.enterService(cwd, name, svdir, true);
+    if ('error' in dir) {
+      failures++;
+      out(jsonLine({ name, error: `unable to change to service directory: ${errstr(dir.error)}` }));
+      continue;
     }
-  } finally {
-    fs.closeSync(home);
+    const main = readAt(dir.dir);
+    if ('error' in main) {
+      failures++;
+      out(jsonLine({ name, error: main.error }));
+      continue;
+    }
+    // Read before looking into log/: supervise/ is the main service's.
+    const ext = readExtStatus(svc.under(dir.dir, 'supervise'));
+    let log: JsonState | { error: string } | null = null;
+    const logDir = svc.under(dir.dir, 'log');
+    const logErr = svc.enterable(logDir);
+    if (logErr === null) {
+      const l = readAt(logDir);
+      if ('error' in l) {
+        failures++;
+        log = { error: l.error };
+      } else log = jsonState(l.st, nowTai, l.normallyUp);
+    } else if (logErr !== 'ENOENT') {
+      failures++;
+      log = { error: `unable to change directory: ${errstr(logErr)}` };
+    }
+    out(jsonLine({ name, ...jsonState(main.st, nowTai, main.normallyUp), ...(ext ? jsonExt(ext) : {}), log }));
   }
   return failures;
 }

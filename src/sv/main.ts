@@ -1,8 +1,7 @@
 // sv: control and report runsv-supervised services (runit 2.1.2 as Debian
 // ships it, reference spec section 4), also as an LSB init script when
 // reached through /etc/init.d/NAME -> sv. tsinit adds `sv --json status`.
-import type { ToolContext } from '../tool.ts';
-import { err } from '../util/output.ts';
+import { writerTo, type ToolContext } from '../tool.ts';
 import { parseArgs, scanUlong, usageText } from './args.ts';
 import { resolveCommand } from './commands.ts';
 import { jsonStatus } from './json-report.ts';
@@ -15,6 +14,8 @@ import { readSetting } from '../settings.ts';
 const DEFAULT_WAIT = 7;
 
 export async function main(ctx: ToolContext): Promise<number> {
+  const out = writerTo(ctx.stdout);
+  const err = writerTo(ctx.stderr);
   const { progname, lsb } = modeOf(ctx.argv0, ctx.lsbName);
   const usage = (stderr = ''): number => {
     err(stderr + usageText(progname, lsb));
@@ -24,8 +25,8 @@ export async function main(ctx: ToolContext): Promise<number> {
   // tsinit: an image that moved its services (TSINIT_SERVICE_DIR in its
   // environment) needs no SVDIR as well for `docker exec C sv status web`;
   // without either, runit's /etc/service (settings.ts's default).
-  const svdir = process.env.SVDIR ?? readSetting('serviceDir');
-  const svwait = process.env.SVWAIT;
+  const svdir = ctx.env.SVDIR ?? readSetting('serviceDir', ctx.env);
+  const svwait = ctx.env.SVWAIT;
   const parsed = parseArgs(progname, ctx.args);
   if (parsed.kind === 'usage') return usage(parsed.stderr);
   const opts = parsed.options;
@@ -40,10 +41,21 @@ export async function main(ctx: ToolContext): Promise<number> {
   if (!command) return usage();
   if (opts.json) {
     if (command.act !== 'status') return usage();
-    return capExit(jsonStatus(services, svdir));
+    return capExit(jsonStatus(services, svdir, ctx.cwd, out));
   }
 
-  const session = new Session({ command, lsb, svdir, waitSec });
+  const session = new Session({
+    command,
+    lsb,
+    svdir,
+    waitSec,
+    cwd: ctx.cwd,
+    env: ctx.env,
+    stdin: ctx.stdin,
+    stderr: ctx.stderr,
+    out,
+    err,
+  });
   try {
     return capExit(await session.run(services));
   } catch (e) {

@@ -1,9 +1,13 @@
 // The system calls sv makes on a service directory (reference spec 2.2, 4.2,
-// 4.4, 4.6): changing into it, probing supervise/ok, reading
-// supervise/status, writing supervise/control, testing ./down. Each returns
-// its failure as a value carrying the errno name.
+// 4.4, 4.6): entering it, probing supervise/ok, reading supervise/status,
+// writing supervise/control, testing ./down. Each returns its failure as a
+// value carrying the errno name.
+//
+// runit chdirs into each service; this names files under the service's path
+// instead, so sv leaves its caller's directory alone (it may run inside
+// another process). Paths are joined, never normalised: the kernel resolves
+// "..", symlinks and trailing slashes as it did after runit's chdir.
 import fs from 'node:fs';
-import * as libc from '../../native/libc.ts';
 import { codeOf } from '../util/errstr.ts';
 
 const { O_RDONLY, O_WRONLY, O_NONBLOCK } = fs.constants;
@@ -11,34 +15,38 @@ const { O_RDONLY, O_WRONLY, O_NONBLOCK } = fs.constants;
 /** An errno name such as 'ENOENT' (undefined if the error carried none). */
 export type Errno = string | undefined;
 
+/** A directory path: a string, or bytes for a name that is not UTF-8. */
+export type Dir = string | Buffer;
+
+/** name as chdir(name) would take it from dir: absolute names as they are, "" as "" (ENOENT). */
+export function under(dir: Dir, name: Dir): Dir {
+  if (name.length === 0) return name;
+  if (typeof name === 'string' ? name.startsWith('/') : name[0] === 0x2f) return name;
+  if (typeof dir === 'string' && typeof name === 'string') return `${dir}/${name}`;
+  return Buffer.concat([Buffer.from(dir), Buffer.from('/'), Buffer.from(name)]);
+}
+
 /**
- * The directory sv started in, held open so it can return there even if the
- * path changed meanwhile.
+ * runit's open_read("."): sv gives up at once when its directory cannot be
+ * opened for reading.
  */
-export function openCurrentDir(): number | { error: Errno } {
+export function probeCurrentDir(cwd: string): Errno | null {
   try {
-    return fs.openSync('.', O_RDONLY);
+    fs.closeSync(fs.openSync(cwd, O_RDONLY | O_NONBLOCK));
+    return null;
   } catch (e) {
-    return { error: codeOf(e) };
+    return codeOf(e);
   }
 }
 
-export function returnToDir(fd: number): Errno | null {
-  // chdir through /proc/self/fd/N reaches the very directory fd holds, as
-  // fchdir does, without loading the FFI addon (sv runs often, as a probe).
+/** What chdir(dir) would refuse, as its errno (ENOENT, ENOTDIR, EACCES, ELOOP...); null when it would succeed. */
+export function enterable(dir: Dir): Errno | null {
   try {
-    process.chdir(`/proc/self/fd/${fd}`);
-    return null;
-  } catch {
-    // no /proc mounted: fchdir itself
-  }
-  try {
-    libc.fchdir(fd);
-    // Node caches process.cwd(); make it forget the directory it knew.
-    process.chdir('.');
+    if (!fs.statSync(dir).isDirectory()) return 'ENOTDIR';
+    fs.accessSync(dir, fs.constants.X_OK);
     return null;
   } catch (e) {
-    return codeOf(e) ?? 'EBADF';
+    return codeOf(e);
   }
 }
 
@@ -47,27 +55,6 @@ let rawByName: ReadonlyMap<string, Buffer> = new Map();
 
 export function setRawNames(m: ReadonlyMap<string, Buffer>): void {
   rawByName = m;
-}
-
-/** chdir; a path given as bytes (not UTF-8) goes through open + fchdir. */
-export function changeDir(dir: string | Buffer): Errno | null {
-  try {
-    if (typeof dir === 'string') {
-      process.chdir(dir);
-      return null;
-    }
-    const fd = fs.openSync(dir, O_RDONLY | fs.constants.O_DIRECTORY);
-    try {
-      libc.fchdir(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    // Node caches process.cwd(); make it forget the directory it knew.
-    process.chdir('.');
-    return null;
-  } catch (e) {
-    return codeOf(e);
-  }
 }
 
 /**
@@ -80,19 +67,26 @@ export function inServiceDir(name: string, forSending: boolean): boolean {
   return name !== '' && !name.endsWith('/');
 }
 
-/** chdir into the service; the errno of the failing chdir otherwise. */
-export function enterService(name: string, svdir: string, forSending: boolean): Errno | null {
+/**
+ * The service's directory as runit's chdir(svdir), chdir(name) from cwd
+ * reaches it; the errno of the failing chdir otherwise.
+ */
+export function enterService(cwd: string, name: string, svdir: string, forSending: boolean): { dir: Dir } | { error: Errno } {
+  let base: Dir = cwd;
   if (inServiceDir(name, forSending)) {
-    const e = changeDir(svdir);
-    if (e !== null) return e;
+    base = under(cwd, svdir);
+    const e = enterable(base);
+    if (e !== null) return { error: e };
   }
-  return changeDir(rawByName.get(name) ?? name);
+  const dir = under(base, rawByName.get(name) ?? name);
+  const e = enterable(dir);
+  return e !== null ? { error: e } : { dir };
 }
 
 /** Open supervise/ok for writing without blocking: ENXIO means no runsv. */
-export function probeOk(): Errno | null {
+export function probeOk(dir: Dir): Errno | null {
   try {
-    fs.closeSync(fs.openSync('supervise/ok', O_WRONLY | O_NONBLOCK));
+    fs.closeSync(fs.openSync(under(dir, 'supervise/ok'), O_WRONLY | O_NONBLOCK));
     return null;
   } catch (e) {
     return codeOf(e);
@@ -108,10 +102,10 @@ export type StatusRead =
  * One read of up to 20 bytes from supervise/status into `into` (bytes beyond
  * a short read keep their old contents, as runit's global buffer does).
  */
-export function readStatusFile(into: Buffer): StatusRead {
+export function readStatusFile(dir: Dir, into: Buffer): StatusRead {
   let fd: number;
   try {
-    fd = fs.openSync('supervise/status', O_RDONLY | O_NONBLOCK);
+    fd = fs.openSync(under(dir, 'supervise/status'), O_RDONLY | O_NONBLOCK);
   } catch (e) {
     return { ok: false, stage: 'open', code: codeOf(e) };
   }
@@ -129,10 +123,10 @@ export function readStatusFile(into: Buffer): StatusRead {
 export type ControlWrite = { ok: true } | { ok: false; stage: 'open' | 'write'; code: Errno };
 
 /** Write the whole action string to supervise/control in one write. */
-export function writeControl(acts: string): ControlWrite {
+export function writeControl(dir: Dir, acts: string): ControlWrite {
   let fd: number;
   try {
-    fd = fs.openSync('supervise/control', O_WRONLY | O_NONBLOCK);
+    fd = fs.openSync(under(dir, 'supervise/control'), O_WRONLY | O_NONBLOCK);
   } catch (e) {
     return { ok: false, stage: 'open', code: codeOf(e) };
   }
@@ -149,9 +143,9 @@ export function writeControl(acts: string): ControlWrite {
 }
 
 /** stat("down"): false when it exists, true when ENOENT, else the errno. */
-export function normallyUp(): boolean | { error: Errno } {
+export function normallyUp(dir: Dir): boolean | { error: Errno } {
   try {
-    fs.statSync('down');
+    fs.statSync(under(dir, 'down'));
     return false;
   } catch (e) {
     const code = codeOf(e);

@@ -4,7 +4,6 @@
 // `fail:` line) come out byte for byte as runit prints them.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errstr } from '../util/errstr.ts';
-import { err, out } from '../util/output.ts';
 import { wallNow } from '../util/tai64n.ts';
 import { runCheckScript } from './check-script.ts';
 import { checkAll, skipSend, type Command } from './commands.ts';
@@ -31,6 +30,16 @@ export interface SessionConfig {
   waitSec: number;
   /** pause between polling rounds, ms (runit: 420) */
   roundMs?: number;
+  /** the caller's directory: relative names are taken from here */
+  cwd: string;
+  /** the caller's environment (./check runs with it) */
+  env: Readonly<Record<string, string | undefined>>;
+  /** the caller's descriptors: ./check gets stdin and stderr */
+  stdin: number;
+  stderr: number;
+  /** writers to the caller's stdout and stderr */
+  out: (text: string) => void;
+  err: (text: string) => void;
 }
 
 function nowSeconds(): number {
@@ -52,7 +61,8 @@ export class Session {
   private readonly startTai: bigint;
   private now: number;
   private nowTai: bigint;
-  private curdir = -1;
+  /** the current service's directory (runit's cwd after chdir) */
+  private dir: svc.Dir = '';
 
   constructor(cfg: SessionConfig) {
     this.cfg = cfg;
@@ -71,7 +81,7 @@ export class Session {
 
   private flush(s = ''): void {
     this.buffer += s;
-    if (this.buffer !== '') out(this.buffer);
+    if (this.buffer !== '') this.cfg.out(this.buffer);
     this.buffer = '';
   }
 
@@ -97,14 +107,13 @@ export class Session {
 
   private fatal(msg: string, code: svc.Errno): never {
     this.flush();
-    err(`fatal: ${msg}: ${errstr(code)}\n`);
+    this.cfg.err(`fatal: ${msg}: ${errstr(code)}\n`);
     throw new SvExit(fatalExit(this.cfg.lsb));
   }
 
-  /** runit's done(): back to the original directory and exit now. */
+  /** runit's done(): exit now. */
   private done(code: number): never {
     this.flush();
-    if (this.curdir !== -1) svc.returnToDir(this.curdir);
     throw new SvExit(code);
   }
 
@@ -112,7 +121,7 @@ export class Session {
 
   /** svstatus_get: -1 unreadable, 0 runsv not running, 1 read. */
   private statusGet(): -1 | 0 | 1 {
-    const okErr = svc.probeOk();
+    const okErr = svc.probeOk(this.dir);
     if (okErr !== null) {
       if (okErr === 'ENXIO') {
         if (this.acts[0] === 'x') this.ok('runsv not running');
@@ -122,7 +131,7 @@ export class Session {
       this.warn('unable to open supervise/ok', okErr);
       return -1;
     }
-    const r = svc.readStatusFile(this.status);
+    const r = svc.readStatusFile(this.dir, this.status);
     if (r.ok) return 1;
     if (r.stage === 'open') this.warn('unable to open supervise/status', r.code);
     else if (r.stage === 'read') this.warn('unable to read supervise/status', r.code);
@@ -132,23 +141,26 @@ export class Session {
 
   /** svstatus_print: 0 when ./down could not be tested, 1 running, 2 not. */
   private statusPrint(label: string): 0 | 1 | 2 {
-    const up = svc.normallyUp();
+    const up = svc.normallyUp(this.dir);
     if (typeof up !== 'boolean') {
-      err(`warning: unable to stat ${this.name}/down: ${errstr(up.error)}\n`);
+      this.cfg.err(`warning: unable to stat ${this.name}/down: ${errstr(up.error)}\n`);
       return 0;
     }
     this.outs(formatStatusLine(label, this.status, this.nowTai, up));
     return runningCode(this.status);
   }
 
-  /** The `status` command for the current service (cwd = service dir). */
+  /** The `status` command for the current service (this.dir). */
   private reportStatus(): number {
     const got = this.statusGet();
     if (got === -1 && this.cfg.lsb) this.done(4);
     if (got !== 1) return 0;
     let rc = this.statusPrint(this.name);
     this.islog = true;
-    const logErr = svc.changeDir('log');
+    const main = this.dir;
+    const logDir = svc.under(main, 'log');
+    const logErr = svc.enterable(logDir);
+    if (logErr === null) this.dir = logDir;
     if (logErr !== null) {
       if (logErr !== 'ENOENT') {
         this.outs('; ');
@@ -164,6 +176,7 @@ export class Session {
       }
     }
     this.islog = false;
+    this.dir = main;
     this.flush();
     if (this.cfg.lsb) this.done(lsbStatusExit(rc));
     return rc;
@@ -174,8 +187,8 @@ export class Session {
   /** control(): -1 failed (drop the service), 0 skipped, 1 sent. */
   private control(a: string): -1 | 0 | 1 {
     if (this.statusGet() <= 0) return -1;
-    if (skipSend(a, this.status, a[0] === 'u' && readExtStatus('supervise')?.backoff != null)) return 0;
-    const w = svc.writeControl(a);
+    if (skipSend(a, this.status, a[0] === 'u' && readExtStatus(svc.under(this.dir, 'supervise'))?.backoff != null)) return 0;
+    const w = svc.writeControl(this.dir, a);
     if (w.ok) return 1;
     if (w.stage === 'open') {
       if (w.code !== 'ENXIO') this.warn('unable to open supervise/control', w.code);
@@ -192,10 +205,11 @@ export class Session {
     const r = this.statusGet();
     if (r === -1) return -1;
     if (r === 0) return a[0] === 'x' ? 1 : -1;
-    const name = this.name;
+    const { name, dir } = this;
+    const { env, stdin, stderr, err } = this.cfg;
     const passed = await checkAll(a, this.status, {
       startTai: this.startTai,
-      runCheckScript: () => runCheckScript(name),
+      runCheckScript: () => runCheckScript({ dir, name, env, stdin, stderr, err }),
     });
     if (!passed) return 0;
     this.outs('ok: ');
@@ -204,32 +218,28 @@ export class Session {
     return 1;
   }
 
-  private back(): void {
-    const e = svc.returnToDir(this.curdir);
-    if (e !== null) this.fatal('unable to change to original directory', e);
-  }
-
   // --- the program -----------------------------------------------------
 
   async run(services: readonly string[]): Promise<number> {
-    const cur = svc.openCurrentDir();
-    if (typeof cur !== 'number') this.fatal('unable to open current directory', cur.error);
-    this.curdir = cur;
+    const cur = svc.probeCurrentDir(this.cfg.cwd);
+    if (cur !== null) this.fatal('unable to open current directory', cur);
     const { command } = this.cfg;
     const pending: Array<string | null> = [...services];
 
     for (let i = 0; i < pending.length; i++) {
       this.name = pending[i] as string;
-      const e = svc.enterService(this.name, this.cfg.svdir, true);
-      if (e !== null) {
-        this.fail('unable to change to service directory', e);
+      const d = svc.enterService(this.cfg.cwd, this.name, this.cfg.svdir, true);
+      if ('error' in d) {
+        this.fail('unable to change to service directory', d.error);
         pending[i] = null;
-      } else if (command.act === 'status') {
+        continue;
+      }
+      this.dir = d.dir;
+      if (command.act === 'status') {
         this.reportStatus();
       } else if (command.act === 'control') {
         if (this.control(command.acts) === -1) pending[i] = null;
       }
-      this.back();
     }
 
     if (command.wait) await this.waitLoop(pending);
@@ -245,11 +255,12 @@ export class Session {
         const name = pending[i];
         if (name === null || name === undefined) continue;
         this.name = name;
-        const e = svc.enterService(name, this.cfg.svdir, false);
-        if (e !== null) {
-          this.fail('unable to change to service directory', e);
+        const d = svc.enterService(this.cfg.cwd, name, this.cfg.svdir, false);
+        if ('error' in d) {
+          this.fail('unable to change to service directory', d.error);
           pending[i] = null;
         } else {
+          this.dir = d.dir;
           if ((await this.check(command.acts)) !== 0) pending[i] = null;
           else done = false;
         }
@@ -263,7 +274,6 @@ export class Session {
           if (command.kill) this.control('k');
           pending[i] = null;
         }
-        this.back();
       }
       if (done) break;
       await sleep(this.cfg.roundMs ?? 420);

@@ -96,7 +96,9 @@ export class LogDir {
   /** name: as given (used in messages); cwd: what a relative name is relative to */
   constructor(name: string, env: DirEnv, cwd?: string) {
     this.name = name;
-    this.fsPath = cwd !== undefined ? path.resolve(cwd, name) : name;
+    // Joined, not resolved: the kernel decides what "..", symlinks and ""
+    // mean, as for svlogd started in cwd.
+    this.fsPath = cwd === undefined || name === '' || name.startsWith('/') ? name : `${cwd}/${name}`;
     this.env = env;
   }
 

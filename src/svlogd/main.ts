@@ -6,24 +6,28 @@
 import fs from 'node:fs';
 import * as libc from '../../native/libc.ts';
 import { scheduleTrim } from '../process/trim.ts';
-import type { ToolContext } from '../tool.ts';
-import { err } from '../util/output.ts';
+import { writerTo, type ToolContext } from '../tool.ts';
 import { createLogger, lineFinisher, LoggerFatal, loggerOptions, type Logger } from './logger.ts';
 import { PipeReader } from './pipe-reader.ts';
 import { FATAL, INFO, WARNING, sysMessage } from './messages.ts';
-import { parseOptions } from './options.ts';
+import { parseOptions, type SvlogdOptions } from './options.ts';
 
 const READ_SIZE = 1 << 16;
 
-function writeErr(data: string | Buffer): void {
-  if (typeof data === 'string') {
-    err(data);
-    return;
-  }
+/** The processors' stderr and svlogd's messages, to the context's stderr. */
+function stderrWriter(fd: number): (data: string | Buffer) => void {
+  const err = writerTo(fd);
+  return (data) => {
+    if (typeof data === 'string') err(data);
+    else writeBytes(fd, data);
+  };
+}
+
+function writeBytes(fd: number, data: Buffer): void {
   let off = 0;
   while (off < data.length) {
     try {
-      off += fs.writeSync(2, data, off);
+      off += fs.writeSync(fd, data, off);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
       return;
@@ -31,7 +35,12 @@ function writeErr(data: string | Buffer): void {
   }
 }
 
+// The input, the messages and the log directories' names come from the
+// context (stdin, stderr, cwd). Signals (TERM, HUP, ALRM) are the process's:
+// svlogd listens while it runs and stops listening when it returns.
 export async function main(ctx: ToolContext): Promise<number> {
+  const writeErr = stderrWriter(ctx.stderr);
+  const err = writerTo(ctx.stderr);
   const parsed = parseOptions(ctx.argv0, ctx.args);
   if (!parsed.ok) {
     err(parsed.stderr);
@@ -39,7 +48,7 @@ export async function main(ctx: ToolContext): Promise<number> {
   }
   const o = parsed.options;
   try {
-    fs.closeSync(fs.openSync('.', fs.constants.O_RDONLY | fs.constants.O_NONBLOCK));
+    fs.closeSync(fs.openSync(ctx.cwd, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK));
   } catch (e) {
     err(sysMessage(FATAL, 'unable to open current working directory', undefined, e));
     return 111;
@@ -50,16 +59,36 @@ export async function main(ctx: ToolContext): Promise<number> {
   const info = (text: string): void => {
     if (verbose) err(`${INFO}${text}\n`);
   };
-  // Before the reaper's listener, so the message precedes the processor's results.
-  if (verbose) process.on('SIGCHLD', () => info('sigchild received.'));
+  const listening: Array<[NodeJS.Signals, () => void]> = [];
+  const listen = (sig: NodeJS.Signals, f: () => void): void => {
+    process.on(sig, f);
+    listening.push([sig, f]);
+  };
+  try {
+    // Before the reaper's listener, so the message precedes the processor's results.
+    if (verbose) listen('SIGCHLD', () => info('sigchild received.'));
+    return await run(ctx, o, { info, err, writeErr, listen });
+  } finally {
+    for (const [sig, f] of listening) process.off(sig, f);
+  }
+}
 
+interface Io {
+  info: (text: string) => void;
+  err: (text: string) => void;
+  writeErr: (data: string | Buffer) => void;
+  listen: (sig: NodeJS.Signals, f: () => void) => void;
+}
+
+async function run(ctx: ToolContext, o: SvlogdOptions, io: Io): Promise<number> {
+  const { info, listen } = io;
   let logger: Logger;
   try {
     logger = createLogger(
       o.dirs,
       // no functional directory left: exit at once, whatever is still queued
-      { ...loggerOptions(o), onFatal: (code) => libc.exitNow(code) },
-      writeErr,
+      { ...loggerOptions(o), cwd: ctx.cwd, onFatal: (code) => libc.exitNow(code) },
+      io.writeErr,
     );
   } catch (e) {
     if (e instanceof LoggerFatal) return 111;
@@ -68,17 +97,17 @@ export async function main(ctx: ToolContext): Promise<number> {
 
   let onTerm: (() => void) | undefined;
   let terminating = false;
-  process.on('SIGTERM', () => {
+  listen('SIGTERM', () => {
     info('sigterm received.');
     if (terminating) return;
     terminating = true;
     onTerm?.();
   });
-  process.on('SIGHUP', () => {
+  listen('SIGHUP', () => {
     info('sighangup received.');
     logger.reload();
   });
-  process.on('SIGALRM', () => {
+  listen('SIGALRM', () => {
     info('sigalarm received.');
     logger.rotate();
   });
@@ -87,6 +116,8 @@ export async function main(ctx: ToolContext): Promise<number> {
   // in the files, so -b only raises the read size.
   const readSize = Math.max(READ_SIZE, o.buflen);
   const input: Input = {
+    fd: ctx.stdin,
+    err: io.err,
     logger,
     readSize,
     linemax: o.linemax,
@@ -96,13 +127,16 @@ export async function main(ctx: ToolContext): Promise<number> {
       if (terminating) f();
     },
   };
-  if (PipeReader.supports(0)) await logPipe(input);
+  if (PipeReader.supports(ctx.stdin)) await logPipe(input);
   else await logFile(input);
   await logger.end();
   return 0;
 }
 
 interface Input {
+  /** the descriptor read: the context's stdin */
+  fd: number;
+  err: (text: string) => void;
   logger: Logger;
   readSize: number;
   linemax: number;
@@ -123,7 +157,7 @@ function logPipe(io: Input): Promise<void> {
       reader.close();
       resolve();
     };
-    const reader: PipeReader = new PipeReader(0, io.readSize, {
+    const reader: PipeReader = new PipeReader(io.fd, io.readSize, {
       data(chunk) {
         if (finish) {
           if (!finish(chunk)) return true;
@@ -138,7 +172,7 @@ function logPipe(io: Input): Promise<void> {
       },
       end: stop,
       error(e) {
-        err(sysMessage(WARNING, 'unable to read standard input', undefined, e));
+        io.err(sysMessage(WARNING, 'unable to read standard input', undefined, e));
         stop();
       },
     });
@@ -162,7 +196,7 @@ function logPipe(io: Input): Promise<void> {
 async function logFile(io: Input): Promise<void> {
   const { logger } = io;
   try {
-    libc.setNonblock(0, false);
+    libc.setNonblock(io.fd, false);
   } catch {
     // not fatal: EAGAIN is retried below
   }
@@ -176,14 +210,14 @@ async function logFile(io: Input): Promise<void> {
     const buf = Buffer.allocUnsafe(finish ? 1 : io.readSize);
     let n: number;
     try {
-      n = fs.readSync(0, buf, 0, buf.length, null);
+      n = fs.readSync(io.fd, buf, 0, buf.length, null);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EAGAIN' || code === 'EINTR') {
         await new Promise((res) => setTimeout(res, 20));
         continue;
       }
-      err(sysMessage(WARNING, 'unable to read standard input', undefined, e));
+      io.err(sysMessage(WARNING, 'unable to read standard input', undefined, e));
       return;
     }
     if (n === 0) return;

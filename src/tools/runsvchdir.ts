@@ -7,7 +7,6 @@
 import fs from 'node:fs';
 import { writerTo, type ToolContext } from '../tool.ts';
 import { errstrOf } from '../util/errstr.ts';
-import { invokedAs } from './invoked-as.ts';
 
 const SVDIR = '/etc/runit/runsvdir';
 
@@ -22,7 +21,8 @@ function enterable(dir: string): void {
 export function main(ctx: ToolContext): number {
   const out = writerTo(ctx.stdout);
   const err = writerTo(ctx.stderr);
-  const progname = invokedAs(ctx);
+  // argv[0] exactly as invoked (a full path stays a full path), as runit prints it
+  const progname = ctx.argv0;
   const fatal = (m1: string, m2: string, e?: unknown): Fatal =>
     new Fatal(`${progname}: fatal: ${m1}${m2}${e === undefined ? '' : `: ${errstrOf(e)}`}\n`);
   const target = ctx.args[0];

@@ -6,7 +6,6 @@ import { flock, LOCK_EX, O_NONBLOCK } from '../../native/libc.ts';
 import { getopt, newGetopt } from '../util/getopt.ts';
 import { writerTo, type ToolContext } from '../tool.ts';
 import { errstrOf } from '../util/errstr.ts';
-import { invokedAs } from './invoked-as.ts';
 import { loggedOut, matches, UTMP_SIZE, wtmpRecord } from './utmp-record.ts';
 
 const UTMP = '/var/run/utmp';
@@ -101,7 +100,8 @@ function wtmpLogout(line: Buffer): string | undefined {
 
 export function main(ctx: ToolContext): number {
   const err = writerTo(ctx.stderr);
-  const progname = invokedAs(ctx);
+  // argv[0] exactly as invoked (a full path stays a full path), as runit prints it
+  const progname = ctx.argv0;
   const usage = `usage: ${progname} [-w] line\n\n`;
   const argv = [progname, ...ctx.args];
   const st = newGetopt();
