@@ -24,7 +24,7 @@ import { reaper } from '../process/reaper.ts';
 import { scheduleTrim } from '../process/trim.ts';
 import { writerTo, type ToolContext } from '../tool.ts';
 import { errstrOf } from '../util/errstr.ts';
-import { createSupervisor } from './supervisor.ts';
+import { createSupervisor, type Supervisor } from './supervisor.ts';
 import { sendHalt } from '../runtime/halt-request.ts';
 import { runtimePathsFrom } from '../runtime/paths.ts';
 import { ProcTitleLog } from './proctitle-log.ts';
@@ -69,6 +69,32 @@ export async function main(ctx: ToolContext): Promise<number> {
   const { dir, log, sessionMode } = parsed;
   const warn = (text: string): void => err(`runsvdir ${dir}: warning: ${text}\n`);
 
+  // Signals first, before any line is printed: a TERM sent as soon as a
+  // warning appears, or during the first scan, must not kill runsvdir.
+  let sup: Supervisor | undefined;
+  let resolveCode: (code: number) => void = () => {};
+  const codePromise = new Promise<number>((resolve) => {
+    resolveCode = resolve;
+  });
+  let pending: number | undefined;
+  const stop = (exitCode: number): void => {
+    if (pending !== undefined) {
+      // Asked again while stopping: leave now (services may be orphaned).
+      resolveCode(pending);
+      return;
+    }
+    pending = exitCode;
+    // Before the supervisor exists nothing runs yet: leave at once.
+    if (sup === undefined) resolveCode(exitCode);
+    else sup.stopAll().then(() => resolveCode(exitCode));
+  };
+  const onTerm = (): void => stop(0);
+  const onHup = (): void => stop(111);
+  const onAlarm = (): void => sup?.rescan();
+  process.on('SIGTERM', onTerm);
+  process.on('SIGHUP', onHup);
+  process.on('SIGALRM', onAlarm);
+
   if (sessionMode) {
     try {
       libc.setsid();
@@ -91,7 +117,7 @@ export async function main(ctx: ToolContext): Promise<number> {
 
   reaper.start();
   scheduleTrim();
-  const sup = createSupervisor({
+  sup = createSupervisor({
     dir,
     sessions: sessionMode,
     // Started by /etc/runit/2 under tsinit: an essential service ends the container through tsinit halt's channel.
@@ -101,29 +127,7 @@ export async function main(ctx: ToolContext): Promise<number> {
     },
   });
 
-  // Signals first: a TERM that arrives during the first scan must not kill us.
-  let resolveCode: (code: number) => void = () => {};
-  const codePromise = new Promise<number>((resolve) => {
-    resolveCode = resolve;
-  });
-  let pending: number | undefined;
-  const stop = (exitCode: number): void => {
-    if (pending !== undefined) {
-      // Asked again while stopping: leave now (services may be orphaned).
-      resolveCode(pending);
-      return;
-    }
-    pending = exitCode;
-    sup.stopAll().then(() => resolveCode(exitCode));
-  };
-  const onTerm = (): void => stop(0);
-  const onHup = (): void => stop(111);
-  const onAlarm = (): void => sup.rescan();
-  process.on('SIGTERM', onTerm);
-  process.on('SIGHUP', onHup);
-  process.on('SIGALRM', onAlarm);
-
-  sup.start();
+  if (pending === undefined) sup.start();
   const code = await codePromise;
 
   process.off('SIGALRM', onAlarm);

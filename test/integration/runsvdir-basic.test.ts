@@ -173,6 +173,18 @@ test('log argument shorter than seven characters: two warnings, runsvdir goes on
   assert.equal((await r.exited).code, 0);
 });
 
+test('a TERM sent the moment the first warning appears ends runsvdir by its handler (exit 0), every time', async () => {
+  const sd = tempDir('runsvdir-earlyterm-');
+  tmp.push(sd);
+  for (let i = 0; i < 20; i++) {
+    const r = track(startRunsvdir([sd, 'log: ']));
+    await waitFor('the first warning', () => r.stderr().includes('warning:'));
+    r.child.kill('SIGTERM');
+    const st = await r.exited;
+    assert.equal(st.code, 0, `run ${i}: ended by ${JSON.stringify(st)}`);
+  }
+});
+
 test('log argument: service stderr scrolls through the process title', async () => {
   const sd = tempDir('runsvdir-title-');
   tmp.push(sd);
