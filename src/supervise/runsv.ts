@@ -22,20 +22,14 @@
 //    fs call, FIFO, status write and the children's chdir can use (runit
 //    works from the directory as its cwd; this process has many services).
 import fs from 'node:fs';
-import { readSetting } from '../settings.ts';
 import { clampDelay } from '../util/timers.ts';
 import os from 'node:os';
 import path from 'node:path';
 import * as libc from '../../native/libc.ts';
-import { envArray, forkFailed, spawnChild } from '../process/spawn.ts';
-import { fastChpstStart } from './fast-start.ts';
-import { slowChpstLimitEnv } from '../process/original-limits.ts';
 import { reaper } from '../process/reaper.ts';
-import { decodeWaitStatus } from '../process/wait-status.ts';
 import { emitEvent } from '../events/bus.ts';
 import { err, writeAllSync } from '../util/output.ts';
 import { codeOf, errstrOf } from '../util/errstr.ts';
-import { signalNameOf } from '../util/signal-names.ts';
 import { wallNow } from '../util/tai64n.ts';
 import { MachineDriver, type Effects } from './machine-driver.ts';
 import {
@@ -55,8 +49,7 @@ import { writeStatusFiles } from './status-writer.ts';
 import { encodeStatus } from './status-file.ts';
 import { ControlFifo } from './control-fifo.ts';
 import { LogPipe } from './log-pipe.ts';
-import { InprocessLog } from './inprocess-log.ts';
-import { planInprocessLog, type InprocessLogPlan } from './log-run.ts';
+import { Launcher } from './runsv-launch.ts';
 import { PrefixedOutput, prefixEnabled } from './prefix-output.ts';
 import { DEFAULT_SPEC, readServiceSpec, usesExtensions, type ServiceSpec } from './service-spec.ts';
 import { ServiceProbes } from './service-probes.ts';
@@ -153,19 +146,6 @@ function policyOf(spec: ServiceSpec): MachinePolicy {
   };
 }
 
-/**
- * TSINIT_INPROCESS_LOG=0 turns off running log/run's svlogd inside tsinit.
- * Read once: a service's logger must not change nature between restarts
- * because of the environment.
- */
-const inprocessLogEnabled = readSetting('inprocessLog');
-
-/**
- * TSINIT_CHPST_FASTPATH=0 (or false/no/off) turns off starting `exec chpst ...`
- * one-liners through the exec helper (src/supervise/fast-start.ts) instead of a Node chpst.
- */
-const chpstFastPathEnabled = readSetting('chpstFastpath');
-
 /** How often a blocked log/supervise/lock is retried (runit blocks in flock). */
 const LOG_LOCK_RETRY_MS = 200;
 
@@ -200,16 +180,14 @@ class Runsv implements RunsvHandle, Effects {
   private machine: ServiceMachine | undefined;
   private driver: MachineDriver | undefined;
   private logPipe: LogPipe | undefined;
-  /** the log service's svlogd running in this process (its pid is ours) */
-  private inproc: InprocessLog | undefined;
   /** TSINIT_LOG_PREFIX=1 and no log/: the service's output, line-prefixed to our stdout/stderr */
   private prefixed: PrefixedOutput | undefined;
   private readonly fds: number[] = [];
   private readonly controls: ControlFifo[] = [];
   private termPending = false;
   private finished = false;
-  private scriptPid = 0;
-  private fakePid = 0;
+  /** starts ./run, ./finish, log/run and control/ scripts (set up with the locks) */
+  private launcher: Launcher | undefined;
   private timer: NodeJS.Timeout | undefined;
   /** the machine's pause in progress ('sleep'): ended early by a stop request */
   private sleepDone: ((reply: Reply) => void) | undefined;
@@ -383,6 +361,17 @@ class Runsv implements RunsvHandle, Effects {
     this.writeExt();
     this.announceHold();
 
+    this.launcher = new Launcher({
+      service: this.name,
+      base,
+      logPipe: this.logPipe,
+      prefixed: this.prefixed,
+      probes: this.probes,
+      warn: this.warn,
+      fatal: this.fatalMsg,
+      exited: (pid, wstat) => this.driver?.post({ type: 'exit', pid, wstat }),
+      ownSession: this.ownSession,
+    });
     const driver = new MachineDriver(m, this, this.internal);
     this.driver = driver;
     reaper.start();
@@ -439,11 +428,11 @@ class Runsv implements RunsvHandle, Effects {
     }
     switch (a.type) {
       case 'spawn':
-        return this.spawn(a.side, a.argv);
+        return this.launch.spawn(a.side, a.argv);
       case 'kill':
         if (a.pid === process.pid) {
           // the in-process logger: never a signal to ourselves
-          this.inproc?.signal(a.signal);
+          this.launcher?.signalLogger(a.signal);
         } else if (a.pid > 0) {
           const sig = (os.constants.signals as Record<string, number | undefined>)[`SIG${a.signal}`];
           if (sig !== undefined) libc.tryKill(a.pid, sig);
@@ -486,6 +475,12 @@ class Runsv implements RunsvHandle, Effects {
     }
   }
 
+  /** Actions come only through the driver, made after the launcher. */
+  private get launch(): Launcher {
+    if (!this.launcher) throw new Error('an action before the set-up');
+    return this.launcher;
+  }
+
   private get service(): string {
     return path.basename(this.dir);
   }
@@ -512,173 +507,10 @@ class Runsv implements RunsvHandle, Effects {
       return;
     }
     if (a.type === 'control-script') {
-      this.runScript(a.c, done);
+      this.launch.runScript(a.c, done);
       return;
     }
     done(undefined);
-  }
-
-  private spawn(side: Side, argv: string[]): number | false {
-    const prog = argv[0] ?? './run';
-    const shown = side === 'log' ? `log/${prog}` : prog;
-    const pipe = this.logPipe;
-    // ./run of the main service: readiness (notification pipe) and health follow it.
-    const probes = side === 'main' && prog === './run' ? this.probes : undefined;
-    let extraFds: Array<[number, number]> = [];
-    try {
-      let stdin: number | undefined;
-      let stdout: number | undefined;
-      let stderr: number | undefined;
-      if (pipe && side === 'log' && pipe.isOpen && inprocessLogEnabled) {
-        const plan = this.inprocessPlan();
-        if (plan) return this.startInprocessLog(plan, pipe);
-      }
-      if (!pipe && this.prefixed) {
-        stdout = this.prefixed.stdoutFd;
-        stderr = this.prefixed.stderrFd;
-      }
-      if (pipe) {
-        if (!pipe.isOpen) {
-          const what = side === 'log' ? './log/run' : './run';
-          return this.spawnFailed(`unable to setup filedescriptor for ${what}: ${errstrOf({ code: 'EBADF' })}`);
-        }
-        if (side === 'log') stdin = pipe.readFd;
-        else stdout = pipe.writeFd;
-      }
-      const cwd = side === 'log' ? path.join(this.base, 'log') : this.base;
-      const env = envArray(undefined);
-      const start = chpstFastPathEnabled ? fastChpstStart(path.join(cwd, prog), cwd, env) : undefined;
-      const fast = typeof start === 'object' ? start : undefined;
-      if (fast && fast.stderrToStdout) stderr = stdout ?? 1;
-      if (probes) extraFds = probes.prepareSpawn();
-      const pid = spawnChild({
-        path: fast ? fast.path : prog,
-        argv: fast ? fast.argv : argv,
-        // a Node chpst raises the open-files limit again: tell it the original (it removes the variable)
-        ...(start === 'slow-chpst' ? { env: [...env, ...slowChpstLimitEnv()] } : {}),
-        cwd,
-        ...(stdin !== undefined ? { stdin } : {}),
-        ...(stdout !== undefined ? { stdout } : {}),
-        ...(stderr !== undefined ? { stderr } : {}),
-        ...(extraFds.length > 0 ? { extraFds } : {}),
-        ...(this.ownSession ? { setsid: true } : {}),
-        onExit: (st) => {
-          probes?.ended(st.pid);
-          this.exited(side, st.pid, st.raw);
-          this.driver?.post({ type: 'exit', pid: st.pid, wstat: st.raw });
-        },
-      });
-      // The spawn is announced before readiness can follow from it: with
-      // readiness "up", started() declares the service ready at once.
-      emitEvent({ type: 'spawned', service: this.name, side, pid });
-      probes?.started(pid);
-      return pid;
-    } catch (e) {
-      probes?.spawnFailed();
-      // No process at all (clone failed): runit's "unable to fork, sleeping".
-      if (forkFailed(e)) {
-        this.warn(`unable to fork, sleeping: ${errstrOf(e)}`);
-        return false;
-      }
-      return this.spawnFailed(`unable to start ${shown}: ${errstrOf(e)}`);
-    }
-  }
-
-  /** log/run is the usual svlogd one-liner (and executable, as exec requires)? */
-  private inprocessPlan(): InprocessLogPlan | undefined {
-    const file = path.join(this.base, 'log', 'run');
-    try {
-      const st = fs.statSync(file);
-      if (!st.isFile() || (st.mode & 0o111) === 0 || st.size > 4096) return undefined;
-      return planInprocessLog(fs.readFileSync(file, 'utf8'));
-    } catch {
-      return undefined; // let the real exec report what is wrong
-    }
-  }
-
-  /** The logger as a pseudo-process whose pid is ours; runsv's kill() is routed to it. */
-  private startInprocessLog(plan: InprocessLogPlan, pipe: LogPipe): number {
-    const pid = process.pid;
-    const logger = new InprocessLog({
-      readFd: pipe.readFd,
-      cwd: path.join(this.base, 'log'),
-      plan,
-      warn: this.warn,
-      onExit: (wstat) => {
-        if (this.inproc === logger) this.inproc = undefined;
-        this.exited('log', pid, wstat);
-        this.driver?.post({ type: 'exit', pid, wstat });
-      },
-    });
-    this.inproc = logger;
-    logger.start();
-    emitEvent({ type: 'spawned', service: this.name, side: 'log', pid, inprocess: true });
-    return pid;
-  }
-
-  /** runit's child would print the message and exit 111: emulate both. */
-  private spawnFailed(msg: string): number {
-    this.fatalMsg(msg);
-    const pid = -++this.fakePid;
-    emitEvent({ type: 'exited', service: this.name, side: msg.includes('log/') ? 'log' : 'main', pid: 0, code: 111, spawnFailed: true });
-    this.driver?.post({ type: 'exit', pid, wstat: 111 << 8 });
-    return pid;
-  }
-
-  private runScript(c: string, done: (reply: Reply) => void): void {
-    const rel = `control/${c}`;
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(path.join(this.base, rel));
-    } catch (e) {
-      if (codeOf(e) !== 'ENOENT') this.warn(`unable to stat ${rel}: ${errstrOf(e)}`);
-      done(false);
-      return;
-    }
-    if ((st.mode & 0o100) === 0) {
-      done(false);
-      return;
-    }
-    let stdout: number | undefined;
-    let stderr: number | undefined;
-    const pipe = this.logPipe;
-    if (!pipe && this.prefixed) {
-      stdout = this.prefixed.stdoutFd;
-      stderr = this.prefixed.stderrFd;
-    }
-    if (pipe) {
-      if (pipe.isOpen) stdout = pipe.writeFd;
-      else this.warn(`unable to setup stdout for ${rel}: ${errstrOf({ code: 'EBADF' })}`);
-    }
-    try {
-      this.scriptPid = spawnChild({
-        path: rel,
-        argv: [rel],
-        cwd: this.base,
-        ...(this.ownSession ? { setsid: true } : {}),
-        ...(stdout !== undefined ? { stdout } : {}),
-        ...(stderr !== undefined ? { stderr } : {}),
-        onExit: (ex) => {
-          this.scriptPid = 0;
-          // runit: handled when wait_exitcode (status >> 8) is 0, which also
-          // holds for a script killed by a signal.
-          done(ex.raw >> 8 === 0);
-        },
-      });
-    } catch (e) {
-      // runit: a failed fork is a warning in runsv; a failed exec is the
-      // child's fatal line. Either way the command counts as not handled.
-      if (forkFailed(e)) this.warn(`unable to fork for ${rel}: ${errstrOf(e)}`);
-      else this.fatalMsg(`unable to run control/?: ${errstrOf(e)}`);
-      done(false);
-    }
-  }
-
-  /** The 'exited' event: how the process ended (code, or the signal's name). */
-  private exited(side: Side, pid: number, wstat: number): void {
-    const st = decodeWaitStatus(pid, wstat);
-    const how = st.signal !== null ? { signal: signalNameOf(st.signal) ?? String(st.signal) } : { code: st.code ?? 0 };
-    emitEvent({ type: 'exited', service: this.name, side, pid, ...how });
   }
 
   // ---- handle ---------------------------------------------------------
@@ -738,7 +570,8 @@ class Runsv implements RunsvHandle, Effects {
       // An in-process logger's pid is tsinit's own: never a target for kill.
       if (m.s.log && m.s.log.pid > 0 && m.s.log.pid !== process.pid) out.push(m.s.log.pid);
     }
-    if (this.scriptPid > 0) out.push(this.scriptPid);
+    const scriptPid = this.launcher?.scriptPid ?? 0;
+    if (scriptPid > 0) out.push(scriptPid);
     if (this.probes && !this.finished) out.push(...this.probes.pids());
     return out;
   }
