@@ -43,7 +43,8 @@ import {
   type TimerName,
 } from './service-machine.ts';
 import type { MachinePolicy } from './restart-policy.ts';
-import { initialExtStatus, removeExtStatus, writeExtStatus, type ExtStatus } from './ext-status.ts';
+import type { ExtStatus } from './ext-status.ts';
+import { ExtRecord, type PolicyStatus } from './ext-record.ts';
 import { setLongTimeout, type LongTimer } from '../util/timers.ts';
 import { writeStatusFiles } from './status-writer.ts';
 import { encodeStatus } from './status-file.ts';
@@ -53,7 +54,6 @@ import { Launcher } from './runsv-launch.ts';
 import { PrefixedOutput, prefixEnabled } from './prefix-output.ts';
 import { DEFAULT_SPEC, readServiceSpec, usesExtensions, type ServiceSpec } from './service-spec.ts';
 import { ServiceProbes } from './service-probes.ts';
-import { failedChecks, type HealthState } from './health.ts';
 import {
   StartupError,
   fatalSys,
@@ -102,8 +102,7 @@ export interface RunsvOptions {
   ownSession?: boolean;
 }
 
-/** tsinit's restart facts for supervise/tsinit-status.json (the record's policy fields). */
-export type PolicyStatus = Pick<ExtStatus, 'restarts' | 'crashes' | 'lastExit' | 'backoff' | 'essential'>;
+export type { PolicyStatus } from './ext-record.ts';
 
 export interface RunsvHandle {
   readonly dir: string;
@@ -195,15 +194,11 @@ class Runsv implements RunsvHandle, Effects {
   /** timers of the extensions (restart-backoff, timeout-kill) */
   private readonly policyTimers = new Map<TimerName, LongTimer>();
   private readonly onEssentialEnded: ((code: number, reason: string) => void) | undefined;
-  /** the policy facts last written to the record */
-  private lastPolicy = '';
   private spec: ServiceSpec = DEFAULT_SPEC;
   private probes: ServiceProbes | undefined;
-  private ext: ExtStatus = initialExtStatus(Date.now());
-  /** supervise/ exists and is ours: the extension record may be written */
-  private extWritable = false;
+  /** the extension record (supervise/tsinit-status.json) */
+  private readonly record: ExtRecord;
   private readonly hold: RunsvOptions['hold'];
-  private readonly onStatus: RunsvOptions['onStatus'];
 
   constructor(dir: string | Buffer, opts: RunsvOptions) {
     const arg = pathArg(dir);
@@ -212,7 +207,6 @@ class Runsv implements RunsvHandle, Effects {
     this.label = opts.name;
     this.name = opts.service ?? path.basename(path.resolve(this.dir));
     this.hold = opts.hold;
-    this.onStatus = opts.onStatus;
     this.onEssentialEnded = opts.onEssentialEnded;
     this.ownSession = opts.ownSession === true;
     const rawName = opts.rawName;
@@ -225,6 +219,18 @@ class Runsv implements RunsvHandle, Effects {
     this.done = new Promise<number>((resolve) => {
       this.resolveDone = resolve;
     });
+    this.record = new ExtRecord(
+      {
+        service: this.name,
+        label: this.label,
+        say: (line) => this.say(line),
+        warn: this.warn,
+        fatal: this.fatalMsg,
+        internal: this.internal,
+        onStatus: opts.onStatus,
+      },
+      opts.hold,
+    );
   }
 
   // ---- messages -------------------------------------------------------
@@ -347,19 +353,8 @@ class Runsv implements RunsvHandle, Effects {
     }
     this.fds.push(openOk(path.join(base, 'supervise', 'ok'), 'supervise/ok'));
     if (m.s.log) this.fds.push(openOk(path.join(base, 'log', 'supervise', 'ok'), 'log/supervise/ok'));
-    // Only a service that uses an extension (or waits for dependencies) gets
-    // tsinit's record: a plain runit service directory keeps runit's supervise/
-    // exactly (readers treat a missing record as "ready when up").
-    // A record left by an earlier supervisor is never kept: rewritten below,
-    // or removed when this service no longer uses any extension.
-    this.extWritable = usesExtensions(this.spec) || this.hold !== undefined;
-    if (!this.extWritable) {
-      const e = removeExtStatus(path.join(base, 'supervise'));
-      if (e !== null) this.warn(`unable to remove supervise/tsinit-status.json: ${e}`);
-    }
-    this.syncPolicyStatus();
-    this.writeExt();
-    this.announceHold();
+    this.record.open(path.join(base, 'supervise'), usesExtensions(this.spec) || this.hold !== undefined, this.policyStatus());
+    this.record.announceHold();
 
     this.launcher = new Launcher({
       service: this.name,
@@ -553,13 +548,7 @@ class Runsv implements RunsvHandle, Effects {
 
   /** The restart facts into supervise/tsinit-status.json, when they changed. */
   private syncPolicyStatus(): void {
-    const p = this.policyStatus();
-    if (!p || !this.extWritable) return;
-    const key = JSON.stringify(p);
-    if (key === this.lastPolicy) return;
-    this.lastPolicy = key;
-    Object.assign(this.ext, p);
-    this.writeExt();
+    this.record.syncPolicy(this.policyStatus());
   }
 
   pids(): number[] {
@@ -579,24 +568,17 @@ class Runsv implements RunsvHandle, Effects {
   // ---- readiness, dependencies, health (tsinit extensions) -------------
 
   extStatus(): ExtStatus {
-    return { ...this.ext, waitingFor: [...this.ext.waitingFor] };
+    return this.record.snapshot();
   }
 
   setWaiting(names: string[]): void {
     if (this.finished || !this.machine?.s.held || 'dependencyError' in (this.hold ?? {})) return;
-    const next = [...names];
-    if (next.join('\0') === this.ext.waitingFor.join('\0')) return;
-    this.ext.waitingFor = next;
-    this.writeExt();
-    if (next.length > 0) this.announceWaiting();
+    this.record.setWaiting(names);
   }
 
   release(): void {
     if (this.finished) return;
-    if (this.ext.waitingFor.length > 0) {
-      this.ext.waitingFor = [];
-      this.writeExt();
-    }
+    this.record.released();
     if (this.driver) this.driver.post({ type: 'release' });
     else if (this.machine) this.machine.s.held = false;
   }
@@ -606,19 +588,12 @@ class Runsv implements RunsvHandle, Effects {
     const { spec, problems } = readServiceSpec(base);
     this.spec = spec;
     for (const p of problems) this.warn(`${p.file}: ${p.message}`);
-    const h = this.hold;
-    this.ext = {
-      ...initialExtStatus(Date.now()),
-      readiness: 'up',
-      waitingFor: h && 'waitingFor' in h ? [...h.waitingFor] : [],
-      dependencyError: h && 'dependencyError' in h ? h.dependencyError : null,
-    };
     const probes = new ServiceProbes(spec, {
       base,
       warn: this.warn,
       stderrFd: () => (this.logPipe ? undefined : this.prefixed?.stderrFd),
-      onReady: (ready) => this.readyChanged(ready),
-      onHealth: (state, event) => this.healthChanged(state, event),
+      onReady: (ready) => this.record.readyChanged(ready),
+      onHealth: (state, event) => this.record.healthChanged(state, event),
       restart: () => this.driver?.post({ type: 'control', side: 'main', byte: 0x74 /* t */ }),
       currentPid: () => this.machine?.s.main.pid ?? 0,
       ownSession: this.ownSession,
@@ -627,60 +602,7 @@ class Runsv implements RunsvHandle, Effects {
       },
     });
     this.probes = probes;
-    this.ext.readiness = probes.mode;
-  }
-
-  private announceHold(): void {
-    const h = this.hold;
-    if (!h) return;
-    if ('dependencyError' in h) {
-      this.fatalMsg(`not started: ${h.dependencyError}`);
-      emitEvent({ type: 'dependency-error', service: this.name, error: h.dependencyError });
-    } else if (h.waitingFor.length > 0) this.announceWaiting();
-  }
-
-  private announceWaiting(): void {
-    const names = this.ext.waitingFor;
-    this.say(`${this.label}: waiting for: ${names.join(' ')}`);
-    emitEvent({ type: 'waiting', service: this.name, waitingFor: [...names] });
-  }
-
-  private readyChanged(ready: boolean): void {
-    const now = Date.now();
-    this.ext.ready = ready;
-    this.ext.readySince = ready ? now : null;
-    if (ready) {
-      // Started (by release or by `sv up`): nothing is waited for any more.
-      this.ext.waitingFor = [];
-      emitEvent({ type: 'ready', service: this.name, time: now, readiness: this.ext.readiness });
-    }
-    this.writeExt(now);
-  }
-
-  private healthChanged(state: HealthState, event: 'healthy' | 'unhealthy' | null): void {
-    this.ext.healthy = state.healthy;
-    this.ext.healthFailures = state.failures;
-    if (event === 'unhealthy') {
-      this.warn(`unhealthy after ${failedChecks(state.failures)}: restarting`);
-      emitEvent({ type: 'unhealthy', service: this.name, failures: state.failures });
-    } else if (event === 'healthy') {
-      emitEvent({ type: 'healthy', service: this.name });
-    }
-    this.writeExt();
-  }
-
-  /** Record a change: supervise/tsinit-status.json (atomically) and the in-process listener. */
-  private writeExt(now = Date.now()): void {
-    this.ext.updatedAt = now;
-    if (this.extWritable) {
-      const e = writeExtStatus(path.join(this.base, 'supervise'), this.ext);
-      if (e !== null) this.warn(`unable to write supervise/tsinit-status.json: ${e}`);
-    }
-    try {
-      this.onStatus?.(this.name, this.extStatus());
-    } catch (e) {
-      this.internal(e);
-    }
+    this.record.begin(probes.mode);
   }
 
   statusRecords(): { main: Buffer; log: Buffer | null } | null {
@@ -691,13 +613,7 @@ class Runsv implements RunsvHandle, Effects {
 
   private cleanup(): void {
     this.probes?.close();
-    if (this.extWritable && this.ext.ready) {
-      // runsv is gone: nothing it supervised is ready any more.
-      this.ext.ready = false;
-      this.ext.readySince = null;
-      this.writeExt();
-    }
-    this.extWritable = false;
+    this.record.close();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     for (const t of this.policyTimers.values()) t.clear();
