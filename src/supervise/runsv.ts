@@ -54,17 +54,8 @@ import { Launcher } from './runsv-launch.ts';
 import { PrefixedOutput, prefixEnabled } from './prefix-output.ts';
 import { DEFAULT_SPEC, readServiceSpec, usesExtensions, type ServiceSpec } from './service-spec.ts';
 import { ServiceProbes } from './service-probes.ts';
-import {
-  StartupError,
-  fatalSys,
-  lockNow,
-  makeSuperviseDir,
-  openControl,
-  openLock,
-  openOk,
-  tryLock,
-  type ControlFds,
-} from './supervise-dir.ts';
+import { StartupError, fatalSys, type ControlFds } from './supervise-dir.ts';
+import { SuperviseFiles } from './runsv-files.ts';
 
 export interface RunsvOptions {
   /** prefix for messages, e.g. "runsv web" -> "runsv web: warning: ..." (runit uses argv[1] as given) */
@@ -145,10 +136,7 @@ function policyOf(spec: ServiceSpec): MachinePolicy {
   };
 }
 
-/** How often a blocked log/supervise/lock is retried (runit blocks in flock). */
-const LOG_LOCK_RETRY_MS = 200;
-
-const { O_RDONLY, O_NONBLOCK, O_DIRECTORY } = fs.constants;
+const { O_RDONLY, O_NONBLOCK } = fs.constants;
 
 /** Bytes that are not UTF-8 do not survive a string: such a path stays a Buffer. */
 function pathArg(p: string | Buffer): string | Buffer {
@@ -181,8 +169,8 @@ class Runsv implements RunsvHandle, Effects {
   private logPipe: LogPipe | undefined;
   /** TSINIT_LOG_PREFIX=1 and no log/: the service's output, line-prefixed to our stdout/stderr */
   private prefixed: PrefixedOutput | undefined;
-  private readonly fds: number[] = [];
-  private readonly controls: ControlFifo[] = [];
+  /** the directory, locks, FIFOs and descriptors held */
+  private readonly files = new SuperviseFiles();
   private termPending = false;
   private finished = false;
   /** starts ./run, ./finish, log/run and control/ scripts (set up with the locks) */
@@ -265,20 +253,8 @@ class Runsv implements RunsvHandle, Effects {
   }
 
   private setup(): void {
-    try {
-      if (this.rawDir) {
-        const fd = fs.openSync(this.rawDir, O_RDONLY | O_DIRECTORY);
-        this.fds.push(fd);
-        this.base = `/proc/self/fd/${fd}`;
-      } else {
-        const st = fs.statSync(this.dir);
-        if (!st.isDirectory()) throw Object.assign(new Error('ENOTDIR'), { code: 'ENOTDIR' });
-        this.base = fs.realpathSync(this.dir);
-      }
-    } catch (e) {
-      throw fatalSys('unable to change to directory', e);
-    }
-    const base = this.base;
+    const base = this.files.openDir(this.dir, this.rawDir);
+    this.base = base;
     const now = wallNow();
     const down = exists(path.join(base, 'down'));
     let log: { down: boolean } | null = null;
@@ -311,48 +287,14 @@ class Runsv implements RunsvHandle, Effects {
       notify: (n) => this.onNote(n),
     });
 
-    makeSuperviseDir(base, 'supervise', './supervise');
-    const lock = openLock(path.join(base, 'supervise', 'lock'), 'supervise/lock');
-    this.fds.push(lock);
-    lockNow(lock, 'supervise/lock');
-    if (!log) {
-      this.afterLocks();
-      return;
-    }
-    makeSuperviseDir(base, 'log/supervise', './log/supervise');
-    const logLock = openLock(path.join(base, 'log', 'supervise', 'lock'), 'log/supervise/lock');
-    this.fds.push(logLock);
-    // runit blocks in flock() here; we poll so that other services go on.
-    const attempt = (): void => {
-      this.timer = undefined;
-      if (this.finished) return;
-      try {
-        if (tryLock(logLock, 'log/supervise/lock')) this.afterLocks();
-        else this.timer = setTimeout(attempt, LOG_LOCK_RETRY_MS);
-      } catch (e) {
-        this.failStartup(e);
-      }
-    };
-    attempt();
+    this.files.lock(base, log !== null, () => this.afterLocks(), (e) => this.failStartup(e));
   }
 
   private afterLocks(): void {
     const m = this.machine;
     if (!m) return;
     const base = this.base;
-    const mainFds = this.trackControl(
-      openControl(path.join(base, 'supervise', 'control'), 'supervise/control', 'supervise/control'),
-    );
-    this.writeInitialStatus('main');
-    let logFds: ControlFds | undefined;
-    if (m.s.log) {
-      logFds = this.trackControl(
-        openControl(path.join(base, 'log', 'supervise', 'control'), 'log/supervise/control', 'log/supervise/control'),
-      );
-      this.writeInitialStatus('log');
-    }
-    this.fds.push(openOk(path.join(base, 'supervise', 'ok'), 'supervise/ok'));
-    if (m.s.log) this.fds.push(openOk(path.join(base, 'log', 'supervise', 'ok'), 'log/supervise/ok'));
+    const controls = this.files.openControls(base, m.s.log !== null, (side) => this.writeInitialStatus(side));
     this.record.open(path.join(base, 'supervise'), usesExtensions(this.spec) || this.hold !== undefined, this.policyStatus());
     this.record.announceHold();
 
@@ -370,33 +312,25 @@ class Runsv implements RunsvHandle, Effects {
     const driver = new MachineDriver(m, this, this.internal);
     this.driver = driver;
     reaper.start();
-    this.listen(mainFds, 'main');
-    if (logFds) this.listen(logFds, 'log');
+    this.listen(controls.main, 'main');
+    if (controls.log) this.listen(controls.log, 'log');
     // A SIGTERM during the set-up: stop before anything is started.
     if (this.termPending) driver.post({ type: 'term' });
     driver.post({ type: 'start' });
   }
 
-  private trackControl(fds: ControlFds): ControlFds {
-    this.fds.push(fds.readFd, fds.writeFd);
-    return fds;
-  }
-
   private listen(fds: ControlFds, side: Side): void {
-    // The socket owns both descriptors from now on.
-    const i = this.fds.indexOf(fds.readFd);
-    if (i >= 0) this.fds.splice(i, 1);
-    const j = this.fds.indexOf(fds.writeFd);
-    if (j >= 0) this.fds.splice(j, 1);
-    this.controls.push(
-      new ControlFifo(
-        fds,
-        (byte) => {
-          emitEvent({ type: 'control', service: this.name, side, command: String.fromCharCode(byte) });
-          this.driver?.post({ type: 'control', side, byte });
-        },
-        this.internal,
-      ),
+    this.files.adopt(
+      fds,
+      () =>
+        new ControlFifo(
+          fds,
+          (byte) => {
+            emitEvent({ type: 'control', service: this.name, side, command: String.fromCharCode(byte) });
+            this.driver?.post({ type: 'control', side, byte });
+          },
+          this.internal,
+        ),
     );
   }
 
@@ -618,16 +552,7 @@ class Runsv implements RunsvHandle, Effects {
     this.timer = undefined;
     for (const t of this.policyTimers.values()) t.clear();
     this.policyTimers.clear();
-    for (const c of this.controls) c.close();
-    this.controls.length = 0;
-    for (const fd of this.fds) {
-      try {
-        fs.closeSync(fd);
-      } catch {
-        // already closed
-      }
-    }
-    this.fds.length = 0;
+    this.files.close();
     this.logPipe?.close(() => {});
     this.prefixed?.close();
   }
