@@ -22,7 +22,6 @@
 //    fs call, FIFO, status write and the children's chdir can use (runit
 //    works from the directory as its cwd; this process has many services).
 import fs from 'node:fs';
-import { clampDelay } from '../util/timers.ts';
 import os from 'node:os';
 import path from 'node:path';
 import * as libc from '../../native/libc.ts';
@@ -31,21 +30,12 @@ import { emitEvent } from '../events/bus.ts';
 import { err, writeAllSync } from '../util/output.ts';
 import { codeOf, errstrOf } from '../util/errstr.ts';
 import { wallNow } from '../util/tai64n.ts';
-import { MachineDriver, type Effects } from './machine-driver.ts';
-import {
-  initialState,
-  ServiceMachine,
-  statusOf,
-  type Action,
-  type MachineNote,
-  type Reply,
-  type Side,
-  type TimerName,
-} from './service-machine.ts';
+import { MachineDriver } from './machine-driver.ts';
+import { RunsvEffects, statusDirOf } from './runsv-effects.ts';
+import { initialState, ServiceMachine, statusOf, type MachineNote, type Side } from './service-machine.ts';
 import type { MachinePolicy } from './restart-policy.ts';
 import type { ExtStatus } from './ext-status.ts';
 import { ExtRecord, type PolicyStatus } from './ext-record.ts';
-import { setLongTimeout, type LongTimer } from '../util/timers.ts';
 import { writeStatusFiles } from './status-writer.ts';
 import { encodeStatus } from './status-file.ts';
 import { ControlFifo } from './control-fifo.ts';
@@ -136,8 +126,6 @@ function policyOf(spec: ServiceSpec): MachinePolicy {
   };
 }
 
-const { O_RDONLY, O_NONBLOCK } = fs.constants;
-
 /** Bytes that are not UTF-8 do not survive a string: such a path stays a Buffer. */
 function pathArg(p: string | Buffer): string | Buffer {
   if (typeof p === 'string') return p;
@@ -154,7 +142,7 @@ function exists(p: string): boolean {
   }
 }
 
-class Runsv implements RunsvHandle, Effects {
+class Runsv implements RunsvHandle {
   readonly dir: string;
   readonly name: string;
   readonly done: Promise<number>;
@@ -175,12 +163,9 @@ class Runsv implements RunsvHandle, Effects {
   private finished = false;
   /** starts ./run, ./finish, log/run and control/ scripts (set up with the locks) */
   private launcher: Launcher | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  /** the machine's pause in progress ('sleep'): ended early by a stop request */
-  private sleepDone: ((reply: Reply) => void) | undefined;
   private readonly ownSession: boolean;
-  /** timers of the extensions (restart-backoff, timeout-kill) */
-  private readonly policyTimers = new Map<TimerName, LongTimer>();
+  /** the action interpreter (set up with the locks) */
+  private effects: RunsvEffects | undefined;
   private readonly onEssentialEnded: ((code: number, reason: string) => void) | undefined;
   private spec: ServiceSpec = DEFAULT_SPEC;
   private probes: ServiceProbes | undefined;
@@ -298,7 +283,7 @@ class Runsv implements RunsvHandle, Effects {
     this.record.open(path.join(base, 'supervise'), usesExtensions(this.spec) || this.hold !== undefined, this.policyStatus());
     this.record.announceHold();
 
-    this.launcher = new Launcher({
+    const launcher = new Launcher({
       service: this.name,
       base,
       logPipe: this.logPipe,
@@ -309,7 +294,20 @@ class Runsv implements RunsvHandle, Effects {
       exited: (pid, wstat) => this.driver?.post({ type: 'exit', pid, wstat }),
       ownSession: this.ownSession,
     });
-    const driver = new MachineDriver(m, this, this.internal);
+    this.launcher = launcher;
+    this.effects = new RunsvEffects({
+      base,
+      launcher,
+      logPipe: this.logPipe,
+      warn: this.warn,
+      post: (ev) => this.driver?.post(ev),
+      policyChanged: () => this.syncPolicyStatus(),
+      exit: (code) => {
+        this.cleanup();
+        this.finish(code);
+      },
+    });
+    const driver = new MachineDriver(m, this.effects, this.internal);
     this.driver = driver;
     reaper.start();
     this.listen(controls.main, 'main');
@@ -340,75 +338,11 @@ class Runsv implements RunsvHandle, Effects {
     const s = side === 'main' ? m.s.main : m.s.log;
     if (!s) return;
     const writePid = m.s.pidChanged;
-    const ok = writeStatusFiles(this.base, this.prefix(side), statusOf(s), writePid, this.warn);
+    const ok = writeStatusFiles(this.base, statusDirOf(side), statusOf(s), writePid, this.warn);
     if (writePid && ok) m.s.pidChanged = false;
   }
 
-  private prefix(side: Side): string {
-    return side === 'main' ? 'supervise' : 'log/supervise';
-  }
-
-  // ---- effects --------------------------------------------------------
-
-  perform(a: Action): Reply {
-    // Every change of the restart facts is followed by one of these actions.
-    if ((a.type === 'write-status' && a.side === 'main') || a.type === 'timer' || a.type === 'cancel-timer') {
-      this.syncPolicyStatus();
-    }
-    switch (a.type) {
-      case 'spawn':
-        return this.launch.spawn(a.side, a.argv);
-      case 'kill':
-        if (a.pid === process.pid) {
-          // the in-process logger: never a signal to ourselves
-          this.launcher?.signalLogger(a.signal);
-        } else if (a.pid > 0) {
-          const sig = (os.constants.signals as Record<string, number | undefined>)[`SIG${a.signal}`];
-          if (sig !== undefined) libc.tryKill(a.pid, sig);
-        }
-        return undefined;
-      case 'write-status':
-        return writeStatusFiles(this.base, this.prefix(a.side), a.status, a.writePid, this.warn);
-      case 'has-finish':
-        try {
-          fs.closeSync(fs.openSync(path.join(this.base, 'finish'), O_RDONLY | O_NONBLOCK));
-          return true;
-        } catch {
-          return false;
-        }
-      case 'close-log-pipe':
-        this.logPipe?.close(this.warn);
-        return undefined;
-      case 'exit':
-        this.cleanup();
-        this.finish(a.code);
-        return undefined;
-      case 'timer': {
-        this.policyTimers.get(a.name)?.clear();
-        const { name, gen } = a;
-        this.policyTimers.set(
-          name,
-          setLongTimeout(() => {
-            this.policyTimers.delete(name);
-            this.driver?.post({ type: 'timer', name, gen });
-          }, a.ms),
-        );
-        return undefined;
-      }
-      case 'cancel-timer':
-        this.policyTimers.get(a.name)?.clear();
-        this.policyTimers.delete(a.name);
-        return undefined;
-      default:
-        return undefined;
-    }
-  }
-
-  /** Actions come only through the driver, made after the launcher. */
-  private get launch(): Launcher {
-    if (!this.launcher) throw new Error('an action before the set-up');
-    return this.launcher;
-  }
+  // ---- machine notes ------------------------------------------------
 
   private get service(): string {
     return path.basename(this.dir);
@@ -428,44 +362,20 @@ class Runsv implements RunsvHandle, Effects {
     }
   }
 
-  performAsync(a: Action, done: (reply: Reply) => void): void {
-    if (a.type === 'sleep') {
-      this.syncPolicyStatus(); // runit's 1 s pause shows as the pause in progress
-      this.sleepDone = done;
-      this.timer = setTimeout(() => this.endSleep(), clampDelay(a.ms));
-      return;
-    }
-    if (a.type === 'control-script') {
-      this.launch.runScript(a.c, done);
-      return;
-    }
-    done(undefined);
-  }
-
   // ---- handle ---------------------------------------------------------
 
   terminate(): void {
     if (this.finished) return;
     if (this.driver) this.driver.post({ type: 'term' });
     else this.termPending = true;
-    this.endSleep();
+    this.effects?.endSleep();
   }
 
   shutdown(): void {
     if (this.finished) return;
     if (this.driver) this.driver.post({ type: 'shutdown' });
     else if (this.machine) this.machine.beginShutdown();
-    this.endSleep();
-  }
-
-  /** The pause (1 s restart rule, 5 s after a failed fork) is over, or cut short: nothing follows it when stopping. */
-  private endSleep(): void {
-    const done = this.sleepDone;
-    if (!done) return;
-    this.sleepDone = undefined;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    done(undefined);
+    this.effects?.endSleep();
   }
 
   policyStatus(): PolicyStatus | null {
@@ -548,10 +458,7 @@ class Runsv implements RunsvHandle, Effects {
   private cleanup(): void {
     this.probes?.close();
     this.record.close();
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    for (const t of this.policyTimers.values()) t.clear();
-    this.policyTimers.clear();
+    this.effects?.close();
     this.files.close();
     this.logPipe?.close(() => {});
     this.prefixed?.close();
