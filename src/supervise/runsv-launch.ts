@@ -14,10 +14,11 @@ import { codeOf, errstrOf } from '../util/errstr.ts';
 import { signalNameOf } from '../util/signal-names.ts';
 import { fastChpstStart } from './fast-start.ts';
 import type { Reply, Side } from './service-machine.ts';
-import type { LogPipe } from './log-pipe.ts';
+import { LogPipe } from './log-pipe.ts';
 import { InprocessLog } from './inprocess-log.ts';
 import { planInprocessLog, type InprocessLogPlan } from './log-run.ts';
-import type { PrefixedOutput } from './prefix-output.ts';
+import { PrefixedOutput, prefixEnabled } from './prefix-output.ts';
+import { StartupError, fatalSys } from './supervise-dir.ts';
 import type { ServiceProbes } from './service-probes.ts';
 
 /**
@@ -81,6 +82,42 @@ function childOptions(s: Stdio, ownSession: boolean): Stdio & { setsid?: true } 
     ...(s.stderr !== undefined ? { stderr: s.stderr } : {}),
     ...(ownSession ? { setsid: true } : {}),
   };
+}
+
+/** The pipes children's output goes through (runsv owns and closes them). */
+export interface Outputs {
+  /** to log/run: there is a log service */
+  logPipe: LogPipe | undefined;
+  /** TSINIT_LOG_PREFIX=1 and no log/: the service's output, line-prefixed to our stdout/stderr */
+  prefixed: PrefixedOutput | undefined;
+}
+
+/** runit's log pipe when ./log is a directory (a failure is fatal, thrown), else TSINIT_LOG_PREFIX's pipes. */
+export function openOutputs(base: string, service: string, warn: (msg: string) => void): Outputs {
+  let logPipe: LogPipe | undefined;
+  let prefixed: PrefixedOutput | undefined;
+  try {
+    const ls = fs.statSync(path.join(base, 'log'));
+    if (!ls.isDirectory()) warn('./log: not a directory.');
+    else {
+      try {
+        logPipe = LogPipe.create();
+      } catch (e) {
+        throw fatalSys('unable to create log pipe', e);
+      }
+    }
+  } catch (e) {
+    if (e instanceof StartupError) throw e;
+    if (codeOf(e) !== 'ENOENT') warn(`unable to stat() ./log: : ${errstrOf(e)}`);
+  }
+  if (!logPipe && prefixEnabled()) {
+    try {
+      prefixed = new PrefixedOutput(service);
+    } catch (e) {
+      warn(`unable to create the output pipes for TSINIT_LOG_PREFIX: ${errstrOf(e)}`);
+    }
+  }
+  return { logPipe, prefixed };
 }
 
 export class Launcher {
