@@ -7,15 +7,14 @@
 // the directory's dev/ino/mtime changed or a check is pending, and only those
 // scans print warnings here. Beyond runit: an fs.watch on the directory makes
 // new and removed services show up within a fraction of a second instead of
-// up to 5 s. The decisions are scanner.ts's; this module does the I/O and owns
-// the runsv handles.
+// up to 5 s. The decisions are scanner.ts's, the wake-ups and the watch
+// scan-clock.ts's; this module reads the listing and owns the runsv handles.
 //
 // Starting and stopping runsv's is done in slices (turn-slicer.ts): with a
 // thousand services, one turn of the event loop must not start them all, or
 // a SIGTERM during the boot waits for the whole batch. Slots waiting for
 // their turn count as running for the scanner (no double start); stopAll()
 // drops the starts not done yet and stops what has started.
-import { clampDelay } from '../util/timers.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startRunsv as realStartRunsv, type RunsvHandle, type RunsvOptions } from './runsv.ts';
@@ -24,6 +23,7 @@ import { errstr, errstrOf } from '../util/errstr.ts';
 import { err } from '../util/output.ts';
 import { tai64nLabel, wallNow } from '../util/tai64n.ts';
 import { SLICE_MAX_MS, TurnSlicer, type SlicerOptions } from '../util/turn-slicer.ts';
+import { ScanClock } from './scan-clock.ts';
 import { readDependencies } from './service-spec.ts';
 import { holdFor, notReady, planFor, stopInDependencyOrder, type Hold } from './dependency-gate.ts';
 import type { ExtStatus } from './ext-status.ts';
@@ -63,14 +63,7 @@ export interface Supervisor {
   pids(): number[];
 }
 
-/** Pause after a scan was asked for by fs.watch, so `mkdir x; cp run x/` lands in one scan. */
-const WATCH_DEBOUNCE_MS = 200;
-/** Scans never follow each other closer than this (runsvdir: 1 s; we allow a quicker pick-up). */
-const MIN_SCAN_GAP_MS = 200;
-/** runsvdir's wait while a re-check is pending. */
-const RECHECK_MS = 1000;
-
-/** Monotonic milliseconds: a wall-clock step (runsvdir's "time warp") cannot stall the timers. */
+/** Monotonic milliseconds, for the slices of a listing's stat calls. */
 const now = (): number => performance.now();
 
 interface Slot {
@@ -97,8 +90,6 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
   const absDir = path.resolve(dir);
   const report = opts.report ?? ((line: string) => err(`${line}\n`));
   const start = opts.startRunsv ?? realStartRunsv;
-  const interval = opts.scanIntervalMs ?? 5000;
-  const useWatch = opts.watch ?? true;
   const warn = (text: string): void => report(`runsvdir ${dir}: warning: ${text}`);
 
   const slots = new Map<Identity, Slot>();
@@ -106,16 +97,12 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
   const draining = new Set<RunsvHandle>();
   let started = false;
   let stopping: Promise<void> | undefined;
-  let check = false;
   let forced = false;
-  /** when a runsv that failed to start is due to be tried again */
-  let retryAt = Infinity;
-  let lastDirIdentity: string | undefined;
-  let lastScanAt = -Infinity;
-  let timer: NodeJS.Timeout | undefined;
-  let timerDue = Infinity;
-  let watcher: fs.FSWatcher | undefined;
-  let watchedIdentity: string | undefined;
+  const clock = new ScanClock(
+    { dir, absDir, warn, scanning: () => scanning, scan: (quiet) => scan(quiet) },
+    opts.scanIntervalMs ?? 5000,
+    opts.watch ?? true,
+  );
   const onSliceError = (e: unknown): void => warn(`internal error: ${e instanceof Error ? e.message : String(e)}`);
   const starts = new TurnSlicer<Slot>(
     (slot) => {
@@ -127,62 +114,6 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     { ...opts.slice, onError: onSliceError },
   );
   const stops = new TurnSlicer<RunsvHandle>(stopHandle, { ...opts.slice, onError: onSliceError });
-
-  function schedule(delayMs: number): void {
-    if (stopping) return;
-    const due = now() + Math.max(0, delayMs);
-    if (timer && timerDue <= due) return;
-    if (timer) clearTimeout(timer);
-    timerDue = due;
-    timer = setTimeout(tick, clampDelay(due - now()));
-  }
-
-  /** One wake-up: stat the directory and scan when it changed or a check is pending. */
-  function tick(): void {
-    timer = undefined;
-    timerDue = Infinity;
-    if (stopping) return;
-    if (now() >= retryAt) {
-      retryAt = Infinity;
-      check = true;
-    }
-    try {
-      let st: fs.BigIntStats;
-      try {
-        st = fs.statSync(absDir, { bigint: true });
-      } catch (e) {
-        warn(`unable to stat ${dir}: ${errstrOf(e)}`);
-        closeWatcher();
-        return;
-      }
-      const ident = `${st.dev}:${st.ino}`;
-      ensureWatcher(ident);
-      const full = `${ident}:${st.mtimeNs}`;
-      const gap = lastScanAt + MIN_SCAN_GAP_MS - now();
-      if (scanning) {
-        // The listing being read goes on; look again after it.
-        check = true;
-        return;
-      }
-      if (gap > 0) {
-        schedule(gap);
-        return;
-      }
-      // runsvdir scans only when its directory changed or a check is pending;
-      // tsinit also scans on every periodic wake-up (a symlink's target that
-      // appeared, a missed watch event), but keeps quiet about what runsvdir
-      // would not have looked at, so a dangling link is not warned every 5 s.
-      const runitWouldScan = check || full !== lastDirIdentity;
-      lastDirIdentity = full;
-      scan(!runitWouldScan);
-    } catch (e) {
-      // Whatever went wrong, the supervisor keeps running and tries again.
-      warn(`unable to scan ${dir}: ${errstrOf(e)}`);
-      check = true;
-    } finally {
-      schedule(Math.min(check ? RECHECK_MS : interval, retryAt - now()));
-    }
-  }
 
   /** names read as bytes that are not UTF-8, by identity, from the last listing */
   let rawById = new Map<Identity, Buffer>();
@@ -211,13 +142,12 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
    * then act on the whole listing at once.
    */
   function scan(quiet: boolean): void {
-    lastScanAt = now();
     let names: Buffer[];
     try {
       names = fs.readdirSync(absDir, { encoding: 'buffer' });
     } catch (e) {
       if (!quiet) warn(`unable to read directory ${dir}: ${errstrOf(e)}`);
-      check = true;
+      clock.check = true;
       return;
     }
     const entries: ListingEntry[] = [];
@@ -243,17 +173,15 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
         applyListing(entries, quiet);
       } catch (e) {
         warn(`unable to scan ${dir}: ${errstrOf(e)}`);
-        check = true;
-        schedule(RECHECK_MS);
+        clock.recheck();
       }
     };
     step();
   }
 
   function applyListing(listing: ListingEntry[], quiet: boolean): void {
-    check = false;
     // This scan retries every slot without a runsv; failures below re-arm it.
-    retryAt = Infinity;
+    clock.scanned();
     const views: SlotView[] = [...slots.values()].map((s) => ({ id: s.id, name: s.name, running: s.handle !== undefined || s.queued }));
     const plan = planScan(views, listing);
     if (!quiet) for (const w of plan.warnings) warn(warningText(w, errstr));
@@ -293,7 +221,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
         stops.push(slot.handle);
       }
     }
-    if (plan.recheck) check = true;
+    if (plan.recheck) clock.check = true;
     if (forced) {
       forced = false;
       writeForcedRescan();
@@ -377,7 +305,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       handle = start(slot.raw ? Buffer.concat([Buffer.from(`${absDir}/`), slot.raw]) : path.join(absDir, slot.name), ropts);
     } catch (e) {
       warn(`unable to start runsv ${slot.name}: ${errstrOf(e)}`);
-      retryLater();
+      clock.retryLater();
       return;
     }
     slot.handle = handle;
@@ -393,20 +321,14 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
         // Start-up failure (broken supervise/, lock held...): runsvdir, which
         // only notices dead runsv's every 5 s, retries at that pace; so do we,
         // rather than repeat the same fatal line every second.
-        retryLater();
+        clock.retryLater();
         return;
       }
       // Ended on request (`sv exit`): started again at the next scan, which
       // comes within a second here (runsvdir: at its next wake-up, <= 5 s).
-      check = true;
-      schedule(RECHECK_MS);
+      clock.recheck();
     };
     handle.done.then(ended, () => ended(undefined));
-  }
-
-  function retryLater(): void {
-    retryAt = Math.min(retryAt, now() + interval);
-    schedule(retryAt - now());
   }
 
   function stopHandle(handle: RunsvHandle): void {
@@ -435,59 +357,22 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     }
   }
 
-  function ensureWatcher(ident: string): void {
-    if (!useWatch) return;
-    if (watcher && watchedIdentity === ident) return;
-    // The directory was replaced (e.g. runsvchdir): watch the new one.
-    closeWatcher();
-    try {
-      const w = fs.watch(absDir, (_event, filename) => {
-        if (typeof filename === 'string' && filename.startsWith('.')) return; // .forced-rescan, hidden entries
-        check = true;
-        schedule(WATCH_DEBOUNCE_MS);
-      });
-      w.on('error', () => {
-        // e.g. the directory went away; the periodic check re-creates the watch.
-        if (watcher === w) closeWatcher();
-      });
-      watcher = w;
-      watchedIdentity = ident;
-    } catch {
-      // No inotify (limits, odd filesystems): the periodic check still works.
-      watcher = undefined;
-      watchedIdentity = undefined;
-    }
-  }
-
-  function closeWatcher(): void {
-    const w = watcher;
-    watcher = undefined;
-    watchedIdentity = undefined;
-    try {
-      w?.close();
-    } catch {
-      // already closed
-    }
-  }
-
   return {
     start(): void {
       if (started || stopping) return;
       started = true;
-      check = true;
-      tick();
+      clock.check = true;
+      clock.tick();
     },
     rescan(): void {
       if (stopping) return;
       forced = true;
-      check = true;
-      schedule(0);
+      clock.check = true;
+      clock.schedule(0);
     },
     stopAll(): Promise<void> {
       if (stopping) return stopping;
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-      closeWatcher();
+      clock.stop();
       // Services not started yet stay unstarted; the started ones are told
       // to stop a slice at a time (each terminate() writes status files).
       starts.clear();
