@@ -18,12 +18,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startRunsv as realStartRunsv, type RunsvHandle, type RunsvOptions } from './runsv.ts';
-import { identityOf, planScan, warningText, type Identity, type ListingEntry, type SlotView } from './scanner.ts';
+import { planScan, warningText, type Identity, type ListingEntry, type SlotView } from './scanner.ts';
 import { errstr, errstrOf } from '../util/errstr.ts';
 import { err } from '../util/output.ts';
-import { tai64nLabel, wallNow } from '../util/tai64n.ts';
-import { SLICE_MAX_MS, TurnSlicer, type SlicerOptions } from '../util/turn-slicer.ts';
+import { TurnSlicer, type SlicerOptions } from '../util/turn-slicer.ts';
 import { ScanClock } from './scan-clock.ts';
+import { statListing, writeForcedRescan } from './scan-listing.ts';
 import { readDependencies } from './service-spec.ts';
 import { holdFor, notReady, planFor, stopInDependencyOrder, type Hold } from './dependency-gate.ts';
 import type { ExtStatus } from './ext-status.ts';
@@ -62,9 +62,6 @@ export interface Supervisor {
   /** all pids of supervised processes */
   pids(): number[];
 }
-
-/** Monotonic milliseconds, for the slices of a listing's stat calls. */
-const now = (): number => performance.now();
 
 interface Slot {
   id: Identity;
@@ -120,22 +117,6 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
   /** a listing is being read (its stat calls spread over turns) */
   let scanning = false;
 
-  /** stat one entry of the directory into the listing being built */
-  function statEntry(raw: Buffer, entries: ListingEntry[], raws: Map<Identity, Buffer>): void {
-    if (raw[0] === 0x2e) return; // "." first: never a service, not even stat'ed
-    // Names are bytes: runsvdir supervises any name, UTF-8 or not.
-    const name = raw.toString();
-    const exact = Buffer.from(name).equals(raw);
-    try {
-      const st = fs.statSync(exact ? path.join(absDir, name) : Buffer.concat([Buffer.from(`${absDir}/`), raw]), { bigint: true });
-      if (!exact && st.isDirectory()) raws.set(identityOf(st.dev, st.ino), raw);
-      entries.push(st.isDirectory() ? { name, kind: 'dir', id: identityOf(st.dev, st.ino) } : { name, kind: 'other' });
-    } catch (e) {
-      const code = e && typeof e === 'object' && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
-      entries.push({ name, kind: 'error', code });
-    }
-  }
-
   /**
    * Read the directory, stat its entries (a thousand stat calls take tens of
    * ms on a loaded machine: they are spread over turns, SLICE_MAX_MS each),
@@ -150,33 +131,23 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       clock.check = true;
       return;
     }
-    const entries: ListingEntry[] = [];
-    const raws = new Map<Identity, Buffer>();
-    let i = 0;
     scanning = true;
-    const step = (): void => {
-      if (stopping) {
+    statListing(
+      absDir,
+      names,
+      () => stopping !== undefined,
+      (listing) => {
         scanning = false;
-        return;
-      }
-      const t0 = now();
-      while (i < names.length) {
-        statEntry(names[i++] as Buffer, entries, raws);
-        if (i < names.length && now() - t0 >= SLICE_MAX_MS) {
-          setImmediate(step);
-          return;
+        if (!listing) return;
+        rawById = listing.raws;
+        try {
+          applyListing(listing.entries, quiet);
+        } catch (e) {
+          warn(`unable to scan ${dir}: ${errstrOf(e)}`);
+          clock.recheck();
         }
-      }
-      scanning = false;
-      rawById = raws;
-      try {
-        applyListing(entries, quiet);
-      } catch (e) {
-        warn(`unable to scan ${dir}: ${errstrOf(e)}`);
-        clock.recheck();
-      }
-    };
-    step();
+      },
+    );
   }
 
   function applyListing(listing: ListingEntry[], quiet: boolean): void {
@@ -224,7 +195,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     if (plan.recheck) clock.check = true;
     if (forced) {
       forced = false;
-      writeForcedRescan();
+      writeForcedRescan(absDir, dir, warn);
     }
   }
 
@@ -336,24 +307,6 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       handle.terminate();
     } catch (e) {
       warn(`unable to stop runsv ${path.basename(handle.dir)}: ${errstrOf(e)}`);
-    }
-  }
-
-  function writeForcedRescan(): void {
-    const file = path.join(absDir, '.forced-rescan');
-    let fd: number;
-    try {
-      fd = fs.openSync(file, 'w', 0o644);
-    } catch (e) {
-      warn(`failed to open ${dir}/.forced-rescan: ${errstrOf(e)}`);
-      return;
-    }
-    try {
-      fs.writeSync(fd, tai64nLabel(wallNow()));
-    } catch (e) {
-      warn(`failed to write ${dir}/.forced-rescan: ${errstrOf(e)}`);
-    } finally {
-      fs.closeSync(fd);
     }
   }
 
