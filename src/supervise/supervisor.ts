@@ -25,8 +25,8 @@ import { TurnSlicer, type SlicerOptions } from '../util/turn-slicer.ts';
 import { ScanClock } from './scan-clock.ts';
 import { statListing, writeForcedRescan } from './scan-listing.ts';
 import { readDependencies } from './service-spec.ts';
-import { holdFor, notReady, planFor, stopInDependencyOrder, type Hold } from './dependency-gate.ts';
-import type { ExtStatus } from './ext-status.ts';
+import { stopInDependencyOrder, type Hold } from './dependency-gate.ts';
+import { DependencyHolds } from './dependency-holds.ts';
 
 export interface SupervisorOptions {
   /** the service directory, as given (messages quote it as is) */
@@ -95,6 +95,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
   let started = false;
   let stopping: Promise<void> | undefined;
   let forced = false;
+  const holds = new DependencyHolds<Slot>(() => slots.values());
   const clock = new ScanClock(
     { dir, absDir, warn, scanning: () => scanning, scan: (quiet) => scan(quiet) },
     opts.scanIntervalMs ?? 5000,
@@ -106,7 +107,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       slot.queued = false;
       // Removed meanwhile, or everything is stopping: start nothing more.
       if (stopping || slots.get(slot.id) !== slot || slot.handle) return;
-      startSlot(slot, currentHold(slot));
+      startSlot(slot, holds.current(slot));
     },
     { ...opts.slice, onError: onSliceError },
   );
@@ -176,9 +177,9 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     }
     // Every slot of this scan exists before any starts: dependencies queued
     // in a later slice are not missing.
-    const holds = dependencyHolds(fresh);
+    const held = holds.holds(fresh);
     for (const slot of fresh) {
-      slot.hold = holds.get(slot);
+      slot.hold = held.get(slot);
       if (!slot.queued) {
         slot.queued = true;
         starts.push(slot);
@@ -199,60 +200,11 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     }
   }
 
-  // ---- dependencies.d/ ---------------------------------------------------
-
+  /** dependencies.d/ (warnings in runsv's name, as runsv reads the rest of the directory) */
   function dependenciesOf(name: string): string[] {
     const r = readDependencies(path.join(absDir, name));
     for (const p of r.problems) report(`runsv ${name}: warning: ${p.file}: ${p.message}`);
     return r.dependencies;
-  }
-
-  function readyByName(): (name: string) => boolean {
-    const ready = new Set<string>();
-    for (const s of slots.values()) if (s.ready) ready.add(s.name);
-    return (name) => ready.has(name);
-  }
-
-  /** For services about to get a runsv: which first starts wait, and for what. */
-  function dependencyHolds(fresh: readonly Slot[]): Map<Slot, Hold> {
-    const out = new Map<Slot, Hold>();
-    if (!fresh.some((s) => s.dependencies.length > 0)) return out;
-    const plan = planFor(slots.values());
-    const isReady = readyByName();
-    for (const slot of fresh) {
-      const h = holdFor(slot, plan, isReady);
-      if (h) out.set(slot, h);
-    }
-    return out;
-  }
-
-  /** The hold from the scan, brought up to date: dependencies may have become ready meanwhile. */
-  function currentHold(slot: Slot): Hold | undefined {
-    const h = slot.hold;
-    slot.hold = undefined;
-    if (!h || !('waitingFor' in h)) return h;
-    const missing = notReady(slot, readyByName());
-    return missing.length > 0 ? { waitingFor: missing } : undefined;
-  }
-
-  function statusChanged(slot: Slot, st: ExtStatus): void {
-    if (slot.ready === st.ready) return;
-    slot.ready = st.ready;
-    if (!st.ready) return;
-    // A dependency became ready: held first starts may go ahead.
-    const isReady = readyByName();
-    for (const s of slots.values()) if (s.waiting && s.dependencies.includes(slot.name)) recheckHold(s, isReady);
-  }
-
-  /** A held first start: release it when its dependencies are ready, else say what it still waits for. */
-  function recheckHold(s: Slot, isReady: (name: string) => boolean): void {
-    if (!s.waiting || !s.handle) return;
-    const missing = notReady(s, isReady);
-    if (missing.length > 0) s.handle.setWaiting(missing);
-    else {
-      s.waiting = false;
-      s.handle.release();
-    }
   }
 
   function startSlot(slot: Slot, hold?: Hold): void {
@@ -263,7 +215,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       const ropts: RunsvOptions = {
         name: `runsv ${slot.name}`,
         service: slot.name,
-        onStatus: (_name, st) => statusChanged(slot, st),
+        onStatus: (_name, st) => holds.statusChanged(slot, st.ready),
       };
       if (hold) ropts.hold = hold;
       if (opts.sessions) ropts.ownSession = true;
@@ -280,8 +232,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       return;
     }
     slot.handle = handle;
-    // Its dependencies may have become ready while the runsv's were started.
-    if (slot.waiting) recheckHold(slot, readyByName());
+    holds.started(slot);
     const ended = (code: number | undefined): void => {
       draining.delete(handle);
       if (slot.handle === handle) slot.ready = false;
