@@ -1,7 +1,11 @@
-// runsv inside the tsinit process: the effect layer around ServiceMachine for
-// one service directory. Many of these run side by side in one Node process,
-// so nothing here sleeps or waits synchronously: the 1 s restart pause and
-// control scripts block only this service (its events are queued meanwhile).
+// runsv inside the tsinit process: one service directory set up around its
+// ServiceMachine and driver, and the handle its supervisor holds. The jobs
+// are apart: runsv-files.ts (directory, locks, FIFOs), runsv-launch.ts
+// (processes and their stdio), runsv-effects.ts (the machine's actions),
+// ext-record.ts (tsinit-status.json). Many of these run side by side in one
+// Node process, so nothing here sleeps or waits synchronously: the 1 s
+// restart pause and control scripts block only this service (its events are
+// queued meanwhile).
 //
 // Where this differs from runit's runsv process, on purpose:
 //  * exec errors come back from posix_spawn at once: runit's child message
