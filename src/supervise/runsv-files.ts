@@ -22,6 +22,23 @@ const LOG_LOCK_RETRY_MS = 200;
 
 const { O_RDONLY, O_DIRECTORY } = fs.constants;
 
+/** Bytes that are not UTF-8 do not survive a string: such a path stays a Buffer. */
+export function pathArg(p: string | Buffer): string | Buffer {
+  if (typeof p === 'string') return p;
+  const s = p.toString();
+  return Buffer.from(s).equals(p) ? s : p;
+}
+
+/** A file such as ./down or ./log/down is there (any kind, followed). */
+export function exists(p: string): boolean {
+  try {
+    fs.statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export class SuperviseFiles {
   private readonly fds: number[] = [];
   private readonly controls: ControlFifo[] = [];

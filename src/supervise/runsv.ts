@@ -25,7 +25,6 @@
 //    opened once and then reached as /proc/self/fd/N, an ASCII path every
 //    fs call, FIFO, status write and the children's chdir can use (runit
 //    works from the directory as its cwd; this process has many services).
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as libc from '../../native/libc.ts';
@@ -36,7 +35,7 @@ import { wallNow } from '../util/tai64n.ts';
 import { MachineDriver } from './machine-driver.ts';
 import { RunsvEffects, statusDirOf } from './runsv-effects.ts';
 import { initialState, ServiceMachine, statusOf, type MachineNote, type Side } from './service-machine.ts';
-import type { MachinePolicy } from './restart-policy.ts';
+import { policyOf } from './restart-policy.ts';
 import type { ExtStatus } from './ext-status.ts';
 import { ExtRecord, type PolicyStatus } from './ext-record.ts';
 import type { RunsvHandle, RunsvOptions } from './runsv-handle.ts';
@@ -49,35 +48,9 @@ import type { PrefixedOutput } from './prefix-output.ts';
 import { DEFAULT_SPEC, readServiceSpec, usesExtensions, type ServiceSpec } from './service-spec.ts';
 import { ServiceProbes } from './service-probes.ts';
 import { StartupError, type ControlFds } from './supervise-dir.ts';
-import { SuperviseFiles } from './runsv-files.ts';
+import { SuperviseFiles, exists, pathArg } from './runsv-files.ts';
 
 export type { PolicyStatus, RunsvHandle, RunsvOptions } from './runsv-handle.ts';
-
-function policyOf(spec: ServiceSpec): MachinePolicy {
-  return {
-    restartBackoff: spec.restartBackoff,
-    downSignal: spec.downSignal,
-    timeoutKillMs: spec.timeoutKillMs,
-    essential: spec.essential,
-    essentialAttempts: spec.essentialAttempts,
-  };
-}
-
-/** Bytes that are not UTF-8 do not survive a string: such a path stays a Buffer. */
-function pathArg(p: string | Buffer): string | Buffer {
-  if (typeof p === 'string') return p;
-  const s = p.toString();
-  return Buffer.from(s).equals(p) ? s : p;
-}
-
-function exists(p: string): boolean {
-  try {
-    fs.statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 class Runsv implements RunsvHandle {
   readonly dir: string;
