@@ -1,7 +1,7 @@
 // Runs a ServiceMachine: one event at a time, in arrival order. While a step
 // waits for an asynchronous action (a control script, the 1 s pause), further
 // events for this service are queued; other services are not affected.
-// No I/O here: the Effects passed in do it (real ones in runsv.ts, fakes in tests).
+// No I/O here: the Effects passed in do it (real ones in runsv-effects.ts, fakes in tests).
 import type { Action, Event, Reply, ServiceMachine, Step, Taken } from './service-machine.ts';
 
 export interface Effects {

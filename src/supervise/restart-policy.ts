@@ -5,7 +5,7 @@
 // (or TSINIT_RESTART_BACKOFF): runit's rules stay in service-machine.ts.
 import { decodeWaitStatus, shellExitCode } from '../process/wait-status.ts';
 import { signalNameOf } from '../util/signal-names.ts';
-import type { BackoffSpec, Essential, SignalName } from './service-spec.ts';
+import type { BackoffSpec, Essential, ServiceSpec, SignalName } from './service-spec.ts';
 import type { ExitInfo } from './ext-status.ts';
 
 /** What the machine needs from the service's spec (service-spec.ts). */
@@ -18,6 +18,17 @@ export interface MachinePolicy {
   essential: Essential | null;
   /** an essential service that dies within 1 s this many times in a row ends the container */
   essentialAttempts: number;
+}
+
+/** The policy a service's spec asks for. */
+export function policyOf(spec: ServiceSpec): MachinePolicy {
+  return {
+    restartBackoff: spec.restartBackoff,
+    downSignal: spec.downSignal,
+    timeoutKillMs: spec.timeoutKillMs,
+    essential: spec.essential,
+    essentialAttempts: spec.essentialAttempts,
+  };
 }
 
 export const NO_POLICY: Readonly<MachinePolicy> = Object.freeze({

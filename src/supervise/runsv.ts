@@ -1,7 +1,11 @@
-// runsv inside the tsinit process: the effect layer around ServiceMachine for
-// one service directory. Many of these run side by side in one Node process,
-// so nothing here sleeps or waits synchronously: the 1 s restart pause and
-// control scripts block only this service (its events are queued meanwhile).
+// runsv inside the tsinit process: one service directory set up around its
+// ServiceMachine and driver, and the handle its supervisor holds. The jobs
+// are apart: runsv-files.ts (directory, locks, FIFOs), runsv-launch.ts
+// (processes and their stdio), runsv-effects.ts (the machine's actions),
+// ext-record.ts (tsinit-status.json). Many of these run side by side in one
+// Node process, so nothing here sleeps or waits synchronously: the 1 s
+// restart pause and control scripts block only this service (its events are
+// queued meanwhile).
 //
 // Where this differs from runit's runsv process, on purpose:
 //  * exec errors come back from posix_spawn at once: runit's child message
@@ -21,173 +25,34 @@
 //    opened once and then reached as /proc/self/fd/N, an ASCII path every
 //    fs call, FIFO, status write and the children's chdir can use (runit
 //    works from the directory as its cwd; this process has many services).
-import fs from 'node:fs';
-import { readSetting } from '../settings.ts';
-import { clampDelay } from '../util/timers.ts';
 import os from 'node:os';
 import path from 'node:path';
 import * as libc from '../../native/libc.ts';
-import { envArray, forkFailed, spawnChild } from '../process/spawn.ts';
-import { fastChpstStart } from './fast-start.ts';
-import { slowChpstLimitEnv } from '../process/original-limits.ts';
 import { reaper } from '../process/reaper.ts';
-import { decodeWaitStatus } from '../process/wait-status.ts';
 import { emitEvent } from '../events/bus.ts';
 import { err, writeAllSync } from '../util/output.ts';
-import { codeOf, errstrOf } from '../util/errstr.ts';
-import { signalNameOf } from '../util/signal-names.ts';
 import { wallNow } from '../util/tai64n.ts';
-import { MachineDriver, type Effects } from './machine-driver.ts';
-import {
-  initialState,
-  ServiceMachine,
-  statusOf,
-  type Action,
-  type MachineNote,
-  type Reply,
-  type Side,
-  type TimerName,
-} from './service-machine.ts';
-import type { MachinePolicy } from './restart-policy.ts';
-import { initialExtStatus, removeExtStatus, writeExtStatus, type ExtStatus } from './ext-status.ts';
-import { setLongTimeout, type LongTimer } from '../util/timers.ts';
+import { MachineDriver } from './machine-driver.ts';
+import { RunsvEffects, statusDirOf } from './runsv-effects.ts';
+import { initialState, ServiceMachine, statusOf, type MachineNote, type Side } from './service-machine.ts';
+import { policyOf } from './restart-policy.ts';
+import type { ExtStatus } from './ext-status.ts';
+import { ExtRecord, type PolicyStatus } from './ext-record.ts';
+import type { RunsvHandle, RunsvOptions } from './runsv-handle.ts';
 import { writeStatusFiles } from './status-writer.ts';
 import { encodeStatus } from './status-file.ts';
 import { ControlFifo } from './control-fifo.ts';
-import { LogPipe } from './log-pipe.ts';
-import { InprocessLog } from './inprocess-log.ts';
-import { planInprocessLog, type InprocessLogPlan } from './log-run.ts';
-import { PrefixedOutput, prefixEnabled } from './prefix-output.ts';
+import type { LogPipe } from './log-pipe.ts';
+import { Launcher, openOutputs } from './runsv-launch.ts';
+import type { PrefixedOutput } from './prefix-output.ts';
 import { DEFAULT_SPEC, readServiceSpec, usesExtensions, type ServiceSpec } from './service-spec.ts';
 import { ServiceProbes } from './service-probes.ts';
-import { failedChecks, type HealthState } from './health.ts';
-import {
-  StartupError,
-  fatalSys,
-  lockNow,
-  makeSuperviseDir,
-  openControl,
-  openLock,
-  openOk,
-  tryLock,
-  type ControlFds,
-} from './supervise-dir.ts';
+import { StartupError, type ControlFds } from './supervise-dir.ts';
+import { SuperviseFiles, exists, pathArg } from './runsv-files.ts';
 
-export interface RunsvOptions {
-  /** prefix for messages, e.g. "runsv web" -> "runsv web: warning: ..." (runit uses argv[1] as given) */
-  name: string;
-  /** the service's name (scan directory entry) for events and handles; default: the directory's base name */
-  service?: string;
-  /** where runit-style warnings/fatals go, one line without its newline; default: stderr via src/util/output.ts */
-  report?: (line: string) => void;
-  /**
-   * name as bytes, when they are not UTF-8 (e.g. "runsv caf\xe9"): the
-   * default reporter prints these bytes in place of name, as runit does
-   */
-  rawName?: Buffer;
-  /**
-   * dependencies.d/: hold the first start of ./run. waitingFor: the
-   * dependencies not ready yet (release() when they are); dependencyError:
-   * it cannot start (missing dependency, cycle). `sv up` starts it anyway.
-   */
-  hold?: { waitingFor: string[] } | { dependencyError: string };
-  /** called after every change of the extension status record */
-  onStatus?: (name: string, status: ExtStatus) => void;
-  /**
-   * An essential service ended (exit code for the container, why): tsinit as
-   * init sets the container's exit code and shuts down. Without it the
-   * service just stays down.
-   */
-  onEssentialEnded?: (code: number, reason: string) => void;
-  /**
-   * Start every child (./run, ./finish, log/run, control/ scripts, probes)
-   * in a session of its own (setsid): runit's runsvdir -P makes each runsv
-   * a session leader, so a signal to the caller's process group or the
-   * terminal's ^C never reaches a service. There is no runsv process here,
-   * so each child leads its own session instead of sharing runsv's.
-   */
-  ownSession?: boolean;
-}
+export type { PolicyStatus, RunsvHandle, RunsvOptions } from './runsv-handle.ts';
 
-/** tsinit's restart facts for supervise/tsinit-status.json (the record's policy fields). */
-export type PolicyStatus = Pick<ExtStatus, 'restarts' | 'crashes' | 'lastExit' | 'backoff' | 'essential'>;
-
-export interface RunsvHandle {
-  readonly dir: string;
-  /** the service's name (scan directory entry) */
-  readonly name: string;
-  /** resolves with runsv's exit code: 0 after x/terminate, 111 on a start-up failure (message already reported) */
-  readonly done: Promise<number>;
-  /** exactly what SIGTERM does to runsv: 'x' on the main service (and nothing is started again) */
-  terminate(): void;
-  /**
-   * tsinit's shutdown began: nothing is started again (no restart, no
-   * `sv up`), while what runs is left to a later terminate() (services stop
-   * in dependency order).
-   */
-  shutdown(): void;
-  /** pids of this service's running processes (main, finish, log, probes), for shutdown bookkeeping */
-  pids(): number[];
-  /** tsinit's facts beyond runit's status record (also in supervise/tsinit-status.json) */
-  extStatus(): ExtStatus;
-  /** the dependencies a held first start still waits for (the supervisor's view) */
-  setWaiting(names: string[]): void;
-  /** the dependencies are ready: a held first start goes ahead */
-  release(): void;
-  /**
-   * The 20-byte records supervise/status holds (main, and log or null), for
-   * probes inside PID 1 (no file reads); null until supervise/ is set up.
-   */
-  statusRecords(): { main: Buffer; log: Buffer | null } | null;
-  /** restarts, last exit, the pause in progress, essential; null before the service started */
-  policyStatus?(): PolicyStatus | null;
-}
-
-function policyOf(spec: ServiceSpec): MachinePolicy {
-  return {
-    restartBackoff: spec.restartBackoff,
-    downSignal: spec.downSignal,
-    timeoutKillMs: spec.timeoutKillMs,
-    essential: spec.essential,
-    essentialAttempts: spec.essentialAttempts,
-  };
-}
-
-/**
- * TSINIT_INPROCESS_LOG=0 turns off running log/run's svlogd inside tsinit.
- * Read once: a service's logger must not change nature between restarts
- * because of the environment.
- */
-const inprocessLogEnabled = readSetting('inprocessLog');
-
-/**
- * TSINIT_CHPST_FASTPATH=0 (or false/no/off) turns off starting `exec chpst ...`
- * one-liners through the exec helper (src/supervise/fast-start.ts) instead of a Node chpst.
- */
-const chpstFastPathEnabled = readSetting('chpstFastpath');
-
-/** How often a blocked log/supervise/lock is retried (runit blocks in flock). */
-const LOG_LOCK_RETRY_MS = 200;
-
-const { O_RDONLY, O_NONBLOCK, O_DIRECTORY } = fs.constants;
-
-/** Bytes that are not UTF-8 do not survive a string: such a path stays a Buffer. */
-function pathArg(p: string | Buffer): string | Buffer {
-  if (typeof p === 'string') return p;
-  const s = p.toString();
-  return Buffer.from(s).equals(p) ? s : p;
-}
-
-function exists(p: string): boolean {
-  try {
-    fs.statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-class Runsv implements RunsvHandle, Effects {
+class Runsv implements RunsvHandle {
   readonly dir: string;
   readonly name: string;
   readonly done: Promise<number>;
@@ -200,32 +65,23 @@ class Runsv implements RunsvHandle, Effects {
   private machine: ServiceMachine | undefined;
   private driver: MachineDriver | undefined;
   private logPipe: LogPipe | undefined;
-  /** the log service's svlogd running in this process (its pid is ours) */
-  private inproc: InprocessLog | undefined;
   /** TSINIT_LOG_PREFIX=1 and no log/: the service's output, line-prefixed to our stdout/stderr */
   private prefixed: PrefixedOutput | undefined;
-  private readonly fds: number[] = [];
-  private readonly controls: ControlFifo[] = [];
+  /** the directory, locks, FIFOs and descriptors held */
+  private readonly files = new SuperviseFiles();
   private termPending = false;
   private finished = false;
-  private scriptPid = 0;
-  private fakePid = 0;
-  private timer: NodeJS.Timeout | undefined;
-  /** the machine's pause in progress ('sleep'): ended early by a stop request */
-  private sleepDone: ((reply: Reply) => void) | undefined;
+  /** starts ./run, ./finish, log/run and control/ scripts (set up with the locks) */
+  private launcher: Launcher | undefined;
   private readonly ownSession: boolean;
-  /** timers of the extensions (restart-backoff, timeout-kill) */
-  private readonly policyTimers = new Map<TimerName, LongTimer>();
+  /** the action interpreter (set up with the locks) */
+  private effects: RunsvEffects | undefined;
   private readonly onEssentialEnded: ((code: number, reason: string) => void) | undefined;
-  /** the policy facts last written to the record */
-  private lastPolicy = '';
   private spec: ServiceSpec = DEFAULT_SPEC;
   private probes: ServiceProbes | undefined;
-  private ext: ExtStatus = initialExtStatus(Date.now());
-  /** supervise/ exists and is ours: the extension record may be written */
-  private extWritable = false;
+  /** the extension record (supervise/tsinit-status.json) */
+  private readonly record: ExtRecord;
   private readonly hold: RunsvOptions['hold'];
-  private readonly onStatus: RunsvOptions['onStatus'];
 
   constructor(dir: string | Buffer, opts: RunsvOptions) {
     const arg = pathArg(dir);
@@ -234,7 +90,6 @@ class Runsv implements RunsvHandle, Effects {
     this.label = opts.name;
     this.name = opts.service ?? path.basename(path.resolve(this.dir));
     this.hold = opts.hold;
-    this.onStatus = opts.onStatus;
     this.onEssentialEnded = opts.onEssentialEnded;
     this.ownSession = opts.ownSession === true;
     const rawName = opts.rawName;
@@ -247,6 +102,18 @@ class Runsv implements RunsvHandle, Effects {
     this.done = new Promise<number>((resolve) => {
       this.resolveDone = resolve;
     });
+    this.record = new ExtRecord(
+      {
+        service: this.name,
+        label: this.label,
+        say: (line) => this.say(line),
+        warn: this.warn,
+        fatal: this.fatalMsg,
+        internal: this.internal,
+        onStatus: opts.onStatus,
+      },
+      opts.hold,
+    );
   }
 
   // ---- messages -------------------------------------------------------
@@ -281,45 +148,14 @@ class Runsv implements RunsvHandle, Effects {
   }
 
   private setup(): void {
-    try {
-      if (this.rawDir) {
-        const fd = fs.openSync(this.rawDir, O_RDONLY | O_DIRECTORY);
-        this.fds.push(fd);
-        this.base = `/proc/self/fd/${fd}`;
-      } else {
-        const st = fs.statSync(this.dir);
-        if (!st.isDirectory()) throw Object.assign(new Error('ENOTDIR'), { code: 'ENOTDIR' });
-        this.base = fs.realpathSync(this.dir);
-      }
-    } catch (e) {
-      throw fatalSys('unable to change to directory', e);
-    }
-    const base = this.base;
+    const base = this.files.openDir(this.dir, this.rawDir);
+    this.base = base;
     const now = wallNow();
     const down = exists(path.join(base, 'down'));
-    let log: { down: boolean } | null = null;
-    try {
-      const ls = fs.statSync(path.join(base, 'log'));
-      if (!ls.isDirectory()) this.warn('./log: not a directory.');
-      else {
-        log = { down: exists(path.join(base, 'log', 'down')) };
-        try {
-          this.logPipe = LogPipe.create();
-        } catch (e) {
-          throw fatalSys('unable to create log pipe', e);
-        }
-      }
-    } catch (e) {
-      if (e instanceof StartupError) throw e;
-      if (codeOf(e) !== 'ENOENT') this.warn(`unable to stat() ./log: : ${errstrOf(e)}`);
-    }
-    if (!log && prefixEnabled()) {
-      try {
-        this.prefixed = new PrefixedOutput(path.basename(this.dir));
-      } catch (e) {
-        this.warn(`unable to create the output pipes for TSINIT_LOG_PREFIX: ${errstrOf(e)}`);
-      }
-    }
+    const out = openOutputs(base, path.basename(this.dir), this.warn);
+    this.logPipe = out.logPipe;
+    this.prefixed = out.prefixed;
+    const log = out.logPipe ? { down: exists(path.join(base, 'log', 'down')) } : null;
     this.setupExtensions(base);
     const hold = this.hold !== undefined;
     this.machine = new ServiceMachine(initialState(now, { down, log, hold }), wallNow, {
@@ -327,92 +163,63 @@ class Runsv implements RunsvHandle, Effects {
       notify: (n) => this.onNote(n),
     });
 
-    makeSuperviseDir(base, 'supervise', './supervise');
-    const lock = openLock(path.join(base, 'supervise', 'lock'), 'supervise/lock');
-    this.fds.push(lock);
-    lockNow(lock, 'supervise/lock');
-    if (!log) {
-      this.afterLocks();
-      return;
-    }
-    makeSuperviseDir(base, 'log/supervise', './log/supervise');
-    const logLock = openLock(path.join(base, 'log', 'supervise', 'lock'), 'log/supervise/lock');
-    this.fds.push(logLock);
-    // runit blocks in flock() here; we poll so that other services go on.
-    const attempt = (): void => {
-      this.timer = undefined;
-      if (this.finished) return;
-      try {
-        if (tryLock(logLock, 'log/supervise/lock')) this.afterLocks();
-        else this.timer = setTimeout(attempt, LOG_LOCK_RETRY_MS);
-      } catch (e) {
-        this.failStartup(e);
-      }
-    };
-    attempt();
+    this.files.lock(base, log !== null, () => this.afterLocks(), (e) => this.failStartup(e));
   }
 
   private afterLocks(): void {
     const m = this.machine;
     if (!m) return;
     const base = this.base;
-    const mainFds = this.trackControl(
-      openControl(path.join(base, 'supervise', 'control'), 'supervise/control', 'supervise/control'),
-    );
-    this.writeInitialStatus('main');
-    let logFds: ControlFds | undefined;
-    if (m.s.log) {
-      logFds = this.trackControl(
-        openControl(path.join(base, 'log', 'supervise', 'control'), 'log/supervise/control', 'log/supervise/control'),
-      );
-      this.writeInitialStatus('log');
-    }
-    this.fds.push(openOk(path.join(base, 'supervise', 'ok'), 'supervise/ok'));
-    if (m.s.log) this.fds.push(openOk(path.join(base, 'log', 'supervise', 'ok'), 'log/supervise/ok'));
-    // Only a service that uses an extension (or waits for dependencies) gets
-    // tsinit's record: a plain runit service directory keeps runit's supervise/
-    // exactly (readers treat a missing record as "ready when up").
-    // A record left by an earlier supervisor is never kept: rewritten below,
-    // or removed when this service no longer uses any extension.
-    this.extWritable = usesExtensions(this.spec) || this.hold !== undefined;
-    if (!this.extWritable) {
-      const e = removeExtStatus(path.join(base, 'supervise'));
-      if (e !== null) this.warn(`unable to remove supervise/tsinit-status.json: ${e}`);
-    }
-    this.syncPolicyStatus();
-    this.writeExt();
-    this.announceHold();
+    const controls = this.files.openControls(base, m.s.log !== null, (side) => this.writeInitialStatus(side));
+    this.record.open(path.join(base, 'supervise'), usesExtensions(this.spec) || this.hold !== undefined, this.policyStatus());
+    this.record.announceHold();
 
-    const driver = new MachineDriver(m, this, this.internal);
+    const launcher = new Launcher({
+      service: this.name,
+      base,
+      logPipe: this.logPipe,
+      prefixed: this.prefixed,
+      probes: this.probes,
+      warn: this.warn,
+      fatal: this.fatalMsg,
+      exited: (pid, wstat) => this.driver?.post({ type: 'exit', pid, wstat }),
+      ownSession: this.ownSession,
+    });
+    this.launcher = launcher;
+    this.effects = new RunsvEffects({
+      base,
+      launcher,
+      logPipe: this.logPipe,
+      warn: this.warn,
+      post: (ev) => this.driver?.post(ev),
+      policyChanged: () => this.syncPolicyStatus(),
+      exit: (code) => {
+        this.cleanup();
+        this.finish(code);
+      },
+    });
+    const driver = new MachineDriver(m, this.effects, this.internal);
     this.driver = driver;
     reaper.start();
-    this.listen(mainFds, 'main');
-    if (logFds) this.listen(logFds, 'log');
+    this.listen(controls.main, 'main');
+    if (controls.log) this.listen(controls.log, 'log');
     // A SIGTERM during the set-up: stop before anything is started.
     if (this.termPending) driver.post({ type: 'term' });
     driver.post({ type: 'start' });
   }
 
-  private trackControl(fds: ControlFds): ControlFds {
-    this.fds.push(fds.readFd, fds.writeFd);
-    return fds;
-  }
-
   private listen(fds: ControlFds, side: Side): void {
-    // The socket owns both descriptors from now on.
-    const i = this.fds.indexOf(fds.readFd);
-    if (i >= 0) this.fds.splice(i, 1);
-    const j = this.fds.indexOf(fds.writeFd);
-    if (j >= 0) this.fds.splice(j, 1);
-    this.controls.push(
-      new ControlFifo(
-        fds,
-        (byte) => {
-          emitEvent({ type: 'control', service: this.name, side, command: String.fromCharCode(byte) });
-          this.driver?.post({ type: 'control', side, byte });
-        },
-        this.internal,
-      ),
+    this.files.adopt(
+      fds,
+      () =>
+        new ControlFifo(
+          fds,
+          (byte) => {
+            emitEvent({ type: 'control', service: this.name, side, command: String.fromCharCode(byte) });
+            this.driver?.post({ type: 'control', side, byte });
+          },
+          this.internal,
+        ),
     );
   }
 
@@ -422,69 +229,11 @@ class Runsv implements RunsvHandle, Effects {
     const s = side === 'main' ? m.s.main : m.s.log;
     if (!s) return;
     const writePid = m.s.pidChanged;
-    const ok = writeStatusFiles(this.base, this.prefix(side), statusOf(s), writePid, this.warn);
+    const ok = writeStatusFiles(this.base, statusDirOf(side), statusOf(s), writePid, this.warn);
     if (writePid && ok) m.s.pidChanged = false;
   }
 
-  private prefix(side: Side): string {
-    return side === 'main' ? 'supervise' : 'log/supervise';
-  }
-
-  // ---- effects --------------------------------------------------------
-
-  perform(a: Action): Reply {
-    // Every change of the restart facts is followed by one of these actions.
-    if ((a.type === 'write-status' && a.side === 'main') || a.type === 'timer' || a.type === 'cancel-timer') {
-      this.syncPolicyStatus();
-    }
-    switch (a.type) {
-      case 'spawn':
-        return this.spawn(a.side, a.argv);
-      case 'kill':
-        if (a.pid === process.pid) {
-          // the in-process logger: never a signal to ourselves
-          this.inproc?.signal(a.signal);
-        } else if (a.pid > 0) {
-          const sig = (os.constants.signals as Record<string, number | undefined>)[`SIG${a.signal}`];
-          if (sig !== undefined) libc.tryKill(a.pid, sig);
-        }
-        return undefined;
-      case 'write-status':
-        return writeStatusFiles(this.base, this.prefix(a.side), a.status, a.writePid, this.warn);
-      case 'has-finish':
-        try {
-          fs.closeSync(fs.openSync(path.join(this.base, 'finish'), O_RDONLY | O_NONBLOCK));
-          return true;
-        } catch {
-          return false;
-        }
-      case 'close-log-pipe':
-        this.logPipe?.close(this.warn);
-        return undefined;
-      case 'exit':
-        this.cleanup();
-        this.finish(a.code);
-        return undefined;
-      case 'timer': {
-        this.policyTimers.get(a.name)?.clear();
-        const { name, gen } = a;
-        this.policyTimers.set(
-          name,
-          setLongTimeout(() => {
-            this.policyTimers.delete(name);
-            this.driver?.post({ type: 'timer', name, gen });
-          }, a.ms),
-        );
-        return undefined;
-      }
-      case 'cancel-timer':
-        this.policyTimers.get(a.name)?.clear();
-        this.policyTimers.delete(a.name);
-        return undefined;
-      default:
-        return undefined;
-    }
-  }
+  // ---- machine notes ------------------------------------------------
 
   private get service(): string {
     return path.basename(this.dir);
@@ -504,207 +253,20 @@ class Runsv implements RunsvHandle, Effects {
     }
   }
 
-  performAsync(a: Action, done: (reply: Reply) => void): void {
-    if (a.type === 'sleep') {
-      this.syncPolicyStatus(); // runit's 1 s pause shows as the pause in progress
-      this.sleepDone = done;
-      this.timer = setTimeout(() => this.endSleep(), clampDelay(a.ms));
-      return;
-    }
-    if (a.type === 'control-script') {
-      this.runScript(a.c, done);
-      return;
-    }
-    done(undefined);
-  }
-
-  private spawn(side: Side, argv: string[]): number | false {
-    const prog = argv[0] ?? './run';
-    const shown = side === 'log' ? `log/${prog}` : prog;
-    const pipe = this.logPipe;
-    // ./run of the main service: readiness (notification pipe) and health follow it.
-    const probes = side === 'main' && prog === './run' ? this.probes : undefined;
-    let extraFds: Array<[number, number]> = [];
-    try {
-      let stdin: number | undefined;
-      let stdout: number | undefined;
-      let stderr: number | undefined;
-      if (pipe && side === 'log' && pipe.isOpen && inprocessLogEnabled) {
-        const plan = this.inprocessPlan();
-        if (plan) return this.startInprocessLog(plan, pipe);
-      }
-      if (!pipe && this.prefixed) {
-        stdout = this.prefixed.stdoutFd;
-        stderr = this.prefixed.stderrFd;
-      }
-      if (pipe) {
-        if (!pipe.isOpen) {
-          const what = side === 'log' ? './log/run' : './run';
-          return this.spawnFailed(`unable to setup filedescriptor for ${what}: ${errstrOf({ code: 'EBADF' })}`);
-        }
-        if (side === 'log') stdin = pipe.readFd;
-        else stdout = pipe.writeFd;
-      }
-      const cwd = side === 'log' ? path.join(this.base, 'log') : this.base;
-      const env = envArray(undefined);
-      const start = chpstFastPathEnabled ? fastChpstStart(path.join(cwd, prog), cwd, env) : undefined;
-      const fast = typeof start === 'object' ? start : undefined;
-      if (fast && fast.stderrToStdout) stderr = stdout ?? 1;
-      if (probes) extraFds = probes.prepareSpawn();
-      const pid = spawnChild({
-        path: fast ? fast.path : prog,
-        argv: fast ? fast.argv : argv,
-        // a Node chpst raises the open-files limit again: tell it the original (it removes the variable)
-        ...(start === 'slow-chpst' ? { env: [...env, ...slowChpstLimitEnv()] } : {}),
-        cwd,
-        ...(stdin !== undefined ? { stdin } : {}),
-        ...(stdout !== undefined ? { stdout } : {}),
-        ...(stderr !== undefined ? { stderr } : {}),
-        ...(extraFds.length > 0 ? { extraFds } : {}),
-        ...(this.ownSession ? { setsid: true } : {}),
-        onExit: (st) => {
-          probes?.ended(st.pid);
-          this.exited(side, st.pid, st.raw);
-          this.driver?.post({ type: 'exit', pid: st.pid, wstat: st.raw });
-        },
-      });
-      // The spawn is announced before readiness can follow from it: with
-      // readiness "up", started() declares the service ready at once.
-      emitEvent({ type: 'spawned', service: this.name, side, pid });
-      probes?.started(pid);
-      return pid;
-    } catch (e) {
-      probes?.spawnFailed();
-      // No process at all (clone failed): runit's "unable to fork, sleeping".
-      if (forkFailed(e)) {
-        this.warn(`unable to fork, sleeping: ${errstrOf(e)}`);
-        return false;
-      }
-      return this.spawnFailed(`unable to start ${shown}: ${errstrOf(e)}`);
-    }
-  }
-
-  /** log/run is the usual svlogd one-liner (and executable, as exec requires)? */
-  private inprocessPlan(): InprocessLogPlan | undefined {
-    const file = path.join(this.base, 'log', 'run');
-    try {
-      const st = fs.statSync(file);
-      if (!st.isFile() || (st.mode & 0o111) === 0 || st.size > 4096) return undefined;
-      return planInprocessLog(fs.readFileSync(file, 'utf8'));
-    } catch {
-      return undefined; // let the real exec report what is wrong
-    }
-  }
-
-  /** The logger as a pseudo-process whose pid is ours; runsv's kill() is routed to it. */
-  private startInprocessLog(plan: InprocessLogPlan, pipe: LogPipe): number {
-    const pid = process.pid;
-    const logger = new InprocessLog({
-      readFd: pipe.readFd,
-      cwd: path.join(this.base, 'log'),
-      plan,
-      warn: this.warn,
-      onExit: (wstat) => {
-        if (this.inproc === logger) this.inproc = undefined;
-        this.exited('log', pid, wstat);
-        this.driver?.post({ type: 'exit', pid, wstat });
-      },
-    });
-    this.inproc = logger;
-    logger.start();
-    emitEvent({ type: 'spawned', service: this.name, side: 'log', pid, inprocess: true });
-    return pid;
-  }
-
-  /** runit's child would print the message and exit 111: emulate both. */
-  private spawnFailed(msg: string): number {
-    this.fatalMsg(msg);
-    const pid = -++this.fakePid;
-    emitEvent({ type: 'exited', service: this.name, side: msg.includes('log/') ? 'log' : 'main', pid: 0, code: 111, spawnFailed: true });
-    this.driver?.post({ type: 'exit', pid, wstat: 111 << 8 });
-    return pid;
-  }
-
-  private runScript(c: string, done: (reply: Reply) => void): void {
-    const rel = `control/${c}`;
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(path.join(this.base, rel));
-    } catch (e) {
-      if (codeOf(e) !== 'ENOENT') this.warn(`unable to stat ${rel}: ${errstrOf(e)}`);
-      done(false);
-      return;
-    }
-    if ((st.mode & 0o100) === 0) {
-      done(false);
-      return;
-    }
-    let stdout: number | undefined;
-    let stderr: number | undefined;
-    const pipe = this.logPipe;
-    if (!pipe && this.prefixed) {
-      stdout = this.prefixed.stdoutFd;
-      stderr = this.prefixed.stderrFd;
-    }
-    if (pipe) {
-      if (pipe.isOpen) stdout = pipe.writeFd;
-      else this.warn(`unable to setup stdout for ${rel}: ${errstrOf({ code: 'EBADF' })}`);
-    }
-    try {
-      this.scriptPid = spawnChild({
-        path: rel,
-        argv: [rel],
-        cwd: this.base,
-        ...(this.ownSession ? { setsid: true } : {}),
-        ...(stdout !== undefined ? { stdout } : {}),
-        ...(stderr !== undefined ? { stderr } : {}),
-        onExit: (ex) => {
-          this.scriptPid = 0;
-          // runit: handled when wait_exitcode (status >> 8) is 0, which also
-          // holds for a script killed by a signal.
-          done(ex.raw >> 8 === 0);
-        },
-      });
-    } catch (e) {
-      // runit: a failed fork is a warning in runsv; a failed exec is the
-      // child's fatal line. Either way the command counts as not handled.
-      if (forkFailed(e)) this.warn(`unable to fork for ${rel}: ${errstrOf(e)}`);
-      else this.fatalMsg(`unable to run control/?: ${errstrOf(e)}`);
-      done(false);
-    }
-  }
-
-  /** The 'exited' event: how the process ended (code, or the signal's name). */
-  private exited(side: Side, pid: number, wstat: number): void {
-    const st = decodeWaitStatus(pid, wstat);
-    const how = st.signal !== null ? { signal: signalNameOf(st.signal) ?? String(st.signal) } : { code: st.code ?? 0 };
-    emitEvent({ type: 'exited', service: this.name, side, pid, ...how });
-  }
-
   // ---- handle ---------------------------------------------------------
 
   terminate(): void {
     if (this.finished) return;
     if (this.driver) this.driver.post({ type: 'term' });
     else this.termPending = true;
-    this.endSleep();
+    this.effects?.endSleep();
   }
 
   shutdown(): void {
     if (this.finished) return;
     if (this.driver) this.driver.post({ type: 'shutdown' });
     else if (this.machine) this.machine.beginShutdown();
-    this.endSleep();
-  }
-
-  /** The pause (1 s restart rule, 5 s after a failed fork) is over, or cut short: nothing follows it when stopping. */
-  private endSleep(): void {
-    const done = this.sleepDone;
-    if (!done) return;
-    this.sleepDone = undefined;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    done(undefined);
+    this.effects?.endSleep();
   }
 
   policyStatus(): PolicyStatus | null {
@@ -721,13 +283,7 @@ class Runsv implements RunsvHandle, Effects {
 
   /** The restart facts into supervise/tsinit-status.json, when they changed. */
   private syncPolicyStatus(): void {
-    const p = this.policyStatus();
-    if (!p || !this.extWritable) return;
-    const key = JSON.stringify(p);
-    if (key === this.lastPolicy) return;
-    this.lastPolicy = key;
-    Object.assign(this.ext, p);
-    this.writeExt();
+    this.record.syncPolicy(this.policyStatus());
   }
 
   pids(): number[] {
@@ -738,7 +294,8 @@ class Runsv implements RunsvHandle, Effects {
       // An in-process logger's pid is tsinit's own: never a target for kill.
       if (m.s.log && m.s.log.pid > 0 && m.s.log.pid !== process.pid) out.push(m.s.log.pid);
     }
-    if (this.scriptPid > 0) out.push(this.scriptPid);
+    const scriptPid = this.launcher?.scriptPid ?? 0;
+    if (scriptPid > 0) out.push(scriptPid);
     if (this.probes && !this.finished) out.push(...this.probes.pids());
     return out;
   }
@@ -746,24 +303,17 @@ class Runsv implements RunsvHandle, Effects {
   // ---- readiness, dependencies, health (tsinit extensions) -------------
 
   extStatus(): ExtStatus {
-    return { ...this.ext, waitingFor: [...this.ext.waitingFor] };
+    return this.record.snapshot();
   }
 
   setWaiting(names: string[]): void {
     if (this.finished || !this.machine?.s.held || 'dependencyError' in (this.hold ?? {})) return;
-    const next = [...names];
-    if (next.join('\0') === this.ext.waitingFor.join('\0')) return;
-    this.ext.waitingFor = next;
-    this.writeExt();
-    if (next.length > 0) this.announceWaiting();
+    this.record.setWaiting(names);
   }
 
   release(): void {
     if (this.finished) return;
-    if (this.ext.waitingFor.length > 0) {
-      this.ext.waitingFor = [];
-      this.writeExt();
-    }
+    this.record.released();
     if (this.driver) this.driver.post({ type: 'release' });
     else if (this.machine) this.machine.s.held = false;
   }
@@ -773,19 +323,12 @@ class Runsv implements RunsvHandle, Effects {
     const { spec, problems } = readServiceSpec(base);
     this.spec = spec;
     for (const p of problems) this.warn(`${p.file}: ${p.message}`);
-    const h = this.hold;
-    this.ext = {
-      ...initialExtStatus(Date.now()),
-      readiness: 'up',
-      waitingFor: h && 'waitingFor' in h ? [...h.waitingFor] : [],
-      dependencyError: h && 'dependencyError' in h ? h.dependencyError : null,
-    };
     const probes = new ServiceProbes(spec, {
       base,
       warn: this.warn,
       stderrFd: () => (this.logPipe ? undefined : this.prefixed?.stderrFd),
-      onReady: (ready) => this.readyChanged(ready),
-      onHealth: (state, event) => this.healthChanged(state, event),
+      onReady: (ready) => this.record.readyChanged(ready),
+      onHealth: (state, event) => this.record.healthChanged(state, event),
       restart: () => this.driver?.post({ type: 'control', side: 'main', byte: 0x74 /* t */ }),
       currentPid: () => this.machine?.s.main.pid ?? 0,
       ownSession: this.ownSession,
@@ -794,60 +337,7 @@ class Runsv implements RunsvHandle, Effects {
       },
     });
     this.probes = probes;
-    this.ext.readiness = probes.mode;
-  }
-
-  private announceHold(): void {
-    const h = this.hold;
-    if (!h) return;
-    if ('dependencyError' in h) {
-      this.fatalMsg(`not started: ${h.dependencyError}`);
-      emitEvent({ type: 'dependency-error', service: this.name, error: h.dependencyError });
-    } else if (h.waitingFor.length > 0) this.announceWaiting();
-  }
-
-  private announceWaiting(): void {
-    const names = this.ext.waitingFor;
-    this.say(`${this.label}: waiting for: ${names.join(' ')}`);
-    emitEvent({ type: 'waiting', service: this.name, waitingFor: [...names] });
-  }
-
-  private readyChanged(ready: boolean): void {
-    const now = Date.now();
-    this.ext.ready = ready;
-    this.ext.readySince = ready ? now : null;
-    if (ready) {
-      // Started (by release or by `sv up`): nothing is waited for any more.
-      this.ext.waitingFor = [];
-      emitEvent({ type: 'ready', service: this.name, time: now, readiness: this.ext.readiness });
-    }
-    this.writeExt(now);
-  }
-
-  private healthChanged(state: HealthState, event: 'healthy' | 'unhealthy' | null): void {
-    this.ext.healthy = state.healthy;
-    this.ext.healthFailures = state.failures;
-    if (event === 'unhealthy') {
-      this.warn(`unhealthy after ${failedChecks(state.failures)}: restarting`);
-      emitEvent({ type: 'unhealthy', service: this.name, failures: state.failures });
-    } else if (event === 'healthy') {
-      emitEvent({ type: 'healthy', service: this.name });
-    }
-    this.writeExt();
-  }
-
-  /** Record a change: supervise/tsinit-status.json (atomically) and the in-process listener. */
-  private writeExt(now = Date.now()): void {
-    this.ext.updatedAt = now;
-    if (this.extWritable) {
-      const e = writeExtStatus(path.join(this.base, 'supervise'), this.ext);
-      if (e !== null) this.warn(`unable to write supervise/tsinit-status.json: ${e}`);
-    }
-    try {
-      this.onStatus?.(this.name, this.extStatus());
-    } catch (e) {
-      this.internal(e);
-    }
+    this.record.begin(probes.mode);
   }
 
   statusRecords(): { main: Buffer; log: Buffer | null } | null {
@@ -858,27 +348,9 @@ class Runsv implements RunsvHandle, Effects {
 
   private cleanup(): void {
     this.probes?.close();
-    if (this.extWritable && this.ext.ready) {
-      // runsv is gone: nothing it supervised is ready any more.
-      this.ext.ready = false;
-      this.ext.readySince = null;
-      this.writeExt();
-    }
-    this.extWritable = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    for (const t of this.policyTimers.values()) t.clear();
-    this.policyTimers.clear();
-    for (const c of this.controls) c.close();
-    this.controls.length = 0;
-    for (const fd of this.fds) {
-      try {
-        fs.closeSync(fd);
-      } catch {
-        // already closed
-      }
-    }
-    this.fds.length = 0;
+    this.record.close();
+    this.effects?.close();
+    this.files.close();
     this.logPipe?.close(() => {});
     this.prefixed?.close();
   }

@@ -1,7 +1,8 @@
 // runsvdir's scan as a pure decision (reference spec 5.2): given the slots
 // already tracked and a listing of the service directory, say which services
 // to start, which to stop and what to warn about. The I/O side (readdir, stat)
-// lives in supervisor.ts; this module only decides, so every quirk is unit-tested.
+// lives in scan-listing.ts and supervisor.ts; this module only decides, so every
+// quirk is unit-tested.
 
 /** A service's identity: the (st_dev, st_ino) of the directory, as `dev:ino`. */
 export type Identity = string;

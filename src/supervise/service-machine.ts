@@ -1,7 +1,8 @@
 // runsv's logic for one service directory (main service plus optional log
 // service), transcribed from runit 2.1.2's behaviour (reference spec 3) as a
 // pure step function: it performs no I/O, it yields actions and receives their
-// replies. The effect layer (runsv.ts) performs them; tests use a fake one.
+// replies. The effect layer (runsv.ts; its actions in runsv-effects.ts)
+// performs them; tests use a fake one.
 //
 // Why a generator: runsv's control handling is a sequence that may block in
 // the middle (control/t, then TERM, then control/d; the 1 s restart pause).

@@ -7,26 +7,26 @@
 // the directory's dev/ino/mtime changed or a check is pending, and only those
 // scans print warnings here. Beyond runit: an fs.watch on the directory makes
 // new and removed services show up within a fraction of a second instead of
-// up to 5 s. The decisions are scanner.ts's; this module does the I/O and owns
-// the runsv handles.
+// up to 5 s. The decisions are scanner.ts's, the wake-ups and the watch
+// scan-clock.ts's; this module reads the listing and owns the runsv handles.
 //
 // Starting and stopping runsv's is done in slices (turn-slicer.ts): with a
 // thousand services, one turn of the event loop must not start them all, or
 // a SIGTERM during the boot waits for the whole batch. Slots waiting for
 // their turn count as running for the scanner (no double start); stopAll()
 // drops the starts not done yet and stops what has started.
-import { clampDelay } from '../util/timers.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startRunsv as realStartRunsv, type RunsvHandle, type RunsvOptions } from './runsv.ts';
-import { identityOf, planScan, warningText, type Identity, type ListingEntry, type SlotView } from './scanner.ts';
+import { planScan, warningText, type Identity, type ListingEntry, type SlotView } from './scanner.ts';
 import { errstr, errstrOf } from '../util/errstr.ts';
 import { err } from '../util/output.ts';
-import { tai64nLabel, wallNow } from '../util/tai64n.ts';
-import { SLICE_MAX_MS, TurnSlicer, type SlicerOptions } from '../util/turn-slicer.ts';
+import { TurnSlicer, type SlicerOptions } from '../util/turn-slicer.ts';
+import { ScanClock } from './scan-clock.ts';
+import { statListing, writeForcedRescan } from './scan-listing.ts';
 import { readDependencies } from './service-spec.ts';
-import { holdFor, notReady, planFor, stopInDependencyOrder, type Hold } from './dependency-gate.ts';
-import type { ExtStatus } from './ext-status.ts';
+import { stopInDependencyOrder, type Hold } from './dependency-gate.ts';
+import { DependencyHolds } from './dependency-holds.ts';
 
 export interface SupervisorOptions {
   /** the service directory, as given (messages quote it as is) */
@@ -63,16 +63,6 @@ export interface Supervisor {
   pids(): number[];
 }
 
-/** Pause after a scan was asked for by fs.watch, so `mkdir x; cp run x/` lands in one scan. */
-const WATCH_DEBOUNCE_MS = 200;
-/** Scans never follow each other closer than this (runsvdir: 1 s; we allow a quicker pick-up). */
-const MIN_SCAN_GAP_MS = 200;
-/** runsvdir's wait while a re-check is pending. */
-const RECHECK_MS = 1000;
-
-/** Monotonic milliseconds: a wall-clock step (runsvdir's "time warp") cannot stall the timers. */
-const now = (): number => performance.now();
-
 interface Slot {
   id: Identity;
   name: string;
@@ -97,8 +87,6 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
   const absDir = path.resolve(dir);
   const report = opts.report ?? ((line: string) => err(`${line}\n`));
   const start = opts.startRunsv ?? realStartRunsv;
-  const interval = opts.scanIntervalMs ?? 5000;
-  const useWatch = opts.watch ?? true;
   const warn = (text: string): void => report(`runsvdir ${dir}: warning: ${text}`);
 
   const slots = new Map<Identity, Slot>();
@@ -106,104 +94,29 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
   const draining = new Set<RunsvHandle>();
   let started = false;
   let stopping: Promise<void> | undefined;
-  let check = false;
   let forced = false;
-  /** when a runsv that failed to start is due to be tried again */
-  let retryAt = Infinity;
-  let lastDirIdentity: string | undefined;
-  let lastScanAt = -Infinity;
-  let timer: NodeJS.Timeout | undefined;
-  let timerDue = Infinity;
-  let watcher: fs.FSWatcher | undefined;
-  let watchedIdentity: string | undefined;
+  const holds = new DependencyHolds<Slot>(() => slots.values());
+  const clock = new ScanClock(
+    { dir, absDir, warn, scanning: () => scanning, scan: (quiet) => scan(quiet) },
+    opts.scanIntervalMs ?? 5000,
+    opts.watch ?? true,
+  );
   const onSliceError = (e: unknown): void => warn(`internal error: ${e instanceof Error ? e.message : String(e)}`);
   const starts = new TurnSlicer<Slot>(
     (slot) => {
       slot.queued = false;
       // Removed meanwhile, or everything is stopping: start nothing more.
       if (stopping || slots.get(slot.id) !== slot || slot.handle) return;
-      startSlot(slot, currentHold(slot));
+      startSlot(slot, holds.current(slot));
     },
     { ...opts.slice, onError: onSliceError },
   );
   const stops = new TurnSlicer<RunsvHandle>(stopHandle, { ...opts.slice, onError: onSliceError });
 
-  function schedule(delayMs: number): void {
-    if (stopping) return;
-    const due = now() + Math.max(0, delayMs);
-    if (timer && timerDue <= due) return;
-    if (timer) clearTimeout(timer);
-    timerDue = due;
-    timer = setTimeout(tick, clampDelay(due - now()));
-  }
-
-  /** One wake-up: stat the directory and scan when it changed or a check is pending. */
-  function tick(): void {
-    timer = undefined;
-    timerDue = Infinity;
-    if (stopping) return;
-    if (now() >= retryAt) {
-      retryAt = Infinity;
-      check = true;
-    }
-    try {
-      let st: fs.BigIntStats;
-      try {
-        st = fs.statSync(absDir, { bigint: true });
-      } catch (e) {
-        warn(`unable to stat ${dir}: ${errstrOf(e)}`);
-        closeWatcher();
-        return;
-      }
-      const ident = `${st.dev}:${st.ino}`;
-      ensureWatcher(ident);
-      const full = `${ident}:${st.mtimeNs}`;
-      const gap = lastScanAt + MIN_SCAN_GAP_MS - now();
-      if (scanning) {
-        // The listing being read goes on; look again after it.
-        check = true;
-        return;
-      }
-      if (gap > 0) {
-        schedule(gap);
-        return;
-      }
-      // runsvdir scans only when its directory changed or a check is pending;
-      // tsinit also scans on every periodic wake-up (a symlink's target that
-      // appeared, a missed watch event), but keeps quiet about what runsvdir
-      // would not have looked at, so a dangling link is not warned every 5 s.
-      const runitWouldScan = check || full !== lastDirIdentity;
-      lastDirIdentity = full;
-      scan(!runitWouldScan);
-    } catch (e) {
-      // Whatever went wrong, the supervisor keeps running and tries again.
-      warn(`unable to scan ${dir}: ${errstrOf(e)}`);
-      check = true;
-    } finally {
-      schedule(Math.min(check ? RECHECK_MS : interval, retryAt - now()));
-    }
-  }
-
   /** names read as bytes that are not UTF-8, by identity, from the last listing */
   let rawById = new Map<Identity, Buffer>();
   /** a listing is being read (its stat calls spread over turns) */
   let scanning = false;
-
-  /** stat one entry of the directory into the listing being built */
-  function statEntry(raw: Buffer, entries: ListingEntry[], raws: Map<Identity, Buffer>): void {
-    if (raw[0] === 0x2e) return; // "." first: never a service, not even stat'ed
-    // Names are bytes: runsvdir supervises any name, UTF-8 or not.
-    const name = raw.toString();
-    const exact = Buffer.from(name).equals(raw);
-    try {
-      const st = fs.statSync(exact ? path.join(absDir, name) : Buffer.concat([Buffer.from(`${absDir}/`), raw]), { bigint: true });
-      if (!exact && st.isDirectory()) raws.set(identityOf(st.dev, st.ino), raw);
-      entries.push(st.isDirectory() ? { name, kind: 'dir', id: identityOf(st.dev, st.ino) } : { name, kind: 'other' });
-    } catch (e) {
-      const code = e && typeof e === 'object' && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
-      entries.push({ name, kind: 'error', code });
-    }
-  }
 
   /**
    * Read the directory, stat its entries (a thousand stat calls take tens of
@@ -211,49 +124,36 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
    * then act on the whole listing at once.
    */
   function scan(quiet: boolean): void {
-    lastScanAt = now();
     let names: Buffer[];
     try {
       names = fs.readdirSync(absDir, { encoding: 'buffer' });
     } catch (e) {
       if (!quiet) warn(`unable to read directory ${dir}: ${errstrOf(e)}`);
-      check = true;
+      clock.check = true;
       return;
     }
-    const entries: ListingEntry[] = [];
-    const raws = new Map<Identity, Buffer>();
-    let i = 0;
     scanning = true;
-    const step = (): void => {
-      if (stopping) {
+    statListing(
+      absDir,
+      names,
+      () => stopping !== undefined,
+      (listing) => {
         scanning = false;
-        return;
-      }
-      const t0 = now();
-      while (i < names.length) {
-        statEntry(names[i++] as Buffer, entries, raws);
-        if (i < names.length && now() - t0 >= SLICE_MAX_MS) {
-          setImmediate(step);
-          return;
+        if (!listing) return;
+        rawById = listing.raws;
+        try {
+          applyListing(listing.entries, quiet);
+        } catch (e) {
+          warn(`unable to scan ${dir}: ${errstrOf(e)}`);
+          clock.recheck();
         }
-      }
-      scanning = false;
-      rawById = raws;
-      try {
-        applyListing(entries, quiet);
-      } catch (e) {
-        warn(`unable to scan ${dir}: ${errstrOf(e)}`);
-        check = true;
-        schedule(RECHECK_MS);
-      }
-    };
-    step();
+      },
+    );
   }
 
   function applyListing(listing: ListingEntry[], quiet: boolean): void {
-    check = false;
     // This scan retries every slot without a runsv; failures below re-arm it.
-    retryAt = Infinity;
+    clock.scanned();
     const views: SlotView[] = [...slots.values()].map((s) => ({ id: s.id, name: s.name, running: s.handle !== undefined || s.queued }));
     const plan = planScan(views, listing);
     if (!quiet) for (const w of plan.warnings) warn(warningText(w, errstr));
@@ -277,9 +177,9 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     }
     // Every slot of this scan exists before any starts: dependencies queued
     // in a later slice are not missing.
-    const holds = dependencyHolds(fresh);
+    const held = holds.holds(fresh);
     for (const slot of fresh) {
-      slot.hold = holds.get(slot);
+      slot.hold = held.get(slot);
       if (!slot.queued) {
         slot.queued = true;
         starts.push(slot);
@@ -293,67 +193,18 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
         stops.push(slot.handle);
       }
     }
-    if (plan.recheck) check = true;
+    if (plan.recheck) clock.check = true;
     if (forced) {
       forced = false;
-      writeForcedRescan();
+      writeForcedRescan(absDir, dir, warn);
     }
   }
 
-  // ---- dependencies.d/ ---------------------------------------------------
-
+  /** dependencies.d/ (warnings in runsv's name, as runsv reads the rest of the directory) */
   function dependenciesOf(name: string): string[] {
     const r = readDependencies(path.join(absDir, name));
     for (const p of r.problems) report(`runsv ${name}: warning: ${p.file}: ${p.message}`);
     return r.dependencies;
-  }
-
-  function readyByName(): (name: string) => boolean {
-    const ready = new Set<string>();
-    for (const s of slots.values()) if (s.ready) ready.add(s.name);
-    return (name) => ready.has(name);
-  }
-
-  /** For services about to get a runsv: which first starts wait, and for what. */
-  function dependencyHolds(fresh: readonly Slot[]): Map<Slot, Hold> {
-    const out = new Map<Slot, Hold>();
-    if (!fresh.some((s) => s.dependencies.length > 0)) return out;
-    const plan = planFor(slots.values());
-    const isReady = readyByName();
-    for (const slot of fresh) {
-      const h = holdFor(slot, plan, isReady);
-      if (h) out.set(slot, h);
-    }
-    return out;
-  }
-
-  /** The hold from the scan, brought up to date: dependencies may have become ready meanwhile. */
-  function currentHold(slot: Slot): Hold | undefined {
-    const h = slot.hold;
-    slot.hold = undefined;
-    if (!h || !('waitingFor' in h)) return h;
-    const missing = notReady(slot, readyByName());
-    return missing.length > 0 ? { waitingFor: missing } : undefined;
-  }
-
-  function statusChanged(slot: Slot, st: ExtStatus): void {
-    if (slot.ready === st.ready) return;
-    slot.ready = st.ready;
-    if (!st.ready) return;
-    // A dependency became ready: held first starts may go ahead.
-    const isReady = readyByName();
-    for (const s of slots.values()) if (s.waiting && s.dependencies.includes(slot.name)) recheckHold(s, isReady);
-  }
-
-  /** A held first start: release it when its dependencies are ready, else say what it still waits for. */
-  function recheckHold(s: Slot, isReady: (name: string) => boolean): void {
-    if (!s.waiting || !s.handle) return;
-    const missing = notReady(s, isReady);
-    if (missing.length > 0) s.handle.setWaiting(missing);
-    else {
-      s.waiting = false;
-      s.handle.release();
-    }
   }
 
   function startSlot(slot: Slot, hold?: Hold): void {
@@ -364,7 +215,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       const ropts: RunsvOptions = {
         name: `runsv ${slot.name}`,
         service: slot.name,
-        onStatus: (_name, st) => statusChanged(slot, st),
+        onStatus: (_name, st) => holds.statusChanged(slot, st.ready),
       };
       if (hold) ropts.hold = hold;
       if (opts.sessions) ropts.ownSession = true;
@@ -377,12 +228,11 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       handle = start(slot.raw ? Buffer.concat([Buffer.from(`${absDir}/`), slot.raw]) : path.join(absDir, slot.name), ropts);
     } catch (e) {
       warn(`unable to start runsv ${slot.name}: ${errstrOf(e)}`);
-      retryLater();
+      clock.retryLater();
       return;
     }
     slot.handle = handle;
-    // Its dependencies may have become ready while the runsv's were started.
-    if (slot.waiting) recheckHold(slot, readyByName());
+    holds.started(slot);
     const ended = (code: number | undefined): void => {
       draining.delete(handle);
       if (slot.handle === handle) slot.ready = false;
@@ -393,20 +243,14 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
         // Start-up failure (broken supervise/, lock held...): runsvdir, which
         // only notices dead runsv's every 5 s, retries at that pace; so do we,
         // rather than repeat the same fatal line every second.
-        retryLater();
+        clock.retryLater();
         return;
       }
       // Ended on request (`sv exit`): started again at the next scan, which
       // comes within a second here (runsvdir: at its next wake-up, <= 5 s).
-      check = true;
-      schedule(RECHECK_MS);
+      clock.recheck();
     };
     handle.done.then(ended, () => ended(undefined));
-  }
-
-  function retryLater(): void {
-    retryAt = Math.min(retryAt, now() + interval);
-    schedule(retryAt - now());
   }
 
   function stopHandle(handle: RunsvHandle): void {
@@ -417,77 +261,22 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     }
   }
 
-  function writeForcedRescan(): void {
-    const file = path.join(absDir, '.forced-rescan');
-    let fd: number;
-    try {
-      fd = fs.openSync(file, 'w', 0o644);
-    } catch (e) {
-      warn(`failed to open ${dir}/.forced-rescan: ${errstrOf(e)}`);
-      return;
-    }
-    try {
-      fs.writeSync(fd, tai64nLabel(wallNow()));
-    } catch (e) {
-      warn(`failed to write ${dir}/.forced-rescan: ${errstrOf(e)}`);
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
-
-  function ensureWatcher(ident: string): void {
-    if (!useWatch) return;
-    if (watcher && watchedIdentity === ident) return;
-    // The directory was replaced (e.g. runsvchdir): watch the new one.
-    closeWatcher();
-    try {
-      const w = fs.watch(absDir, (_event, filename) => {
-        if (typeof filename === 'string' && filename.startsWith('.')) return; // .forced-rescan, hidden entries
-        check = true;
-        schedule(WATCH_DEBOUNCE_MS);
-      });
-      w.on('error', () => {
-        // e.g. the directory went away; the periodic check re-creates the watch.
-        if (watcher === w) closeWatcher();
-      });
-      watcher = w;
-      watchedIdentity = ident;
-    } catch {
-      // No inotify (limits, odd filesystems): the periodic check still works.
-      watcher = undefined;
-      watchedIdentity = undefined;
-    }
-  }
-
-  function closeWatcher(): void {
-    const w = watcher;
-    watcher = undefined;
-    watchedIdentity = undefined;
-    try {
-      w?.close();
-    } catch {
-      // already closed
-    }
-  }
-
   return {
     start(): void {
       if (started || stopping) return;
       started = true;
-      check = true;
-      tick();
+      clock.check = true;
+      clock.tick();
     },
     rescan(): void {
       if (stopping) return;
       forced = true;
-      check = true;
-      schedule(0);
+      clock.check = true;
+      clock.schedule(0);
     },
     stopAll(): Promise<void> {
       if (stopping) return stopping;
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-      closeWatcher();
+      clock.stop();
       // Services not started yet stay unstarted; the started ones are told
       // to stop a slice at a time (each terminate() writes status files).
       starts.clear();
