@@ -8,7 +8,7 @@
 //     under 20 ms).
 // Options: --services N (BENCH_SERVICES, default 200), --execs N (default 20),
 // --requests N (default 1000), --settle MS (default 3000), --rounds N (3):
-// boots per configuration for the PSS medians.
+// boots per configuration for the PSS medians; BENCH_PARTS (cost,pss,flood).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -194,6 +194,7 @@ async function floodLatency(): Promise<void> {
   }
 }
 
-await probeCost();
-await idlePss();
-await floodLatency();
+const parts = (process.env.BENCH_PARTS ?? 'cost,pss,flood').split(',');
+if (parts.includes('cost')) await probeCost();
+if (parts.includes('pss')) await idlePss();
+if (parts.includes('flood')) await floodLatency();

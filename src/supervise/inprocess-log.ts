@@ -21,6 +21,12 @@ import { err, out } from '../util/output.ts';
 import type { InprocessLogPlan } from './log-run.ts';
 
 const READ_SIZE = 1 << 16;
+/**
+ * Bytes one logger reads (and so splits and writes) per event-loop turn
+ * before the loop's other I/O runs: with 10 loggers flooded, a turn stays
+ * within a few ms, and a /readyz waits at most one turn (docs/design.md).
+ */
+const TURN_BYTES = 1 << 16;
 
 export interface InprocessLogOptions {
   /** the log pipe's read end; stays open (it belongs to runsv) */
@@ -102,7 +108,7 @@ export class InprocessLog {
           this.o.warn(`unable to read the log pipe: ${e.message}`);
           void this.stop(111 << 8, 'now');
         },
-      });
+      }, { bytes: TURN_BYTES });
     } catch (e) {
       this.o.warn(`unable to read the log pipe: ${String(e)}`);
       void this.logger.end().then(() => this.exitSoon(111 << 8));

@@ -5,6 +5,12 @@
 // and a blocked one keeps the process alive. With byteWise set, each read
 // takes one byte, as runit's svlogd does after TERM to finish the line in
 // progress, so the next logger starts exactly at a line boundary.
+// With a turn budget, the reader yields once it has handed over that many
+// bytes: libuv reads a readable stream up to 32 times per event, so a logger
+// fed by a fast writer would otherwise split and write megabytes in one
+// event-loop turn while PID 1's other I/O (the HTTP probes) waits. A yielded
+// reader reads again after the loop's other I/O (setImmediate); meanwhile the
+// bytes stay in the pipe and the writer blocks, as under runit's svlogd.
 import fs from 'node:fs';
 import net from 'node:net';
 import * as libc from '../../native/libc.ts';
@@ -19,6 +25,13 @@ export interface PipeSink {
   error(e: Error): void;
 }
 
+export interface TurnBudget {
+  /** bytes handed over before the reader yields to the event loop's other work */
+  bytes: number;
+  /** runs `next` once the loop's other I/O had its turn (default setImmediate; tests pass a fake) */
+  defer?: (next: () => void) => void;
+}
+
 export class PipeReader {
   private readonly sourceFd: number;
   private readonly sink: PipeSink;
@@ -26,15 +39,24 @@ export class PipeReader {
   private socket: net.Socket;
   private paused = false;
   private closed = false;
+  private readonly turnBytes: number;
+  private readonly defer: (next: () => void) => void;
+  /** bytes handed over since the reader last yielded or was resumed */
+  private turnUsed = 0;
+  /** waiting for defer() to give the reader its next turn */
+  private yielded = false;
 
   /**
    * Reads `sourceFd` through a descriptor of its own (so closing the reader
-   * leaves `sourceFd` open); chunkSize bounds every read.
+   * leaves `sourceFd` open); chunkSize bounds every read, budget.bytes the
+   * bytes read per event-loop turn (default: no bound).
    */
-  constructor(sourceFd: number, chunkSize: number, sink: PipeSink) {
+  constructor(sourceFd: number, chunkSize: number, sink: PipeSink, budget?: TurnBudget) {
     this.sourceFd = sourceFd;
     this.chunkSize = Math.max(1, Math.min(chunkSize, 1 << 24));
     this.sink = sink;
+    this.turnBytes = budget ? Math.max(1, budget.bytes) : Infinity;
+    this.defer = budget?.defer ?? ((next) => void setImmediate(next));
     this.socket = this.open();
   }
 
@@ -75,7 +97,7 @@ export class PipeReader {
     sock.on('error', (e) => {
       if (!this.closed && sock === this.socket) this.sink.error(e);
     });
-    if (this.paused) sock.pause();
+    if (this.paused || this.yielded) sock.pause();
     return sock;
   }
 
@@ -89,7 +111,23 @@ export class PipeReader {
       if (sock === this.socket) this.pause();
       return false;
     }
+    this.turnUsed += n;
+    if (this.turnUsed >= this.turnBytes) {
+      this.yieldTurn();
+      return false;
+    }
     return true;
+  }
+
+  /** Budget spent: stop reading until the loop's other I/O has run. */
+  private yieldTurn(): void {
+    this.yielded = true;
+    this.socket.pause();
+    this.defer(() => {
+      this.yielded = false;
+      this.turnUsed = 0;
+      if (!this.paused && !this.closed) this.socket.resume();
+    });
   }
 
   /**
@@ -111,9 +149,12 @@ export class PipeReader {
     if (!this.closed) this.socket.pause();
   }
 
+  /** Read again (after a yield, only once its turn has come). */
   resume(): void {
     this.paused = false;
-    if (!this.closed) this.socket.resume();
+    // reads resume at the next poll phase at the earliest: a new turn
+    if (!this.yielded) this.turnUsed = 0;
+    if (!this.closed && !this.yielded) this.socket.resume();
   }
 
   /** Stop for good. The source descriptor stays open, blocking again for whoever reads it next. */

@@ -1,7 +1,7 @@
 // The pieces that keep a logger restart from losing or splitting lines, and
 // an in-process logger acting for another account from doing more than it
 // could: PipeReader (never reads ahead once paused; byte-wise to a line's
-// end), lineFinisher (TERM: a long line written to its end, a short one
+// end; a bounded number of bytes per event-loop turn), lineFinisher (TERM: a long line written to its end, a short one
 // dropped), and the permission checks (owner-access.ts).
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -51,6 +51,49 @@ test('PipeReader: paused inside data(), nothing more leaves the pipe; byte-wise 
   assert.equal(libc.fcntl(rd, libc.F_GETFL) & libc.O_NONBLOCK, 0);
   const rest = Buffer.alloc(100);
   assert.equal(rest.toString('latin1', 0, fs.readSync(rd, rest)), 'next line\n');
+  fs.closeSync(rd);
+  fs.closeSync(wr);
+});
+
+test('PipeReader: a flooding writer gets one turn budget of bytes, then the reader yields until its next turn', { timeout: 60000 }, async () => {
+  const [rd, wr] = libc.pipe2();
+  fs.writeSync(wr, Buffer.alloc(1 << 16, 97)); // a full pipe: libuv would read it all in one event
+  let got = 0;
+  const turns: Array<() => void> = [];
+  const reader = new PipeReader(
+    rd,
+    4096,
+    {
+      data(chunk) {
+        got += chunk.length;
+        return true;
+      },
+      end() {},
+      error() {},
+    },
+    { bytes: 8192, defer: (next) => turns.push(next) },
+  );
+  await until(() => turns.length === 1);
+  // the budget was spent: two 4 KiB reads, then the reader asked for its next turn
+  assert.equal(got, 8192);
+  // other turns of the loop pass (poll phases included): the reader stays off the pipe
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+  assert.equal(got, 8192);
+  assert.equal(turns.length, 1);
+  // a resume() meanwhile (backpressure over) does not jump the queue
+  reader.resume();
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+  assert.equal(got, 8192);
+  (turns.shift() as () => void)();
+  await until(() => turns.length === 1);
+  assert.equal(got, 16384);
+  // every byte arrives, one budget per turn
+  while (got < 1 << 16) {
+    (turns.shift() as () => void)();
+    await until(() => turns.length === 1 || got === 1 << 16);
+  }
+  assert.equal(got, 1 << 16);
+  reader.close();
   fs.closeSync(rd);
   fs.closeSync(wr);
 });
