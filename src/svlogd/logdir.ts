@@ -613,8 +613,9 @@ export class LogDir {
       const { name, us } = this.newName(this.config.processor ? 'u' : 's');
       if (this.config.tmax && this.trotate < us) this.trotate = us + this.config.tmax * 1e6;
       if (this.size === 0) return;
-      await this.fsyncCurrent();
-      let p = this.attempt('unable to set mode of current', () => fs.fchmodSync(this.fdCur, 0o744));
+      let p = this.attempt('unable to fsync current logfile', () => fs.fsyncSync(this.fdCur));
+      if (p) await p;
+      p = this.attempt('unable to set mode of current', () => fs.fchmodSync(this.fdCur, 0o744));
       if (p) await p;
       fs.closeSync(this.fdCur);
       this.fdCur = -1;
@@ -632,25 +633,6 @@ export class LogDir {
       this.processorStart(name);
     } finally {
       this.rotating = false;
-    }
-  }
-
-  /**
-   * runit's fsync before the rename, in libuv's thread pool: an fsync waits
-   * for the disk (hundreds of ms on a busy one), and the loop it would block
-   * may be PID 1's. The logger's operations are serialized, so nothing closes
-   * or writes current meanwhile; new input waits in the logger's bounded queue.
-   */
-  private async fsyncCurrent(): Promise<void> {
-    const fd = this.fdCur;
-    for (;;) {
-      try {
-        await new Promise<void>((resolve, reject) => fs.fsync(fd, (e) => (e ? reject(e) : resolve())));
-        return;
-      } catch (e) {
-        this.env.report(sysMessage(PAUSE, 'unable to fsync current logfile', this.name, e));
-        await this.env.sleep(PAUSE_MS);
-      }
     }
   }
 
