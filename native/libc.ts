@@ -116,7 +116,8 @@ interface Bindings {
   _exit: (code: number) => void;
   tcgetpgrp: (fd: number) => number;
   madvise: (addr: bigint, len: bigint, advice: number) => number;
-  malloc_trim: (pad: number) => number;
+  /** glibc only: null where the C library has none (musl) */
+  malloc_trim: ((pad: number) => number) | null;
   tcsetpgrp: (fd: number, pgrp: number) => number;
   getpgrp: () => number;
   fchdir: (fd: number) => number;
@@ -131,6 +132,14 @@ function lib(): Bindings {
   const k = koffi();
   const c = k.load('libc.so.6');
   const f = (decl: string) => c.func(decl) as never;
+  // glibc's extensions: a C library without them (musl) must still load.
+  const optional = (decl: string) => {
+    try {
+      return c.func(decl) as never;
+    } catch {
+      return null;
+    }
+  };
   bound = {
     posix_spawn: f('int posix_spawn(_Out_ int *pid, const char *path, void *fa, void *attr, const char **argv, const char **envp)'),
     posix_spawnp: f('int posix_spawnp(_Out_ int *pid, const char *file, void *fa, void *attr, const char **argv, const char **envp)'),
@@ -172,7 +181,7 @@ function lib(): Bindings {
     _exit: f('void _exit(int code)'),
     tcgetpgrp: f('int tcgetpgrp(int fd)'),
     madvise: f('int madvise(uintptr_t addr, size_t len, int advice)'),
-    malloc_trim: f('int malloc_trim(size_t pad)'),
+    malloc_trim: optional('int malloc_trim(size_t pad)'),
     tcsetpgrp: f('int tcsetpgrp(int fd, int pgrp)'),
     getpgrp: f('int getpgrp()'),
     fchdir: f('int fchdir(int fd)'),
@@ -410,7 +419,7 @@ export function madvise(addr: bigint, len: bigint, advice: number): void {
 
 /** glibc's malloc_trim(0): free pages of every malloc arena go back to the kernel; true if any did. */
 export function mallocTrim(): boolean {
-  return lib().malloc_trim(0) === 1;
+  return lib().malloc_trim?.(0) === 1;
 }
 
 export function umask(mask: number): number {
