@@ -4,7 +4,6 @@
 import type { ExtStatus } from './ext-status.ts';
 import type { PolicyStatus } from './ext-record.ts';
 
-export type { PolicyStatus } from './ext-record.ts';
 
 export interface RunsvOptions {
   /** prefix for messages, e.g. "runsv web" -> "runsv web: warning: ..." (runit uses argv[1] as given) */

@@ -50,7 +50,7 @@ import { ServiceProbes } from './service-probes.ts';
 import { StartupError, type ControlFds } from './supervise-dir.ts';
 import { SuperviseFiles, exists, pathArg } from './runsv-files.ts';
 
-export type { PolicyStatus, RunsvHandle, RunsvOptions } from './runsv-handle.ts';
+export type { RunsvHandle, RunsvOptions } from './runsv-handle.ts';
 
 class Runsv implements RunsvHandle {
   readonly dir: string;
