@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { debianPackage, debianRunit, repoRoot } from '../testkit/debian.ts';
+import { childrenOf } from '../testkit/proc.ts';
 
 export { repoRoot };
 
@@ -254,24 +255,7 @@ export function procInfo(pid: number): Proc | undefined {
   }
 }
 
-export function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  let tasks: string[];
-  try {
-    tasks = fs.readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return out;
-  }
-  for (const t of tasks) {
-    try {
-      const kids = fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim();
-      if (kids) for (const k of kids.split(' ')) out.push(Number(k));
-    } catch {
-      // thread gone
-    }
-  }
-  return out;
-}
+export { childrenOf };
 
 /** The process and all its descendants. */
 export function processTree(root: number): Proc[] {

@@ -22,6 +22,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { debianPackage } from '../../testkit/debian.ts';
+import { childrenOf } from '../../testkit/proc.ts';
 import { run } from '../helpers/pidns.ts';
 import { tool, toolNames } from '../helpers/tsinit.ts';
 
@@ -132,33 +133,14 @@ function procInfo(pid: number): ProcInfo | undefined {
   }
 }
 
-function children(pid: number): number[] {
-  const out: number[] = [];
-  let tasks: string[];
-  try {
-    tasks = fs.readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return out;
-  }
-  for (const t of tasks) {
-    try {
-      const c = fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim();
-      if (c) out.push(...c.split(' ').map(Number));
-    } catch {
-      // gone
-    }
-  }
-  return out;
-}
-
 function descendants(pid: number): ProcInfo[] {
   const out: ProcInfo[] = [];
-  const todo = children(pid);
+  const todo = childrenOf(pid);
   while (todo.length > 0) {
     const p = todo.shift() as number;
     const info = procInfo(p);
     if (info) out.push(info);
-    todo.push(...children(p));
+    todo.push(...childrenOf(p));
   }
   return out;
 }
@@ -193,7 +175,7 @@ test("Debian's /etc/runit/2 (runsvdir -P): every service in its own session; doc
   }).catch((e: unknown) => {
     throw new Error(`${String(e)}; processes: ${JSON.stringify(descendants(init))}; output:\n${r.output()}`);
   });
-  const stage2 = procInfo(children(init)[0] as number);
+  const stage2 = procInfo(childrenOf(init)[0] as number);
   assert.ok(stage2, 'stage 2 runs');
   for (const p of procs) {
     if (p.pid === stage2.pid || !['sleep', 'svlogd'].includes(p.comm)) continue;
