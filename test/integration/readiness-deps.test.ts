@@ -2,50 +2,16 @@
 // shutdown, and health checks, with the real in-process supervisor and runsv.
 // Every wait is for a condition; start times are compared from the files the
 // services and supervise/tsinit-status.json record.
-import test, { after } from 'node:test';
+import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { reaper } from '../../src/process/reaper.ts';
-import { createSupervisor, type Supervisor } from '../../src/supervise/supervisor.ts';
 import { readExtStatus, type ExtStatus } from '../../src/supervise/ext-status.ts';
 import { onEvent, type TsinitEvent } from '../../src/events/bus.ts';
 import { spawnSync } from 'node:child_process';
 import { tool } from '../helpers/tsinit.ts';
-import { within } from '../helpers/within.ts';
-import { makeService, pidOf, readOr, statOf, tempDir, waitFor } from '../helpers/runsvdir.ts';
-
-const tmp: string[] = [];
-const sups: Supervisor[] = [];
-after(async () => {
-  // Bounded: a failed test may leave services that wait for a release file;
-  // whatever is still running after 20 s is killed, so the file always ends.
-  for (const s of sups) {
-    const stopped = await within(s.stopAll().then(() => true), 20_000, false);
-    if (!stopped) for (const pid of s.pids()) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-  }
-  for (const d of tmp) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function root(prefix: string): string {
-  reaper.start();
-  const d = tempDir(prefix);
-  tmp.push(d);
-  return d;
-}
-
-function supervise(dir: string, lines: string[]): Supervisor {
-  const s = createSupervisor({ dir, report: (l) => lines.push(l) });
-  sups.push(s);
-  s.start();
-  return s;
-}
-
-function file(p: string, text: string, mode = 0o644): void {
-  fs.mkdirSync(path.dirname(p), { recursive: true });
-  fs.writeFileSync(p, text, { mode });
-  fs.chmodSync(p, mode);
-}
+import { makeService, pidOf, readOr, statOf, waitFor } from '../helpers/runsvdir.ts';
+import { file, root, supervise } from '../helpers/supervisors.ts';
 
 function dependsOn(service: string, ...deps: string[]): void {
   for (const d of deps) file(path.join(service, 'dependencies.d', d), '');

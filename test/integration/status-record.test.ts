@@ -3,13 +3,12 @@
 // record of an earlier boot is rewritten or removed), events of one service
 // come in causal order, health counts start again at every start, and a
 // service held by its dependencies says why in every reader.
-import test, { after } from 'node:test';
+import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { reaper } from '../../src/process/reaper.ts';
-import { createSupervisor, type Supervisor } from '../../src/supervise/supervisor.ts';
+import type { Supervisor } from '../../src/supervise/supervisor.ts';
 import { EXT_STATUS_FILE, readExtStatus, readExtStatusFile, writeExtStatus, type ExtStatus } from '../../src/supervise/ext-status.ts';
 import { onEvent, type TsinitEvent } from '../../src/events/bus.ts';
 import { fileSource } from '../../src/observe/file-source.ts';
@@ -18,37 +17,8 @@ import { answer, type ProbeState } from '../../src/observe/http-server.ts';
 import type { Metrics } from '../../src/observe/metrics.ts';
 import { serviceJson } from '../../src/observe/status-json.ts';
 import { tool } from '../helpers/tsinit.ts';
-import { makeService, pidOf, readOr, statOf, tempDir, waitFor } from '../helpers/runsvdir.ts';
-
-const tmp: string[] = [];
-const sups: Supervisor[] = [];
-after(async () => {
-  for (const s of sups) {
-    const stopped = await Promise.race([s.stopAll().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 20_000))]);
-    if (!stopped) for (const pid of s.pids()) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-  }
-  for (const d of tmp) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function root(prefix: string): string {
-  reaper.start();
-  const d = tempDir(prefix);
-  tmp.push(d);
-  return d;
-}
-
-function supervise(dir: string, lines: string[] = []): Supervisor {
-  const s = createSupervisor({ dir, report: (l) => lines.push(l) });
-  sups.push(s);
-  s.start();
-  return s;
-}
-
-function file(p: string, text: string, mode = 0o644): void {
-  fs.mkdirSync(path.dirname(p), { recursive: true });
-  fs.writeFileSync(p, text, { mode });
-  fs.chmodSync(p, mode);
-}
+import { makeService, pidOf, readOr, statOf, waitFor } from '../helpers/runsvdir.ts';
+import { file, root, supervise } from '../helpers/supervisors.ts';
 
 const ext = (svc: string): ExtStatus | null => readExtStatus(path.join(svc, 'supervise'));
 
@@ -58,8 +28,11 @@ function svJson(svdir: string, name: string): Record<string, unknown> {
   return JSON.parse(r.stdout) as Record<string, unknown>;
 }
 
+/** tsinit health's runtime directory: none of the test's supervisors owns one. */
+const healthRunDir = path.join(root('status-record-run-'), '.run');
+
 function health(args: string[]): { code: number | null; out: string } {
-  const r = spawnSync(tool('tsinit'), ['health', ...args], { env: { PATH: process.env.PATH, TSINIT_RUN_DIR: path.join(tmp[0] ?? '/nonexistent', '.run') }, encoding: 'utf8' });
+  const r = spawnSync(tool('tsinit'), ['health', ...args], { env: { PATH: process.env.PATH, TSINIT_RUN_DIR: healthRunDir }, encoding: 'utf8' });
   return { code: r.status, out: r.stdout };
 }
 
