@@ -32,6 +32,29 @@ export interface ToolContext extends ToolInvocation {
   pid: number;
   uid: number;
   gid: number;
+  /** the caller's supplementary groups (SO_PEERGROUPS); absent: this process's own */
+  groups?: readonly number[];
+  /**
+   * Where the tool's own text for its stdout (1) and stderr (2) goes. Absent:
+   * written to ctx.stdout / ctx.stderr (writerTo). PID 1 serving a client
+   * relays it over the client's socket instead: never blocking, bounded.
+   * ctx.stdout/ctx.stderr stay the caller's descriptors, for children.
+   */
+  write?: (stream: 1 | 2, text: string | Buffer) => void;
+  /**
+   * The signals a long-running tool (svlogd, runsvdir) listens to. Absent:
+   * this process's own (process.on). PID 1 serving a client: the ones the
+   * client forwards.
+   */
+  signals?: SignalSource;
+  /** runsvdir's proctitle log. Absent: process.title */
+  setTitle?: (title: string) => void;
+}
+
+/** Signals as a tool receives them: process.on's shape, so `process` is one. */
+export interface SignalSource {
+  on(signal: NodeJS.Signals, listener: () => void): unknown;
+  off(signal: NodeJS.Signals, listener: () => void): unknown;
 }
 
 /**
@@ -56,6 +79,13 @@ export type ToolMain = (ctx: ToolContext) => Promise<ToolResult> | ToolResult;
 
 /** Carries an exec plan out in this process: returns only when the exec failed (the exit code). */
 export type Executor = (plan: ExecPlan, ctx: ToolContext) => number;
+
+/** The writer of a tool's own text on its stdout (1) or stderr (2): ctx.write, or the descriptor. */
+export function writerOf(ctx: Pick<ToolContext, 'write' | 'stdout' | 'stderr'>, stream: 1 | 2): (text: string | Buffer) => void {
+  const relay = ctx.write;
+  if (relay) return (text) => relay(stream, text);
+  return writerTo(stream === 1 ? ctx.stdout : ctx.stderr);
+}
 
 /**
  * A writer for one of the context's descriptors. This process's own 1 and 2

@@ -2,7 +2,7 @@
 // every service directory, print the start order and the shutdown plan.
 // Exit 0 when clean (or warnings only), 1 for warnings with --strict, 2 for errors.
 import { readSetting } from '../settings.ts';
-import { writerTo, type ToolContext } from '../tool.ts';
+import { writerOf, type ToolContext } from '../tool.ts';
 import { runCheck } from './run-check.ts';
 import { formatReport } from './format.ts';
 
@@ -44,8 +44,8 @@ export function checkExitCode(errors: number, warnings: number, strict: boolean)
 }
 
 export function main(ctx: ToolContext): number {
-  const out = writerTo(ctx.stdout);
-  const err = writerTo(ctx.stderr);
+  const out = writerOf(ctx, 1);
+  const err = writerOf(ctx, 2);
   const a = parseCheckArgs(ctx.args);
   if ('error' in a) {
     err(`${a.error}\n${USAGE}`);

@@ -32,7 +32,7 @@ import {
 } from '../../native/libc.ts';
 import { childBaseLimits, NOFILE_ENV } from '../process/original-limits.ts';
 import { isChpstName } from '../tool-names.ts';
-import { writerTo, type ExecPlan, type ToolContext } from '../tool.ts';
+import { writerOf, type ExecPlan, type ToolContext } from '../tool.ts';
 import { envEntry, readEnvdir, applyEnvChanges, envGet } from './envdir.ts';
 import { execPrepared, inheritedDescriptors, keepAcrossExec, lowestFree, originalEnviron, placeAt, prepareExec, rawArgs } from './exec.ts';
 import { ChpstFatal, sysFatal } from './fatal.ts';
@@ -210,7 +210,7 @@ function run(plan: Plan, args: readonly string[], inherited: number[], err: (tex
 export function main(ctx: ToolContext): number | ExecPlan {
   const parsed = parseCommandLine(ctx.argv0, ctx.args);
   if (parsed.kind === 'exit') {
-    writerTo(ctx.stderr)(parsed.stderr);
+    writerOf(ctx, 2)(parsed.stderr);
     return parsed.code;
   }
   return { tool: 'chpst', argv0: ctx.argv0, args: ctx.args };
@@ -226,7 +226,7 @@ export function become(exec: ExecPlan, ctx: ToolContext): number {
   stopBackgroundCompiles();
   // Before anything here opens a file: which descriptors came from our parent.
   const inherited = inheritedDescriptors();
-  const err = writerTo(ctx.stderr);
+  const err = writerOf(ctx, 2);
   // The plan's command line was checked by main(): parsing it again is pure.
   const parsed = parseCommandLine(exec.argv0, [...exec.args]);
   if (parsed.kind === 'exit') {

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import type { Writable } from 'node:stream';
-import { writerTo, type ToolContext } from '../tool.ts';
+import { writerOf, type ToolContext } from '../tool.ts';
 import { errstrOf } from '../util/errstr.ts';
 import { runtimePathsFrom } from '../runtime/paths.ts';
 
@@ -19,8 +19,8 @@ function stdoutStream(fd: number): Writable {
 }
 
 export function main(ctx: ToolContext): Promise<number> | number {
-  const out = writerTo(ctx.stdout);
-  const err = writerTo(ctx.stderr);
+  const out = writerOf(ctx, 1);
+  const err = writerOf(ctx, 2);
   let sock: string | null | undefined;
   for (const a of ctx.args) {
     if (a === '-h' || a === '--help') {

@@ -3,7 +3,7 @@
 // exit-code file plus `halt` in one. Meant for finish scripts and any
 // process in the container running as tsinit's user (root).
 import fs from 'node:fs';
-import { writerTo, type ToolContext } from '../tool.ts';
+import { writerOf, type ToolContext } from '../tool.ts';
 import { parseExitCodeArg } from './exit-code.ts';
 import { sendHalt } from '../runtime/halt-request.ts';
 import { runtimePathsFrom } from '../runtime/paths.ts';
@@ -37,7 +37,7 @@ function describeCaller(ctx: ToolContext): string {
 }
 
 export function main(ctx: ToolContext): number {
-  const err = writerTo(ctx.stderr);
+  const err = writerOf(ctx, 2);
   const args = ctx.args;
   if (args.length > 1 || args[0] === '-h' || args[0] === '--help') {
     err(USAGE);

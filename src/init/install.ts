@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { extractKoffiBeside } from '../../native/koffi-loader.ts';
 import { extractExecHelperBeside } from '../../native/exec-helper.ts';
-import { writerTo, type ToolContext } from '../tool.ts';
+import { writerOf, type ToolContext } from '../tool.ts';
 import { errstrOf } from '../util/errstr.ts';
 import { selfExecutable } from '../self.ts';
 
@@ -15,8 +15,8 @@ export const INSTALLED_NAMES = [
 
 /** Messages name the paths as given; a relative DIR is the caller's (ctx.cwd). */
 export function install(dir: string, ctx: Pick<ToolContext, 'cwd' | 'stdout' | 'stderr'>, binary: string = selfExecutable()): number {
-  const out = writerTo(ctx.stdout);
-  const err = writerTo(ctx.stderr);
+  const out = writerOf(ctx, 1);
+  const err = writerOf(ctx, 2);
   const at = (p: string): string => path.resolve(ctx.cwd, p);
   try {
     fs.mkdirSync(at(dir), { recursive: true });

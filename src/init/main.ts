@@ -2,7 +2,7 @@
 // arguments, command mode with `-- CMD ARGS...`, and `install DIR`.
 import fs from 'node:fs';
 import os from 'node:os';
-import { writerTo, type ToolContext } from '../tool.ts';
+import { writerOf, type ToolContext } from '../tool.ts';
 import * as libc from '../../native/libc.ts';
 import { createLog } from '../log.ts';
 import { reaper } from '../process/reaper.ts';
@@ -71,11 +71,11 @@ async function loadBuiltin(serviceDir: string, hooks: BuiltinHooks): Promise<Bui
 export async function main(ctx: ToolContext): Promise<number> {
   const parsed = parseInitArgs(ctx.args);
   if ('error' in parsed) {
-    writerTo(ctx.stderr)(`${parsed.error}\n${USAGE}`);
+    writerOf(ctx, 2)(`${parsed.error}\n${USAGE}`);
     return ExitCode.USAGE;
   }
   if (parsed.mode === 'help') {
-    writerTo(ctx.stdout)(TSINIT_HELP);
+    writerOf(ctx, 1)(TSINIT_HELP);
     return 0;
   }
   if (parsed.mode === 'install') return install(parsed.installDir as string, ctx);
@@ -83,7 +83,7 @@ export async function main(ctx: ToolContext): Promise<number> {
   const cfg = readInitConfig(ctx.env);
   // A refused setting stops PID 1 before anything starts (settings.ts says which).
   if (cfg.errors.length > 0) {
-    writerTo(ctx.stderr)(cfg.errors.map((e) => `tsinit: fatal: ${e}\n`).join(''));
+    writerOf(ctx, 2)(cfg.errors.map((e) => `tsinit: fatal: ${e}\n`).join(''));
     return ExitCode.FATAL;
   }
   const obsCfg = readObserveConfig(cfg.settings, cfg);

@@ -2,7 +2,7 @@
 // `runit-init 0` (halt) or `runit-init 6` (reboot) asks PID 1 to shut down by
 // setting the stop (and reboot) file's owner-execute bit and sending SIGCONT.
 import fs from 'node:fs';
-import { writerTo, type ToolContext } from '../tool.ts';
+import { writerOf, type ToolContext } from '../tool.ts';
 import { errstrOf } from '../util/errstr.ts';
 import { main as runitMain } from './runit-main.ts';
 
@@ -25,7 +25,7 @@ function touchMode(path: string, mode: number): string | undefined {
 
 export async function main(ctx: ToolContext): Promise<number> {
   if (ctx.pid === 1) return runitMain({ ...ctx, argv0: 'runit', args: [] });
-  const err = writerTo(ctx.stderr);
+  const err = writerOf(ctx, 2);
   const arg = ctx.args[0];
   const usage = `usage: ${ctx.argv0} 0|6\n\n`;
   if (arg === '-V') {

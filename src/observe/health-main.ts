@@ -3,7 +3,7 @@
 // unhealthy; else exit 1 with one line per failing service. Reads only the
 // supervise files (no FFI, no supervisor), so it works under any runsv.
 import path from 'node:path';
-import { writerTo, type ToolContext } from '../tool.ts';
+import { writerOf, type ToolContext } from '../tool.ts';
 import { errstrOf } from '../util/errstr.ts';
 import { fileSource } from './file-source.ts';
 import { readSetting } from '../settings.ts';
@@ -13,8 +13,8 @@ import { failureLine, failures } from './verdict.ts';
 const USAGE = 'usage: tsinit health [--ready] [SERVICEDIR]\n';
 
 export function main(ctx: ToolContext): number {
-  const out = writerTo(ctx.stdout);
-  const err = writerTo(ctx.stderr);
+  const out = writerOf(ctx, 1);
+  const err = writerOf(ctx, 2);
   let ready = false;
   let svdir: string | undefined;
   for (const a of ctx.args) {

@@ -1,6 +1,6 @@
 // `runsv dir`: supervise one service directory (reference spec 3).
 // Exit 1 on usage, 111 on start-up failure, 0 after `x` or SIGTERM.
-import { writerTo, type ToolContext } from '../tool.ts';
+import { writerOf, type ToolContext } from '../tool.ts';
 import { startRunsv } from './runsv.ts';
 import { scheduleTrim } from '../process/trim.ts';
 import { rawNames } from '../util/raw-argv.ts';
@@ -8,7 +8,7 @@ import { rawNames } from '../util/raw-argv.ts';
 export async function main(ctx: ToolContext): Promise<number> {
   const dir = ctx.args[0];
   if (dir === undefined || ctx.args.length !== 1) {
-    writerTo(ctx.stderr)(`usage: ${ctx.argv0} dir\n\n`);
+    writerOf(ctx, 2)(`usage: ${ctx.argv0} dir\n\n`);
     return 1;
   }
   // A directory named with bytes that are not UTF-8 is opened by its bytes.

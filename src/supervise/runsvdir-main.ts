@@ -22,7 +22,7 @@ import net from 'node:net';
 import * as libc from '../../native/libc.ts';
 import { reaper } from '../process/reaper.ts';
 import { scheduleTrim } from '../process/trim.ts';
-import { writerTo, type ToolContext } from '../tool.ts';
+import { writerOf, type ToolContext } from '../tool.ts';
 import { errstrOf } from '../util/errstr.ts';
 import { createSupervisor, type Supervisor } from './supervisor.ts';
 import { sendHalt } from '../runtime/halt-request.ts';
@@ -60,7 +60,7 @@ export function parseRunsvdirArgs(args: readonly string[]): RunsvdirArgs | undef
 const LOG_DOT_MS = 900_000;
 
 export async function main(ctx: ToolContext): Promise<number> {
-  const err = writerTo(ctx.stderr);
+  const err = writerOf(ctx, 2);
   const parsed = parseRunsvdirArgs(ctx.args);
   if (!parsed) {
     err(`usage: ${ctx.argv0} [-P] dir\n\n`);

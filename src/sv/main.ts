@@ -1,7 +1,7 @@
 // sv: control and report runsv-supervised services (runit 2.1.2 as Debian
 // ships it, reference spec section 4), also as an LSB init script when
 // reached through /etc/init.d/NAME -> sv. tsinit adds `sv --json status`.
-import { writerTo, type ToolContext } from '../tool.ts';
+import { writerOf, type ToolContext } from '../tool.ts';
 import { parseArgs, scanUlong, usageText } from './args.ts';
 import { resolveCommand } from './commands.ts';
 import { jsonStatus } from './json-report.ts';
@@ -14,8 +14,8 @@ import { readSetting } from '../settings.ts';
 const DEFAULT_WAIT = 7;
 
 export async function main(ctx: ToolContext): Promise<number> {
-  const out = writerTo(ctx.stdout);
-  const err = writerTo(ctx.stderr);
+  const out = writerOf(ctx, 1);
+  const err = writerOf(ctx, 2);
   const { progname, lsb } = modeOf(ctx.argv0, ctx.lsbName);
   const usage = (stderr = ''): number => {
     err(stderr + usageText(progname, lsb));

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import * as libc from '../../native/libc.ts';
 import { scheduleTrim } from '../process/trim.ts';
-import { writerTo, type ToolContext } from '../tool.ts';
+import { writerOf, writerTo, type ToolContext } from '../tool.ts';
 import { createLogger, lineFinisher, LoggerFatal, loggerOptions, type Logger } from './logger.ts';
 import { PipeReader } from './pipe-reader.ts';
 import { FATAL, INFO, WARNING, sysMessage } from './messages.ts';
@@ -40,7 +40,7 @@ function writeBytes(fd: number, data: Buffer): void {
 // svlogd listens while it runs and stops listening when it returns.
 export async function main(ctx: ToolContext): Promise<number> {
   const writeErr = stderrWriter(ctx.stderr);
-  const err = writerTo(ctx.stderr);
+  const err = writerOf(ctx, 2);
   const parsed = parseOptions(ctx.argv0, ctx.args);
   if (!parsed.ok) {
     err(parsed.stderr);

@@ -5,7 +5,7 @@
 // tree; this works on paths under it instead, so the caller's process keeps
 // its directory (the tool may run inside another process).
 import fs from 'node:fs';
-import { writerTo, type ToolContext } from '../tool.ts';
+import { writerOf, type ToolContext } from '../tool.ts';
 import { errstrOf } from '../util/errstr.ts';
 
 const SVDIR = '/etc/runit/runsvdir';
@@ -19,8 +19,8 @@ function enterable(dir: string): void {
 }
 
 export function main(ctx: ToolContext): number {
-  const out = writerTo(ctx.stdout);
-  const err = writerTo(ctx.stderr);
+  const out = writerOf(ctx, 1);
+  const err = writerOf(ctx, 2);
   // argv[0] exactly as invoked (a full path stays a full path), as runit prints it
   const progname = ctx.argv0;
   const fatal = (m1: string, m2: string, e?: unknown): Fatal =>

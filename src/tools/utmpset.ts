@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { flock, LOCK_EX, O_NONBLOCK } from '../../native/libc.ts';
 import { getopt, newGetopt } from '../util/getopt.ts';
-import { writerTo, type ToolContext } from '../tool.ts';
+import { writerOf, type ToolContext } from '../tool.ts';
 import { errstrOf } from '../util/errstr.ts';
 import { loggedOut, matches, UTMP_SIZE, wtmpRecord } from './utmp-record.ts';
 
@@ -99,7 +99,7 @@ function wtmpLogout(line: Buffer): string | undefined {
 }
 
 export function main(ctx: ToolContext): number {
-  const err = writerTo(ctx.stderr);
+  const err = writerOf(ctx, 2);
   // argv[0] exactly as invoked (a full path stays a full path), as runit prints it
   const progname = ctx.argv0;
   const usage = `usage: ${progname} [-w] line\n\n`;
