@@ -49,6 +49,12 @@ export interface ToolContext extends ToolInvocation {
   signals?: SignalSource;
   /** runsvdir's proctitle log. Absent: process.title */
   setTitle?: (title: string) => void;
+  /**
+   * Settles when the caller is gone (PID 1 serving a client: the client's
+   * connection closed before the tool ended). A long-running tool then ends
+   * as if killed: nothing more reaches the caller. Absent: never.
+   */
+  gone?: Promise<void>;
 }
 
 /** Signals as a tool receives them: process.on's shape, so `process` is one. */
