@@ -164,13 +164,22 @@ export function createHandler(deps: HandlerDeps): CallHandler {
     const env = request.env.map(text);
     const isText = argv.length > 0 && argv.every((a) => a !== undefined) && env.every((e) => e !== undefined);
     const args = argv as string[];
-    const asked: Asked = isText ? ask(args, cred.uid === 0 ? linksToSvAt(request.fds) : () => false) : { kind: 'text', stream: 2, text: '', code: 0 };
+    let linkUnread = false;
+    const linksToSv =
+      cred.uid === 0
+        ? linksToSvAt(request.fds)
+        : (): boolean => {
+            linkUnread = true;
+            return false;
+          };
+    const asked: Asked = isText ? ask(args, linksToSv) : { kind: 'text', stream: 2, text: '', code: 0 };
     const facts: CallFacts = {
       enabled: true,
       pid: cred.pid,
       uid: cred.uid,
       sameRoot: sameFile(fdId(request.fds.root), rootOf()),
       hasDir: request.fds.cwd !== undefined,
+      linkUnread,
       text: isText,
       call: asked.kind === 'text' ? { kind: 'text' } : { kind: 'tool', tool: asked.tool, argv0: asked.inv.argv0, args: asked.inv.args },
       stopping: deps.stopping(),

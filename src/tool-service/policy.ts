@@ -45,6 +45,11 @@ export interface CallFacts {
   uid: number;
   /** the caller's root directory (the root fd) is PID 1's `/` */
   sameRoot: boolean;
+  /**
+   * argv0 could be sv's LSB link (/etc/init.d/NAME), which is read for root
+   * callers only: what dispatch made of it is then not certain
+   */
+  linkUnread: boolean;
   /** the caller sent its directory (a descriptor) */
   hasDir: boolean;
   /** argv, environment and directory are UTF-8 text (tools take strings; other bytes go to the full tsinit) */
@@ -83,6 +88,7 @@ export function decide(f: CallFacts): Decision {
   if (!f.sameRoot) return fallback('caller in another root directory');
   if (!f.hasDir) return fallback('no directory descriptor');
   if (!f.text) return fallback('arguments, environment or directory not UTF-8');
+  if (f.linkUnread) return fallback('argv0 may be a link to sv (not read for a non-root caller)');
   if (f.call.kind === 'text') return { kind: 'run' };
   const { tool } = f.call;
   if (f.stopping && STARTS_SERVICES.has(tool)) return { kind: 'refuse', code: 111, message: 'tsinit: fatal: tsinit is stopping\n' };
