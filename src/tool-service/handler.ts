@@ -24,6 +24,8 @@ export interface CallChannel {
   /** the client went away before the call ended (EOF, error): stop the tool, nothing more is sent */
   onClose(listener: () => void): void;
   readonly closed: boolean;
+  /** a long-running tool: no longer counted against its uid's calls in flight */
+  markLongRunning(): void;
 }
 
 export type CallHandler = (call: CallChannel) => void;
@@ -152,8 +154,6 @@ export function createHandler(deps: HandlerDeps): CallHandler {
   const loaders = deps.loaders ?? toolLoaders;
   const files = deps.files ?? realFiles;
   const rootOf = deps.root ?? realRoot;
-  /** short calls running per uid (the policy's bound) */
-  const running = new Map<number, number>();
 
   function serve(call: CallChannel): Promise<void> | void {
     const { cred, request } = call;
@@ -183,7 +183,6 @@ export function createHandler(deps: HandlerDeps): CallHandler {
       text: isText,
       call: asked.kind === 'text' ? { kind: 'text' } : { kind: 'tool', tool: asked.tool, argv0: asked.inv.argv0, args: asked.inv.args },
       stopping: deps.stopping(),
-      running: running.get(cred.uid) ?? 0,
       served,
     };
     const decision = decide(facts);
@@ -202,15 +201,8 @@ export function createHandler(deps: HandlerDeps): CallHandler {
       send({ kind: 'exit', code: asked.code });
       return;
     }
-    const short = !LONG_RUNNING.has(asked.tool);
-    if (short) running.set(cred.uid, (running.get(cred.uid) ?? 0) + 1);
-    const done = (): void => {
-      if (!short) return;
-      const n = (running.get(cred.uid) ?? 1) - 1;
-      if (n > 0) running.set(cred.uid, n);
-      else running.delete(cred.uid);
-    };
-    return runTool(call, asked.tool, asked.inv, env as string[], send).finally(done);
+    if (LONG_RUNNING.has(asked.tool)) call.markLongRunning();
+    return runTool(call, asked.tool, asked.inv, env as string[], send);
   }
 
   async function runTool(call: CallChannel, tool: ToolName, inv: Extract<Asked, { kind: 'tool' }>['inv'], env: string[], send: (r: Reply) => void): Promise<void> {

@@ -11,9 +11,6 @@
 import { parseCommandLine } from '../chpst/options.ts';
 import type { ToolName } from '../tool-names.ts';
 
-/** Calls of one non-root uid running a short tool at once; beyond, FALLBACK. */
-export const MAX_CALLS_PER_UID = 64;
-
 /** What a root caller may have run in-process. */
 export const ROOT_TOOLS: ReadonlySet<ToolName> = new Set<ToolName>([
   'sv',
@@ -34,7 +31,11 @@ export const NON_ROOT_TOOLS: ReadonlySet<ToolName> = new Set<ToolName>(['chpst',
 /** Tools that would start services: refused outright while tsinit stops (a fallback one would start them). */
 export const STARTS_SERVICES: ReadonlySet<ToolName> = new Set<ToolName>(['runsvdir', 'runsv']);
 
-/** Tools that stay for the caller's lifetime: not counted against MAX_CALLS_PER_UID. */
+/**
+ * Tools that stay for the caller's lifetime: the transport does not count
+ * them against the uid's bound on calls in flight (64 for a non-root uid,
+ * calls without a request included: the transport answers FALLBACK beyond).
+ */
 export const LONG_RUNNING: ReadonlySet<ToolName> = new Set<ToolName>(['svlogd', 'runsvdir', 'events']);
 
 export interface CallFacts {
@@ -62,8 +63,6 @@ export interface CallFacts {
   call: { kind: 'tool'; tool: ToolName; argv0: string; args: readonly string[] } | { kind: 'text' };
   /** a shutdown was requested */
   stopping: boolean;
-  /** short calls of this uid already running here */
-  running: number;
   /** tools this PID 1 can run for a client (context-driven); others fall back */
   served: ReadonlySet<ToolName>;
 }
@@ -96,7 +95,6 @@ export function decide(f: CallFacts): Decision {
   if (!f.served.has(tool)) return fallback(`${tool} is not served to clients by this tsinit`);
   if (f.uid === 0) return { kind: 'run' };
   if (!NON_ROOT_TOOLS.has(tool)) return fallback(`${tool} for uid ${f.uid}: the kernel judges it`);
-  if (!LONG_RUNNING.has(tool) && f.running >= MAX_CALLS_PER_UID) return fallback(`uid ${f.uid} has ${f.running} calls running`);
   if (tool === 'chpst' && chpstReadsFiles(f.call.argv0, f.call.args)) return fallback('envdir read for a non-root caller');
   return { kind: 'run' };
 }

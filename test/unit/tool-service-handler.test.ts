@@ -27,6 +27,7 @@ const TERMINAL = new Set(['exit', 'exec', 'fallback', 'die']);
 class FakeCall implements CallChannel {
   readonly replies: Reply[] = [];
   closed = false;
+  longRunning = false;
   private signalListeners: Array<(n: number) => void> = [];
   private closeListeners: Array<() => void> = [];
   private finish: () => void = () => {};
@@ -46,6 +47,9 @@ class FakeCall implements CallChannel {
       this.closed = true;
       this.finish();
     }
+  }
+  markLongRunning(): void {
+    this.longRunning = true;
   }
   onSignal(l: (n: number) => void): void {
     this.signalListeners.push(l);
@@ -155,6 +159,7 @@ test('sv status of a test service directory: SVDIR relative to the caller\'s dir
   assert.match(c.out(1), new RegExp(`^run: web: \\(pid ${process.pid}\\) \\d+s\nfail: nope: unable to change to service directory: file does not exist\n$`));
   assert.equal(c.out(2), '');
   assert.deepEqual(c.last(), { kind: 'exit', code: 1 });
+  assert.equal(c.longRunning, false);
   // sv's usage: its text on stderr, exit 100
   const u = await handler()(call({ argv: ['sv'], cwd: dir }));
   assert.match(u.out(2), /^usage: sv \[-v\] \[-w sec\] command service \.\.\.\n/);
@@ -282,6 +287,7 @@ test('a forwarded signal: to the tool\'s listener; none listening: DIE (CONT onl
   c.signal(os.constants.signals.SIGCONT);
   assert.deepEqual(heard, ['HUP']);
   assert.equal(c.closed, false);
+  assert.equal(c.longRunning, true);
   c.signal(os.constants.signals.SIGTERM);
   await done;
   assert.deepEqual(c.replies, [{ kind: 'die', signal: os.constants.signals.SIGTERM }]);

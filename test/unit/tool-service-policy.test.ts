@@ -2,7 +2,7 @@
 // whom, FALLBACK otherwise, and the stopping rule.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { decide, MAX_CALLS_PER_UID, ROOT_TOOLS, type CallFacts } from '../../src/tool-service/policy.ts';
+import { decide, ROOT_TOOLS, type CallFacts } from '../../src/tool-service/policy.ts';
 import { toolNamesOwn, type ToolName } from '../../src/tool-names.ts';
 
 function facts(over: Partial<CallFacts> & { tool?: ToolName; args?: string[]; argv0?: string } = {}): CallFacts {
@@ -17,7 +17,6 @@ function facts(over: Partial<CallFacts> & { tool?: ToolName; args?: string[]; ar
     text: true,
     call: { kind: 'tool', tool, argv0, args },
     stopping: false,
-    running: 0,
     served: ROOT_TOOLS,
     ...rest,
   };
@@ -59,14 +58,6 @@ test('a uid 65534 caller: chpst and svlogd in-process, chpst reading an envdir a
     const d = decide(facts({ uid: 65534, tool, args: [] }));
     assert.equal(d.kind, 'fallback', tool);
   }
-});
-
-test('a non-root uid has at most 64 short calls here; the long-running ones are not counted', () => {
-  assert.equal(kind(facts({ uid: 1000, tool: 'chpst', args: ['prog'], running: MAX_CALLS_PER_UID - 1 })), 'run');
-  assert.equal(kind(facts({ uid: 1000, tool: 'chpst', args: ['prog'], running: MAX_CALLS_PER_UID })), 'fallback');
-  assert.equal(kind(facts({ uid: 1000, tool: 'svlogd', args: ['log'], running: MAX_CALLS_PER_UID })), 'run');
-  // root is not bounded per uid (the transport bounds all calls)
-  assert.equal(kind(facts({ uid: 0, running: 5000 })), 'run');
 });
 
 test('stopping: runsvdir and runsv are refused with exit 111, never a fallback that would start services', () => {
