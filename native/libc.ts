@@ -540,8 +540,8 @@ export const EPOLL_CTL_MOD = 3;
 export const SUN_PATH_MAX = 107;
 /** the kernel's bound on descriptors in one SCM_RIGHTS message (SCM_MAX_FD) */
 const SCM_MAX_FD = 253;
-/** one message's data at most, either way (the protocol's 192 KiB) */
-export const MSG_SCRATCH_BYTES = 192 * 1024;
+/** one message's data at most, either way (above the protocol's 192 KiB, so a longer one is seen as such) */
+export const MSG_SCRATCH_BYTES = 256 * 1024;
 
 // struct epoll_event is packed on x86_64 (12 bytes), naturally aligned elsewhere (16).
 const EPOLL_EVENT_SIZE = process.arch === 'x64' ? 12 : 16;
