@@ -12,23 +12,8 @@ import { signalNameOf } from '../util/signal-names.ts';
 import { versionLine } from '../version.ts';
 import { chpstOps, realFiles, type PlanFiles } from './chpst-ops.ts';
 import { decide, LONG_RUNNING, ROOT_TOOLS, type CallFacts } from './policy.ts';
-import type { CallRequest, PeerCred, Reply } from './protocol.ts';
-
-/** One call as the transport hands it over (transport.ts's CallChannel). */
-export interface CallChannel {
-  readonly cred: PeerCred;
-  readonly request: CallRequest;
-  /** exit/exec/fallback/die end the call: the transport sends it, then closes the connection and the fds */
-  send(reply: Reply): void;
-  onSignal(listener: (signo: number) => void): void;
-  /** the client went away before the call ended (EOF, error): stop the tool, nothing more is sent */
-  onClose(listener: () => void): void;
-  readonly closed: boolean;
-  /** a long-running tool: no longer counted against its uid's calls in flight */
-  markLongRunning(): void;
-}
-
-export type CallHandler = (call: CallChannel) => void;
+import type { CallRequest, Reply } from './protocol.ts';
+import type { CallChannel, CallHandler } from './transport.ts';
 
 /**
  * The tools this PID 1 runs for a client. svlogd and runsvdir are left out
