@@ -159,8 +159,9 @@ async function runInit(
         'will not reach this instance (set TSINIT_RUN_DIR to a directory of its own)',
     );
   }
-  const stop: StopState = { requested: () => false };
+  const stop: StopState = { requested: () => false, sigioIsOurs: false };
   const tools = claim.owned && cfg.settings.tools ? await startToolService(runtime.dir, log, stop) : undefined;
+  stop.sigioIsOurs = tools !== undefined;
   try {
     return await runModes(parsed, cfg, log, obs, sys, claim.owned, stop);
   } finally {
@@ -170,9 +171,12 @@ async function runInit(
   }
 }
 
-/** Whether the running mode began its shutdown (the tool service refuses runsvdir then). */
+/** What the modes and the tool service tell each other. */
 interface StopState {
+  /** the running mode began its shutdown (the tool service refuses runsvdir then) */
   requested: () => boolean;
+  /** the tool service runs: the kernel raises SIGIO at tsinit for its socket (O_ASYNC) */
+  sigioIsOurs: boolean;
 }
 
 /** PID 1's tool service for the thin client (TSINIT_TOOLS), in the runtime directory it owns; without it clients fall back. */
@@ -219,6 +223,8 @@ async function runModes(
     // Every --rewrite source too (SYS, TRAP, ABRT): uncaught, it would kill tsinit.
     initSignals.listen(commandModeSignals(parsed.rewrite));
     takeSignals(log, (sig) => {
+      // The tool socket's readiness, not a signal for the command (which SIGIO would kill).
+      if (sig === 'SIGIO' && stop.sigioIsOurs) return;
       if (!stage1) cmd.forward(sig);
       else if (STOP_SIGNALS.has(sig)) stage1.requestStop(sig);
       else log.debug(`${sig} during stage 1: ignored`);
