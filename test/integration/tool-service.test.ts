@@ -58,13 +58,23 @@ test('command mode: the command\'s `sv status` is answered by PID 1, in-process'
   const svc = path.join(dir, 'service');
   t.after(fakeService(path.join(svc, 'web'), 4242));
   const out = path.join(dir, 'result.json');
-  const r = run([tsinit(), '--', 'sh', '-c', `${client} ${runDir}/tools.sock sv status web >${out}`], { TSINIT_RUN_DIR: runDir, SVDIR: svc });
+  const nobody = `setpriv --reuid=65534 --regid=65534 --clear-groups ${client} ${runDir}/tools.sock`;
+  const script = [
+    `${client} ${runDir}/tools.sock sv status web >${out}`,
+    // uid 65534 reaches the socket (run dir 0711, socket 0666): sv falls back, chpst is planned
+    `${nobody} sv status web >${dir}/nobody-sv.json`,
+    `${nobody} chpst -n 1 true >${dir}/nobody-chpst.json`,
+  ].join('; ');
+  const r = run([tsinit(), '--', 'sh', '-c', script], { TSINIT_RUN_DIR: runDir, SVDIR: svc });
   const exit = await r.exit;
   assert.equal(exit.code, 0, r.output());
   const res = readResult(out);
   assert.deepEqual(res.final, { kind: 'exit', code: 0 }, JSON.stringify(res));
   assert.match(res.out, /^run: web: \(pid 4242\) \d+s\n$/);
   assert.equal(res.err, '');
+  assert.deepEqual(readResult(`${dir}/nobody-sv.json`).final, { kind: 'fallback' });
+  const plan = readResult(`${dir}/nobody-chpst.json`).final as { kind: string; words?: unknown };
+  assert.equal(plan.kind, 'exec', JSON.stringify(plan));
   // the socket went with tsinit
   assert.equal(fs.existsSync(path.join(runDir, 'tools.sock')), false);
 });
