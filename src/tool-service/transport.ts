@@ -11,7 +11,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as libc from '../../native/libc.ts';
 import { checkPrivateDir, ownUid } from '../runtime/private-dir.ts';
-import { errstrOf } from '../util/errstr.ts';
 import { setLongTimeout, type LongTimer } from '../util/timers.ts';
 import {
   decodeClientMessage, decodeRequest, encodeReply, isFinal, outChunks,
@@ -141,7 +140,7 @@ interface Conn {
   request?: CallRequest;
   /** descriptors received with the request, closed when the call ends */
   fds: number[];
-  /** counted in uidPending (a non-root call within its uid's bound) */
+  /** counted in uidPending (a non-root call within its uid's bound, not long-running) */
   uidCounted: boolean;
   /** over its uid's bound at accept: answered FALLBACK without the handler */
   overQuota: boolean;
@@ -241,6 +240,8 @@ class Service implements ToolService {
       this.fail('epoll_wait', e);
     }
     for (const ev of ready) {
+      // the handler may have stopped the service
+      if (this.stopped) return;
       try {
         if (ev.fd === this.listenFd) this.acceptSome();
         else this.ready(ev);
@@ -257,7 +258,7 @@ class Service implements ToolService {
     if (this.loggedKinds.has(kind)) return;
     this.loggedKinds.add(kind);
     try {
-      this.log.warn(`tool socket: ${kind}: ${errstrOf(e)}`);
+      this.log.warn(`tool socket: ${kind}: ${describe(e)}`);
     } catch {
       // a log that throws changes nothing
     }
@@ -291,7 +292,7 @@ class Service implements ToolService {
         libc.epollCtl(this.epfd, libc.EPOLL_CTL_ADD, fd, libc.EPOLLIN);
       } catch (e) {
         closeQuietly(fd);
-        this.debug(`a connection dropped: ${errstrOf(e)}`);
+        this.debug(`a connection dropped: ${describe(e)}`);
         continue;
       }
       const conn: Conn = {
@@ -331,7 +332,7 @@ class Service implements ToolService {
       try {
         m = libc.recvmsg(conn.fd, MAX_MESSAGE_BYTES);
       } catch (e) {
-        this.clientGone(conn, errstrOf(e));
+        this.clientGone(conn, describe(e));
         return;
       }
       if (m === null) return;
@@ -385,7 +386,7 @@ class Service implements ToolService {
     } catch (e) {
       this.fail('handler', e);
       if (!conn.ended) {
-        this.send(conn, { kind: 'out', stream: 2, data: Buffer.from(`tsinit: fatal: ${errstrOf(e)}\n`) });
+        this.send(conn, { kind: 'out', stream: 2, data: Buffer.from(`tsinit: fatal: ${describe(e)}\n`) });
         this.send(conn, { kind: 'exit', code: 111 });
       }
     }
@@ -433,14 +434,17 @@ class Service implements ToolService {
     if (!conn.dead && conn.queue.length === 0) this.finish(conn);
   }
 
-  /** The call is over for the handler: its descriptors go, its uid's count drops. */
+  /**
+   * The call is over for the handler: its descriptors go. It counts against
+   * its uid until its connection is closed (a caller that does not read its
+   * final reply still holds one of its own calls, not one of another uid's).
+   */
   private endCall(conn: Conn): void {
     conn.ended = true;
     conn.state = 'ending';
     this.awaiting.delete(conn);
     closeAll(conn.fds);
     conn.fds = [];
-    this.uncount(conn);
   }
 
   private uncount(conn: Conn): void {
@@ -466,7 +470,7 @@ class Service implements ToolService {
       try {
         sent = libc.sendmsg(conn.fd, msg, [], libc.MSG_DONTWAIT | libc.MSG_NOSIGNAL);
       } catch (e) {
-        this.clientGone(conn, errstrOf(e));
+        this.clientGone(conn, describe(e));
         return;
       }
       if (sent !== null) return;
@@ -493,7 +497,7 @@ class Service implements ToolService {
       try {
         sent = libc.sendmsg(conn.fd, msg, [], libc.MSG_DONTWAIT | libc.MSG_NOSIGNAL);
       } catch (e) {
-        this.clientGone(conn, errstrOf(e));
+        this.clientGone(conn, describe(e));
         return;
       }
       if (sent === null) return;
@@ -678,6 +682,11 @@ class Channel implements CallChannel {
   }
 }
 
+/** A thrown value as text: an Error's message (LibcError's names the call and the errno). */
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
 function closeQuietly(fd: number): void {
   try {
     libc.close(fd);
@@ -704,20 +713,22 @@ function clearStale(sock: string): void {
   }
   if (!st.isSocket()) throw new Error(`${sock}: exists and is not a socket`);
   if (st.uid !== ownUid()) throw new Error(`${sock}: a socket of uid ${st.uid}`);
+  // Something accepting on it is another live instance; ECONNREFUSED is a socket
+  // nobody listens on any more (EPROTOTYPE: of another type, not a listener of ours).
   const probe = libc.socket(libc.AF_UNIX, libc.SOCK_SEQPACKET | libc.SOCK_NONBLOCK | libc.SOCK_CLOEXEC);
+  let live: boolean;
   try {
     libc.connectUnix(probe, sock);
-    throw Object.assign(new Error(`${sock}: in use by another tsinit`), { code: 'EADDRINUSE' });
+    live = true;
   } catch (e) {
     const code = (e as { code?: string }).code;
-    // EAGAIN: a full backlog, someone listens
-    if (code !== 'ECONNREFUSED' && code !== 'EPROTOTYPE') {
-      if (code === 'EAGAIN') throw Object.assign(new Error(`${sock}: in use by another tsinit`), { code: 'EADDRINUSE' });
-      throw e;
-    }
+    if (code === 'EAGAIN') live = true; // a full backlog: someone listens
+    else if (code === 'ECONNREFUSED' || code === 'EPROTOTYPE') live = false;
+    else throw e;
   } finally {
     closeQuietly(probe);
   }
+  if (live) throw Object.assign(new Error(`${sock}: in use by another tsinit`), { code: 'EADDRINUSE' });
   fs.unlinkSync(sock);
 }
 

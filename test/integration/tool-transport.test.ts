@@ -496,3 +496,77 @@ test('a non-root uid beyond its calls in flight gets FALLBACK; long-running call
     f.done();
   }
 });
+
+test('a handler that throws: the caller gets the error and 111, the service logs once and carries on', async () => {
+  const warnings: string[] = [];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-tools-'));
+  const sock = path.join(dir, 'tools.sock');
+  const service = startToolService({
+    socketPath: sock,
+    log: { debug: () => {}, warn: (m) => void warnings.push(m) },
+    handler: (c) => {
+      if (c.request.argv[0]?.toString() === 'big') {
+        // an exec plan larger than a message: the full executable carries it out instead
+        c.send({ kind: 'exec', words: [Buffer.alloc(200 * 1024, 0x61)] });
+        return;
+      }
+      throw new Error('tool exploded');
+    },
+  });
+  try {
+    for (let i = 0; i < 2; i++) {
+      const cl = ToolClient.connect(sock);
+      cl.sendRequest({ argv: ['sv'] });
+      const r = await cl.untilEnd();
+      cl.close();
+      assert.deepEqual(r.final, { kind: 'exit', code: 111 });
+      assert.equal(r.err.toString(), 'tsinit: fatal: tool exploded\n');
+    }
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0] ?? '', /handler: tool exploded/);
+    assert.equal(service.counters.errors, 2);
+    const big = ToolClient.connect(sock);
+    big.sendRequest({ argv: ['big'] });
+    assert.deepEqual((await big.untilEnd()).final, { kind: 'fallback' });
+    big.close();
+  } finally {
+    service.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('stop(): running calls hear onClose, clients see the end, descriptors and the socket go', async () => {
+  const start = openFdCount();
+  let closes = 0;
+  const f = serve((c) => c.onClose(() => closes++));
+  const devnull = fs.openSync('/dev/null', 'r');
+  try {
+    const clients = [ToolClient.connect(f.sock), ToolClient.connect(f.sock)];
+    for (const c of clients) c.sendRequest({ argv: ['runsvdir', '-P', '.'], fds: { stdin: devnull, stdout: devnull } });
+    await waitFor('two calls', () => f.service.counters.calls === 2 || undefined);
+    f.service.stop();
+    assert.equal(closes, 2);
+    assert.equal(fs.existsSync(f.sock), false);
+    for (const c of clients) {
+      assert.equal(await c.next(), 'eof');
+      c.close();
+    }
+  } finally {
+    fs.closeSync(devnull);
+    f.done();
+  }
+  await waitFor('descriptors back to the start', () => openFdCount() === start || undefined);
+});
+
+test('refused: a run dir others can write to, a path too long for a socket', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-tools-'));
+  try {
+    fs.chmodSync(dir, 0o777);
+    assert.throws(() => startToolService({ socketPath: path.join(dir, 'tools.sock'), handler: () => {}, log: silent }), /writable by group or others/);
+    assert.equal(fs.existsSync(path.join(dir, 'tools.sock')), false);
+    fs.chmodSync(dir, 0o700);
+    assert.throws(() => startToolService({ socketPath: path.join(dir, 'x'.repeat(120)), handler: () => {}, log: silent }), /ENAMETOOLONG/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
