@@ -72,6 +72,8 @@ const MESSAGES_PER_TURN = 8;
 /** messages discarded at most when a finished call's connection is drained before close */
 const DRAIN_AT_CLOSE = 1024;
 const LISTEN_BACKLOG = 4096;
+/** after accept failed for want of descriptors or memory, the listener rests this long (unless a call ends) */
+const ACCEPT_RETRY_MS = 1000;
 
 export interface ToolServiceCounters {
   /** connections accepted */
@@ -178,6 +180,7 @@ class Service implements ToolService {
   private readonly awaiting = new Set<Conn>();
   private readonly uidPending = new Map<number, number>();
   private deadlineTimer: LongTimer | undefined;
+  private retryTimer: LongTimer | undefined;
   private scheduled = false;
   private stopped = false;
   private loggedKinds = new Set<string>();
@@ -282,7 +285,21 @@ class Service implements ToolService {
 
   private acceptSome(): void {
     for (let i = 0; i < ACCEPTS_PER_TURN && this.counters.open < this.bounds.maxCalls; i++) {
-      const fd = libc.accept4(this.listenFd, libc.SOCK_NONBLOCK | libc.SOCK_CLOEXEC);
+      let fd: number | null;
+      try {
+        fd = libc.accept4(this.listenFd, libc.SOCK_NONBLOCK | libc.SOCK_CLOEXEC);
+      } catch (e) {
+        if ((e as { code?: string }).code === 'ECONNABORTED') continue;
+        // EMFILE, ENFILE, ENOMEM: the listener stays readable, and trying again
+        // every turn would spin. It rests until a call ends or a second passes.
+        this.fail('accept', e);
+        this.armListener(false);
+        this.retryTimer ??= setLongTimeout(() => {
+          this.retryTimer = undefined;
+          if (!this.stopped && this.counters.open < this.bounds.maxCalls) this.armListener(true);
+        }, ACCEPT_RETRY_MS).unref();
+        return;
+      }
       if (fd === null) break;
       let cred: PeerCred;
       try {
@@ -319,6 +336,12 @@ class Service implements ToolService {
     if (this.counters.open >= this.bounds.maxCalls) this.armListener(false);
   }
 
+  /**
+   * A connection's readiness. Events are keyed by descriptor: one closed
+   * earlier in this turn may already be a new connection's, which is harmless
+   * here since every action re-checks without waiting (a recvmsg or sendmsg
+   * with nothing to do returns "would block").
+   */
   private ready(ev: libc.EpollReady): void {
     const conn = this.conns.get(ev.fd);
     if (!conn) return;
@@ -629,6 +652,7 @@ class Service implements ToolService {
     this.stopped = true;
     services.delete(this);
     this.deadlineTimer?.clear();
+    this.retryTimer?.clear();
     for (const conn of [...this.conns.values()]) this.clientGone(conn, 'the tool service stopped');
     if (this.listenFd >= 0) closeQuietly(this.listenFd);
     this.listenFd = -1;

@@ -436,7 +436,7 @@ test('a client that never reads while 10 MB of OUT are sent: the loop stays resp
   }
 });
 
-test('as nobody: the client connects, its uid, gid and groups arrive as they are', async (t) => {
+test('as nobody: the client connects, its uid, gid and groups (more than 64 of them) arrive as they are', async (t) => {
   if (process.getuid?.() !== 0) return t.skip('needs root to become nobody');
   const got: Array<{ cred: CallChannel['cred'] }> = [];
   const f = serve((c) => {
@@ -446,7 +446,9 @@ test('as nobody: the client connects, its uid, gid and groups arrive as they are
   });
   try {
     const cli = path.join(import.meta.dirname, '..', 'helpers', 'tool-client-cli.ts');
-    const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--groups=65534,4242', process.execPath, cli, f.sock, 'svlogd', '-tt', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // more groups than the first SO_PEERGROUPS buffer holds (64): the ERANGE retry
+    const groups = [65534, 4242, ...Array.from({ length: 70 }, (_, i) => 5000 + i)];
+    const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', `--groups=${groups.join(',')}`, process.execPath, cli, f.sock, 'svlogd', '-tt', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -457,7 +459,7 @@ test('as nobody: the client connects, its uid, gid and groups arrive as they are
     assert.deepEqual(res.final, { kind: 'exit', code: 0 });
     assert.equal(got.length, 1);
     // the kernel keeps groups sorted
-    assert.deepEqual(got[0]?.cred, { pid: child.pid, uid: 65534, gid: 65534, groups: [4242, 65534] });
+    assert.deepEqual(got[0]?.cred, { pid: child.pid, uid: 65534, gid: 65534, groups: [...groups].sort((a, b) => a - b) });
     assert.deepEqual(JSON.parse(res.out), got[0]?.cred);
   } finally {
     f.done();
@@ -567,6 +569,41 @@ test('refused: a run dir others can write to, a path too long for a socket', () 
     fs.chmodSync(dir, 0o700);
     assert.throws(() => startToolService({ socketPath: path.join(dir, 'x'.repeat(120)), handler: () => {}, log: silent }), /ENAMETOOLONG/);
   } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('out of descriptors: accept fails, the listener rests instead of spinning, and the callers are served later', async () => {
+  const warnings: string[] = [];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-tools-'));
+  const sock = path.join(dir, 'tools.sock');
+  const service = startToolService({ socketPath: sock, log: { debug: () => {}, warn: (m) => void warnings.push(m) }, handler: (c) => c.send({ kind: 'exit', code: 0 }) });
+  const saved = libc.getrlimit(libc.Rlimit.NOFILE);
+  const clients: ToolClient[] = [];
+  try {
+    for (let i = 0; i < 5; i++) {
+      const c = ToolClient.connect(sock);
+      c.sendRequest({ argv: ['sv'] });
+      clients.push(c);
+    }
+    // no descriptor left for accept: the limit is the lowest free number
+    const probe = fs.openSync('/dev/null', 'r');
+    fs.closeSync(probe);
+    libc.setrlimit(libc.Rlimit.NOFILE, { soft: BigInt(probe), hard: saved.hard });
+    try {
+      await waitFor('accept failing', () => warnings.some((w) => /accept: .*EMFILE/.test(w)) || undefined);
+      const turns = service.counters.turns;
+      for (let i = 0; i < 100; i++) await new Promise((r) => setImmediate(r));
+      assert.ok(service.counters.turns - turns < 10, `${service.counters.turns - turns} turns while resting`);
+    } finally {
+      libc.setrlimit(libc.Rlimit.NOFILE, saved);
+    }
+    for (const c of clients) assert.deepEqual((await c.untilEnd()).final, { kind: 'exit', code: 0 });
+    assert.equal(warnings.length, 1);
+  } finally {
+    libc.setrlimit(libc.Rlimit.NOFILE, saved);
+    for (const c of clients) c.close();
+    service.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
