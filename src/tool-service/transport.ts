@@ -74,6 +74,8 @@ const DRAIN_AT_CLOSE = 1024;
 const LISTEN_BACKLOG = 4096;
 /** after accept failed for want of descriptors or memory, the listener rests this long (unless a call ends) */
 const ACCEPT_RETRY_MS = 1000;
+/** an OUT message's bytes before its text: type and stream */
+const OUT_HEADER_BYTES = 8;
 
 export interface ToolServiceCounters {
   /** connections accepted */
@@ -432,6 +434,11 @@ class Service implements ToolService {
     if (conn.ended || conn.dead) return;
     if (reply.kind === 'out') {
       for (const chunk of outChunks(reply.data)) {
+        // dropped before it is copied into a message (a tool writing megabytes to a stuck caller)
+        if (conn.queuedBytes + chunk.length + OUT_HEADER_BYTES > this.bounds.maxOutQueueBytes) {
+          this.counters.outDroppedBytes += chunk.length;
+          continue;
+        }
         const enc = encodeReply({ kind: 'out', stream: reply.stream, data: chunk });
         if (!enc.ok) return this.debug(`OUT not sent: ${enc.reason}`);
         this.enqueue(conn, enc.value, true, chunk.length);
