@@ -11,7 +11,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as libc from '../../native/libc.ts';
 import { checkPrivateDir, ownUid } from '../runtime/private-dir.ts';
-import { errstrOf } from '../util/errstr.ts';
 import { setLongTimeout, type LongTimer } from '../util/timers.ts';
 import {
   decodeClientMessage, decodeRequest, encodeReply, isFinal, outChunks,
@@ -73,6 +72,10 @@ const MESSAGES_PER_TURN = 8;
 /** messages discarded at most when a finished call's connection is drained before close */
 const DRAIN_AT_CLOSE = 1024;
 const LISTEN_BACKLOG = 4096;
+/** after accept failed for want of descriptors or memory, the listener rests this long (unless a call ends) */
+const ACCEPT_RETRY_MS = 1000;
+/** an OUT message's bytes before its text: type and stream */
+const OUT_HEADER_BYTES = 8;
 
 export interface ToolServiceCounters {
   /** connections accepted */
@@ -141,7 +144,7 @@ interface Conn {
   request?: CallRequest;
   /** descriptors received with the request, closed when the call ends */
   fds: number[];
-  /** counted in uidPending (a non-root call within its uid's bound) */
+  /** counted in uidPending (a non-root call within its uid's bound, not long-running) */
   uidCounted: boolean;
   /** over its uid's bound at accept: answered FALLBACK without the handler */
   overQuota: boolean;
@@ -179,6 +182,7 @@ class Service implements ToolService {
   private readonly awaiting = new Set<Conn>();
   private readonly uidPending = new Map<number, number>();
   private deadlineTimer: LongTimer | undefined;
+  private retryTimer: LongTimer | undefined;
   private scheduled = false;
   private stopped = false;
   private loggedKinds = new Set<string>();
@@ -241,6 +245,8 @@ class Service implements ToolService {
       this.fail('epoll_wait', e);
     }
     for (const ev of ready) {
+      // the handler may have stopped the service
+      if (this.stopped) return;
       try {
         if (ev.fd === this.listenFd) this.acceptSome();
         else this.ready(ev);
@@ -257,7 +263,7 @@ class Service implements ToolService {
     if (this.loggedKinds.has(kind)) return;
     this.loggedKinds.add(kind);
     try {
-      this.log.warn(`tool socket: ${kind}: ${errstrOf(e)}`);
+      this.log.warn(`tool socket: ${kind}: ${describe(e)}`);
     } catch {
       // a log that throws changes nothing
     }
@@ -281,7 +287,21 @@ class Service implements ToolService {
 
   private acceptSome(): void {
     for (let i = 0; i < ACCEPTS_PER_TURN && this.counters.open < this.bounds.maxCalls; i++) {
-      const fd = libc.accept4(this.listenFd, libc.SOCK_NONBLOCK | libc.SOCK_CLOEXEC);
+      let fd: number | null;
+      try {
+        fd = libc.accept4(this.listenFd, libc.SOCK_NONBLOCK | libc.SOCK_CLOEXEC);
+      } catch (e) {
+        if ((e as { code?: string }).code === 'ECONNABORTED') continue;
+        // EMFILE, ENFILE, ENOMEM: the listener stays readable, and trying again
+        // every turn would spin. It rests until a call ends or a second passes.
+        this.fail('accept', e);
+        this.armListener(false);
+        this.retryTimer ??= setLongTimeout(() => {
+          this.retryTimer = undefined;
+          if (!this.stopped && this.counters.open < this.bounds.maxCalls) this.armListener(true);
+        }, ACCEPT_RETRY_MS).unref();
+        return;
+      }
       if (fd === null) break;
       let cred: PeerCred;
       try {
@@ -291,7 +311,7 @@ class Service implements ToolService {
         libc.epollCtl(this.epfd, libc.EPOLL_CTL_ADD, fd, libc.EPOLLIN);
       } catch (e) {
         closeQuietly(fd);
-        this.debug(`a connection dropped: ${errstrOf(e)}`);
+        this.debug(`a connection dropped: ${describe(e)}`);
         continue;
       }
       const conn: Conn = {
@@ -318,6 +338,12 @@ class Service implements ToolService {
     if (this.counters.open >= this.bounds.maxCalls) this.armListener(false);
   }
 
+  /**
+   * A connection's readiness. Events are keyed by descriptor: one closed
+   * earlier in this turn may already be a new connection's, which is harmless
+   * here since every action re-checks without waiting (a recvmsg or sendmsg
+   * with nothing to do returns "would block").
+   */
   private ready(ev: libc.EpollReady): void {
     const conn = this.conns.get(ev.fd);
     if (!conn) return;
@@ -331,7 +357,7 @@ class Service implements ToolService {
       try {
         m = libc.recvmsg(conn.fd, MAX_MESSAGE_BYTES);
       } catch (e) {
-        this.clientGone(conn, errstrOf(e));
+        this.clientGone(conn, describe(e));
         return;
       }
       if (m === null) return;
@@ -385,7 +411,7 @@ class Service implements ToolService {
     } catch (e) {
       this.fail('handler', e);
       if (!conn.ended) {
-        this.send(conn, { kind: 'out', stream: 2, data: Buffer.from(`tsinit: fatal: ${errstrOf(e)}\n`) });
+        this.send(conn, { kind: 'out', stream: 2, data: Buffer.from(`tsinit: fatal: ${describe(e)}\n`) });
         this.send(conn, { kind: 'exit', code: 111 });
       }
     }
@@ -408,6 +434,11 @@ class Service implements ToolService {
     if (conn.ended || conn.dead) return;
     if (reply.kind === 'out') {
       for (const chunk of outChunks(reply.data)) {
+        // dropped before it is copied into a message (a tool writing megabytes to a stuck caller)
+        if (conn.queuedBytes + chunk.length + OUT_HEADER_BYTES > this.bounds.maxOutQueueBytes) {
+          this.counters.outDroppedBytes += chunk.length;
+          continue;
+        }
         const enc = encodeReply({ kind: 'out', stream: reply.stream, data: chunk });
         if (!enc.ok) return this.debug(`OUT not sent: ${enc.reason}`);
         this.enqueue(conn, enc.value, true, chunk.length);
@@ -433,14 +464,17 @@ class Service implements ToolService {
     if (!conn.dead && conn.queue.length === 0) this.finish(conn);
   }
 
-  /** The call is over for the handler: its descriptors go, its uid's count drops. */
+  /**
+   * The call is over for the handler: its descriptors go. It counts against
+   * its uid until its connection is closed (a caller that does not read its
+   * final reply still holds one of its own calls, not one of another uid's).
+   */
   private endCall(conn: Conn): void {
     conn.ended = true;
     conn.state = 'ending';
     this.awaiting.delete(conn);
     closeAll(conn.fds);
     conn.fds = [];
-    this.uncount(conn);
   }
 
   private uncount(conn: Conn): void {
@@ -466,7 +500,7 @@ class Service implements ToolService {
       try {
         sent = libc.sendmsg(conn.fd, msg, [], libc.MSG_DONTWAIT | libc.MSG_NOSIGNAL);
       } catch (e) {
-        this.clientGone(conn, errstrOf(e));
+        this.clientGone(conn, describe(e));
         return;
       }
       if (sent !== null) return;
@@ -493,7 +527,7 @@ class Service implements ToolService {
       try {
         sent = libc.sendmsg(conn.fd, msg, [], libc.MSG_DONTWAIT | libc.MSG_NOSIGNAL);
       } catch (e) {
-        this.clientGone(conn, errstrOf(e));
+        this.clientGone(conn, describe(e));
         return;
       }
       if (sent === null) return;
@@ -625,6 +659,7 @@ class Service implements ToolService {
     this.stopped = true;
     services.delete(this);
     this.deadlineTimer?.clear();
+    this.retryTimer?.clear();
     for (const conn of [...this.conns.values()]) this.clientGone(conn, 'the tool service stopped');
     if (this.listenFd >= 0) closeQuietly(this.listenFd);
     this.listenFd = -1;
@@ -678,6 +713,11 @@ class Channel implements CallChannel {
   }
 }
 
+/** A thrown value as text: an Error's message (LibcError's names the call and the errno). */
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
 function closeQuietly(fd: number): void {
   try {
     libc.close(fd);
@@ -704,20 +744,22 @@ function clearStale(sock: string): void {
   }
   if (!st.isSocket()) throw new Error(`${sock}: exists and is not a socket`);
   if (st.uid !== ownUid()) throw new Error(`${sock}: a socket of uid ${st.uid}`);
+  // Something accepting on it is another live instance; ECONNREFUSED is a socket
+  // nobody listens on any more (EPROTOTYPE: of another type, not a listener of ours).
   const probe = libc.socket(libc.AF_UNIX, libc.SOCK_SEQPACKET | libc.SOCK_NONBLOCK | libc.SOCK_CLOEXEC);
+  let live: boolean;
   try {
     libc.connectUnix(probe, sock);
-    throw Object.assign(new Error(`${sock}: in use by another tsinit`), { code: 'EADDRINUSE' });
+    live = true;
   } catch (e) {
     const code = (e as { code?: string }).code;
-    // EAGAIN: a full backlog, someone listens
-    if (code !== 'ECONNREFUSED' && code !== 'EPROTOTYPE') {
-      if (code === 'EAGAIN') throw Object.assign(new Error(`${sock}: in use by another tsinit`), { code: 'EADDRINUSE' });
-      throw e;
-    }
+    if (code === 'EAGAIN') live = true; // a full backlog: someone listens
+    else if (code === 'ECONNREFUSED' || code === 'EPROTOTYPE') live = false;
+    else throw e;
   } finally {
     closeQuietly(probe);
   }
+  if (live) throw Object.assign(new Error(`${sock}: in use by another tsinit`), { code: 'EADDRINUSE' });
   fs.unlinkSync(sock);
 }
 

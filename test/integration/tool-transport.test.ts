@@ -436,7 +436,7 @@ test('a client that never reads while 10 MB of OUT are sent: the loop stays resp
   }
 });
 
-test('as nobody: the client connects, its uid, gid and groups arrive as they are', async (t) => {
+test('as nobody: the client connects, its uid, gid and groups (more than 64 of them) arrive as they are', async (t) => {
   if (process.getuid?.() !== 0) return t.skip('needs root to become nobody');
   const got: Array<{ cred: CallChannel['cred'] }> = [];
   const f = serve((c) => {
@@ -446,7 +446,9 @@ test('as nobody: the client connects, its uid, gid and groups arrive as they are
   });
   try {
     const cli = path.join(import.meta.dirname, '..', 'helpers', 'tool-client-cli.ts');
-    const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--groups=65534,4242', process.execPath, cli, f.sock, 'svlogd', '-tt', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // more groups than the first SO_PEERGROUPS buffer holds (64): the ERANGE retry
+    const groups = [65534, 4242, ...Array.from({ length: 70 }, (_, i) => 5000 + i)];
+    const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', `--groups=${groups.join(',')}`, process.execPath, cli, f.sock, 'svlogd', '-tt', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -457,7 +459,7 @@ test('as nobody: the client connects, its uid, gid and groups arrive as they are
     assert.deepEqual(res.final, { kind: 'exit', code: 0 });
     assert.equal(got.length, 1);
     // the kernel keeps groups sorted
-    assert.deepEqual(got[0]?.cred, { pid: child.pid, uid: 65534, gid: 65534, groups: [4242, 65534] });
+    assert.deepEqual(got[0]?.cred, { pid: child.pid, uid: 65534, gid: 65534, groups: [...groups].sort((a, b) => a - b) });
     assert.deepEqual(JSON.parse(res.out), got[0]?.cred);
   } finally {
     f.done();
@@ -494,5 +496,114 @@ test('a non-root uid beyond its calls in flight gets FALLBACK; long-running call
     assert.equal(f.service.counters.uidFallbacks, 2);
   } finally {
     f.done();
+  }
+});
+
+test('a handler that throws: the caller gets the error and 111, the service logs once and carries on', async () => {
+  const warnings: string[] = [];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-tools-'));
+  const sock = path.join(dir, 'tools.sock');
+  const service = startToolService({
+    socketPath: sock,
+    log: { debug: () => {}, warn: (m) => void warnings.push(m) },
+    handler: (c) => {
+      if (c.request.argv[0]?.toString() === 'big') {
+        // an exec plan larger than a message: the full executable carries it out instead
+        c.send({ kind: 'exec', words: [Buffer.alloc(200 * 1024, 0x61)] });
+        return;
+      }
+      throw new Error('tool exploded');
+    },
+  });
+  try {
+    for (let i = 0; i < 2; i++) {
+      const cl = ToolClient.connect(sock);
+      cl.sendRequest({ argv: ['sv'] });
+      const r = await cl.untilEnd();
+      cl.close();
+      assert.deepEqual(r.final, { kind: 'exit', code: 111 });
+      assert.equal(r.err.toString(), 'tsinit: fatal: tool exploded\n');
+    }
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0] ?? '', /handler: tool exploded/);
+    assert.equal(service.counters.errors, 2);
+    const big = ToolClient.connect(sock);
+    big.sendRequest({ argv: ['big'] });
+    assert.deepEqual((await big.untilEnd()).final, { kind: 'fallback' });
+    big.close();
+  } finally {
+    service.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('stop(): running calls hear onClose, clients see the end, descriptors and the socket go', async () => {
+  const start = openFdCount();
+  let closes = 0;
+  const f = serve((c) => c.onClose(() => closes++));
+  const devnull = fs.openSync('/dev/null', 'r');
+  try {
+    const clients = [ToolClient.connect(f.sock), ToolClient.connect(f.sock)];
+    for (const c of clients) c.sendRequest({ argv: ['runsvdir', '-P', '.'], fds: { stdin: devnull, stdout: devnull } });
+    await waitFor('two calls', () => f.service.counters.calls === 2 || undefined);
+    f.service.stop();
+    assert.equal(closes, 2);
+    assert.equal(fs.existsSync(f.sock), false);
+    for (const c of clients) {
+      assert.equal(await c.next(), 'eof');
+      c.close();
+    }
+  } finally {
+    fs.closeSync(devnull);
+    f.done();
+  }
+  await waitFor('descriptors back to the start', () => openFdCount() === start || undefined);
+});
+
+test('refused: a run dir others can write to, a path too long for a socket', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-tools-'));
+  try {
+    fs.chmodSync(dir, 0o777);
+    assert.throws(() => startToolService({ socketPath: path.join(dir, 'tools.sock'), handler: () => {}, log: silent }), /writable by group or others/);
+    assert.equal(fs.existsSync(path.join(dir, 'tools.sock')), false);
+    fs.chmodSync(dir, 0o700);
+    assert.throws(() => startToolService({ socketPath: path.join(dir, 'x'.repeat(120)), handler: () => {}, log: silent }), /ENAMETOOLONG/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('out of descriptors: accept fails, the listener rests instead of spinning, and the callers are served later', async () => {
+  const warnings: string[] = [];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-tools-'));
+  const sock = path.join(dir, 'tools.sock');
+  const service = startToolService({ socketPath: sock, log: { debug: () => {}, warn: (m) => void warnings.push(m) }, handler: (c) => c.send({ kind: 'exit', code: 0 }) });
+  const saved = libc.getrlimit(libc.Rlimit.NOFILE);
+  const clients: ToolClient[] = [];
+  try {
+    for (let i = 0; i < 5; i++) {
+      const c = ToolClient.connect(sock);
+      c.sendRequest({ argv: ['sv'] });
+      clients.push(c);
+    }
+    // no descriptor left for accept: the limit is the lowest free number
+    const probe = fs.openSync('/dev/null', 'r');
+    fs.closeSync(probe);
+    libc.setrlimit(libc.Rlimit.NOFILE, { soft: BigInt(probe), hard: saved.hard });
+    try {
+      await waitFor('accept failing', () => warnings.some((w) => /accept: .*EMFILE/.test(w)) || undefined);
+      const turns = service.counters.turns;
+      for (let i = 0; i < 100; i++) await new Promise((r) => setImmediate(r));
+      assert.ok(service.counters.turns - turns < 10, `${service.counters.turns - turns} turns while resting`);
+    } finally {
+      libc.setrlimit(libc.Rlimit.NOFILE, saved);
+    }
+    for (const c of clients) assert.deepEqual((await c.untilEnd()).final, { kind: 'exit', code: 0 });
+    assert.equal(warnings.length, 1);
+  } finally {
+    libc.setrlimit(libc.Rlimit.NOFILE, saved);
+    for (const c of clients) c.close();
+    service.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
