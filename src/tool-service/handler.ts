@@ -16,11 +16,12 @@ import type { CallRequest, Reply } from './protocol.ts';
 import type { CallChannel, CallHandler } from './transport.ts';
 
 /**
- * The tools this PID 1 runs for a client. svlogd and runsvdir are left out
- * until they are driven by their context alone (signals, title, the caller's
- * end, no process.exit): today they would take PID 1's own signals and exit.
+ * The tools this PID 1 runs for a client. Left out: svlogd and runsvdir until
+ * they are driven by their context alone (today they would take PID 1's own
+ * signals and title, and may exit the process), and utmpset, whose blocking
+ * flock() of utmp/wtmp would block PID 1 while anyone holds the lock.
  */
-export const SERVED_TOOLS: ReadonlySet<ToolName> = new Set([...ROOT_TOOLS].filter((t) => t !== 'svlogd' && t !== 'runsvdir'));
+export const SERVED_TOOLS: ReadonlySet<ToolName> = new Set([...ROOT_TOOLS].filter((t) => t !== 'svlogd' && t !== 'runsvdir' && t !== 'utmpset'));
 
 export interface HandlerDeps {
   /** a shutdown was requested */
@@ -220,7 +221,13 @@ export function createHandler(deps: HandlerDeps): CallHandler {
       const name = signalNameOf(signo);
       const set = name === undefined ? undefined : listeners.get(name);
       if (set && set.size > 0) {
-        for (const f of [...set]) f();
+        for (const f of [...set]) {
+          try {
+            f();
+          } catch (e) {
+            deps.log.debug(`tool call of pid ${cred.pid}: ${tool}'s ${name ?? signo} listener threw: ${String(e)}`);
+          }
+        }
         return;
       }
       // No listener: the tool's own process would have died of it (CONT only continues it).

@@ -359,9 +359,9 @@ test('while stopping: runsvdir is refused (exit 111), sv still runs', async (t) 
   assert.deepEqual(sv.last(), { kind: 'exit', code: 1 });
 });
 
-test('tools not yet driven by their context alone (svlogd, runsvdir) fall back by default', async (t) => {
+test('tools not yet driven by their context alone (svlogd, runsvdir), and utmpset (a blocking flock), fall back by default', async (t) => {
   const dir = tmp(t);
-  for (const argv of [['svlogd', 'log'], ['runsvdir', '/etc/service']]) {
+  for (const argv of [['svlogd', 'log'], ['runsvdir', '/etc/service'], ['utmpset', '-w', 'tty1']]) {
     const c = await handler()(call({ argv, cwd: dir }));
     assert.deepEqual(c.replies, [{ kind: 'fallback' }], argv[0]);
   }
