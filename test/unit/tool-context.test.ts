@@ -481,3 +481,25 @@ test('tsinit events ends when its caller is gone (ctx.gone), following a socket 
     r.close();
   }
 });
+
+test('tsinit check through its context: a relative SERVICEDIR is the caller\'s, named as given', (t) => {
+  const dir = tmp(t);
+  fs.mkdirSync(path.join(dir, 'svc', 'web'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'svc', 'web', 'run'), '#!/bin/sh\nexec sleep 1\n', { mode: 0o755 });
+  assert.notEqual(process.cwd(), dir);
+  for (const [label, args, env] of [
+    ['argument', ['--json', 'svc'], {}],
+    ['TSINIT_SERVICE_DIR', ['--json'], { TSINIT_SERVICE_DIR: 'svc' }],
+    ['one service', ['--json', 'svc/web'], {}],
+  ] as const) {
+    const r = context(dir, `check-rel-${label.replace(/ /g, '-')}`, [...args], { PATH: '/usr/bin:/bin', ...env });
+    try {
+      check(r.ctx);
+      const report = JSON.parse(r.stdout()) as { dir: string; order?: unknown; services?: Record<string, unknown> };
+      assert.ok(JSON.stringify(report).includes('"web"'), `${label}: ${r.stdout()}`);
+      assert.equal(r.stderr(), '');
+    } finally {
+      r.close();
+    }
+  }
+});
