@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { run, runitDir, tsinit } from '../helpers/pidns.ts';
+import { tool } from '../helpers/tsinit.ts';
 import { encodeStatus } from '../../src/supervise/status-file.ts';
 import { wallNow } from '../../src/util/tai64n.ts';
 
@@ -79,34 +80,36 @@ test('command mode: the command\'s `sv status` is answered by PID 1, in-process'
   assert.equal(fs.existsSync(path.join(runDir, 'tools.sock')), false);
 });
 
-test('stage mode: served from stage 2 and still from stage 3; runsvdir refused while stopping', async (t) => {
-  const dir = tmp(t);
-  const runDir = path.join(dir, 'run');
-  const svc = path.join(dir, 'service');
-  t.after(fakeService(path.join(svc, 'web'), 4243));
-  const sock = path.join(runDir, 'tools.sock');
-  const stages = runitDir({
-    '1': 'exit 0',
-    '2': `${client} ${sock} sv status web >${dir}/stage2.json; exec sleep 600`,
-    '3': `${client} ${sock} sv status web >${dir}/stage3.json; ${client} ${sock} runsvdir ${svc} >${dir}/runsvdir.json; exit 0`,
+for (const entry of ['tsinit', 'runit'] as const) {
+  test(`stage mode (${entry} as PID 1): served from stage 2 and still from stage 3; runsvdir refused while stopping`, async (t) => {
+    const dir = tmp(t);
+    const runDir = path.join(dir, 'run');
+    const svc = path.join(dir, 'service');
+    t.after(fakeService(path.join(svc, 'web'), 4243));
+    const sock = path.join(runDir, 'tools.sock');
+    const stages = runitDir({
+      '1': 'exit 0',
+      '2': `${client} ${sock} sv status web >${dir}/stage2.json; exec sleep 600`,
+      '3': `${client} ${sock} sv status web >${dir}/stage3.json; ${client} ${sock} runsvdir ${svc} >${dir}/runsvdir.json; exit 0`,
+    });
+    const r = run([entry === 'tsinit' ? tsinit() : tool('runit')], { TSINIT_RUN_DIR: runDir, TSINIT_RUNIT_DIR: stages, SVDIR: svc });
+    t.after(() => r.proc.kill('SIGKILL'));
+    await until('stage 2\'s call', () => fs.existsSync(`${dir}/stage2.json`) && fs.readFileSync(`${dir}/stage2.json`, 'utf8') !== '');
+    const s2 = readResult(`${dir}/stage2.json`);
+    assert.deepEqual(s2.final, { kind: 'exit', code: 0 }, JSON.stringify(s2));
+    assert.match(s2.out, /^run: web: \(pid 4243\) \d+s\n$/);
+    await r.signal('SIGTERM');
+    const exit = await r.exit;
+    assert.equal(exit.code, 0, r.output());
+    const s3 = readResult(`${dir}/stage3.json`);
+    assert.deepEqual(s3.final, { kind: 'exit', code: 0 }, JSON.stringify(s3));
+    assert.match(s3.out, /^run: web: \(pid 4243\) \d+s\n$/);
+    const rd = readResult(`${dir}/runsvdir.json`);
+    assert.deepEqual(rd.final, { kind: 'exit', code: 111 });
+    assert.equal(rd.err, 'tsinit: fatal: tsinit is stopping\n');
+    assert.equal(fs.existsSync(sock), false);
   });
-  const r = run([tsinit()], { TSINIT_RUN_DIR: runDir, TSINIT_RUNIT_DIR: stages, SVDIR: svc });
-  t.after(() => r.proc.kill('SIGKILL'));
-  await until('stage 2\'s call', () => fs.existsSync(`${dir}/stage2.json`) && fs.readFileSync(`${dir}/stage2.json`, 'utf8') !== '');
-  const s2 = readResult(`${dir}/stage2.json`);
-  assert.deepEqual(s2.final, { kind: 'exit', code: 0 }, JSON.stringify(s2));
-  assert.match(s2.out, /^run: web: \(pid 4243\) \d+s\n$/);
-  await r.signal('SIGTERM');
-  const exit = await r.exit;
-  assert.equal(exit.code, 0, r.output());
-  const s3 = readResult(`${dir}/stage3.json`);
-  assert.deepEqual(s3.final, { kind: 'exit', code: 0 }, JSON.stringify(s3));
-  assert.match(s3.out, /^run: web: \(pid 4243\) \d+s\n$/);
-  const rd = readResult(`${dir}/runsvdir.json`);
-  assert.deepEqual(rd.final, { kind: 'exit', code: 111 });
-  assert.equal(rd.err, 'tsinit: fatal: tsinit is stopping\n');
-  assert.equal(fs.existsSync(sock), false);
-});
+}
 
 test('TSINIT_TOOLS=off: no tool socket', async (t) => {
   const dir = tmp(t);
