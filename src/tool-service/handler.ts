@@ -160,7 +160,6 @@ export function createHandler(deps: HandlerDeps): CallHandler {
           };
     const asked: Asked = isText ? ask(args, linksToSv) : { kind: 'text', stream: 2, text: '', code: 0 };
     const facts: CallFacts = {
-      enabled: true,
       pid: cred.pid,
       uid: cred.uid,
       sameRoot: sameFile(fdId(request.fds.root), rootOf()),

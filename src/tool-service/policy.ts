@@ -1,7 +1,8 @@
 // PID 1's policy for a call of the thin tool client (issue 18): run the tool
 // here, answer FALLBACK (the client execs the full tsinit, which the kernel
 // then judges as the caller, exactly as without the service), or refuse.
-// Pure: the handler gathers the facts, this decides.
+// Pure: the handler gathers the facts, this decides. (TSINIT_TOOLS=off has no
+// socket at all: the client falls back when it cannot connect.)
 //
 // In-process work is done by root (PID 1) for the caller, so only what the
 // caller could do itself, judged by tsinit, runs here: every tool for a root
@@ -39,8 +40,6 @@ export const STARTS_SERVICES: ReadonlySet<ToolName> = new Set<ToolName>(['runsvd
 export const LONG_RUNNING: ReadonlySet<ToolName> = new Set<ToolName>(['svlogd', 'runsvdir', 'events']);
 
 export interface CallFacts {
-  /** TSINIT_TOOLS */
-  enabled: boolean;
   /** the caller's pid from SO_PEERCRED: 0 when it is outside our PID namespace */
   pid: number;
   uid: number;
@@ -82,7 +81,6 @@ export function chpstReadsFiles(argv0: string, args: readonly string[]): boolean
 }
 
 export function decide(f: CallFacts): Decision {
-  if (!f.enabled) return fallback('the tool service is off');
   if (f.pid === 0) return fallback('caller outside our PID namespace');
   if (!f.sameRoot) return fallback('caller in another root directory');
   if (!f.hasDir) return fallback('no directory descriptor');

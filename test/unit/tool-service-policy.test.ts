@@ -8,7 +8,6 @@ import { toolNamesOwn, type ToolName } from '../../src/tool-names.ts';
 function facts(over: Partial<CallFacts> & { tool?: ToolName; args?: string[]; argv0?: string } = {}): CallFacts {
   const { tool = 'sv', args = ['status', 'web'], argv0 = tool, ...rest } = over;
   return {
-    enabled: true,
     pid: 4242,
     uid: 0,
     sameRoot: true,
@@ -31,8 +30,7 @@ test('root callers: runit\'s tools and tsinit\'s commands run in-process; the in
   }
 });
 
-test('the caller\'s situation: service off, outside our PID namespace, another root, no directory, bytes that are not text', () => {
-  assert.equal(kind(facts({ enabled: false })), 'fallback');
+test('the caller\'s situation: outside our PID namespace, another root, no directory, bytes that are not text', () => {
   assert.equal(kind(facts({ pid: 0 })), 'fallback');
   assert.equal(kind(facts({ sameRoot: false })), 'fallback');
   assert.equal(kind(facts({ hasDir: false })), 'fallback');
