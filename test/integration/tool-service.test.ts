@@ -120,3 +120,22 @@ test('TSINIT_TOOLS=off: no tool socket', async (t) => {
   assert.match(listing, /\bpid\b/);
   assert.doesNotMatch(listing, /tools\.sock/);
 });
+
+test('tsinit halt from stage 2 through the client: PID 1 takes its own request and exits with the code', async (t) => {
+  const dir = tmp(t);
+  const runDir = path.join(dir, 'run');
+  const sock = path.join(runDir, 'tools.sock');
+  const stages = runitDir({
+    '1': 'exit 0',
+    '2': `${client} ${sock} tsinit halt 7 >${dir}/halt.json; exec sleep 600`,
+    '3': 'exit 0',
+  });
+  const r = run([tsinit()], { TSINIT_RUN_DIR: runDir, TSINIT_RUNIT_DIR: stages });
+  t.after(() => r.proc.kill('SIGKILL'));
+  const exit = await r.exit;
+  assert.equal(exit.code, 7, r.output());
+  const res = readResult(`${dir}/halt.json`);
+  assert.deepEqual(res.final, { kind: 'exit', code: 0 }, JSON.stringify(res));
+  // the request names the caller (stage 2's client), not PID 1
+  assert.match(r.output(), /tsinit halt \(pid (?!1\b)\d+, parent \d+/);
+});
