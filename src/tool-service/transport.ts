@@ -53,6 +53,8 @@ export interface ToolServiceBounds {
   requestDeadlineMs: number;
   /** OUT and TITLE bytes queued per call at most; beyond, they are dropped */
   maxOutQueueBytes: number;
+  /** the same over every call at once: 1024 stuck callers must not hold 256 MiB of PID 1 */
+  maxOutQueueTotalBytes: number;
 }
 
 /** protocol.md's bounds */
@@ -61,6 +63,7 @@ export const BOUNDS: Readonly<ToolServiceBounds> = {
   maxPendingPerUid: 64,
   requestDeadlineMs: 5000,
   maxOutQueueBytes: 256 * 1024,
+  maxOutQueueTotalBytes: 8 * 1024 * 1024,
 };
 
 /** descriptors handled per event-loop turn at most (epoll_wait's maxevents) */
@@ -98,6 +101,8 @@ export interface ToolServiceCounters {
   outDroppedBytes: number;
   /** the largest OUT/TITLE queue of one call, in bytes (messages, headers included) */
   outQueuePeak: number;
+  /** the most OUT/TITLE bytes queued over every call at once */
+  outQueueTotalPeak: number;
   /** clients gone before their call ended */
   gone: number;
   /** event-loop turns run */
@@ -166,9 +171,11 @@ interface Conn {
 
 class Service implements ToolService {
   readonly path: string;
+  /** OUT/TITLE bytes queued over every call (the sum of their queuedBytes) */
+  private totalQueued = 0;
   readonly counters: ToolServiceCounters = {
     accepted: 0, open: 0, openPeak: 0, calls: 0, garbage: 0, expired: 0, uidFallbacks: 0,
-    signals: 0, outDroppedBytes: 0, outQueuePeak: 0, gone: 0, turns: 0, errors: 0,
+    signals: 0, outDroppedBytes: 0, outQueuePeak: 0, outQueueTotalPeak: 0, gone: 0, turns: 0, errors: 0,
   };
   private readonly handler: CallHandler;
   private readonly log: ToolServiceLog;
@@ -435,7 +442,7 @@ class Service implements ToolService {
     if (reply.kind === 'out') {
       for (const chunk of outChunks(reply.data)) {
         // dropped before it is copied into a message (a tool writing megabytes to a stuck caller)
-        if (conn.queuedBytes + chunk.length + OUT_HEADER_BYTES > this.bounds.maxOutQueueBytes) {
+        if (this.overBound(conn, chunk.length + OUT_HEADER_BYTES)) {
           this.counters.outDroppedBytes += chunk.length;
           continue;
         }
@@ -489,9 +496,24 @@ class Service implements ToolService {
     this.uncount(conn);
   }
 
+  /** Would `bytes` more of OUT/TITLE pass this call's bound or the bound over every call? */
+  private overBound(conn: Conn, bytes: number): boolean {
+    return (
+      conn.queuedBytes + bytes > this.bounds.maxOutQueueBytes ||
+      this.totalQueued + bytes > this.bounds.maxOutQueueTotalBytes
+    );
+  }
+
+  /** The one place a call's queued bytes change, so the total stays their sum. */
+  private setQueued(conn: Conn, bytes: number): void {
+    this.totalQueued += bytes - conn.queuedBytes;
+    conn.queuedBytes = bytes;
+    if (this.totalQueued > this.counters.outQueueTotalPeak) this.counters.outQueueTotalPeak = this.totalQueued;
+  }
+
   /** Send now, or queue behind what the socket could not take; bounded messages beyond the bound are dropped. */
   private enqueue(conn: Conn, msg: Buffer, bounded: boolean, textBytes: number): void {
-    if (bounded && conn.queuedBytes + msg.length > this.bounds.maxOutQueueBytes) {
+    if (bounded && this.overBound(conn, msg.length)) {
       this.counters.outDroppedBytes += textBytes;
       return;
     }
@@ -507,7 +529,7 @@ class Service implements ToolService {
     }
     conn.queue.push(msg);
     if (bounded) {
-      conn.queuedBytes += msg.length;
+      this.setQueued(conn, conn.queuedBytes + msg.length);
       if (conn.queuedBytes > this.counters.outQueuePeak) this.counters.outQueuePeak = conn.queuedBytes;
     }
     this.armWrite(conn, true);
@@ -533,8 +555,8 @@ class Service implements ToolService {
       if (sent === null) return;
       conn.queue.shift();
       // the final reply is never counted: only OUT/TITLE precede it
-      if (conn.queue.length > 0 || !conn.ended) conn.queuedBytes -= msg.length;
-      else conn.queuedBytes = 0;
+      if (conn.queue.length > 0 || !conn.ended) this.setQueued(conn, conn.queuedBytes - msg.length);
+      else this.setQueued(conn, 0);
     }
     if (conn.dead) return;
     this.armWrite(conn, false);
@@ -595,7 +617,7 @@ class Service implements ToolService {
     conn.dead = true;
     conn.ended = true;
     conn.queue = [];
-    conn.queuedBytes = 0;
+    this.setQueued(conn, 0);
     conn.signalListeners = [];
     this.awaiting.delete(conn);
     this.uncount(conn);

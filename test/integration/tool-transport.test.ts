@@ -53,7 +53,7 @@ function readAvailable(fd: number): string {
 }
 
 test('the bounds are protocol.md\'s', () => {
-  assert.deepEqual({ ...BOUNDS }, { maxCalls: 1024, maxPendingPerUid: 64, requestDeadlineMs: 5000, maxOutQueueBytes: 256 * 1024 });
+  assert.deepEqual({ ...BOUNDS }, { maxCalls: 1024, maxPendingPerUid: 64, requestDeadlineMs: 5000, maxOutQueueBytes: 256 * 1024, maxOutQueueTotalBytes: 8 * 1024 * 1024 });
 });
 
 test('socket 0666 in a 0711 run dir; a stale socket is replaced, a link or a live socket is not', async () => {
@@ -432,6 +432,39 @@ test('a client that never reads while 10 MB of OUT are sent: the loop stays resp
     assert.ok(r.out.every((b) => b === 0x61));
   } finally {
     ticking = false;
+    f.done();
+  }
+});
+
+test('many callers that never read: the bytes queued over every call stay within the total bound', async () => {
+  const MB = 1024 * 1024;
+  const CALLERS = 6;
+  let done = 0;
+  const f = serve(
+    (c) => {
+      c.send({ kind: 'out', stream: 1, data: Buffer.alloc(MB, 0x61) });
+      c.send({ kind: 'exit', code: 3 });
+      done++;
+    },
+    { ...BOUNDS, maxOutQueueTotalBytes: 512 * 1024 },
+  );
+  try {
+    const clients = Array.from({ length: CALLERS }, () => {
+      const cl = ToolClient.connect(f.sock);
+      cl.sendRequest({ argv: ['sv'] });
+      return cl;
+    });
+    await waitFor('every handler ran', () => done === CALLERS || undefined);
+    const peak = f.service.counters.outQueueTotalPeak;
+    assert.ok(peak <= 512 * 1024, `total queued peak ${peak}`);
+    // each call alone would have queued up to 256 KiB: the total bound is what held them
+    assert.ok(f.service.counters.outDroppedBytes >= CALLERS * MB - 512 * 1024 - CALLERS * 300 * 1024, `dropped ${f.service.counters.outDroppedBytes}`);
+    for (const cl of clients) {
+      const r = await cl.untilEnd();
+      cl.close();
+      assert.deepEqual(r.final, { kind: 'exit', code: 3 });
+    }
+  } finally {
     f.done();
   }
 });
