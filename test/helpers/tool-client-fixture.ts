@@ -1,16 +1,23 @@
 // The tool client as `tsinit install` leaves it (copies of build/tsinit-client
-// whose slot names dist/tsinit), and the fake PID 1 of fake-tool-server.c,
-// for the client's tests. The copies go into a folder of the caller's.
+// whose slot names dist/tsinit, made here with install's own clientWithSlot:
+// running dist/tsinit install would write the addon and the helper into dist/),
+// and the fake PID 1 of fake-tool-server.c, for the client's tests. The copies
+// go into a folder of the caller's.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { clientWithSlot } from '../../native/tool-client.ts';
+import { INSTALL_NAMES } from '../../src/init/install.ts';
+import { repoRoot } from '../../testkit/debian.ts';
 import { binary } from './tsinit.ts';
 import { within } from './within.ts';
 
-/** `dist/tsinit install DIR`: the clients under every name; throws unless it installed clients. */
+/** The client under every name `tsinit install` uses, in dir, falling back to dist/tsinit. */
 export function installClients(dir: string): string {
-  const out = execFileSync(binary, ['install', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  if (!/installed the tool client/.test(out)) throw new Error(`tsinit install made no clients:\n${out}`);
+  const client = clientWithSlot(fs.readFileSync(path.join(repoRoot, 'build', 'tsinit-client')), binary);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.chmodSync(dir, 0o755);
+  for (const name of INSTALL_NAMES) fs.writeFileSync(path.join(dir, name), client, { mode: 0o755 });
   return dir;
 }
 

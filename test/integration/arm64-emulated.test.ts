@@ -78,12 +78,17 @@ test('arm64: stage mode as PID 1 supervises a service; sv status (also arm64) re
 test('arm64: tsinit install puts the arm64 tool client under every name; it talks to PID 1 and falls back', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-arm64-client-'));
   try {
-    const i = arm64(['install', path.join(dir, 'bin')]);
+    // a copy: install writes the addon and the helper beside the executable, not into dist/
+    const copy = path.join(dir, 'tsinit');
+    fs.copyFileSync(exe, copy);
+    fs.chmodSync(copy, 0o755);
+    const i = spawnSync(runner.prefix[0] as string, [...runner.prefix.slice(1), copy, 'install', path.join(dir, 'bin')], { encoding: 'utf8', env, timeout: 120000 });
     assert.equal(i.status, 0, i.stderr);
+    assert.ok(fs.existsSync(path.join(dir, '.tsinit-exec')), 'the helper beside the copy');
     assert.match(i.stdout, /installed the tool client as 19 tools/);
     const installed = fs.readFileSync(path.join(dir, 'bin', 'sv'));
     assert.equal(installed.readUInt16LE(18), 183, 'the installed client is arm64');
-    assert.ok(installed.includes(Buffer.from(`${SLOT_MARKER.toString('latin1')}${exe}\0`, 'latin1')), 'its slot names the arm64 executable');
+    assert.ok(installed.includes(Buffer.from(`${SLOT_MARKER.toString('latin1')}${copy}\0`, 'latin1')), 'its slot names the arm64 executable');
     const client = path.join(dir, 'sv');
     fs.writeFileSync(client, clientWithSlot(fs.readFileSync(path.join(repoRoot, 'build', 'tsinit-client-arm64')), artifact('tsinit-linux-x64')), { mode: 0o755 });
     const runDir = path.join(dir, 'run');
