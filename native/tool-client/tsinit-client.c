@@ -72,6 +72,7 @@
 #define EINTR 4
 #define EAGAIN 11
 #define F_GETFD 1
+#define F_DUPFD_CLOEXEC 1030
 
 #define MAGIC 0x31435354u /* "TSC1" */
 #define VERSION 1
@@ -112,6 +113,7 @@ struct msghdr {
 struct sockaddr_un { unsigned short family; char path[108]; };
 struct pollfd { int fd; short events; short revents; };
 
+static unsigned int stdSent; /* flags bits 0..2: which of 0, 1, 2 were open at the start */
 static char **gArgv;
 static i64 gArgc;
 static char **gEnvp;
@@ -199,17 +201,26 @@ static int put(const void *p, u64 n) {
 }
 static int put32(unsigned int v) { return put(&v, 4); }
 
+/**
+ * A descriptor of ours moved above 2 (close-on-exec): with 0, 1 or 2 closed
+ * the kernel hands out that number, and it must not pass for the caller's
+ * stdin or take OUT bytes meant for a closed stdout.
+ */
+static i64 high(i64 fd) {
+  if (fd < 0 || fd > 2) return fd;
+  i64 moved = sys(NR_fcntl, fd, F_DUPFD_CLOEXEC, 3);
+  sys(NR_close, fd, 0, 0);
+  return moved;
+}
+
 static void sendRequest(int s) {
   int fds[5];
-  unsigned int nfds = 0, flags = 0;
+  unsigned int nfds = 0, flags = stdSent;
   for (int fd = 0; fd < 3; fd++)
-    if (sys(NR_fcntl, fd, F_GETFD, 0) >= 0) {
-      fds[nfds++] = fd;
-      flags |= 1u << fd;
-    }
-  int cwdFd = (int)sys4(NR_openat, AT_FDCWD, ".", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+    if (stdSent & (1u << fd)) fds[nfds++] = fd;
+  int cwdFd = (int)high(sys4(NR_openat, AT_FDCWD, ".", O_PATH | O_DIRECTORY | O_CLOEXEC, 0));
   if (cwdFd >= 0) fds[nfds++] = cwdFd, flags |= 8;
-  int rootFd = (int)sys4(NR_openat, AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+  int rootFd = (int)high(sys4(NR_openat, AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0));
   if (rootFd >= 0) fds[nfds++] = rootFd, flags |= 16;
 
   i64 prio = sys(NR_getpriority, 0 /* PRIO_PROCESS */, 0, 0);
@@ -331,13 +342,17 @@ __attribute__((used)) void cmain(u64 *sp) {
   gArgv = (char **)(sp + 1);
   gEnvp = gArgv + gArgc + 1;
 
+  /* which standard descriptors the caller gave us, before we open any */
+  for (int fd = 0; fd < 3; fd++)
+    if (sys(NR_fcntl, fd, F_GETFD, 0) >= 0) stdSent |= 1u << fd;
+
   u64 mask = 0;
   for (u64 k = 0; k < sizeof forwarded / sizeof forwarded[0]; k++) mask |= 1UL << (forwarded[k] - 1);
   if (sys4(NR_rt_sigprocmask, SIG_BLOCK, &mask, &oldMask, 8) < 0) fallback();
-  int sfd = (int)sys4(NR_signalfd4, -1, &mask, 8, O_CLOEXEC);
+  int sfd = (int)high(sys4(NR_signalfd4, -1, &mask, 8, O_CLOEXEC));
   if (sfd < 0) fallback();
 
-  int s = (int)sys(NR_socket, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  int s = (int)high(sys(NR_socket, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
   if (s < 0) fallback();
   int sndbuf = REQUEST_MAX;
   sys6(NR_setsockopt, s, SOL_SOCKET, SO_SNDBUF, (i64)&sndbuf, 4);

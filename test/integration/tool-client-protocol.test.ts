@@ -98,8 +98,22 @@ test('EXEC: the operations (environment edits, chdir, candidates) carried out, t
 });
 
 test('EXEC: the program starts with the caller\'s signal mask, not the client\'s blocked set', async () => {
-  const r = await call([send(EXEC, words('X', '/bin/sh', '--', 'sh', '-c', 'grep SigBlk /proc/$$/status'))], 'chpst', ['sh']);
-  assert.equal(r.stdout.toString(), 'SigBlk:\t0000000000000000\n');
+  // The caller's mask as the shell's children get it (grep reads its own: dash blocks every signal
+  // while it forks, so /proc/PID/status may show that instead), then the shell becomes the client, whose
+  // program (grep itself: a shell may clear its mask when it starts) prints its own.
+  const s = await fakeServer(server, runDir, [send(EXEC, words('X', '/usr/bin/grep', 'X', '/bin/grep', '--', 'grep', 'SigBlk', '/proc/self/status'))]);
+  const c = runClient('/bin/sh', 'sh', ['-c', 'grep SigBlk /proc/self/status; exec "$0" "$@"', path.join(bin, 'chpst'), 'sh'], env, tmp);
+  try {
+    const ex = await c.exit;
+    assert.equal(await s.done, 0, s.stderr());
+    assert.equal(ex.code, 0, Buffer.concat(c.stderr).toString());
+    const [caller, program] = Buffer.concat(c.stdout).toString().trim().split('\n');
+    assert.match(caller ?? '', /^SigBlk:\t[0-9a-f]{16}$/);
+    assert.equal(program, caller);
+  } finally {
+    c.proc.kill('SIGKILL');
+    s.proc.kill('SIGKILL');
+  }
 });
 
 test('FALLBACK: the full executable runs with the client\'s argv and environment', async () => {
@@ -163,5 +177,19 @@ test('the client is static with no interpreter, and small', (t) => {
     const size = fs.statSync(file).size;
     t.diagnostic(`${path.relative(repoRoot, file)}: ${size} bytes`);
     assert.ok(size <= 64 * 1024, `${size} bytes`);
+  }
+});
+
+test('a closed descriptor 0 is not sent: flags without bit 0, four descriptors', async () => {
+  const s = await fakeServer(server, runDir, [send(EXIT, 0)]);
+  try {
+    const r = spawnSync('sh', ['-c', 'exec "$0" "$@" <&-', path.join(bin, 'sv'), 'x'], { env, cwd: tmp, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(await s.done, 0, s.stderr());
+    const log = s.log();
+    assert.ok(log.includes('flags 30') && log.includes('fds 4'), log.join('\n'));
+    assert.ok(log.includes(`fd 2 ${tmp}`) && log.includes('fd 3 /'), log.join('\n'));
+  } finally {
+    s.proc.kill('SIGKILL');
   }
 });
