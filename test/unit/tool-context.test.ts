@@ -437,6 +437,7 @@ test('tsinit install of the single executable: the client under every name, its 
   }
   assert.deepEqual(fs.readdirSync(path.join(dir, 'bin')).sort(), [...INSTALL_NAMES].sort(), 'no temporary file left');
   assert.equal(fs.existsSync('/planted'), false);
+});
 
 test('every tool with a ctx.write sink: its text goes to the sink, nothing to the process\'s own stdout and stderr', (t) => {
   const dir = tmp(t);
