@@ -159,11 +159,13 @@ test('dist/tsinit runs from a folder with no node_modules', async () => {
   // Command mode needs the embedded FFI module.
   const c = spawnSync(bin, ['--', 'sh', '-c', 'exit 42'], { cwd: '/', encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
   assert.equal(c.status, 42, c.stderr);
-  // install makes the tool links and extracts the addon beside the binary.
+  // install puts the tool client under every name (its slot naming the binary) and extracts the addon beside the binary.
   const links = path.join(dir, 'bin');
   const i = spawnSync(bin, ['install', links], { encoding: 'utf8' });
   assert.equal(i.status, 0, i.stderr);
-  assert.equal(fs.readlinkSync(path.join(links, 'sv')), bin);
+  const sv = fs.lstatSync(path.join(links, 'sv'));
+  assert.ok(sv.isFile() && (sv.mode & 0o777) === 0o755, 'sv is a regular file, mode 0755');
+  assert.ok(fs.readFileSync(path.join(links, 'sv')).includes(Buffer.from(`tsinit-client fallback path slot\0${bin}\0`)), 'the slot names the binary');
   assert.ok(fs.existsSync(path.join(dir, '.tsinit-koffi.node')));
   const bad = spawnSync(bin, ['no-such-tool'], { encoding: 'utf8' });
   assert.equal(bad.status, 100);

@@ -23,7 +23,8 @@ import { main as runsvdir } from '../../src/supervise/runsvdir-main.ts';
 import { main as runit } from '../../src/init/runit-main.ts';
 import { main as runitInit } from '../../src/init/runit-init.ts';
 import { main as tsinit } from '../../src/init/main.ts';
-import { install, INSTALLED_NAMES } from '../../src/init/install.ts';
+import { install, INSTALL_NAMES } from '../../src/init/install.ts';
+import { SLOT_MARKER } from '../../native/tool-client.ts';
 import { encodeStatus } from '../../src/supervise/status-file.ts';
 import { wallNow } from '../../src/util/tai64n.ts';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -394,15 +395,48 @@ test('tsinit install through its context: a relative DIR is the caller\'s, messa
   const before = process.cwd();
   const r = context(dir, 'install', [], {});
   try {
-    assert.equal(install('bin', r.ctx, binary), 0, r.stderr());
-    assert.match(r.stdout(), new RegExp(`tsinit: linked ${INSTALLED_NAMES.length} tools in bin to ${binary}\n$`));
-    for (const name of INSTALLED_NAMES) assert.equal(fs.readlinkSync(path.join(dir, 'bin', name)), binary);
-    assert.equal(r.stderr(), '');
+    // a script (not the single executable): symlinks, and one line saying why
+    assert.equal(install('bin', r.ctx, binary, false), 0, r.stderr());
+    assert.match(r.stdout(), new RegExp(`tsinit: linked ${INSTALL_NAMES.length} tools in bin to ${binary}\n$`));
+    for (const name of INSTALL_NAMES) assert.equal(fs.readlinkSync(path.join(dir, 'bin', name)), binary);
+    assert.equal(r.stderr(), `tsinit: warning: installing symlinks, not the tool client: ${binary} is a script (#! drops the name a tool is called by)\n`);
   } finally {
     r.close();
   }
   assert.equal(process.cwd(), before);
   assert.equal(fs.existsSync(path.join(before, 'bin', 'sv')), false);
+});
+
+test('tsinit install of the single executable: the client under every name, its slot naming the executable, over the old links', (t) => {
+  const dir = tmp(t);
+  const binary = path.join(dir, 'tsinit');
+  fs.writeFileSync(binary, '', { mode: 0o755 });
+  fs.mkdirSync(path.join(dir, 'bin'));
+  fs.symlinkSync('/planted', path.join(dir, 'bin', 'sv'));
+  const r = context(dir, 'install', [], {});
+  try {
+    // the client of this checkout (build/tsinit-client, made by `node build.mjs`)
+    assert.equal(install('bin', r.ctx, binary, true), 0, r.stderr());
+    assert.equal(r.stdout(), `tsinit: installed the tool client as ${INSTALL_NAMES.length} tools in bin (falling back to ${binary})\n`);
+    assert.equal(r.stderr(), '');
+  } finally {
+    r.close();
+  }
+  const client = fs.readFileSync(path.join(import.meta.dirname, '..', '..', 'build', 'tsinit-client'));
+  const at = client.indexOf(SLOT_MARKER) + SLOT_MARKER.length;
+  for (const name of INSTALL_NAMES) {
+    const file = path.join(dir, 'bin', name);
+    const st = fs.lstatSync(file);
+    assert.ok(st.isFile(), `${name} is a file (the planted link replaced, not followed)`);
+    assert.equal(st.mode & 0o7777, 0o755);
+    const bytes = fs.readFileSync(file);
+    assert.equal(bytes.length, client.length);
+    assert.equal(bytes.subarray(at, at + binary.length + 1).toString('latin1'), `${binary}\0`);
+    // the rest is the client, byte for byte
+    assert.deepEqual(Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + 4096)]), Buffer.concat([client.subarray(0, at), client.subarray(at + 4096)]));
+  }
+  assert.deepEqual(fs.readdirSync(path.join(dir, 'bin')).sort(), [...INSTALL_NAMES].sort(), 'no temporary file left');
+  assert.equal(fs.existsSync('/planted'), false);
 });
 
 test('every tool with a ctx.write sink: its text goes to the sink, nothing to the process\'s own stdout and stderr', (t) => {
