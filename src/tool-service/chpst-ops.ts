@@ -41,6 +41,13 @@ export const realFiles: PlanFiles = {
 export function callerSystem(caller: CallerFacts, files: PlanFiles = realFiles): FastPlanSystem {
   return {
     ...files,
+    // The probe asks whether the program is this tsinit, to chain a second
+    // chpst here: a stat as root of a path the caller names, through
+    // directories it may not search (runit's chpst then fails with "access
+    // denied"; a chain would run it anyway). For a non-root caller PID 1
+    // looks at nothing: the client execs the program itself and the kernel
+    // judges (a chained chpst of ours is one more call).
+    probe: caller.uid === 0 ? files.probe : () => undefined,
     cwd: caller.cwd,
     hardLimit: (res) => (caller.limits[res] as { hard: bigint }).hard,
     nice: caller.nice,

@@ -7,7 +7,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { cases, probe as probeScript, tmp, type Case } from '../helpers/chpst-cases.ts';
-import { planFastChpst, type FastPlanSystem } from '../../src/chpst/fast-plan.ts';
+import { planChpst, planFastChpst, type FastPlanSystem } from '../../src/chpst/fast-plan.ts';
 import { chpstOps, realFiles, type PlanFiles } from '../../src/tool-service/chpst-ops.ts';
 import { main as chpstMain } from '../../src/chpst/main.ts';
 import { getpriority, getrlimit, PRIO_PROCESS } from '../../native/libc.ts';
@@ -82,8 +82,11 @@ for (const c of cases) {
       return;
     }
     assert.deepEqual(client, { exec: fast });
-    // a non-root caller is planned as a non-root supervisor would be (envdir: the policy falls back before)
-    const fastUser = planFastChpst(words(c), envOf(c), fastSystem(false));
+    // a non-root caller is planned as a non-root supervisor would be (envdir:
+    // the policy falls back before), except that PID 1 looks at no file for
+    // it: a chained chpst is not followed but exec'd by the client itself
+    const [first, ...rest] = words(c) as [string, ...string[]];
+    const fastUser = planChpst(first, rest, envOf(c), { ...fastSystem(false), probe: () => undefined });
     const user = clientAnswer(c, 65534);
     assert.deepEqual(user, fastUser === undefined ? user : { exec: fastUser });
     if (fastUser === undefined) assert.ok('fallback' in user);
@@ -109,4 +112,20 @@ test('the caller\'s facts, not PID 1\'s: its hard limits, its nice value, its PA
   assert.deepEqual(w.filter((x, i) => w[i - 1] === 'X'), ['/a/probe-x', '/b/probe-x']);
   // a request without the 16 limits falls back
   assert.equal(chpstOps(plan, { cwd: tmp, env: [], nice: 0, limits: own.slice(0, 3), uid: 0 }, files).kind, 'fallback');
+});
+
+test('for a non-root caller PID 1 probes no file: a chpst in a directory it may not search is exec\'d by the client, not chained', () => {
+  const probed: string[] = [];
+  const spy: PlanFiles = { ...files, probe: (f) => (probed.push(f), { executable: true, tsinit: true, otherExec: true }) };
+  const hidden = '/root-only/chpst';
+  const plan: ExecPlan = { tool: 'chpst', argv0: 'chpst', args: [hidden, '-u', 'root', 'true'] };
+  const user = chpstOps(plan, { cwd: tmp, env: [Buffer.from('PATH=/usr/bin:/bin')], nice, limits, uid: 65534 }, spy);
+  assert.equal(user.kind, 'exec');
+  const w = (user as { words: Buffer[] }).words.map(String);
+  assert.deepEqual(probed, []);
+  assert.deepEqual(w.slice(w.indexOf('X')), ['X', hidden, '--', hidden, '-u', 'root', 'true']);
+  // a root caller's chain is still followed (root could search the directory)
+  const root = chpstOps(plan, { cwd: tmp, env: [Buffer.from('PATH=/usr/bin:/bin')], nice, limits, uid: 0 }, spy);
+  assert.ok(probed.includes(hidden));
+  assert.ok((root as { words: Buffer[] }).words.map(String).includes('u'));
 });
