@@ -151,8 +151,6 @@ interface Conn {
   fds: number[];
   /** counted in uidPending (a non-root call within its uid's bound, not long-running) */
   uidCounted: boolean;
-  /** over its uid's bound at accept: answered FALLBACK without the handler */
-  overQuota: boolean;
   deadline: number;
   /** messages not sent yet (the socket was full) */
   queue: Buffer[];
@@ -322,24 +320,36 @@ class Service implements ToolService {
         continue;
       }
       const conn: Conn = {
-        fd, cred, state: 'awaiting', fds: [], uidCounted: false, overQuota: false,
+        fd, cred, state: 'awaiting', fds: [], uidCounted: false,
         deadline: performance.now() + this.bounds.requestDeadlineMs,
         queue: [], queuedBytes: 0, writeArmed: false, ended: false, dead: false,
         signalListeners: [], closeListeners: [], gone: false,
       };
+      let overQuota = false;
       if (cred.uid !== 0) {
         const n = this.uidPending.get(cred.uid) ?? 0;
-        if (n >= this.bounds.maxPendingPerUid) conn.overQuota = true;
+        if (n >= this.bounds.maxPendingPerUid) overQuota = true;
         else {
           this.uidPending.set(cred.uid, n + 1);
           conn.uidCounted = true;
         }
       }
       this.conns.set(fd, conn);
-      this.awaiting.add(conn);
       this.counters.accepted++;
       this.counters.open++;
       if (this.counters.open > this.counters.openPeak) this.counters.openPeak = this.counters.open;
+      if (overQuota) {
+        // Answered now, whatever it would ask: kept until its request (or
+        // the deadline), connections that never send one would let one uid
+        // hold every open call and shut everyone else out. Its request,
+        // if already there, is discarded with its descriptors at close; one
+        // sent later fails, and the client falls back all the same.
+        this.counters.uidFallbacks++;
+        this.debug(`uid ${cred.uid} has ${this.bounds.maxPendingPerUid} calls in flight: FALLBACK`);
+        this.send(conn, { kind: 'fallback' });
+        continue;
+      }
+      this.awaiting.add(conn);
       this.armDeadline();
     }
     if (this.counters.open >= this.bounds.maxCalls) this.armListener(false);
@@ -406,12 +416,6 @@ class Service implements ToolService {
     conn.request = request;
     conn.fds = fds;
     conn.state = 'running';
-    if (conn.overQuota) {
-      this.counters.uidFallbacks++;
-      this.debug(`uid ${conn.cred.uid} has ${this.bounds.maxPendingPerUid} calls in flight: FALLBACK`);
-      this.send(conn, { kind: 'fallback' });
-      return;
-    }
     this.counters.calls++;
     try {
       this.handler(new Channel(this, conn));

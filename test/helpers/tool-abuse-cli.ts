@@ -8,6 +8,9 @@
 //   ["signals", N, SIGNO]          N SIGNAL messages, waiting while the socket is full
 //   ["until-eof"]                  reads until the server closes: the reply kinds seen
 //   ["close"]                      closes the connection
+//   ["hold", N]                    N more connections that never send a request
+//   ["held-eof"]                   how many of those the server has closed
+//   ["release"]                    closes them all
 import fs from 'node:fs';
 import readline from 'node:readline';
 import { ToolClient } from './tool-client.ts';
@@ -22,6 +25,7 @@ if (sock === undefined) {
 const cwd = fs.openSync('.', O_PATH | fs.constants.O_DIRECTORY);
 const root = fs.openSync('/', O_PATH | fs.constants.O_DIRECTORY);
 let client: ToolClient | undefined;
+const held: Array<{ c: ToolClient; eof: boolean }> = [];
 
 const pause = (): Promise<void> => new Promise((r) => setTimeout(r, 2));
 
@@ -30,6 +34,23 @@ async function step(cmd: unknown[]): Promise<Record<string, unknown>> {
   if (op === 'connect') {
     client?.close();
     client = await ToolClient.connectWaiting(sock as string);
+    return { ok: true };
+  }
+  if (op === 'hold') {
+    for (let i = 0; i < Number(args[0]); i++) held.push({ c: await ToolClient.connectWaiting(sock as string), eof: false });
+    return { held: held.length };
+  }
+  if (op === 'held-eof') {
+    let eof = 0;
+    for (const h of held) {
+      // a reply (FALLBACK) may come before the end of file
+      for (let r = h.eof ? null : h.c.poll(); r !== null && !h.eof; r = h.c.poll()) if (r === 'eof') h.eof = true;
+      if (h.eof) eof++;
+    }
+    return { eof };
+  }
+  if (op === 'release') {
+    for (const h of held.splice(0)) h.c.close();
     return { ok: true };
   }
   if (!client) return { error: 'not connected' };

@@ -25,12 +25,19 @@ const root = fs.openSync('/', O_PATH | fs.constants.O_DIRECTORY);
 const pending: Array<{ client: ToolClient; first: CallResult }> = [];
 for (let i = 0; i < calls; i++) {
   const client = ToolClient.connect(sock);
-  client.sendRequest({
-    argv,
-    env: Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ''}`),
-    cwd: process.cwd(),
-    fds: { stdin: 0, stdout: 1, stderr: 2, cwd, root },
-  });
+  try {
+    client.sendRequest({
+      argv,
+      env: Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ''}`),
+      cwd: process.cwd(),
+      fds: { stdin: 0, stdout: 1, stderr: 2, cwd, root },
+    });
+  } catch (e) {
+    // PID 1 may answer (FALLBACK to a uid over its bound) and close before
+    // the request is sent: the answer is still there to read
+    const code = (e as { code?: string }).code;
+    if (code !== 'EPIPE' && code !== 'ECONNRESET') throw e;
+  }
   const r = await client.next();
   const first: CallResult = { replies: [], out: Buffer.alloc(0), err: Buffer.alloc(0), eof: r === 'eof' };
   if (r !== 'eof') first.replies.push(r);
