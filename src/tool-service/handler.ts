@@ -186,7 +186,11 @@ export function createHandler(deps: HandlerDeps): CallHandler {
       send({ kind: 'exit', code: asked.code });
       return;
     }
-    if (LONG_RUNNING.has(asked.tool)) call.markLongRunning();
+    if (LONG_RUNNING.has(asked.tool) && !call.markLongRunning()) {
+      // the uid has its most long-running calls in PID 1: this one runs in a process of its own
+      send({ kind: 'fallback' });
+      return;
+    }
     return runTool(call, asked.tool, asked.inv, env as string[], send);
   }
 

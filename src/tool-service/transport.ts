@@ -31,9 +31,11 @@ export interface CallChannel {
   /**
    * This call is a long-running tool (svlogd, runsvdir): it stops counting
    * against its uid's calls in flight (the bound on short calls), though it
-   * still counts against the service's open calls.
+   * still counts against the service's open calls. False when a non-root uid
+   * already has its most long-running calls: the handler answers FALLBACK
+   * (otherwise one uid's loggers could hold every open call).
    */
-  markLongRunning(): void;
+  markLongRunning(): boolean;
 }
 
 export type CallHandler = (call: CallChannel) => void;
@@ -49,6 +51,8 @@ export interface ToolServiceBounds {
   maxCalls: number;
   /** calls of one non-root uid that have not sent their request or run a short tool; beyond: FALLBACK */
   maxPendingPerUid: number;
+  /** long-running calls (svlogd, runsvdir) of one non-root uid; beyond: FALLBACK */
+  maxLongRunningPerUid: number;
   /** a connection without a valid REQUEST after this long is closed */
   requestDeadlineMs: number;
   /** OUT and TITLE bytes queued per call at most; beyond, they are dropped */
@@ -61,6 +65,9 @@ export interface ToolServiceBounds {
 export const BOUNDS: Readonly<ToolServiceBounds> = {
   maxCalls: 1024,
   maxPendingPerUid: 64,
+  // half the open calls: one account's loggers (`chpst -u log svlogd` for
+  // hundreds of services) fit, and never leave root without a call
+  maxLongRunningPerUid: 512,
   requestDeadlineMs: 5000,
   maxOutQueueBytes: 256 * 1024,
   maxOutQueueTotalBytes: 8 * 1024 * 1024,
@@ -151,6 +158,8 @@ interface Conn {
   fds: number[];
   /** counted in uidPending (a non-root call within its uid's bound, not long-running) */
   uidCounted: boolean;
+  /** counted in uidLong (a non-root long-running call) */
+  longCounted: boolean;
   deadline: number;
   /** messages not sent yet (the socket was full) */
   queue: Buffer[];
@@ -186,6 +195,7 @@ class Service implements ToolService {
   /** connections without a request yet, oldest first (so the first deadline is the earliest) */
   private readonly awaiting = new Set<Conn>();
   private readonly uidPending = new Map<number, number>();
+  private readonly uidLong = new Map<number, number>();
   private deadlineTimer: LongTimer | undefined;
   private retryTimer: LongTimer | undefined;
   private scheduled = false;
@@ -320,7 +330,7 @@ class Service implements ToolService {
         continue;
       }
       const conn: Conn = {
-        fd, cred, state: 'awaiting', fds: [], uidCounted: false,
+        fd, cred, state: 'awaiting', fds: [], uidCounted: false, longCounted: false,
         deadline: performance.now() + this.bounds.requestDeadlineMs,
         queue: [], queuedBytes: 0, writeArmed: false, ended: false, dead: false,
         signalListeners: [], closeListeners: [], gone: false,
@@ -489,15 +499,33 @@ class Service implements ToolService {
   }
 
   private uncount(conn: Conn): void {
-    if (!conn.uidCounted) return;
-    conn.uidCounted = false;
-    const n = (this.uidPending.get(conn.cred.uid) ?? 1) - 1;
-    if (n > 0) this.uidPending.set(conn.cred.uid, n);
-    else this.uidPending.delete(conn.cred.uid);
+    if (conn.uidCounted) {
+      conn.uidCounted = false;
+      decrement(this.uidPending, conn.cred.uid);
+    }
+    if (conn.longCounted) {
+      conn.longCounted = false;
+      decrement(this.uidLong, conn.cred.uid);
+    }
   }
 
-  markLongRunning(conn: Conn): void {
-    this.uncount(conn);
+  markLongRunning(conn: Conn): boolean {
+    if (conn.ended) return true;
+    if (conn.cred.uid !== 0 && !conn.longCounted) {
+      const n = this.uidLong.get(conn.cred.uid) ?? 0;
+      if (n >= this.bounds.maxLongRunningPerUid) {
+        this.counters.uidFallbacks++;
+        this.debug(`uid ${conn.cred.uid} has ${this.bounds.maxLongRunningPerUid} long-running calls: FALLBACK`);
+        return false;
+      }
+      this.uidLong.set(conn.cred.uid, n + 1);
+      conn.longCounted = true;
+    }
+    if (conn.uidCounted) {
+      conn.uidCounted = false;
+      decrement(this.uidPending, conn.cred.uid);
+    }
+    return true;
   }
 
   /** Would `bytes` more of OUT/TITLE pass this call's bound or the bound over every call? */
@@ -734,14 +762,21 @@ class Channel implements CallChannel {
     return this.conn.ended;
   }
 
-  markLongRunning(): void {
-    this.service.markLongRunning(this.conn);
+  markLongRunning(): boolean {
+    return this.service.markLongRunning(this.conn);
   }
 }
 
 /** A thrown value as text: an Error's message (LibcError's names the call and the errno). */
 function describe(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** One less for key; the entry goes at zero. */
+function decrement(counts: Map<number, number>, key: number): void {
+  const n = (counts.get(key) ?? 1) - 1;
+  if (n > 0) counts.set(key, n);
+  else counts.delete(key);
 }
 
 function closeQuietly(fd: number): void {

@@ -53,7 +53,7 @@ function readAvailable(fd: number): string {
 }
 
 test('the bounds are protocol.md\'s', () => {
-  assert.deepEqual({ ...BOUNDS }, { maxCalls: 1024, maxPendingPerUid: 64, requestDeadlineMs: 5000, maxOutQueueBytes: 256 * 1024, maxOutQueueTotalBytes: 8 * 1024 * 1024 });
+  assert.deepEqual({ ...BOUNDS }, { maxCalls: 1024, maxPendingPerUid: 64, maxLongRunningPerUid: 512, requestDeadlineMs: 5000, maxOutQueueBytes: 256 * 1024, maxOutQueueTotalBytes: 8 * 1024 * 1024 });
 });
 
 test('socket 0666 in a 0711 run dir; a stale socket is replaced, a link or a live socket is not', async () => {
@@ -527,6 +527,42 @@ test('a non-root uid beyond its calls in flight gets FALLBACK; long-running call
     const long = await run('long');
     assert.deepEqual(long.map((r) => r.final.kind), ['exit', 'exit', 'exit', 'exit']);
     assert.equal(f.service.counters.uidFallbacks, 2);
+  } finally {
+    f.done();
+  }
+});
+
+test('a non-root uid\'s long-running calls are bounded too (else its loggers could hold every open call): beyond, FALLBACK; root\'s are not', async (t) => {
+  if (process.getuid?.() !== 0) return t.skip('needs root to become nobody');
+  const held: CallChannel[] = [];
+  const f = serve((c) => {
+    if (!c.markLongRunning()) return c.send({ kind: 'fallback' });
+    held.push(c);
+    c.send({ kind: 'out', stream: 1, data: Buffer.from('ready\n') });
+  }, { maxLongRunningPerUid: 2, maxPendingPerUid: 2 });
+  const run = async (asNobody: boolean): Promise<string[]> => {
+    const cli = path.join(import.meta.dirname, '..', 'helpers', 'tool-client-cli.ts');
+    const argv = [process.execPath, cli, '--calls', '5', f.sock, 'svlogd', 'long'];
+    const child = asNobody
+      ? spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', ...argv], { stdio: ['ignore', 'pipe', 'inherit'] })
+      : spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+    const fallbacks = f.service.counters.uidFallbacks;
+    await waitFor('five calls made', () => held.length + f.service.counters.uidFallbacks - fallbacks === 5 || undefined);
+    for (const c of held.splice(0)) c.send({ kind: 'exit', code: 0 });
+    assert.equal(await exited, 0);
+    return (JSON.parse(out) as Array<{ final: Reply }>).map((r) => r.final.kind);
+  };
+  try {
+    // five at once, each held: two long-running, then FALLBACK (the short-call bound of 2 does not apply to them)
+    assert.deepEqual(await run(true), ['exit', 'exit', 'fallback', 'fallback', 'fallback']);
+    assert.equal(f.service.counters.uidFallbacks, 3);
+    assert.ok(f.debug.some((m) => /uid 65534 has 2 long-running calls: FALLBACK/.test(m)), f.debug.join('\n'));
+    // their end gave the room back
+    assert.deepEqual(await run(true), ['exit', 'exit', 'fallback', 'fallback', 'fallback']);
+    assert.deepEqual(await run(false), ['exit', 'exit', 'exit', 'exit', 'exit']);
   } finally {
     f.done();
   }

@@ -29,6 +29,8 @@ class FakeCall implements CallChannel {
   readonly replies: Reply[] = [];
   closed = false;
   longRunning = false;
+  /** what markLongRunning answers (false: the uid has its most long-running calls) */
+  longAllowed = true;
   private signalListeners: Array<(n: number) => void> = [];
   private closeListeners: Array<() => void> = [];
   private finish: () => void = () => {};
@@ -49,8 +51,9 @@ class FakeCall implements CallChannel {
       this.finish();
     }
   }
-  markLongRunning(): void {
-    this.longRunning = true;
+  markLongRunning(): boolean {
+    this.longRunning = this.longAllowed;
+    return this.longAllowed;
   }
   onSignal(l: (n: number) => void): void {
     this.signalListeners.push(l);
@@ -365,4 +368,18 @@ test('tools not yet driven by their context alone (svlogd, runsvdir), and utmpse
     const c = await handler()(call({ argv, cwd: dir }));
     assert.deepEqual(c.replies, [{ kind: 'fallback' }], argv[0]);
   }
+});
+
+test('a long-running tool the transport has no room for (the uid has its most long-running calls): FALLBACK, the tool not started', async (t) => {
+  const dir = tmp(t);
+  let started = false;
+  const events: ToolMain = async () => {
+    started = true;
+    return 0;
+  };
+  const c = call({ argv: ['tsinit', 'events'], cwd: dir });
+  c.longAllowed = false;
+  await handler({ loaders: loaders({ events }) })(c);
+  assert.deepEqual(c.replies, [{ kind: 'fallback' }]);
+  assert.equal(started, false);
 });
