@@ -39,6 +39,8 @@ export interface DirEnv {
   owner?: Owner;
   /** inside the supervisor: a step runit would retry every 3 s fails the directory instead of blocking */
   inprocess?: boolean;
+  /** the processors' stderr (default: this process's own; -1: closed) */
+  processorStderr?: number;
 }
 
 let procFdKnown: boolean | undefined;
@@ -663,6 +665,7 @@ export class LogDir {
           cwd: this.env.owner ? fs.readlinkSync(this.dirPath()) : this.fsPath,
           open: (file, spec) => this.openFile(file, spec),
           ...(this.env.owner ? { owner: this.env.owner } : {}),
+          ...(this.env.processorStderr !== undefined ? { stderr: this.env.processorStderr } : {}),
         },
         name,
         command,
