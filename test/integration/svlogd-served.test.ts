@@ -310,6 +310,40 @@ test('as uid 65534: a symlink planted as current is not followed; files created 
   }
 });
 
+test('as uid 65534: a log directory it could write but not reach (a parent it cannot search) is refused, also through a link', async () => {
+  const root = tmp();
+  const hidden = path.join(root, 'hidden');
+  fs.mkdirSync(path.join(hidden, 'log'), { recursive: true });
+  fs.chmodSync(hidden, 0o700); // root's, not searchable by others
+  fs.chmodSync(path.join(hidden, 'log'), 0o777);
+  // a link of the caller's own pointing in: the kernel would not let it through either
+  fs.mkdirSync(path.join(root, 'mine'), { mode: 0o755 });
+  fs.chownSync(path.join(root, 'mine'), 65534, 65534);
+  fs.symlinkSync(path.join(hidden, 'log'), path.join(root, 'mine', 'log'));
+  for (const dir of [path.join(hidden, 'log'), 'mine/log']) {
+    const call = served(root, [dir], nobody);
+    try {
+      call.closeInput();
+      assert.equal(await svlogd(call.ctx), 111);
+      assert.equal(call.text[2], `svlogd: warning: unable to open log directory: ${dir}: access denied\nsvlogd: fatal: no functional log directories.\n`);
+      assert.deepEqual(fs.readdirSync(path.join(hidden, 'log')), []);
+    } finally {
+      call.dispose();
+    }
+  }
+  // reachable: the same link into a searchable place works
+  fs.chmodSync(hidden, 0o711);
+  const call = served(root, ['mine/log'], nobody);
+  try {
+    fs.writeSync(call.w, 'reached\n');
+    call.closeInput();
+    assert.equal(await svlogd(call.ctx), 0, call.text[2]);
+    assert.equal(read(path.join(hidden, 'log', 'current')), 'reached\n');
+  } finally {
+    call.dispose();
+  }
+});
+
 test('as root the caller is not restricted (a root client is root)', async () => {
   const root = tmp();
   const log = path.join(root, 'log');
