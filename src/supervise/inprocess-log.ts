@@ -68,6 +68,8 @@ export class InprocessLog {
       options: parsed.options,
       ...(owner ? { owner } : {}),
       inprocess: true,
+      // runsv sees the logger fail (and restarts it)
+      readErrorStatus: 111 << 8,
       report,
       failed: (what, e) =>
         this.o.warn(what === 'start' ? `unable to start the in-process svlogd: ${String(e)}` : `unable to read the log pipe: ${e.message}`),

@@ -59,6 +59,8 @@ export class FileReader {
       const buf = Buffer.allocUnsafe(this.chunkSize);
       let n: number;
       try {
+        // a descriptor the caller did not pass (-1): read(2) would say EBADF
+        if (this.fd < 0) throw Object.assign(new Error('EBADF: standard input not open'), { code: 'EBADF' });
         n = fs.readSync(this.fd, buf, 0, buf.length, null);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;

@@ -68,6 +68,8 @@ export interface LogSessionOptions {
   failed: (what: 'start' | 'read', e: Error) => void;
   /** descriptor for the processors' stderr (default: this process's own; -1: closed) */
   processorStderr?: number;
+  /** the wait status after a read error (default 0: svlogd ends as at EOF) */
+  readErrorStatus?: number;
   /** called once, with a wait status (0 = exit 0; 111 << 8; or a signal number) */
   onExit: (wstat: number) => void;
 }
@@ -126,7 +128,7 @@ export class LogSession {
       end: () => void this.stop(0, 'now'),
       error: (e: Error) => {
         this.o.failed('read', e);
-        void this.stop(111 << 8, 'now');
+        void this.stop(this.o.readErrorStatus ?? 0, 'now');
       },
     };
     // runit reads -b bytes at a time; larger reads cost less and change

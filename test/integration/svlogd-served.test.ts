@@ -361,6 +361,19 @@ test('as root the caller is not restricted (a root client is root)', async () =>
 
 // ---- never holding PID 1 ---------------------------------------------------------
 
+test('no stdin passed (-1): runit\'s read warning, what the directories hold is closed cleanly', async () => {
+  const root = tmp();
+  fs.mkdirSync(path.join(root, 'log'));
+  const call = served(root, ['log']);
+  try {
+    assert.equal(await svlogd({ ...call.ctx, stdin: -1 }), 0);
+    assert.equal(call.text[2], 'svlogd: warning: unable to read standard input: file descriptor not open\n');
+    assert.equal(read(path.join(root, 'log', 'current')), '');
+  } finally {
+    call.dispose();
+  }
+});
+
 test('a terminal or device as stdin is refused inside PID 1 (a read could wait)', { skip: !fs.existsSync('/dev/ptmx') }, async () => {
   const root = tmp();
   fs.mkdirSync(path.join(root, 'log'));
