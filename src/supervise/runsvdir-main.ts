@@ -90,6 +90,8 @@ export async function main(ctx: ToolContext): Promise<number> {
   // Its own stderr (runit: every line of runsvdir and its runsv's), which
   // the log argument replaces by the proctitle pipe.
   let say: (text: string) => void = err;
+  /** what was set up for the services is released (served: their descriptors) */
+  let released = false;
   const warn = (text: string): void => say(`runsvdir ${dir}: warning: ${text}\n`);
 
   // Signals first, before any line is printed: a TERM sent as soon as a
@@ -100,6 +102,8 @@ export async function main(ctx: ToolContext): Promise<number> {
     resolveCode = resolve;
   });
   let pending: number | undefined;
+  /** the supervisor has stopped everything (set by the first stop request) */
+  let stopped: Promise<void> | undefined;
   const stop = (exitCode: number): void => {
     if (pending !== undefined) {
       // Asked again while stopping: leave now (services may be orphaned).
@@ -109,7 +113,10 @@ export async function main(ctx: ToolContext): Promise<number> {
     pending = exitCode;
     // Before the supervisor exists nothing runs yet: leave at once.
     if (sup === undefined) resolveCode(exitCode);
-    else sup.stopAll().then(() => resolveCode(exitCode));
+    else {
+      stopped = sup.stopAll();
+      void stopped.then(() => resolveCode(exitCode));
+    }
   };
   const onTerm = (): void => stop(0);
   const onHup = (): void => stop(111);
@@ -147,7 +154,10 @@ export async function main(ctx: ToolContext): Promise<number> {
       titleLog = startTitleLog([ctx.argv0, ...parsed.beforeLog].join(' '), log, warn, setTitle, served);
       if (titleLog?.ownFd !== undefined) {
         const fd = titleLog.ownFd;
-        say = (text) => writeOwnPipe(fd, text);
+        // never into a descriptor released (its number may be another file's by then)
+        say = (text) => {
+          if (!released) writeOwnPipe(fd, text);
+        };
       }
     }
   }
@@ -155,14 +165,22 @@ export async function main(ctx: ToolContext): Promise<number> {
   // The reaper is PID 1's one (started once per process); the trim is the init's there.
   reaper.start();
   if (!served) scheduleTrim();
-  // Served: the services get the client's descriptors (and the log pipe as stderr).
+  // Served: the services get the client's descriptors (and the log pipe as
+  // stderr), through copies of their own: the caller's are closed when the
+  // call ends, and services still stopping then (./finish) must not get
+  // whatever file has their numbers by then. Released once everything stopped.
   const stdio: ChildStdio | undefined = served
-    ? {
+    ? ownCopies({
         ...(ctx.stdin >= 0 ? { stdin: ctx.stdin } : {}),
         ...(ctx.stdout >= 0 ? { stdout: ctx.stdout } : {}),
         ...(titleLog?.writeFd !== undefined ? { stderr: titleLog.writeFd } : ctx.stderr >= 0 ? { stderr: ctx.stderr } : {}),
-      }
+      })
     : undefined;
+  const release = (): void => {
+    released = true;
+    titleLog?.close();
+    for (const fd of Object.values(stdio ?? {})) closeQuietly(fd);
+  };
   sup = createSupervisor({
     dir,
     cwd: ctx.cwd,
@@ -182,11 +200,39 @@ export async function main(ctx: ToolContext): Promise<number> {
   signals.off('SIGALRM', onAlarm);
   signals.off('SIGTERM', onTerm);
   signals.off('SIGHUP', onHup);
-  titleLog?.close();
+  // Left before everything stopped (a second TERM, the caller gone): the
+  // services' descriptors and the title pipe stay theirs until then.
+  if (stopped) void stopped.then(release, release);
+  else release();
   // Anything a service engine left open (a FIFO reader, a timer) must not
   // keep runsvdir alive after it decided to exit. Never inside PID 1.
   if (!served) setTimeout(() => process.exit(code), 500).unref();
   return code;
+}
+
+const F_DUPFD_CLOEXEC = 1030;
+
+/** Copies of the services' descriptors that this call owns (and closes). */
+function ownCopies(fds: ChildStdio): ChildStdio {
+  const out: ChildStdio = {};
+  for (const k of ['stdin', 'stdout', 'stderr'] as const) {
+    const fd = fds[k];
+    if (fd === undefined) continue;
+    try {
+      out[k] = libc.fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    } catch {
+      // not open: the service gets none of the caller's here (PID 1's own)
+    }
+  }
+  return out;
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    libc.close(fd);
+  } catch {
+    // already closed
+  }
 }
 
 /** A line for our own proctitle pipe: never blocking (a full pipe drops it, as the dots). */

@@ -47,6 +47,7 @@ function served(cwd: string, args: string[]): Served {
   const stderr = fs.openSync(err, 'a');
   let goneNow: () => void = () => {};
   const gone = new Promise<void>((resolve) => (goneNow = resolve));
+  let disposed = false;
   return {
     ctx: {
       argv0: 'runsvdir',
@@ -73,6 +74,8 @@ function served(cwd: string, args: string[]): Served {
     err,
     gone: goneNow,
     dispose: () => {
+      if (disposed) return;
+      disposed = true;
       fs.closeSync(stdout);
       fs.closeSync(stderr);
     },
@@ -185,17 +188,31 @@ test('two served runsvdirs on one directory: the second supervises nothing (supe
   }
 });
 
-test('the caller gone: main returns at once, the services stop behind it', async () => {
+test('the caller gone: main returns at once, the services stop behind it with descriptors of their own, then released', async () => {
   const root = tmp();
   const a = service(root, 'a', '#!/bin/sh\nexec sleep 1000\n');
+  // ./finish runs after the call ended: its stdout is still the client's
+  fs.writeFileSync(path.join(a, 'finish'), '#!/bin/sh\nsleep 0.2\necho finished\n', { mode: 0o755 });
+  const fds = (): number => fs.readdirSync('/proc/self/fd').length;
   const call = served(root, ['svc', 'log: ..........']);
+  const fdsBefore = fds();
   const done = runsvdir(call.ctx);
   try {
     await until('service a running', () => running(a));
     const pid = pidOf(a);
     call.gone();
     assert.equal(await within(done, 60_000, 'still running'), 128 + 9);
+    // the call's descriptors are closed when it ends (the transport does that)
+    call.dispose();
+    // and something else may take their numbers meanwhile
+    const other = path.join(root, 'other');
+    const taken = [fs.openSync(other, 'w'), fs.openSync(other, 'w')];
     await until('the service stopped', () => !alive(pid));
+    await until('./finish wrote to the client\'s stdout', () => read(call.out) === 'finished\n');
+    assert.equal(read(other), '');
+    for (const fd of taken) fs.closeSync(fd);
+    // everything it held is released once the services are down
+    await until('its descriptors released', () => fds() === fdsBefore - 2);
   } finally {
     call.dispose();
   }
