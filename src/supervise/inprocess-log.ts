@@ -23,12 +23,12 @@ import type { InprocessLogPlan } from './log-run.ts';
 const READ_SIZE = 1 << 16;
 /**
  * Bytes all in-process loggers together read (and so split and write) per
- * event-loop turn before the loop's other I/O runs: one pool for them all, so
- * a turn stays within a few ms however many are flooded (a budget per logger
- * let 10 flooded loggers do 10 budgets' work per turn), and a /readyz waits
- * at most about one turn (docs/design.md).
+ * event-loop turn before the loop's other I/O runs: one pool for them all (one
+ * read's worth), so a turn stays under a ms or so however many are flooded (a
+ * budget per logger let 10 flooded loggers do 10 budgets' work per turn), and
+ * a /readyz waits at most about one turn (docs/design.md).
  */
-const TURN_BYTES = 1 << 17;
+const TURN_BYTES = 1 << 16;
 const LOG_TURNS = new TurnPool(TURN_BYTES);
 
 export interface InprocessLogOptions {
