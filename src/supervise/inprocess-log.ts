@@ -15,18 +15,21 @@ import os from 'node:os';
 import { extendedIds, filesDb } from '../chpst/ids.ts';
 import { createLogger, lineFinisher, loggerOptions, LoggerFatal, type Logger } from '../svlogd/logger.ts';
 import type { Owner } from '../svlogd/owner-access.ts';
-import { PipeReader } from '../svlogd/pipe-reader.ts';
+import { PipeReader, TurnPool } from '../svlogd/pipe-reader.ts';
 import { parseOptions } from '../svlogd/options.ts';
 import { err, out } from '../util/output.ts';
 import type { InprocessLogPlan } from './log-run.ts';
 
 const READ_SIZE = 1 << 16;
 /**
- * Bytes one logger reads (and so splits and writes) per event-loop turn
- * before the loop's other I/O runs: with 10 loggers flooded, a turn stays
- * within a few ms, and a /readyz waits at most one turn (docs/design.md).
+ * Bytes all in-process loggers together read (and so split and write) per
+ * event-loop turn before the loop's other I/O runs: one pool for them all (one
+ * read's worth), so a turn stays under a ms or so however many are flooded (a
+ * budget per logger let 10 flooded loggers do 10 budgets' work per turn), and
+ * a /readyz waits at most about one turn (docs/design.md).
  */
 const TURN_BYTES = 1 << 16;
+const LOG_TURNS = new TurnPool(TURN_BYTES);
 
 export interface InprocessLogOptions {
   /** the log pipe's read end; stays open (it belongs to runsv) */
@@ -108,7 +111,7 @@ export class InprocessLog {
           this.o.warn(`unable to read the log pipe: ${e.message}`);
           void this.stop(111 << 8, 'now');
         },
-      }, { bytes: TURN_BYTES });
+      }, LOG_TURNS);
     } catch (e) {
       this.o.warn(`unable to read the log pipe: ${String(e)}`);
       void this.logger.end().then(() => this.exitSoon(111 << 8));
