@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // Builds tsinit: esbuild bundles src/ into one CommonJS file; Node's single
 // executable application tooling injects it (with a V8 code cache and koffi's
-// native module and the chpst exec helper as assets) into a stripped copy of the official Node 24
+// native module, the chpst exec helper and the tool client as assets) into a stripped copy of the official Node 24
 // binary of the target architecture.
 //
 //   node build.mjs            bundle + dist/tsinit (this machine's architecture)
-//   node build.mjs --bundle   bundle + this machine's exec helper (build/tsinit.cjs, build/tsinit-exec)
-//   node build.mjs --helper   exec helper only (build/tsinit-exec)
+//   node build.mjs --bundle   bundle + this machine's exec helper and tool client
+//                             (build/tsinit.cjs, build/tsinit-exec, build/tsinit-client)
+//   node build.mjs --helper   exec helper and tool client only (build/tsinit-exec, build/tsinit-client)
 //   node build.mjs --pack     bundle + the npm package only (dist/tsinit-VERSION.tgz)
 //   node build.mjs --dist     release artifacts in dist/: tsinit-linux-x64,
 //                             tsinit-linux-arm64, tsinit-VERSION.tgz (npm
@@ -120,31 +121,43 @@ function commitHash() {
 // Compiled into a scratch file and renamed, as the bundle is.
 const helperCc = (arch) =>
   process.env.CC_TSINIT_EXEC ?? (arch === hostArch ? 'gcc' : arch === 'arm64' ? 'aarch64-linux-gnu-gcc' : 'x86_64-linux-gnu-gcc');
-const helpers = new Map();
-/** build/tsinit-exec-ARCH (and build/tsinit-exec for this machine, which a checkout uses); once per run. */
-function buildHelper(arch) {
-  if (helpers.has(arch)) return helpers.get(arch);
-  const out = path.join(buildDir, arch === hostArch ? 'tsinit-exec' : `tsinit-exec-${arch}`);
+// The tool client (native/tool-client/tsinit-client.c, which includes the exec
+// helper's operations, native/exec-helper/ops.h) is built the same way.
+const NATIVE = {
+  'tsinit-exec': { source: 'native/exec-helper/tsinit-exec.c', what: 'exec helper' },
+  'tsinit-client': { source: 'native/tool-client/tsinit-client.c', what: 'tool client' },
+};
+const natives = new Map();
+/** build/NAME-ARCH (and build/NAME for this machine, which a checkout uses); once per run. */
+function buildNative(name, arch) {
+  const key = `${name}-${arch}`;
+  if (natives.has(key)) return natives.get(key);
+  const { source, what } = NATIVE[name];
+  const out = path.join(buildDir, arch === hostArch ? name : `${name}-${arch}`);
   const tmp = `${out}.${process.pid}`;
   run(
     helperCc(arch),
     [
       '-Os', '-static', '-nostdlib', '-ffreestanding', '-fno-builtin', '-fno-stack-protector',
       '-fno-asynchronous-unwind-tables', '-fno-pie', '-no-pie', '-Wall', '-Wextra', '-Werror',
-      '-Wl,--build-id=none', '-s', '-o', tmp, path.join(root, 'native/exec-helper/tsinit-exec.c'),
+      '-Wl,--build-id=none', '-s', '-o', tmp, path.join(root, source),
     ],
     { stdio: 'inherit' },
-    `to build the exec helper for ${arch}`,
+    `to build the ${what} for ${arch}`,
   );
   fs.renameSync(tmp, out);
-  console.log(`exec helper: ${path.relative(root, out)} (${fs.statSync(out).size} bytes, ${arch})`);
-  helpers.set(arch, out);
+  console.log(`${what}: ${path.relative(root, out)} (${fs.statSync(out).size} bytes, ${arch})`);
+  natives.set(key, out);
   return out;
 }
-// Every mode needs this machine's helper: the executable embeds it, --bundle
-// leaves it beside the bundle for a checkout, and --pack ships it (with the
-// other architecture's) in the npm package, where native/exec-helper.ts finds it.
+const buildHelper = (arch) => buildNative('tsinit-exec', arch);
+const buildClient = (arch) => buildNative('tsinit-client', arch);
+// Every mode needs this machine's helper and client: the executable embeds
+// them, --bundle leaves them beside the bundle for a checkout, and --pack ships
+// them (with the other architecture's) in the npm package, where
+// native/exec-helper.ts and native/tool-client.ts find them.
 buildHelper(hostArch);
+buildClient(hostArch);
 if (helperOnly) process.exit(0);
 
 // 1. Bundle. koffi's JavaScript loader is replaced by native/koffi-loader.ts,
@@ -261,7 +274,7 @@ function buildExecutable(arch, out) {
   const useCodeCache = runner !== undefined;
   fs.writeFileSync(
     seaConfig,
-    JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache, assets: { 'koffi.node': addon, 'tsinit-exec': buildHelper(arch) } }, null, 2),
+    JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache, assets: { 'koffi.node': addon, 'tsinit-exec': buildHelper(arch), 'tsinit-client': buildClient(arch) } }, null, 2),
   );
   const prepArgv = runner ? [...runner.cmd, node] : [nodeBinary(hostArch)];
   const version = run(prepArgv[0], [...prepArgv.slice(1), '--version'], { encoding: 'utf8', env: { ...process.env, ...runner?.env } }).trim();
@@ -288,7 +301,7 @@ function buildExecutable(arch, out) {
   console.log(
     `executable: ${path.relative(root, out)} (${mib(size)}, ${size} bytes; Node ${nodeVersion} ${arch}` +
       `${stripped ? ', stripped' : ''}${useCodeCache ? `, code cache${runner.cmd.length ? ' built under qemu' : ''}` : ', NO code cache'}` +
-      `; tsinit install adds ${mib(fs.statSync(addon).size + fs.statSync(buildHelper(arch)).size)} beside it)`,
+      `; tsinit install adds ${mib(fs.statSync(addon).size + fs.statSync(buildHelper(arch)).size)} beside it, and a copy of the ${fs.statSync(buildClient(arch)).size}-byte tool client per tool name)`,
   );
   return out;
 }
@@ -325,6 +338,13 @@ function buildNpmPackage() {
       fs.copyFileSync(buildHelper(arch), path.join(dir, 'tsinit-exec'));
       fs.chmodSync(path.join(dir, 'tsinit-exec'), 0o755);
     }
+    // the tool client per architecture (native/tool-client.ts finds client/ARCH/tsinit-client)
+    for (const arch of ARCHES) {
+      const dir = path.join(stage, 'client', arch);
+      fs.mkdirSync(dir, { recursive: true });
+      fs.copyFileSync(buildClient(arch), path.join(dir, 'tsinit-client'));
+      fs.chmodSync(path.join(dir, 'tsinit-client'), 0o755);
+    }
     // documentation when the checkout has it (a Dockerfile build stage may copy only the sources)
     for (const [from, to] of [['README.md', 'README.md'], ['docs/install.md', 'INSTALL.md']]) {
       if (fs.existsSync(path.join(root, from))) fs.copyFileSync(path.join(root, from), path.join(stage, to));
@@ -338,7 +358,7 @@ function buildNpmPackage() {
       engines: { node: '>=22' },
       os: ['linux'],
       cpu: ARCHES,
-      files: ['tsinit.cjs', 'koffi/', 'exec-helper/', 'INSTALL.md'],
+      files: ['tsinit.cjs', 'koffi/', 'exec-helper/', 'client/', 'INSTALL.md'],
       tsinit: { commit, koffi: koffiVersion },
     };
     fs.writeFileSync(path.join(stage, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);

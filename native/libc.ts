@@ -123,6 +123,20 @@ interface Bindings {
   fchdir: (fd: number) => number;
   nice: (inc: number) => number;
   execve_bytes: (path: Buffer, argv: (Buffer | null)[], envp: (Buffer | null)[]) => number;
+  malloc: (size: number) => bigint | null;
+  socket: (domain: number, type: number, protocol: number) => number;
+  bind: (fd: number, addr: Buffer, len: number) => number;
+  connect: (fd: number, addr: Buffer, len: number) => number;
+  listen: (fd: number, backlog: number) => number;
+  accept4: (fd: number, addr: null, len: null, flags: number) => number;
+  shutdown: (fd: number, how: number) => number;
+  sendmsg: (fd: number, msg: bigint, flags: number) => number;
+  recvmsg: (fd: number, msg: bigint, flags: number) => number;
+  getsockopt: (fd: number, level: number, name: number, val: Buffer, len: [number]) => number;
+  setsockopt: (fd: number, level: number, name: number, val: Buffer, len: number) => number;
+  epoll_create1: (flags: number) => number;
+  epoll_ctl: (epfd: number, op: number, fd: number, event: Buffer | null) => number;
+  epoll_wait: (epfd: number, events: bigint, max: number, timeout: number) => number;
 }
 
 let bound: Bindings | undefined;
@@ -187,6 +201,20 @@ function lib(): Bindings {
     fchdir: f('int fchdir(int fd)'),
     nice: f('int nice(int inc)'),
     execve_bytes: f('int execve(void *path, void **argv, void **envp)'),
+    malloc: f('void *malloc(size_t size)'),
+    socket: f('int socket(int domain, int type, int protocol)'),
+    bind: f('int bind(int fd, const void *addr, uint32_t len)'),
+    connect: f('int connect(int fd, const void *addr, uint32_t len)'),
+    listen: f('int listen(int fd, int backlog)'),
+    accept4: f('int accept4(int fd, void *addr, void *len, int flags)'),
+    shutdown: f('int shutdown(int fd, int how)'),
+    sendmsg: f('long sendmsg(int fd, void *msg, int flags)'),
+    recvmsg: f('long recvmsg(int fd, void *msg, int flags)'),
+    getsockopt: f('int getsockopt(int fd, int level, int name, void *val, _Inout_ uint32_t *len)'),
+    setsockopt: f('int setsockopt(int fd, int level, int name, const void *val, uint32_t len)'),
+    epoll_create1: f('int epoll_create1(int flags)'),
+    epoll_ctl: f('int epoll_ctl(int epfd, int op, int fd, void *event)'),
+    epoll_wait: f('int epoll_wait(int epfd, void *events, int max, int timeout)'),
   };
   return bound;
 }
@@ -475,4 +503,295 @@ export function execveRaw(path: Buffer, argv: (Buffer | null)[], envp: (Buffer |
 export function exitNow(code: number): never {
   lib()._exit(code);
   throw new LibcError('_exit', errno());
+}
+
+// ---- Unix sockets, descriptor passing, epoll (the tool service's socket) ----
+// Every call here is non-blocking: sockets are made with SOCK_NONBLOCK, sends
+// and receives pass MSG_DONTWAIT, and epoll_wait always has timeout 0 (PID 1
+// waits for SIGIO, never in a system call). "Would block" is a value (null),
+// not an error: it is the routine end of every drain.
+
+export const AF_UNIX = 1;
+export const SOCK_STREAM = 1;
+export const SOCK_SEQPACKET = 5;
+export const SOCK_NONBLOCK = O_NONBLOCK;
+export const SOCK_CLOEXEC = O_CLOEXEC;
+export const SOL_SOCKET = 1;
+export const SO_SNDBUF = 7;
+const SO_PEERCRED = 17;
+const SO_PEERGROUPS = 59;
+const SCM_RIGHTS = 1;
+export const MSG_TRUNC = 0x20;
+export const MSG_CTRUNC = 0x8;
+export const MSG_CMSG_CLOEXEC = 0x40000000;
+export const SHUT_RD = 0;
+export const SHUT_WR = 1;
+export const SHUT_RDWR = 2;
+export const O_ASYNC = 0o20000;
+const F_SETOWN = 8;
+export const EPOLLIN = 0x1;
+export const EPOLLOUT = 0x4;
+export const EPOLLERR = 0x8;
+export const EPOLLHUP = 0x10;
+export const EPOLL_CTL_ADD = 1;
+export const EPOLL_CTL_DEL = 2;
+export const EPOLL_CTL_MOD = 3;
+/** the longest sun_path, without its NUL */
+export const SUN_PATH_MAX = 107;
+/** the kernel's bound on descriptors in one SCM_RIGHTS message (SCM_MAX_FD) */
+const SCM_MAX_FD = 253;
+/** one message's data at most, either way (above the protocol's 192 KiB, so a longer one is seen as such) */
+export const MSG_SCRATCH_BYTES = 256 * 1024;
+
+// struct epoll_event is packed on x86_64 (12 bytes), naturally aligned elsewhere (16).
+const EPOLL_EVENT_SIZE = process.arch === 'x64' ? 12 : 16;
+const EPOLL_DATA_AT = process.arch === 'x64' ? 4 : 8;
+const EPOLL_MAX_EVENTS = 64;
+
+function isEagain(e: number): boolean {
+  return e === errnoNumber('EAGAIN');
+}
+
+/**
+ * Native memory for msghdr, iovec, control data, the message bytes and epoll
+ * events: allocated once and reused (the pointers inside a msghdr must stay
+ * where the kernel is told they are, which a JS Buffer does not promise).
+ */
+interface Scratch {
+  ptr: bigint;
+  mem: Buffer;
+}
+// layout (64-bit): msghdr 56 | iovec 16 | control | data | epoll events
+const MSGHDR_AT = 0;
+const IOVEC_AT = 64;
+const CONTROL_AT = 128;
+const CONTROL_BYTES = 16 + ((4 * SCM_MAX_FD + 7) & ~7);
+const DATA_AT = CONTROL_AT + CONTROL_BYTES;
+const EVENTS_AT = DATA_AT + MSG_SCRATCH_BYTES;
+const SCRATCH_BYTES = EVENTS_AT + EPOLL_EVENT_SIZE * EPOLL_MAX_EVENTS;
+let scratchMem: Scratch | undefined;
+
+function scratch(): Scratch {
+  if (scratchMem) return scratchMem;
+  const ptr = lib().malloc(SCRATCH_BYTES);
+  if (ptr === null) throw new LibcError('malloc', errnoNumber('ENOMEM') ?? 12);
+  const mem = Buffer.from(koffi().view(ptr, SCRATCH_BYTES));
+  scratchMem = { ptr, mem };
+  return scratchMem;
+}
+
+/** msghdr with one iovec over the data area and the control area, both of the given sizes. */
+function prepareMsghdr(s: Scratch, dataLen: number, controlLen: number): void {
+  const m = s.mem;
+  m.fill(0, MSGHDR_AT, IOVEC_AT + 16);
+  m.writeBigUInt64LE(s.ptr + BigInt(IOVEC_AT), MSGHDR_AT + 16); // msg_iov
+  m.writeBigUInt64LE(1n, MSGHDR_AT + 24); // msg_iovlen
+  m.writeBigUInt64LE(controlLen > 0 ? s.ptr + BigInt(CONTROL_AT) : 0n, MSGHDR_AT + 32); // msg_control
+  m.writeBigUInt64LE(BigInt(controlLen), MSGHDR_AT + 40); // msg_controllen
+  m.writeBigUInt64LE(s.ptr + BigInt(DATA_AT), IOVEC_AT); // iov_base
+  m.writeBigUInt64LE(BigInt(dataLen), IOVEC_AT + 8); // iov_len
+}
+
+export function socket(domain: number, type: number, protocol = 0): number {
+  return check('socket', lib().socket(domain, type, protocol));
+}
+
+/** struct sockaddr_un for a path (bytes; a string is taken as UTF-8). */
+function sockaddrUn(path: string | Buffer): Buffer {
+  const p = typeof path === 'string' ? Buffer.from(path) : path;
+  if (p.length === 0 || p.length > SUN_PATH_MAX || p.includes(0)) {
+    throw new LibcError('bind', errnoNumber(p.length === 0 || p.includes(0) ? 'EINVAL' : 'ENAMETOOLONG') ?? 22, p.toString());
+  }
+  const sa = Buffer.alloc(2 + p.length + 1);
+  sa.writeUInt16LE(AF_UNIX, 0);
+  p.copy(sa, 2);
+  return sa;
+}
+
+/** bind(2) to a filesystem path; creates the socket file (never through an existing name: EADDRINUSE). */
+export function bindUnix(fd: number, path: string | Buffer): void {
+  const sa = sockaddrUn(path);
+  check('bind', lib().bind(fd, sa, sa.length), path.toString());
+}
+
+/** connect(2) to a filesystem path; on a non-blocking socket a full backlog is EAGAIN. */
+export function connectUnix(fd: number, path: string | Buffer): void {
+  const sa = sockaddrUn(path);
+  check('connect', lib().connect(fd, sa, sa.length), path.toString());
+}
+
+export function listen(fd: number, backlog: number): void {
+  check('listen', lib().listen(fd, backlog));
+}
+
+/** accept4(2) with the given SOCK_* flags; null when no connection is waiting. */
+export function accept4(fd: number, flags: number): number | null {
+  const r = lib().accept4(fd, null, null, flags);
+  if (r === -1) {
+    const e = errno();
+    if (isEagain(e)) return null;
+    throw new LibcError('accept4', e);
+  }
+  return r;
+}
+
+export function shutdown(fd: number, how: number): void {
+  check('shutdown', lib().shutdown(fd, how));
+}
+
+/**
+ * sendmsg(2) of one message with descriptors (SCM_RIGHTS, in order); flags
+ * should hold MSG_DONTWAIT|MSG_NOSIGNAL. The bytes sent, or null when the
+ * socket's buffer is full (EAGAIN).
+ */
+export function sendmsg(fd: number, data: Buffer, fds: readonly number[], flags: number): number | null {
+  if (data.length > MSG_SCRATCH_BYTES) throw new LibcError('sendmsg', errnoNumber('EMSGSIZE') ?? 90, `${data.length} bytes`);
+  if (fds.length > SCM_MAX_FD) throw new LibcError('sendmsg', errnoNumber('EINVAL') ?? 22, `${fds.length} descriptors`);
+  const s = scratch();
+  const controlLen = fds.length > 0 ? 16 + ((4 * fds.length + 7) & ~7) : 0;
+  prepareMsghdr(s, data.length, controlLen);
+  data.copy(s.mem, DATA_AT);
+  if (fds.length > 0) {
+    s.mem.fill(0, CONTROL_AT, CONTROL_AT + controlLen);
+    s.mem.writeBigUInt64LE(BigInt(16 + 4 * fds.length), CONTROL_AT); // cmsg_len
+    s.mem.writeInt32LE(SOL_SOCKET, CONTROL_AT + 8);
+    s.mem.writeInt32LE(SCM_RIGHTS, CONTROL_AT + 12);
+    fds.forEach((f, i) => s.mem.writeInt32LE(f, CONTROL_AT + 16 + 4 * i));
+  }
+  const r = lib().sendmsg(fd, s.ptr + BigInt(MSGHDR_AT), flags);
+  if (r === -1) {
+    const e = errno();
+    if (isEagain(e)) return null;
+    throw new LibcError('sendmsg', e);
+  }
+  return r;
+}
+
+export interface Received {
+  /** the message (a copy); empty at end of file */
+  data: Buffer;
+  /** descriptors received (SCM_RIGHTS), now this process's: the caller must close them */
+  fds: number[];
+  /** the message was longer than maxBytes (the rest is lost) */
+  truncated: boolean;
+  /** more descriptors were sent than fit (the kernel closed the rest) */
+  fdsTruncated: boolean;
+}
+
+/**
+ * recvmsg(2) of one message of at most maxBytes (<= MSG_SCRATCH_BYTES), with
+ * MSG_DONTWAIT|MSG_CMSG_CLOEXEC|extraFlags: descriptors arrive close-on-exec,
+ * so no child spawned meanwhile inherits them. null when nothing is waiting.
+ */
+export function recvmsg(fd: number, maxBytes: number, extraFlags = 0): Received | null {
+  const s = scratch();
+  const max = Math.max(0, Math.min(maxBytes, MSG_SCRATCH_BYTES));
+  prepareMsghdr(s, max, CONTROL_BYTES);
+  const r = lib().recvmsg(fd, s.ptr + BigInt(MSGHDR_AT), MSG_DONTWAIT | MSG_CMSG_CLOEXEC | extraFlags);
+  if (r === -1) {
+    const e = errno();
+    if (isEagain(e)) return null;
+    throw new LibcError('recvmsg', e);
+  }
+  const msgFlags = s.mem.readInt32LE(MSGHDR_AT + 48);
+  const controlLen = Number(s.mem.readBigUInt64LE(MSGHDR_AT + 40));
+  const fds: number[] = [];
+  // walk the cmsghdrs: every SCM_RIGHTS one counts (a sender may split them)
+  for (let at = 0; at + 16 <= controlLen; ) {
+    const len = Number(s.mem.readBigUInt64LE(CONTROL_AT + at));
+    if (len < 16 || at + len > controlLen) break;
+    if (s.mem.readInt32LE(CONTROL_AT + at + 8) === SOL_SOCKET && s.mem.readInt32LE(CONTROL_AT + at + 12) === SCM_RIGHTS) {
+      for (let i = 16; i + 4 <= len; i += 4) fds.push(s.mem.readInt32LE(CONTROL_AT + at + i));
+    }
+    at += (len + 7) & ~7;
+  }
+  return {
+    data: Buffer.from(s.mem.subarray(DATA_AT, DATA_AT + Math.min(r, max))),
+    fds,
+    truncated: (msgFlags & MSG_TRUNC) !== 0,
+    fdsTruncated: (msgFlags & MSG_CTRUNC) !== 0,
+  };
+}
+
+export interface PeerCredentials {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
+/** SO_PEERCRED: the peer's pid, uid and gid as of its connect() (pid 0: outside our pid namespace). */
+export function getPeerCred(fd: number): PeerCredentials {
+  const buf = Buffer.alloc(12);
+  const len: [number] = [12];
+  check('getsockopt', lib().getsockopt(fd, SOL_SOCKET, SO_PEERCRED, buf, len), 'SO_PEERCRED');
+  return { pid: buf.readInt32LE(0), uid: buf.readUInt32LE(4), gid: buf.readUInt32LE(8) };
+}
+
+/** SO_PEERGROUPS: the peer's supplementary groups as of its connect(). */
+export function getPeerGroups(fd: number): number[] {
+  let size = 64 * 4;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const buf = Buffer.alloc(size);
+    const len: [number] = [size];
+    if (lib().getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, buf, len) === 0) {
+      const out: number[] = [];
+      for (let i = 0; i + 4 <= len[0]; i += 4) out.push(buf.readUInt32LE(i));
+      return out;
+    }
+    const e = errno();
+    // ERANGE: len holds the size needed (at most NGROUPS_MAX = 65536 groups)
+    if (e !== errnoNumber('ERANGE') || attempt > 0) throw new LibcError('getsockopt', e, 'SO_PEERGROUPS');
+    size = Math.min(len[0], 65536 * 4);
+  }
+  throw new LibcError('getsockopt', errnoNumber('ERANGE') ?? 34, 'SO_PEERGROUPS');
+}
+
+export function setSockoptInt(fd: number, level: number, name: number, value: number): void {
+  const buf = Buffer.alloc(4);
+  buf.writeInt32LE(value, 0);
+  check('setsockopt', lib().setsockopt(fd, level, name, buf, 4));
+}
+
+/** Make the kernel raise SIGIO at `owner` when fd becomes ready; fd is made non-blocking too. */
+export function setAsync(fd: number, owner: number): void {
+  fcntl(fd, F_SETOWN, owner);
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC | O_NONBLOCK);
+}
+
+export function epollCreate(): number {
+  return check('epoll_create1', lib().epoll_create1(O_CLOEXEC));
+}
+
+/** epoll_ctl with the descriptor itself as the event's data. */
+export function epollCtl(epfd: number, op: number, fd: number, events: number): void {
+  let ev: Buffer | null = null;
+  if (op !== EPOLL_CTL_DEL) {
+    ev = Buffer.alloc(EPOLL_EVENT_SIZE);
+    ev.writeUInt32LE(events >>> 0, 0);
+    ev.writeBigUInt64LE(BigInt(fd), EPOLL_DATA_AT);
+  }
+  check('epoll_ctl', lib().epoll_ctl(epfd, op, fd, ev), String(fd));
+}
+
+export interface EpollReady {
+  fd: number;
+  events: number;
+}
+
+/** epoll_wait(epfd, ..., max, 0): what is ready now, at most max (<= 64) descriptors; never waits. */
+export function epollWait(epfd: number, max: number = EPOLL_MAX_EVENTS): EpollReady[] {
+  const s = scratch();
+  const n = Math.max(1, Math.min(max, EPOLL_MAX_EVENTS));
+  const r = lib().epoll_wait(epfd, s.ptr + BigInt(EVENTS_AT), n, 0);
+  if (r === -1) {
+    const e = errno();
+    if (e === errnoNumber('EINTR')) return [];
+    throw new LibcError('epoll_wait', e);
+  }
+  const out: EpollReady[] = [];
+  for (let i = 0; i < r; i++) {
+    const at = EVENTS_AT + i * EPOLL_EVENT_SIZE;
+    out.push({ events: s.mem.readUInt32LE(at), fd: Number(s.mem.readBigUInt64LE(at + EPOLL_DATA_AT)) });
+  }
+  return out;
 }

@@ -4,7 +4,7 @@
 // the file system (is argv[0] a link to sv?) is asked through the caller.
 import path from 'node:path';
 import type { Executor, ExecPlan, ToolInvocation, ToolMain } from './tool.ts';
-import { chpstAliases, isChpstAlias, isToolName, subcommandsOnly, toolNames, type ToolName } from './tool-names.ts';
+import { chpstAliases, isChpstAlias, isToolName, prefixedTool, subcommandsOnly, toolNames, type ToolName } from './tool-names.ts';
 
 type Loader = () => Promise<ToolMain>;
 
@@ -52,6 +52,9 @@ export function dispatch(argv0: string, args: string[], linksToSv: (argv0: strin
   // Invoked by name: argv0 stays as given, since runit's usage lines print it so.
   if (isToolName(base) && base !== 'tsinit' && !subcommandsOnly.has(base)) return { tool: base, ctx: { argv0, args } };
   if (isChpstAlias(base)) return { tool: 'chpst', ctx: { argv0, args } };
+  // tsinit-health and its kind: the subcommand, as `tsinit health` runs it.
+  const prefixed = prefixedTool(base);
+  if (prefixed !== undefined) return { tool: prefixed, ctx: { argv0: prefixed, args } };
   if (base !== 'tsinit' && !base.startsWith('tsinit') && !base.startsWith('node') && linksToSv(argv0)) {
     return { tool: 'sv', ctx: { argv0, args, lsbName: base } };
   }

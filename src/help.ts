@@ -33,7 +33,7 @@ options:
   --version              version, commit and architecture
 
 commands:
-  install DIR                    link runit's tools below (sv, chpst, ...) in DIR to this executable
+  install DIR                    install runit's tools below (sv, chpst, ...) in DIR: the tool client
   health [--ready] [SERVICEDIR]  health check: exit 0 when every wanted service is up (and ready)
   events [SOCKET]                follow lifecycle events, one JSON object per line
   check [--strict] [--json] [--grace SECONDS] [SERVICEDIR]
@@ -60,11 +60,17 @@ const runitTool = (text: string, code: number): HelpAnswer => ({ text: `${text}$
 
 const INSTALL = own(`usage: tsinit install DIR
 
-Makes one symlink per runit tool name (sv, runsv, runsvdir, chpst and its
-alias names, svlogd, runsvchdir, utmpset, runit, runit-init) in DIR (e.g.
-/usr/local/bin) pointing at this executable (npm package: at its tsinit.cjs) and, for the single executable,
-writes the embedded FFI module beside it (.tsinit-koffi.node), so that later
-starts need no writable temporary folder. Exit 0; 111 if a link failed.
+Puts runit's tool names (sv, runsv, runsvdir, chpst and its alias names,
+svlogd, runsvchdir, utmpset, runit, runit-init) and tsinit-health,
+tsinit-halt, tsinit-events, tsinit-check (for a HEALTHCHECK without a shell)
+in DIR (e.g. /usr/local/bin). The single executable installs its tool client
+under each name: a small static program that hands the call to the running
+tsinit (PID 1) and execs this executable when it cannot reach it. The npm
+package (or a build without a client for this architecture) makes symlinks to
+the executable (npm package: to its tsinit.cjs) instead, with a warning. The
+single executable also writes its FFI module and exec helper beside itself
+(.tsinit-koffi.node, .tsinit-exec), so that later starts need no writable
+temporary folder. Exit 0; 111 if a name could not be installed.
 `);
 
 const CHPST_ALIAS = (usage: string, does: string): HelpAnswer =>

@@ -13,6 +13,7 @@ import type { ToolContext, ToolInvocation } from './tool.ts';
 import type { ToolName } from './tool-names.ts';
 import { INIT_SIGNALS, initSignals } from './init/signal-inbox.ts';
 import { drainOutput, err, flushOutputSync, out } from './util/output.ts';
+import { provideToolService } from './init/tool-service-slot.ts';
 
 function originalArgv(): { argv0: string; args: string[] } {
   // Inside the single executable argv[1] repeats the executable and argv[0]
@@ -88,7 +89,11 @@ async function run(): Promise<number> {
     return 0;
   }
   // The init listens before it loads anything: a PID 1 drops what it does not catch.
-  if (becomesInit(d.tool, d.ctx.args)) initSignals.listen(INIT_SIGNALS);
+  if (becomesInit(d.tool, d.ctx.args)) {
+    initSignals.listen(INIT_SIGNALS);
+    // Its tool service runs tools through dispatch.ts, which loads the init: handed over, not imported there.
+    provideToolService(async (o) => (await import('./tool-service/serve.ts')).startForInit(o));
+  }
   const loader = tools[d.tool];
   if (!loader) {
     err(usage());

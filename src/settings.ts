@@ -199,6 +199,8 @@ export const SETTINGS = {
   stopDelayMs: refused(setting('TSINIT_STOP_DELAY', 0, parseDuration({ minMs: 0, maxMs: MAX_TIMER_MS }), (v) => (v === 0 ? 'none' : formatMs(v)))),
   runDir: setting('TSINIT_RUN_DIR', DEFAULT_RUN_DIR, parseString),
   eventsSocket: setting<EventsSocketSetting>('TSINIT_EVENTS_SOCKET', 'default', parseSocketSetting, () => 'RUN_DIR/events.sock'),
+  // PID 1's tool service (RUN_DIR/tools.sock) for the thin client; off: every client execs the full tsinit.
+  tools: setting('TSINIT_TOOLS', true, parseBool, onOff),
   restartBackoff: setting<BackoffSpec | null>('TSINIT_RESTART_BACKOFF', null, parseBackoffSetting, () => "runit's 1 s rule"),
   essentialAttempts: setting('TSINIT_ESSENTIAL_ATTEMPTS', DEFAULT_ESSENTIAL_ATTEMPTS, parseAttempts),
 } as const;

@@ -38,6 +38,26 @@ export const linkNames: readonly LinkName[] = [
   ...chpstAliasNames,
 ];
 
+/**
+ * Names for tsinit's own subcommands as programs of their own, so that a
+ * Docker HEALTHCHECK without a shell can run one (`tsinit install` puts the
+ * tool client under these names; the executable answers to them too, which the
+ * client's fallback exec needs).
+ */
+export const prefixedToolNames = ['tsinit-health', 'tsinit-halt', 'tsinit-events', 'tsinit-check'] as const;
+export type PrefixedToolName = (typeof prefixedToolNames)[number];
+const prefixedTools: Readonly<Record<PrefixedToolName, ToolName>> = {
+  'tsinit-health': 'health',
+  'tsinit-halt': 'halt',
+  'tsinit-events': 'events',
+  'tsinit-check': 'check',
+};
+
+/** The subcommand a prefixed name (tsinit-health ...) runs, or undefined. */
+export function prefixedTool(base: string): ToolName | undefined {
+  return (prefixedToolNames as readonly string[]).includes(base) ? prefixedTools[base as PrefixedToolName] : undefined;
+}
+
 /** Every name a tool answers to, aliases included. */
 export const toolNames: readonly string[] = [...toolNamesOwn, ...chpstAliases];
 

@@ -52,7 +52,7 @@ export function main(ctx: ToolContext): number {
     return 100;
   }
   const dir = a.dir ?? readSetting('serviceDir', ctx.env);
-  const report = runCheck(dir, ctx.env, a.graceS);
+  const report = runCheck(dir, ctx.env, a.graceS, ctx.cwd);
   out(a.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   return checkExitCode(report.errors, report.warnings, a.strict);
 }

@@ -81,14 +81,16 @@ export function finishReport(serviceDir: string, lints: Map<string, { spec: Serv
  * Check DIR: a scan directory (its sub-directories are the services) or,
  * when DIR has a ./run, that one service (dependencies looked up beside it).
  */
-export function runCheck(dir: string, env: NodeJS.ProcessEnv, graceS: number | null): CheckReport {
+/** The report for `dir` (a relative one taken from `cwd`, the caller's directory; the report names it as given). */
+export function runCheck(dir: string, env: NodeJS.ProcessEnv, graceS: number | null, cwd?: string): CheckReport {
   const settings = planSettingsFrom(env, graceS);
-  let scanDir = dir;
+  const at = cwd === undefined ? dir : path.resolve(cwd, dir);
+  let scanDir = at;
   let only: string | null = null;
   try {
-    if (fs.statSync(path.join(dir, 'run')).isFile()) {
-      scanDir = path.dirname(path.resolve(dir));
-      only = path.basename(path.resolve(dir));
+    if (fs.statSync(path.join(at, 'run')).isFile()) {
+      scanDir = path.dirname(path.resolve(at));
+      only = path.basename(path.resolve(at));
     }
   } catch {
     // a scan directory

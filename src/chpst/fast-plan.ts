@@ -190,10 +190,20 @@ export function planFastChpst(words: readonly string[], env: readonly string[], 
   if (first === undefined || !isChpstName(first)) return undefined;
   const file = shellLookup(first, env, sys);
   if (file === undefined || !sys.probe(file)?.tsinit) return undefined;
+  return planChpst(first, words.slice(1), env, sys);
+}
+
+/**
+ * The exec helper's arguments for tsinit's chpst invoked as `argv0 ARGS...`
+ * (known to be ours: the fast path's one-liner, or a thin client's call) in
+ * `sys.cwd` with environment `env`, or undefined when they cannot reproduce
+ * the result exactly.
+ */
+export function planChpst(first: string, rest: readonly string[], env: readonly string[], sys: FastPlanSystem): string[] | undefined {
   const ops: string[] = ['T', errnoTable()];
   const st: StageState = { env: env.map((e) => Buffer.from(e)), uid: sys.root ? 0 : -1, nice: sys.nice };
   let argv0 = first;
-  let args = words.slice(1);
+  let args = rest.slice();
   try {
     for (let depth = 0; ; depth++) {
       if (depth > 16) fallback('chain too long');

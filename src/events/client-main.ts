@@ -10,12 +10,38 @@ import { runtimePathsFrom } from '../runtime/paths.ts';
 
 const USAGE = 'usage: tsinit events [SOCKET]\n';
 
+/** Where the events go: written in order; false when the writer must wait for resume. */
+interface Sink {
+  write(chunk: Buffer, resume: () => void): boolean;
+  end(done: () => void): void;
+}
+
 /**
- * The context's stdout as a stream with backpressure: this process's own
- * stdout as Node set it up, any other descriptor written asynchronously.
+ * The context's stdout: its relay when it has one (PID 1 serving a client:
+ * bounded, never blocking, so nothing to wait for), else a stream with
+ * backpressure - this process's own stdout as Node set it up, any other
+ * descriptor written asynchronously.
  */
-function stdoutStream(fd: number): Writable {
-  return fd === 1 ? process.stdout : fs.createWriteStream('', { fd, autoClose: false });
+function stdoutSink(ctx: ToolContext): Sink {
+  const relay = ctx.write;
+  if (relay) {
+    return {
+      write: (chunk) => {
+        relay(1, chunk);
+        return true;
+      },
+      end: (done) => done(),
+    };
+  }
+  const s: Writable = ctx.stdout === 1 ? process.stdout : fs.createWriteStream('', { fd: ctx.stdout, autoClose: false });
+  return {
+    write: (chunk, resume) => {
+      if (s.write(chunk)) return true;
+      s.once('drain', resume);
+      return false;
+    },
+    end: (done) => s.write('', done),
+  };
 }
 
 export function main(ctx: ToolContext): Promise<number> | number {
@@ -39,27 +65,29 @@ export function main(ctx: ToolContext): Promise<number> | number {
     return 111;
   }
   const target = sock;
-  const stdout = stdoutStream(ctx.stdout);
+  const stdout = stdoutSink(ctx);
   return new Promise((resolve) => {
     // a relative name is the caller's, taken from its directory
     const c = net.connect(target.startsWith('/') ? target : `${ctx.cwd}/${target}`);
     let connected = false;
+    // The caller gone (a client of PID 1's tool service): stop following.
+    void ctx.gone?.then(() => {
+      c.destroy();
+      resolve(0);
+    });
     c.on('connect', () => {
       connected = true;
     });
     c.on('data', (chunk: Buffer) => {
       // Backpressure: stop reading while stdout is full.
-      if (!stdout.write(chunk)) {
-        c.pause();
-        stdout.once('drain', () => c.resume());
-      }
+      if (!stdout.write(chunk, () => c.resume())) c.pause();
     });
     c.on('error', (e) => {
       if (!connected) err(`tsinit events: fatal: unable to connect to ${target}: ${errstrOf(e)}\n`);
       resolve(connected ? 0 : 111);
     });
     c.on('end', () => {
-      stdout.write('', () => resolve(0));
+      stdout.end(() => resolve(0));
     });
   });
 }

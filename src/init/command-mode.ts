@@ -138,6 +138,11 @@ export class CommandMode {
     }
   }
 
+  /** TERM, INT or PWR came: the shutdown has begun. */
+  shuttingDown(): boolean {
+    return this.stopping;
+  }
+
   /** TERM, INT or PWR came before the command was started. */
   stopRequested(): boolean {
     return this.stopping && this.pid === 0;

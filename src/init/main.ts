@@ -27,6 +27,7 @@ import { reportSubscriberFailures } from '../events/log-sink.ts';
 import type { ServiceMap } from '../observe/inprocess-source.ts';
 import { realHaltChannel } from '../runtime/halt-request.ts';
 import { claimRuntimeDir } from '../runtime/instance.ts';
+import { toolServiceStarter, type RunningToolService } from './tool-service-slot.ts';
 
 const SIG = os.constants.signals;
 /** signals that ask the container to stop */
@@ -158,10 +159,41 @@ async function runInit(
         'will not reach this instance (set TSINIT_RUN_DIR to a directory of its own)',
     );
   }
+  const stop: StopState = { requested: () => false, sigioIsOurs: false };
+  const tools = claim.owned && cfg.settings.tools ? await startToolService(runtime.dir, log, stop) : undefined;
+  stop.sigioIsOurs = tools !== undefined;
   try {
-    return await runModes(parsed, cfg, log, obs, sys, claim.owned);
+    return await runModes(parsed, cfg, log, obs, sys, claim.owned, stop);
   } finally {
+    // The very end: stage 3's `sv` calls were still served.
+    tools?.stop();
     if (claim.owned) claim.release();
+  }
+}
+
+/** What the modes and the tool service tell each other. */
+interface StopState {
+  /** the running mode began its shutdown (the tool service refuses runsvdir then) */
+  requested: () => boolean;
+  /** the tool service runs: the kernel raises SIGIO at tsinit for its socket (O_ASYNC) */
+  sigioIsOurs: boolean;
+}
+
+/** PID 1's tool service for the thin client (TSINIT_TOOLS), in the runtime directory it owns; without it clients fall back. */
+async function startToolService(runDir: string, log: ReturnType<typeof createLog>, stop: StopState): Promise<RunningToolService | undefined> {
+  const start = toolServiceStarter();
+  if (!start) return undefined;
+  try {
+    const service = await start({
+      runDir,
+      log: { debug: (m) => log.debug(m), warn: (m) => log.warn(m) },
+      stopping: () => stop.requested(),
+    });
+    log.debug(`tool service listening in ${runDir}`);
+    return service;
+  } catch (e) {
+    log.warn(`tool service not started (thin clients run the full tsinit): ${e instanceof Error ? e.message : String(e)}`);
+    return undefined;
   }
 }
 
@@ -172,6 +204,7 @@ async function runModes(
   obs: Observability,
   sys: ReturnType<typeof realSystem>,
   ownsRunDir: boolean,
+  stop: StopState,
 ): Promise<number> {
   // The HTTP probe server answers for stage 2's services: stage mode only.
   await obs.start({ http: parsed.mode === 'stages', ownsRunDir });
@@ -186,9 +219,12 @@ async function runModes(
     // Stage 1, if there is one, prepares the container as in stage mode; a
     // TERM meanwhile ends it within the budget and the command never starts.
     let stage1: StageMode | undefined;
+    stop.requested = () => cmd.shuttingDown() || (stage1?.stopRequested() ?? false);
     // Every --rewrite source too (SYS, TRAP, ABRT): uncaught, it would kill tsinit.
     initSignals.listen(commandModeSignals(parsed.rewrite));
     takeSignals(log, (sig) => {
+      // The tool socket's readiness, not a signal for the command (which SIGIO would kill).
+      if (sig === 'SIGIO' && stop.sigioIsOurs) return;
       if (!stage1) cmd.forward(sig);
       else if (STOP_SIGNALS.has(sig)) stage1.requestStop(sig);
       else log.debug(`${sig} during stage 1: ignored`);
@@ -233,6 +269,7 @@ async function runModes(
     onStage2: () => obs.stage2(),
     ...(ownsRunDir ? { halt: realHaltChannel(obs.runtime) } : {}),
   });
+  stop.requested = () => stages.stopRequested();
   // Stage mode acts on INIT_SIGNALS (signal-inbox.ts), listened to since start-up.
   initSignals.listen(INIT_SIGNALS);
   takeSignals(log, (sig) => stages.handleSignal(sig));

@@ -39,20 +39,23 @@ function selfId(): { dev: number; ino: number } | undefined {
   return self ?? undefined;
 }
 
-function realSystem(cwd: string): FastPlanSystem {
+/** What a file is to the fast path: executable, this very executable, executable by others (shared with the tool service's chpst). */
+export const probeFile: FastPlanSystem['probe'] = (file) => {
   const me = selfId();
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    return undefined;
+  }
+  const executable = st.isFile() && (st.mode & 0o111) !== 0;
+  return { executable, tsinit: executable && me !== undefined && st.dev === me.dev && st.ino === me.ino, otherExec: (st.mode & 0o001) !== 0 };
+};
+
+function realSystem(cwd: string): FastPlanSystem {
   return {
     cwd,
-    probe(file) {
-      let st: fs.Stats;
-      try {
-        st = fs.statSync(file);
-      } catch {
-        return undefined;
-      }
-      const executable = st.isFile() && (st.mode & 0o111) !== 0;
-      return { executable, tsinit: executable && me !== undefined && st.dev === me.dev && st.ino === me.ino, otherExec: (st.mode & 0o001) !== 0 };
-    },
+    probe: probeFile,
     db: filesDb,
     readEnvdir: (base, dir, skipDirs, verbose, warn) => readEnvdirAt(base, dir, { skipDirs, verbose, warn }),
     hardLimit: (res) => getrlimit(res).hard,

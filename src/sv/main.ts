@@ -55,6 +55,7 @@ export async function main(ctx: ToolContext): Promise<number> {
     stderr: ctx.stderr,
     out,
     err,
+    gone: ctx.gone,
   });
   try {
     return capExit(await session.run(services));

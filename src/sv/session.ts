@@ -40,6 +40,8 @@ export interface SessionConfig {
   /** writers to the caller's stdout and stderr */
   out: (text: string) => void;
   err: (text: string) => void;
+  /** settles when the caller is gone (served by PID 1): stop waiting, write nothing more */
+  gone?: Promise<void>;
 }
 
 function nowSeconds(): number {
@@ -248,7 +250,12 @@ export class Session {
 
   private async waitLoop(pending: Array<string | null>): Promise<void> {
     const { command, waitSec } = this.cfg;
+    let left = false;
+    const gone = this.cfg.gone?.then(() => {
+      left = true;
+    });
     for (;;) {
+      if (left) throw new SvExit(111);
       const elapsed = this.now - this.start;
       let done = true;
       for (let i = 0; i < pending.length; i++) {
@@ -276,7 +283,8 @@ export class Session {
         }
       }
       if (done) break;
-      await sleep(this.cfg.roundMs ?? 420);
+      const round = sleep(this.cfg.roundMs ?? 420);
+      await (gone ? Promise.race([round, gone]) : round);
       this.refreshNow();
     }
   }

@@ -21,15 +21,20 @@ import { INFO } from './messages.ts';
 import type { SvlogdOptions } from './options.ts';
 import type { Owner } from './owner-access.ts';
 import { FileReader } from './file-reader.ts';
-import { PipeReader } from './pipe-reader.ts';
+import { PipeReader, TurnPool } from './pipe-reader.ts';
 
 const READ_SIZE = 1 << 16;
 /**
- * Bytes one logger reads (and so splits and writes) per event-loop turn
- * before the loop's other I/O runs: with 10 loggers flooded, a turn stays
- * within a few ms, and a /readyz waits at most one turn (docs/design.md).
+ * Bytes all loggers inside one process (PID 1's in-process loggers and the
+ * svlogd calls it serves) together read (and so split and write) per
+ * event-loop turn before the loop's other I/O runs: one pool for them all
+ * (one read's worth), so a turn stays under a ms or so however many are
+ * flooded (a budget per logger let 10 flooded loggers do 10 budgets' work per
+ * turn), and a /readyz waits at most about one turn (docs/design.md). An
+ * svlogd in its own process has the same budget to itself.
  */
 export const TURN_BYTES = 1 << 16;
+const LOG_TURNS = new TurnPool(TURN_BYTES);
 
 /** What an input descriptor is, for reading it without blocking the event loop. */
 export type InputKind = 'pipe' | 'file' | 'other';
@@ -138,7 +143,7 @@ export class LogSession {
     const budget = { bytes: TURN_BYTES };
     try {
       const kind = inputKind(this.o.fd);
-      if (kind === 'pipe') this.reader = new PipeReader(this.o.fd, readSize, sink, budget);
+      if (kind === 'pipe') this.reader = new PipeReader(this.o.fd, readSize, sink, this.o.inprocess ? LOG_TURNS : budget);
       else if (kind === 'file' || !this.o.inprocess) this.reader = new FileReader(this.o.fd, readSize, sink, budget, !this.o.inprocess);
       else {
         const e: NodeJS.ErrnoException = new Error('not a pipe, socket or file');

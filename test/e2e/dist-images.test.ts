@@ -80,7 +80,7 @@ test('an image with only Node 22 and the npm package: PID 1, a service, sv statu
 
   const c = await Container.start(image, [], ['sh', '-c', 'tsinit install /usr/local/bin && exec tsinit']);
   const logs = await c.waitLogs(/a: started/);
-  assert.match(logs, /linked 15 tools in \/usr\/local\/bin/);
+  assert.match(logs, /linked 19 tools in \/usr\/local\/bin/);
   assert.equal((await c.shOk('readlink /proc/1/exe')).trim(), '/usr/local/bin/node');
   assert.match(await c.shOk('node --version'), /^v22\./);
   const status = await c.waitSh('sv status /etc/service/a', /^run: \/etc\/service\/a: \(pid \d+\) \d+s\n$/);

@@ -48,21 +48,33 @@ test('every forwarded signal sent to tsinit reaches the child', { timeout: 24000
   // bash can trap every one of these by name; each handler appends its name.
   const traps = names.map((n) => `trap 'echo ${n} >> ${logFile}' ${n}`).join('; ');
   const script = `${traps}; trap 'echo TERM >> ${logFile}; exit 0' TERM; echo ready; while :; do sleep 0.05; done`;
-  for (const pidns of [true, false]) {
+  // With the tool service (the default) SIGIO is tsinit's own (its socket's readiness): not forwarded.
+  for (const [pidns, tools] of [[true, 'on'], [false, 'off']] as const) {
     fs.rmSync(logFile, { force: true });
-    const r = run([tsinit(), '--', 'bash', '-c', script], {}, { pidns });
+    const r = run([tsinit(), '--', 'bash', '-c', script], { TSINIT_TOOLS: tools }, { pidns });
     await r.waitFor(/^ready$/m);
+    const recorded = (n: string): boolean => fs.existsSync(logFile) && fs.readFileSync(logFile, 'utf8').split('\n').includes(n);
     for (const n of names) {
+      if (n === 'IO' && tools === 'on') continue;
       await r.signal(`SIG${n}` as NodeJS.Signals);
       // wait until the child has recorded it before the next one (shells coalesce)
-      await waitUntil(`SIG${n} recorded`, () => fs.existsSync(logFile) && fs.readFileSync(logFile, 'utf8').split('\n').includes(n));
+      await waitUntil(`SIG${n} recorded`, () => recorded(n));
       if (n === 'TSTP') await r.signal('SIGCONT');
+    }
+    if (tools === 'on') {
+      // IO, then HUP again: once HUP is recorded a second time, a forwarded IO would be there too
+      fs.rmSync(logFile, { force: true });
+      await r.signal('SIGIO');
+      await r.signal('SIGHUP');
+      await waitUntil('SIGHUP recorded after SIGIO', () => recorded('HUP'));
+      assert.equal(recorded('IO'), false, 'SIGIO was forwarded with the tool service on');
     }
     await r.signal('SIGTERM');
     const ex = await r.exit;
     assert.equal(ex.code, 0, r.output());
     const got = new Set(fs.readFileSync(logFile, 'utf8').trim().split('\n'));
-    for (const n of [...names, 'TERM']) assert.ok(got.has(n), `SIG${n} did not reach the child (pidns=${pidns}); got ${[...got].join(' ')}`);
+    if (tools === 'off') for (const n of [...names, 'TERM']) assert.ok(got.has(n), `SIG${n} did not reach the child (pidns=${pidns}); got ${[...got].join(' ')}`);
+    else assert.ok(got.has('TERM'));
   }
 });
 
@@ -147,11 +159,13 @@ test('dist/tsinit runs from a folder with no node_modules', async () => {
   // Command mode needs the embedded FFI module.
   const c = spawnSync(bin, ['--', 'sh', '-c', 'exit 42'], { cwd: '/', encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
   assert.equal(c.status, 42, c.stderr);
-  // install makes the tool links and extracts the addon beside the binary.
+  // install puts the tool client under every name (its slot naming the binary) and extracts the addon beside the binary.
   const links = path.join(dir, 'bin');
   const i = spawnSync(bin, ['install', links], { encoding: 'utf8' });
   assert.equal(i.status, 0, i.stderr);
-  assert.equal(fs.readlinkSync(path.join(links, 'sv')), bin);
+  const sv = fs.lstatSync(path.join(links, 'sv'));
+  assert.ok(sv.isFile() && (sv.mode & 0o777) === 0o755, 'sv is a regular file, mode 0755');
+  assert.ok(fs.readFileSync(path.join(links, 'sv')).includes(Buffer.from(`tsinit-client fallback path slot\0${bin}\0`)), 'the slot names the binary');
   assert.ok(fs.existsSync(path.join(dir, '.tsinit-koffi.node')));
   const bad = spawnSync(bin, ['no-such-tool'], { encoding: 'utf8' });
   assert.equal(bad.status, 100);

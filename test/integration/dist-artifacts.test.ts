@@ -43,10 +43,10 @@ test('--version: version, short commit, architecture', () => {
   if (spawnSync('git', ['rev-parse', 'HEAD']).status === 0) assert.equal(known.status, 0, `${m[1]} is a commit of this repository`);
 });
 
-test('the npm package: bin, engines, the bundle and four koffi addons, nothing else to install', () => {
+test('the npm package: bin, engines, the bundle, four koffi addons, the exec helpers and tool clients, nothing else to install', () => {
   const tgz = artifact(`tsinit-${VERSION}.tgz`);
   const list = execFileSync('tar', ['-tzf', tgz], { encoding: 'utf8' }).trim().split('\n').sort();
-  for (const f of ['package/package.json', 'package/tsinit.cjs', 'package/koffi/linux_x64/koffi.node', 'package/koffi/musl_x64/koffi.node', 'package/koffi/linux_arm64/koffi.node', 'package/koffi/musl_arm64/koffi.node', 'package/koffi/LICENSE.txt']) {
+  for (const f of ['package/package.json', 'package/tsinit.cjs', 'package/koffi/linux_x64/koffi.node', 'package/koffi/musl_x64/koffi.node', 'package/koffi/linux_arm64/koffi.node', 'package/koffi/musl_arm64/koffi.node', 'package/koffi/LICENSE.txt', 'package/exec-helper/x64/tsinit-exec', 'package/exec-helper/arm64/tsinit-exec', 'package/client/x64/tsinit-client', 'package/client/arm64/tsinit-client']) {
     assert.ok(list.includes(f), `${f} in the package:\n${list.join('\n')}`);
   }
   const manifest = JSON.parse(execFileSync('tar', ['-xzOf', tgz, 'package/package.json'], { encoding: 'utf8' })) as Record<string, unknown>;

@@ -88,6 +88,12 @@ test('multi-call dispatch by argv0 and by first argument', () => {
   assert.ok('error' in bad && /unknown tool: frobnicate/.test(bad.error));
   // names an Object has are no tools
   assert.ok('error' in dispatch('/sbin/tsinit', ['constructor'], noLink));
+  // the HEALTHCHECK names `tsinit install` makes (the client's fallback execs the executable by them)
+  assert.deepEqual(dispatch('/usr/local/bin/tsinit-health', ['--ready'], noLink), { tool: 'health', ctx: { argv0: 'health', args: ['--ready'] } });
+  assert.deepEqual(dispatch('tsinit-halt', ['3'], noLink), { tool: 'halt', ctx: { argv0: 'halt', args: ['3'] } });
+  assert.deepEqual(dispatch('tsinit-events', [], noLink), { tool: 'events', ctx: { argv0: 'events', args: [] } });
+  assert.deepEqual(dispatch('tsinit-check', ['--json'], noLink), { tool: 'check', ctx: { argv0: 'check', args: ['--json'] } });
+  assert.deepEqual(dispatch('/x/tsinit-other', ['sv'], noLink), { tool: 'sv', ctx: { argv0: 'sv', args: [] } });
 });
 
 test('dispatch asks about an sv link only when the name decides nothing', () => {

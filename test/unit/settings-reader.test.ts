@@ -1,6 +1,9 @@
 // src/settings.ts is the one reader of TSINIT_* variables: no other file under
 // src/ or native/ reads one from an environment object, and settings.ts is a
 // leaf (it imports nothing from src/ but util/), so every layer may use it.
+// The one exception is the tool client (native/tool-client/tsinit-client.c),
+// which finds tools.sock through TSINIT_RUN_DIR itself: a C program cannot
+// import settings.ts. It reads that variable and no other.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -14,7 +17,7 @@ function sources(dir: string): string[] {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) out.push(...sources(p));
-    else if (/\.(ts|mts|cts|js|mjs)$/.test(e.name)) out.push(p);
+    else if (/\.(ts|mts|cts|js|mjs|c|h)$/.test(e.name)) out.push(p);
   }
   return out;
 }
@@ -45,6 +48,21 @@ test('no TSINIT_* variable is read outside src/settings.ts', () => {
     for (const l of envReads(fs.readFileSync(file, 'utf8'))) found.push(`${rel}: ${l.trim()}`);
   }
   assert.deepEqual(found, []);
+});
+
+/** The TSINIT_ names a C file mentions in a string (how C reads an environment entry). */
+export function cEnvNames(text: string): string[] {
+  return [...text.matchAll(/"(TSINIT_[A-Z0-9_]*)=?"/g)].map((m) => m[1] as string);
+}
+
+test('C sources: only the tool client reads a TSINIT_ variable, and only TSINIT_RUN_DIR', () => {
+  const found: string[] = [];
+  for (const file of sources(path.join(root, 'native')).filter((f) => /\.[ch]$/.test(f))) {
+    const rel = path.relative(root, file);
+    for (const name of cEnvNames(fs.readFileSync(file, 'utf8'))) found.push(`${rel}: ${name}`);
+  }
+  assert.deepEqual(found, [`${path.join('native', 'tool-client', 'tsinit-client.c')}: TSINIT_RUN_DIR`]);
+  assert.deepEqual(cEnvNames('static const char name[] = "TSINIT_RUN_DIR=";'), ['TSINIT_RUN_DIR']);
 });
 
 test('src/settings.ts is a leaf: it imports only node: modules and src/util/', () => {

@@ -132,6 +132,10 @@ const TABLE: Record<string, Row> = {
   },
   TSINIT_RUN_DIR: { accept: [['/tmp/x', '/tmp/x']], reject: [] },
   TSINIT_EVENTS_SOCKET: { accept: [['/tmp/e.sock', { path: '/tmp/e.sock' }], ['off', 'off'], ['false', 'off']], reject: [] },
+  TSINIT_TOOLS: {
+    accept: [['0', false], ['off', false], ['no', false], ['1', true], ['on', true]],
+    reject: [['thin', true, 'using the default, on']],
+  },
   TSINIT_RESTART_BACKOFF: {
     accept: [['0.5 2 10 60', backoff]],
     reject: [['fast', null, "using the default, runit's 1 s rule"], ['1 2 3', null, "using the default, runit's 1 s rule"]],
@@ -188,8 +192,8 @@ test('one duration syntax for every duration, one set of words for every boolean
     assert.equal(readSettings({ TSINIT_STOP_DELAY: raw }).values.stopDelayMs, 7000, raw);
   }
   for (const [raw, v] of [['1', true], ['true', true], ['yes', true], ['on', true], ['0', false], ['false', false], ['no', false], ['off', false]] as const) {
-    const s = readSettings({ TSINIT_LOG_PREFIX: raw, TSINIT_INPROCESS_LOG: raw, TSINIT_KEEP_LEFTOVERS: raw, TSINIT_CHPST_FASTPATH: raw }).values;
-    assert.deepEqual([s.logPrefix, s.inprocessLog, s.keepLeftovers, s.chpstFastpath], [v, v, v, v], raw);
+    const s = readSettings({ TSINIT_LOG_PREFIX: raw, TSINIT_INPROCESS_LOG: raw, TSINIT_KEEP_LEFTOVERS: raw, TSINIT_CHPST_FASTPATH: raw, TSINIT_TOOLS: raw }).values;
+    assert.deepEqual([s.logPrefix, s.inprocessLog, s.keepLeftovers, s.chpstFastpath, s.tools], [v, v, v, v, v], raw);
   }
 });
 

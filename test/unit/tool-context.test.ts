@@ -23,10 +23,11 @@ import { main as runsvdir } from '../../src/supervise/runsvdir-main.ts';
 import { main as runit } from '../../src/init/runit-main.ts';
 import { main as runitInit } from '../../src/init/runit-init.ts';
 import { main as tsinit } from '../../src/init/main.ts';
-import { install, INSTALLED_NAMES } from '../../src/init/install.ts';
+import { install, INSTALL_NAMES } from '../../src/init/install.ts';
+import { SLOT_MARKER } from '../../native/tool-client.ts';
 import { encodeStatus } from '../../src/supervise/status-file.ts';
 import { wallNow } from '../../src/util/tai64n.ts';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 
 interface Run {
   ctx: ToolContext;
@@ -394,13 +395,145 @@ test('tsinit install through its context: a relative DIR is the caller\'s, messa
   const before = process.cwd();
   const r = context(dir, 'install', [], {});
   try {
-    assert.equal(install('bin', r.ctx, binary), 0, r.stderr());
-    assert.match(r.stdout(), new RegExp(`tsinit: linked ${INSTALLED_NAMES.length} tools in bin to ${binary}\n$`));
-    for (const name of INSTALLED_NAMES) assert.equal(fs.readlinkSync(path.join(dir, 'bin', name)), binary);
-    assert.equal(r.stderr(), '');
+    // a script (not the single executable): symlinks, and one line saying why
+    assert.equal(install('bin', r.ctx, binary, false), 0, r.stderr());
+    assert.match(r.stdout(), new RegExp(`tsinit: linked ${INSTALL_NAMES.length} tools in bin to ${binary}\n$`));
+    for (const name of INSTALL_NAMES) assert.equal(fs.readlinkSync(path.join(dir, 'bin', name)), binary);
+    assert.equal(r.stderr(), `tsinit: warning: installing symlinks, not the tool client: ${binary} is a script (#! drops the name a tool is called by)\n`);
   } finally {
     r.close();
   }
   assert.equal(process.cwd(), before);
   assert.equal(fs.existsSync(path.join(before, 'bin', 'sv')), false);
+});
+
+test('tsinit install of the single executable: the client under every name, its slot naming the executable, over the old links', (t) => {
+  const dir = tmp(t);
+  const binary = path.join(dir, 'tsinit');
+  fs.writeFileSync(binary, '', { mode: 0o755 });
+  fs.mkdirSync(path.join(dir, 'bin'));
+  fs.symlinkSync('/planted', path.join(dir, 'bin', 'sv'));
+  const r = context(dir, 'install', [], {});
+  try {
+    // the client of this checkout (build/tsinit-client, made by `node build.mjs`)
+    assert.equal(install('bin', r.ctx, binary, true), 0, r.stderr());
+    assert.equal(r.stdout(), `tsinit: installed the tool client as ${INSTALL_NAMES.length} tools in bin (falling back to ${binary})\n`);
+    assert.equal(r.stderr(), '');
+  } finally {
+    r.close();
+  }
+  const client = fs.readFileSync(path.join(import.meta.dirname, '..', '..', 'build', 'tsinit-client'));
+  const at = client.indexOf(SLOT_MARKER) + SLOT_MARKER.length;
+  for (const name of INSTALL_NAMES) {
+    const file = path.join(dir, 'bin', name);
+    const st = fs.lstatSync(file);
+    assert.ok(st.isFile(), `${name} is a file (the planted link replaced, not followed)`);
+    assert.equal(st.mode & 0o7777, 0o755);
+    const bytes = fs.readFileSync(file);
+    assert.equal(bytes.length, client.length);
+    assert.equal(bytes.subarray(at, at + binary.length + 1).toString('latin1'), `${binary}\0`);
+    // the rest is the client, byte for byte
+    assert.deepEqual(Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + 4096)]), Buffer.concat([client.subarray(0, at), client.subarray(at + 4096)]));
+  }
+  assert.deepEqual(fs.readdirSync(path.join(dir, 'bin')).sort(), [...INSTALL_NAMES].sort(), 'no temporary file left');
+  assert.equal(fs.existsSync('/planted'), false);
+});
+
+test('every tool with a ctx.write sink: its text goes to the sink, nothing to the process\'s own stdout and stderr', (t) => {
+  const dir = tmp(t);
+  const result = path.join(dir, 'result.json');
+  const scratch = path.join(dir, 'scratch');
+  fs.mkdirSync(scratch);
+  // a process of its own: its 1 and 2 are what is checked
+  const child = spawnSync(process.execPath, [path.join(import.meta.dirname, '../helpers/tool-sink-child.ts'), result, scratch], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  assert.equal(child.status, 0, child.stderr);
+  assert.equal(child.stdout, '');
+  assert.equal(child.stderr, '');
+  const r = JSON.parse(fs.readFileSync(result, 'utf8')) as Record<string, { code: number | string; out: string; err: string }>;
+  const is = (label: string, code: number | string, out: RegExp | string, err: RegExp | string): void => {
+    const got = r[label];
+    assert.ok(got, label);
+    assert.equal(got.code, code, `${label}: ${JSON.stringify(got)}`);
+    if (typeof out === 'string') assert.equal(got.out, out, label);
+    else assert.match(got.out, out, label);
+    if (typeof err === 'string') assert.equal(got.err, err, label);
+    else assert.match(got.err, err, label);
+  };
+  is('runsvchdir', 0, 'runsvchdir: b: now current.\n', '');
+  is('runsvchdir-missing', 111, '', 'runsvchdir: fatal: unable to chdir: missing: file does not exist\n');
+  is('utmpset', 1, '', 'usage: utmpset [-w] line\n\n');
+  is('health', 1, /^web: /, '');
+  is('health-bad', 100, '', /unknown argument: --bogus/);
+  is('check', 0, /^\{/, '');
+  is('sv', 2, /^warning: web: unable to open supervise\/ok: file does not exist\nfail: nope: /, '');
+  is('sv-usage', 100, '', /^usage: sv \[-v\]/);
+  is('chpst', 100, '', /^usage: chpst /);
+  is('chpst-plan', 'plan chpst', '', '');
+  is('svlogd-usage', 111, '', /^usage: svlogd /);
+  is('halt', 111, '', /^tsinit halt: fatal: /);
+  is('halt-bad', 100, '', /^tsinit halt: fatal: not an exit code/);
+  is('events', 0, '{"kind":"start","service":"web"}\n', '');
+  is('events-none', 111, '', 'tsinit events: fatal: unable to connect to missing.sock: file does not exist\n');
+  is('runsv', 1, '', 'usage: runsv dir\n\n');
+  is('runsvdir', 1, '', 'usage: runsvdir [-P] dir\n\n');
+  is('runit', 111, '', '- runit: fatal: must be run as process no 1.\n');
+  is('runit-init', 0, '', /^\$Id: /);
+  is('tsinit-usage', 100, '', /\nusage: tsinit /);
+  is('tsinit-help', 0, /^usage: tsinit /, '');
+  is('tsinit-refused', 111, '', /^tsinit: fatal: TSINIT_STOP_DELAY=soon: invalid /);
+});
+
+test('tsinit events ends when its caller is gone (ctx.gone), following a socket that never closes', async (t) => {
+  const dir = tmp(t);
+  const conns: net.Socket[] = [];
+  const server = net.createServer((c) => {
+    conns.push(c);
+    c.write('{"kind":"start","service":"web"}\n');
+  });
+  await new Promise<void>((resolve) => server.listen(path.join(dir, 'ev.sock'), resolve));
+  t.after(() => {
+    for (const c of conns) c.destroy();
+    server.close();
+  });
+  let leave: () => void = () => {};
+  const gone = new Promise<void>((resolve) => {
+    leave = resolve;
+  });
+  let out = '';
+  const r = context(dir, 'events-gone', [], { TSINIT_EVENTS_SOCKET: 'ev.sock' });
+  try {
+    const done = events({ ...r.ctx, gone, write: (_s, text) => (out += text.toString()) });
+    while (out === '') await new Promise((resolve) => setTimeout(resolve, 10));
+    leave();
+    assert.equal(await done, 0);
+    assert.equal(out, '{"kind":"start","service":"web"}\n');
+    assert.equal(r.stdout(), '');
+  } finally {
+    r.close();
+  }
+});
+
+test('tsinit check through its context: a relative SERVICEDIR is the caller\'s, named as given', (t) => {
+  const dir = tmp(t);
+  fs.mkdirSync(path.join(dir, 'svc', 'web'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'svc', 'web', 'run'), '#!/bin/sh\nexec sleep 1\n', { mode: 0o755 });
+  assert.notEqual(process.cwd(), dir);
+  for (const [label, args, env] of [
+    ['argument', ['--json', 'svc'], {}],
+    ['TSINIT_SERVICE_DIR', ['--json'], { TSINIT_SERVICE_DIR: 'svc' }],
+    ['one service', ['--json', 'svc/web'], {}],
+  ] as const) {
+    const r = context(dir, `check-rel-${label.replace(/ /g, '-')}`, [...args], { PATH: '/usr/bin:/bin', ...env });
+    try {
+      check(r.ctx);
+      const report = JSON.parse(r.stdout()) as { dir: string; order?: unknown; services?: Record<string, unknown> };
+      assert.ok(JSON.stringify(report).includes('"web"'), `${label}: ${r.stdout()}`);
+      assert.equal(r.stderr(), '');
+    } finally {
+      r.close();
+    }
+  }
 });
