@@ -183,10 +183,27 @@ interface Scan {
   nodeArgv: string[];
 }
 
+/** The parent pid, from /proc/PID/stat. */
+function ppidOf(pid: number): number {
+  const text = read(`/proc/${pid}/stat`);
+  return Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1] ?? 0);
+}
+
+/**
+ * Not a Node process: PID 1's posix_spawn child between its clone and its
+ * exec (vfork-style, it shares PID 1's memory and runs no Node): PID 1's
+ * child with PID 1's very command line. A tool that fell back to the full
+ * executable has its own command line (`sv status ...`).
+ */
+function preExecChild(pid: number, root: number, rootCmdline: string): boolean {
+  return ppidOf(pid) === root && read(`/proc/${pid}/cmdline`) === rootCmdline;
+}
+
 function scan(root: number): Scan {
   const s: Scan = { nodes: 0, nobodySleeps: 0, nodeArgv: [] };
+  const rootCmdline = read(`/proc/${root}/cmdline`);
   for (const proc of processTree(root)) {
-    if (proc.pid !== root && isNode(exeOf(proc.pid))) {
+    if (proc.pid !== root && isNode(exeOf(proc.pid)) && !preExecChild(proc.pid, root, rootCmdline)) {
       s.nodes++;
       s.nodeArgv.push(read(`/proc/${proc.pid}/cmdline`).split('\0').slice(0, 2).join(' '));
     }

@@ -34,7 +34,7 @@ import net from 'node:net';
 import type { ChildStdio } from './runsv-handle.ts';
 import * as libc from '../../native/libc.ts';
 import { reaper } from '../process/reaper.ts';
-import { scheduleTrim } from '../process/trim.ts';
+import { scheduleTrim, trimSoon } from '../process/trim.ts';
 import { writerOf, type SignalSource, type ToolContext } from '../tool.ts';
 import { errstrOf } from '../util/errstr.ts';
 import { createSupervisor, type Supervisor } from './supervisor.ts';
@@ -165,6 +165,7 @@ export async function main(ctx: ToolContext): Promise<number> {
   // The reaper is PID 1's one (started once per process); the trim is the init's there.
   reaper.start();
   if (!served) scheduleTrim();
+  else trimSoon();
   // Served: the services get the client's descriptors (and the log pipe as
   // stderr), through copies of their own: the caller's are closed when the
   // call ends, and services still stopping then (./finish) must not get
