@@ -176,7 +176,16 @@ export class LogDir {
         return fd;
       }
     }
-    const fd = fs.openSync(p, flags);
+    let fd: number;
+    try {
+      fd = fs.openSync(p, flags);
+    } catch (e) {
+      // O_NOFOLLOW met a symlink (the only ELOOP here: the directory is a
+      // descriptor): refused for the account, as runit's svlogd is refused a
+      // link to a file it may not write (a planted `lock` into root's files)
+      if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw refused('EACCES', name);
+      throw e;
+    }
     try {
       const st = fs.fstatSync(fd);
       const want = (spec.flags & 3) === O_RDONLY ? R : W;
@@ -315,12 +324,18 @@ export class LogDir {
       this.env.report(sysMessage(WARNING, 'unable to open log directory', this.name, { code: 'EACCES' }));
       return false;
     }
+    const owner = this.env.owner;
+    // runit's open(dir, O_RDONLY) needs read permission, before its fchdir needs search
+    if (owner && !mayAccess(dst, owner, R)) {
+      this.close();
+      this.env.report(sysMessage(WARNING, 'unable to open log directory', this.name, { code: 'EACCES' }));
+      return false;
+    }
     if (!dst.isDirectory()) {
       this.close();
       this.env.report(sysMessage(WARNING, 'unable to change directory', this.name, { code: 'ENOTDIR' }));
       return false;
     }
-    const owner = this.env.owner;
     if (owner && !mayAccess(dst, owner, X)) {
       this.close();
       this.env.report(sysMessage(WARNING, 'unable to change directory', this.name, { code: 'EACCES' }));

@@ -91,7 +91,7 @@ test('planted symlinks: sv status/up LINK into a root-only service, chpst -e LIN
 test('planted symlinks: svlogd DIR as nobody with DIR a link to a root-only directory, DIR/current or DIR/lock a link to a root file - as Debian\'s svlogd, nothing created or changed as root', async (t) => {
   const p = await startPid1(t);
   /** The same tree twice (ours, Debian's): svlogd changes it. */
-  const build = (base: string): { a: string; b: string; c: string; rootFile: string; rootDir: string } => {
+  const build = (base: string): { a: string; b: string; c: string; d: string; rootFile: string; rootDir: string } => {
     fs.mkdirSync(base, { mode: 0o755 });
     const rootDir = path.join(base, 'rootdir');
     fs.mkdirSync(rootDir, { mode: 0o755 });
@@ -113,14 +113,18 @@ test('planted symlinks: svlogd DIR as nobody with DIR a link to a root-only dire
     const c = logDir('c');
     // a lock through a link into a directory only root may write: created as root it would appear there
     fs.symlinkSync(path.join(rootDir, 'lock'), path.join(c, 'lock'));
-    return { a, b, c, rootFile, rootDir };
+    // root's, searchable and writable by all but not readable: runit's open() of it fails
+    const d = path.join(base, 'd');
+    fs.mkdirSync(d);
+    fs.chmodSync(d, 0o733);
+    return { a, b, c, d, rootFile, rootDir };
   };
   const top = scratch(t, 'tsinit-sec-svlogd-');
   const ours = build(path.join(top, 'ours'));
   const theirs = build(path.join(top, 'debian'));
   const norm = (s: string, base: string): string => s.split(base).join('BASE').replace(/@[0-9a-f]{24}\.[us]/g, '@TAI');
   const paths: Array<'fallback' | 'in-process'> = [];
-  for (const k of ['a', 'b', 'c'] as const) {
+  for (const k of ['a', 'b', 'c', 'd'] as const) {
     const mark = p.log().length;
     const r1 = await p.call(['svlogd', ours[k]], { nobody: true, stdin: 'one\n', cwd: top });
     paths.push(await tookPath(p, mark, 'svlogd'));
@@ -139,8 +143,9 @@ test('planted symlinks: svlogd DIR as nobody with DIR a link to a root-only dire
   assert.equal(fs.readFileSync(ours.rootFile, 'utf8'), 'root data\n');
   assert.deepEqual(fs.readdirSync(ours.rootDir), ['file']);
   assert.deepEqual(fs.readdirSync(path.join(top, 'ours', 'privlog')), []);
+  assert.deepEqual(fs.readdirSync(ours.d), []);
   for (const line of ourTree) {
-    if (/^(rootdir|privlog|a|b|c)( |\/file )/.test(line) || / -> /.test(line)) continue;
+    if (/^(rootdir|privlog|a|b|c|d)( |\/file )/.test(line) || / -> /.test(line)) continue;
     assert.match(line, / 65534:65534 /, `made as root: ${line}`);
   }
 });
