@@ -7,6 +7,7 @@
 // RELRO data, .data, .bss) are never touched.
 import fs from 'node:fs';
 import * as libc from '../../native/libc.ts';
+import { fullGc } from '../util/full-gc.ts';
 
 export interface CleanMapping {
   start: bigint;
@@ -88,6 +89,19 @@ export function scheduleTrim(onError: (e: unknown) => void = () => {}): void {
 let soon: NodeJS.Timeout | undefined;
 
 /**
+ * Once a boot is over: collect its garbage (V8 otherwise keeps the old
+ * generation it grew to until the next allocation-driven collection, and a
+ * later collection faults back in code pages already trimmed), give the
+ * freed malloc memory back, then drop the clean file pages - in that order,
+ * so that the collection's own code faults in before the trim, not after.
+ */
+export function settle(): void {
+  fullGc();
+  libc.mallocTrim();
+  trimCleanPages();
+}
+
+/**
  * Trim once a start-up inside this process is over: a runsvdir served inside
  * PID 1 (Debian's stage 2) starts every service after the init's own 2 s
  * trim, and faults in the pages of the tools it serves meanwhile. One timer
@@ -98,8 +112,7 @@ export function trimSoon(delayMs = 2000): void {
   soon = setTimeout(() => {
     soon = undefined;
     try {
-      trimCleanPages();
-      libc.mallocTrim();
+      settle();
     } catch {
       // the next periodic trim tries again
     }
