@@ -176,6 +176,8 @@ export function createHandler(deps: HandlerDeps): CallHandler {
       send({ kind: 'fallback' });
       return;
     }
+    // One line per answered call too: with the fallback lines, a test (or an operator) can count what PID 1 served.
+    deps.log.debug(`tool call of pid ${cred.pid} (uid ${cred.uid}): served: ${asked.kind === 'text' ? 'a text answer' : asked.tool}`);
     if (decision.kind === 'refuse') {
       send({ kind: 'out', stream: 2, data: Buffer.from(decision.message) });
       send({ kind: 'exit', code: decision.code });

@@ -366,3 +366,19 @@ test('tools not yet driven by their context alone (svlogd, runsvdir), and utmpse
     assert.deepEqual(c.replies, [{ kind: 'fallback' }], argv[0]);
   }
 });
+
+test('one debug line per call saying how it was answered (served here or FALLBACK, with the caller\'s pid), so a served call can be counted', async (t) => {
+  const dir = tmp(t);
+  const lines: string[] = [];
+  const h = handler({ log: { debug: (m) => lines.push(m) } });
+  await h(call({ argv: ['sv', 'status', 'nope'], cwd: dir, pid: 101 }));
+  await h(call({ argv: ['sv', '--help'], cwd: dir, pid: 102 }));
+  await h(call({ argv: ['sv', 'status', 'nope'], cwd: dir, pid: 103, uid: 65534 }));
+  await h(call({ argv: ['chpst', '-u', 'nobody', 'true'], cwd: dir, pid: 104, uid: 65534 }));
+  assert.deepEqual(lines, [
+    'tool call of pid 101 (uid 0): served: sv',
+    'tool call of pid 102 (uid 0): served: a text answer',
+    'tool call of pid 103 (uid 65534): fallback: sv for uid 65534: the kernel judges it',
+    'tool call of pid 104 (uid 65534): served: chpst',
+  ]);
+});
