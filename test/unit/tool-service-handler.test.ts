@@ -268,6 +268,18 @@ test('FALLBACK for a caller outside our PID namespace, in another root, or with 
   assert.deepEqual((await h(call({ argv: [Buffer.from('sv'), Buffer.from([0x78, 0xe9])], cwd: dir }))).replies, [{ kind: 'fallback' }]);
 });
 
+test('FALLBACK for a caller whose / is the same directory on another mount (another mount namespace: unshare -m)', async (t) => {
+  const dir = tmp(t);
+  const st = fs.statSync('/');
+  const mnt = Number(/^mnt_id:\s*(\d+)$/m.exec(fs.readFileSync(`/proc/self/fdinfo/${rootFd}`, 'utf8'))?.[1]);
+  assert.ok(mnt > 0);
+  const lines: string[] = [];
+  const on = (m: number): ((c: FakeCall) => Promise<FakeCall>) => handler({ root: () => ({ dev: st.dev, ino: st.ino, mnt: m }), log: { debug: (l) => lines.push(l) } });
+  assert.deepEqual((await on(mnt + 1)(call({ argv: ['sv', 'status', 'x'], cwd: dir, pid: 7 }))).replies, [{ kind: 'fallback' }]);
+  assert.deepEqual(lines, ['tool call of pid 7 (uid 0): fallback: caller in another mount namespace']);
+  assert.equal((await on(mnt)(call({ argv: ['sv', 'status', 'x'], cwd: dir }))).last()?.kind, 'exit');
+});
+
 test('a forwarded signal: to the tool\'s listener; none listening: DIE (CONT only continues); the caller gone resolves ctx.gone', async (t) => {
   const dir = tmp(t);
   const heard: string[] = [];
