@@ -10,9 +10,15 @@
 // /etc/group gains Debian's adm group (svlogd/run's `install -g adm`), and
 // busybox gets the two forms of coreutils' install that Debian's scripts use.
 //
-// Checked: each service process leads its own session; after `podman stop`
-// no service was started again, each finish ran once, tsinit exited 0 with
-// no SIGKILL.
+// The image's tools are the thin tool client (`tsinit install /usr/local/bin`):
+// stage 2's runsvdir and svlogd/run's `chpst -u ... svlogd` go through it.
+//
+// Checked: each service process leads its own session; at rest no Node
+// process runs besides PID 1 (no process but PID 1 has /sbin/tsinit as its
+// executable: every tool call was served by PID 1 - a todo until svlogd and
+// runsvdir are served, which fall back to the full executable today); after
+// `podman stop` no service was started again, each finish ran once, tsinit
+// exited 0 with no SIGKILL.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -21,6 +27,11 @@ import path from 'node:path';
 import { e2eImage, podmanOk } from '../helpers/image.ts';
 import { cleanup, Container } from '../helpers/container.ts';
 import { debianPackage } from '../../testkit/debian.ts';
+import { SERVED_TOOLS } from '../../src/tool-service/handler.ts';
+
+/** Why "no Node process besides PID 1" cannot hold yet, while a tool of the tree falls back to the full executable. */
+const notServed = (['runsvdir', 'svlogd'] as const).filter((t) => !SERVED_TOOLS.has(t));
+const nodeAtRestTodo = notServed.length > 0 ? `${notServed.join(' and ')} not served by PID 1 yet: the client falls back to the full executable, a Node process` : false;
 
 const tmp: string[] = [];
 after(async () => {
@@ -124,7 +135,7 @@ const starts = (counts: string, name: string): number => {
   }
 };
 
-test("podman stop, Debian's /etc/runit/2 with runit-services' cron and chrony: own sessions, nothing restarted, each finish once", { timeout: 600_000 }, async () => {
+test("podman stop, Debian's /etc/runit/2 with runit-services' cron and chrony: own sessions, nothing restarted, each finish once", { timeout: 600_000 }, async (t) => {
   const image = await e2eImage();
   const { args, counts } = debianMounts();
   const c = await Container.start(image, args);
@@ -142,6 +153,15 @@ test("podman stop, Debian's /etc/runit/2 with runit-services' cron and chrony: o
   for (const r of rows) assert.equal(r.session, r.pid, `not a session leader: ${r.line}`);
   assert.equal(starts(counts, 'cron'), 1);
   assert.equal(starts(counts, 'chronyd'), 1);
+
+  // at rest: the Node processes are those whose executable is /sbin/tsinit (the clients are not);
+  // one line each (runsvdir's title holds the log's newlines)
+  const nodes = await c.shOk('for p in /proc/[0-9]*; do [ "$(readlink $p/exe)" = /sbin/tsinit ] && echo "${p#/proc/} $(tr "\\0\\n" "  " < $p/cmdline)"; done; true');
+  const others = nodes.split('\n').filter((l) => l !== '' && !l.startsWith('1 '));
+  assert.ok(nodes.split('\n').some((l) => l.startsWith('1 ')), `PID 1 is not /sbin/tsinit:\n${nodes}`);
+  await t.test('at rest no Node process besides PID 1', { todo: nodeAtRestTodo }, () => {
+    assert.deepEqual(others, [], `Node processes besides PID 1:\n${others.join('\n')}`);
+  });
 
   const res = await c.stop(10);
   assert.equal(res.exitCode, 0, res.logs);
