@@ -15,7 +15,7 @@ const only = pick(values.only);
 const skip = pick(values.skip) ?? new Set<string>();
 
 // The order puts the quick ones first.
-const preferred = ['startup', 'idle-pss', 'orphans', 'supervision', 'runsv-memory', 'svlogd-throughput'];
+const preferred = ['startup', 'idle-pss', 'orphans', 'supervision', 'tree', 'runsv-memory', 'svlogd-throughput'];
 const dir = import.meta.dirname;
 const found = fs
   .readdirSync(dir)

@@ -84,3 +84,25 @@ export function scheduleTrim(onError: (e: unknown) => void = () => {}): void {
   setInterval(trim, 300_000).unref();
   setInterval(trimHeap, HEAP_TRIM_MS).unref();
 }
+
+let soon: NodeJS.Timeout | undefined;
+
+/**
+ * Trim once a start-up inside this process is over: a runsvdir served inside
+ * PID 1 (Debian's stage 2) starts every service after the init's own 2 s
+ * trim, and faults in the pages of the tools it serves meanwhile. One timer
+ * at most: calls while one is pending change nothing.
+ */
+export function trimSoon(delayMs = 2000): void {
+  if (soon !== undefined) return;
+  soon = setTimeout(() => {
+    soon = undefined;
+    try {
+      trimCleanPages();
+      libc.mallocTrim();
+    } catch {
+      // the next periodic trim tries again
+    }
+  }, delayMs);
+  soon.unref();
+}

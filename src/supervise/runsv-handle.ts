@@ -39,6 +39,19 @@ export interface RunsvOptions {
    * so each child leads its own session instead of sharing runsv's.
    */
   ownSession?: boolean;
+  /**
+   * The descriptors children get as 0, 1 and 2 where runit's would inherit
+   * runsv's (absent: this process's own): a runsvdir served to a client
+   * inside PID 1 gives its services the client's, as a runsvdir process does.
+   */
+  stdio?: ChildStdio;
+}
+
+/** Standard descriptors for children; an absent one is this process's own. */
+export interface ChildStdio {
+  stdin?: number;
+  stdout?: number;
+  stderr?: number;
 }
 
 export interface RunsvHandle {

@@ -20,6 +20,7 @@ import { planInprocessLog, type InprocessLogPlan } from './log-run.ts';
 import { PrefixedOutput, prefixEnabled } from './prefix-output.ts';
 import { StartupError, fatalSys } from './supervise-dir.ts';
 import type { ServiceProbes } from './service-probes.ts';
+import type { ChildStdio } from './runsv-handle.ts';
 
 /**
  * TSINIT_INPROCESS_LOG=0 turns off running log/run's svlogd inside tsinit.
@@ -52,26 +53,24 @@ export interface LaunchHost {
   exited(pid: number, wstat: number): void;
   /** every child in a session of its own (RunsvOptions.ownSession) */
   readonly ownSession: boolean;
+  /** what children inherit in place of tsinit's own 0, 1, 2 (RunsvOptions.stdio) */
+  readonly stdio?: ChildStdio;
 }
 
 /** A child's standard descriptors; an absent one is tsinit's own. */
-interface Stdio {
-  stdin?: number;
-  stdout?: number;
-  stderr?: number;
-}
+type Stdio = ChildStdio;
 
 /**
  * runit's wiring: log/run reads the log pipe; ./run, ./finish and control/
  * scripts write their stdout to it. Without a log service, TSINIT_LOG_PREFIX's
  * pipes take stdout and stderr. null: the log pipe is already closed.
  */
-function stdioFor(side: Side, pipe: LogPipe | undefined, prefixed: PrefixedOutput | undefined): Stdio | null {
+function stdioFor(side: Side, pipe: LogPipe | undefined, prefixed: PrefixedOutput | undefined, inherited: Stdio = {}): Stdio | null {
   if (pipe) {
     if (!pipe.isOpen) return null;
-    return side === 'log' ? { stdin: pipe.readFd } : { stdout: pipe.writeFd };
+    return side === 'log' ? { ...inherited, stdin: pipe.readFd } : { ...inherited, stdout: pipe.writeFd };
   }
-  return prefixed ? { stdout: prefixed.stdoutFd, stderr: prefixed.stderrFd } : {};
+  return prefixed ? { ...inherited, stdout: prefixed.stdoutFd, stderr: prefixed.stderrFd } : { ...inherited };
 }
 
 /** The spawn options every child of a runsv gets: its stdio (absent descriptors stay absent) and its session. */
@@ -151,7 +150,7 @@ export class Launcher {
         const plan = this.inprocessPlan();
         if (plan) return this.startInprocessLog(plan, pipe);
       }
-      const stdio = stdioFor(side, pipe, host.prefixed);
+      const stdio = stdioFor(side, pipe, host.prefixed, host.stdio);
       if (!stdio) {
         const what = side === 'log' ? './log/run' : './run';
         return this.spawnFailed(`unable to setup filedescriptor for ${what}: ${errstrOf({ code: 'EBADF' })}`);
@@ -249,10 +248,10 @@ export class Launcher {
       done(false);
       return;
     }
-    let stdio = stdioFor('main', host.logPipe, host.prefixed);
+    let stdio = stdioFor('main', host.logPipe, host.prefixed, host.stdio);
     if (!stdio) {
       host.warn(`unable to setup stdout for ${rel}: ${errstrOf({ code: 'EBADF' })}`);
-      stdio = {};
+      stdio = { ...host.stdio };
     }
     try {
       this.scriptPid = spawnChild({

@@ -74,6 +74,7 @@ class Runsv implements RunsvHandle {
   /** starts ./run, ./finish, log/run and control/ scripts (set up with the locks) */
   private launcher: Launcher | undefined;
   private readonly ownSession: boolean;
+  private readonly stdio: RunsvOptions['stdio'];
   /** the action interpreter (set up with the locks) */
   private effects: RunsvEffects | undefined;
   private readonly onEssentialEnded: ((code: number, reason: string) => void) | undefined;
@@ -92,6 +93,7 @@ class Runsv implements RunsvHandle {
     this.hold = opts.hold;
     this.onEssentialEnded = opts.onEssentialEnded;
     this.ownSession = opts.ownSession === true;
+    this.stdio = opts.stdio;
     const rawName = opts.rawName;
     this.report =
       opts.report ??
@@ -184,6 +186,7 @@ class Runsv implements RunsvHandle {
       fatal: this.fatalMsg,
       exited: (pid, wstat) => this.driver?.post({ type: 'exit', pid, wstat }),
       ownSession: this.ownSession,
+      ...(this.stdio ? { stdio: this.stdio } : {}),
     });
     this.launcher = launcher;
     this.effects = new RunsvEffects({

@@ -18,6 +18,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startRunsv as realStartRunsv, type RunsvHandle, type RunsvOptions } from './runsv.ts';
+import type { ChildStdio } from './runsv-handle.ts';
 import { planScan, warningText, type Identity, type ListingEntry, type SlotView } from './scanner.ts';
 import { errstr, errstrOf } from '../util/errstr.ts';
 import { err } from '../util/output.ts';
@@ -49,6 +50,10 @@ export interface SupervisorOptions {
    * in this process's group, as runsvdir's runsv's do without -P
    */
   sessions?: boolean;
+  /** what a relative dir is relative to (default: this process's directory) */
+  cwd?: string;
+  /** what the services inherit as 0, 1, 2 (RunsvOptions.stdio; default: this process's own) */
+  stdio?: ChildStdio;
 }
 
 export interface Supervisor {
@@ -84,7 +89,7 @@ interface Slot {
 
 export function createSupervisor(opts: SupervisorOptions): Supervisor {
   const dir = opts.dir;
-  const absDir = path.resolve(dir);
+  const absDir = opts.cwd !== undefined ? path.resolve(opts.cwd, dir) : path.resolve(dir);
   const report = opts.report ?? ((line: string) => err(`${line}\n`));
   const start = opts.startRunsv ?? realStartRunsv;
   const warn = (text: string): void => report(`runsvdir ${dir}: warning: ${text}`);
@@ -219,6 +224,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       };
       if (hold) ropts.hold = hold;
       if (opts.sessions) ropts.ownSession = true;
+      if (opts.stdio) ropts.stdio = opts.stdio;
       slot.ready = false;
       slot.waiting = hold !== undefined && 'waitingFor' in hold;
       if (opts.report) ropts.report = opts.report;

@@ -11,6 +11,7 @@ import { tai64nLabel } from '../util/tai64n.ts';
 import { defaultConfig, parseConfig, type LogConfig } from './config.ts';
 import { INFO, PAUSE, WARNING, sleepSync, sysMessage, type Report } from './messages.ts';
 import { mayAccess, mayChmod, R, W, X, type OpenSpec, type Owner } from './owner-access.ts';
+import { reachDir, type PathFs } from './owner-path.ts';
 import { ProcessorSetupError, processorExitCode, startProcessor } from './processor.ts';
 import { UdpOut } from './udp.ts';
 
@@ -39,6 +40,8 @@ export interface DirEnv {
   owner?: Owner;
   /** inside the supervisor: a step runit would retry every 3 s fails the directory instead of blocking */
   inprocess?: boolean;
+  /** the processors' stderr (default: this process's own; -1: closed) */
+  processorStderr?: number;
 }
 
 let procFdKnown: boolean | undefined;
@@ -53,6 +56,23 @@ function refused(code: 'EACCES' | 'EPERM', file: string): NodeJS.ErrnoException 
   e.code = code;
   return e;
 }
+
+function refusedAs(code: string, file: string): NodeJS.ErrnoException {
+  const e: NodeJS.ErrnoException = new Error(`${code}: ${file}`);
+  e.code = code;
+  return e;
+}
+
+/** The file system as owner-path.ts walks it. */
+function pathStat(st: fs.Stats): ReturnType<PathFs['lstat']> {
+  return { uid: st.uid, gid: st.gid, mode: st.mode, dev: st.dev, ino: st.ino, kind: st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'link' : 'other' };
+}
+
+const realPathFs: PathFs = {
+  lstat: (p) => pathStat(fs.lstatSync(p)),
+  stat: (p) => pathStat(fs.statSync(p)),
+  readlink: (p) => fs.readlinkSync(p),
+};
 
 const PAUSED = -1;
 const RETRY = -2;
@@ -92,6 +112,8 @@ export class LogDir {
 
   /** where the directory is on disk (name resolved against the logger's cwd) */
   readonly fsPath: string;
+  /** what a relative name is relative to (undefined: this process's directory) */
+  private readonly cwd: string | undefined;
 
   /** name: as given (used in messages); cwd: what a relative name is relative to */
   constructor(name: string, env: DirEnv, cwd?: string) {
@@ -99,6 +121,7 @@ export class LogDir {
     // Joined, not resolved: the kernel decides what "..", symlinks and ""
     // mean, as for svlogd started in cwd.
     this.fsPath = cwd === undefined || name === '' || name.startsWith('/') ? name : `${cwd}/${name}`;
+    this.cwd = cwd;
     this.env = env;
   }
 
@@ -274,7 +297,11 @@ export class LogDir {
 
   /** runit's logdir_open(); false when the directory is not functional. */
   open(nowUs: number): boolean {
+    // Acting for another account: only a directory it could reach itself
+    // (every directory on the way searchable by it), and the very one checked.
+    const reach = this.env.owner ? reachDir(this.name, this.cwd ?? process.cwd(), this.env.owner, realPathFs) : undefined;
     try {
+      if (reach && !reach.ok) throw refusedAs(reach.code, this.name);
       this.fdDir = fs.openSync(this.fsPath, O_RDONLY | O_NONBLOCK);
     } catch (e) {
       this.env.report(sysMessage(WARNING, 'unable to open log directory', this.name, e));
@@ -282,6 +309,12 @@ export class LogDir {
     }
     this.isOpen = true;
     const dst = fs.fstatSync(this.fdDir);
+    if (reach?.ok && (dst.dev !== reach.dev || dst.ino !== reach.ino)) {
+      // replaced between the check and the open
+      this.close();
+      this.env.report(sysMessage(WARNING, 'unable to open log directory', this.name, { code: 'EACCES' }));
+      return false;
+    }
     if (!dst.isDirectory()) {
       this.close();
       this.env.report(sysMessage(WARNING, 'unable to change directory', this.name, { code: 'ENOTDIR' }));
@@ -663,6 +696,7 @@ export class LogDir {
           cwd: this.env.owner ? fs.readlinkSync(this.dirPath()) : this.fsPath,
           open: (file, spec) => this.openFile(file, spec),
           ...(this.env.owner ? { owner: this.env.owner } : {}),
+          ...(this.env.processorStderr !== undefined ? { stderr: this.env.processorStderr } : {}),
         },
         name,
         command,

@@ -42,6 +42,8 @@ export interface LoggerOptions {
   owner?: Owner;
   /** runs inside the supervisor: never a blocking 3 s retry at open */
   inprocess?: boolean;
+  /** the processors' stderr (default: this process's own; -1: closed), as svlogd's own stderr is theirs */
+  processorStderr?: number;
 }
 
 /** Logger options from svlogd's parsed command line (for running a log/run's svlogd in-process). */
@@ -149,6 +151,7 @@ class SvLogger implements Logger {
       sleep: opts.sleep ?? sleep,
       ...(opts.owner ? { owner: opts.owner } : {}),
       ...(opts.inprocess ? { inprocess: true } : {}),
+      ...(opts.processorStderr !== undefined ? { processorStderr: opts.processorStderr } : {}),
     };
     this.dirs = dirs.map((d) => new LogDir(d, env, opts.cwd));
     this.splitter = new LineSplitter(

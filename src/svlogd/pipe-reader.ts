@@ -11,6 +11,8 @@
 // event-loop turn while PID 1's other I/O (the HTTP probes) waits. A yielded
 // reader reads again after the loop's other I/O (setImmediate); meanwhile the
 // bytes stay in the pipe and the writer blocks, as under runit's svlogd.
+// Readers sharing a TurnPool share one such budget: the work of a turn stays
+// bounded however many loggers are flooded at once.
 import fs from 'node:fs';
 import net from 'node:net';
 import * as libc from '../../native/libc.ts';
@@ -32,6 +34,66 @@ export interface TurnBudget {
   defer?: (next: () => void) => void;
 }
 
+/**
+ * One turn budget shared by several readers (PID 1's in-process loggers): the
+ * bytes all of them together read per event-loop turn. A per-reader budget
+ * lets the work of a turn grow with the number of flooding loggers; with the
+ * pool, a reader that found it spent waits in line, and each later turn wakes
+ * waiting readers in order only up to the pool's bytes (at least one), so
+ * every reader gets its turns and no turn does more than about `bytes` (plus
+ * one read of each reader that had not been waiting).
+ */
+export class TurnPool {
+  readonly bytes: number;
+  private readonly defer: (next: () => void) => void;
+  private used = 0;
+  /** readers waiting for a turn, first come first served, with the bytes one read of theirs may take */
+  private readonly waiting: Array<{ next: () => void; readBytes: number }> = [];
+  private armed = false;
+
+  constructor(bytes: number, defer: (next: () => void) => void = (next) => void setImmediate(next)) {
+    this.bytes = Math.max(1, bytes);
+    this.defer = defer;
+  }
+
+  /** Counts bytes read; false once the pool is spent for this turn (the reader then waits). */
+  spend(n: number): boolean {
+    this.used += n;
+    return this.used < this.bytes;
+  }
+
+  /** `next` runs in a later turn, in line with the other waiting readers. */
+  wait(next: () => void, readBytes: number): void {
+    this.waiting.push({ next, readBytes: Math.max(1, readBytes) });
+    this.arm();
+  }
+
+  /** readers waiting (tests, and the metrics of a curious reader) */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  private arm(): void {
+    if (this.armed) return;
+    this.armed = true;
+    this.defer(() => this.turn());
+  }
+
+  private turn(): void {
+    this.armed = false;
+    this.used = 0;
+    let planned = 0;
+    const woken: Array<() => void> = [];
+    while (this.waiting.length > 0 && (woken.length === 0 || planned < this.bytes)) {
+      const w = this.waiting.shift() as { next: () => void; readBytes: number };
+      planned += w.readBytes;
+      woken.push(w.next);
+    }
+    if (this.waiting.length > 0) this.arm();
+    for (const next of woken) next();
+  }
+}
+
 export class PipeReader {
   private readonly sourceFd: number;
   private readonly sink: PipeSink;
@@ -41,6 +103,8 @@ export class PipeReader {
   private closed = false;
   private readonly turnBytes: number;
   private readonly defer: (next: () => void) => void;
+  /** a budget shared with other readers, instead of turnBytes of its own */
+  private readonly pool: TurnPool | undefined;
   /** bytes handed over since the reader last yielded or was resumed */
   private turnUsed = 0;
   /** waiting for defer() to give the reader its next turn */
@@ -49,14 +113,17 @@ export class PipeReader {
   /**
    * Reads `sourceFd` through a descriptor of its own (so closing the reader
    * leaves `sourceFd` open); chunkSize bounds every read, budget.bytes the
-   * bytes read per event-loop turn (default: no bound).
+   * bytes read per event-loop turn (default: no bound), a TurnPool the bytes
+   * read per turn by every reader sharing it.
    */
-  constructor(sourceFd: number, chunkSize: number, sink: PipeSink, budget?: TurnBudget) {
+  constructor(sourceFd: number, chunkSize: number, sink: PipeSink, budget?: TurnBudget | TurnPool) {
     this.sourceFd = sourceFd;
     this.chunkSize = Math.max(1, Math.min(chunkSize, 1 << 24));
     this.sink = sink;
-    this.turnBytes = budget ? Math.max(1, budget.bytes) : Infinity;
-    this.defer = budget?.defer ?? ((next) => void setImmediate(next));
+    this.pool = budget instanceof TurnPool ? budget : undefined;
+    const own = budget instanceof TurnPool ? undefined : budget;
+    this.turnBytes = own ? Math.max(1, own.bytes) : Infinity;
+    this.defer = own?.defer ?? ((next) => void setImmediate(next));
     this.socket = this.open();
   }
 
@@ -112,7 +179,7 @@ export class PipeReader {
       return false;
     }
     this.turnUsed += n;
-    if (this.turnUsed >= this.turnBytes) {
+    if (this.pool ? !this.pool.spend(n) : this.turnUsed >= this.turnBytes) {
       this.yieldTurn();
       return false;
     }
@@ -123,11 +190,13 @@ export class PipeReader {
   private yieldTurn(): void {
     this.yielded = true;
     this.socket.pause();
-    this.defer(() => {
+    const next = (): void => {
       this.yielded = false;
       this.turnUsed = 0;
       if (!this.paused && !this.closed) this.socket.resume();
-    });
+    };
+    if (this.pool) this.pool.wait(next, this.chunkSize);
+    else this.defer(next);
   }
 
   /**

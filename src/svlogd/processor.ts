@@ -46,6 +46,8 @@ export interface ProcessorDir {
   open(name: string, spec: OpenSpec): number;
   /** run the processor as this account (an in-process `chpst -u USER svlogd`) */
   owner?: Owner;
+  /** the processor's stderr (svlogd's own: default this process's; -1: closed) */
+  stderr?: number;
 }
 
 /**
@@ -110,6 +112,8 @@ export function startProcessor(dir: ProcessorDir, name: string, command: string,
       cwd: dir.cwd,
       stdin: input,
       stdout: output,
+      ...(dir.stderr !== undefined && dir.stderr >= 0 ? { stderr: dir.stderr } : {}),
+      ...(dir.stderr !== undefined && dir.stderr < 0 ? { closeFds: [2] } : {}),
       extraFds: [
         [4, state],
         [5, newstate],

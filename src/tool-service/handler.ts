@@ -16,12 +16,13 @@ import type { CallRequest, Reply } from './protocol.ts';
 import type { CallChannel, CallHandler } from './transport.ts';
 
 /**
- * The tools this PID 1 runs for a client. Left out: svlogd and runsvdir until
- * they are driven by their context alone (today they would take PID 1's own
- * signals and title, and may exit the process), and utmpset, whose blocking
- * flock() of utmp/wtmp would block PID 1 while anyone holds the lock.
+ * The tools this PID 1 runs for a client: every root tool but utmpset, whose
+ * blocking flock() of utmp/wtmp would block PID 1 while anyone holds the
+ * lock. svlogd and runsvdir take their signals, title, input and directory
+ * from the context (ctx.signals, ctx.setTitle, ctx.stdin, ctx.cwd), so one
+ * served inside PID 1 is the same tool as one in a process of its own.
  */
-export const SERVED_TOOLS: ReadonlySet<ToolName> = new Set([...ROOT_TOOLS].filter((t) => t !== 'svlogd' && t !== 'runsvdir' && t !== 'utmpset'));
+export const SERVED_TOOLS: ReadonlySet<ToolName> = new Set([...ROOT_TOOLS].filter((t) => t !== 'utmpset'));
 
 export interface HandlerDeps {
   /** a shutdown was requested */

@@ -1,7 +1,8 @@
 // The pieces that keep a logger restart from losing or splitting lines, and
 // an in-process logger acting for another account from doing more than it
 // could: PipeReader (never reads ahead once paused; byte-wise to a line's
-// end; a bounded number of bytes per event-loop turn), lineFinisher (TERM: a long line written to its end, a short one
+// end; a bounded number of bytes per event-loop turn, per reader or shared by
+// several through a TurnPool), lineFinisher (TERM: a long line written to its end, a short one
 // dropped), and the permission checks (owner-access.ts).
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +12,7 @@ import path from 'node:path';
 import * as libc from '../../native/libc.ts';
 import { createLogger, lineFinisher } from '../../src/svlogd/logger.ts';
 import { mayAccess, mayChmod, numericSpec, R, W, X, type Owner } from '../../src/svlogd/owner-access.ts';
-import { PipeReader } from '../../src/svlogd/pipe-reader.ts';
+import { PipeReader, TurnPool } from '../../src/svlogd/pipe-reader.ts';
 import { processorCommand } from '../../src/svlogd/processor.ts';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'svlogd-safety-'));
@@ -96,6 +97,66 @@ test('PipeReader: a flooding writer gets one turn budget of bytes, then the read
   reader.close();
   fs.closeSync(rd);
   fs.closeSync(wr);
+});
+
+test('PipeReader: readers sharing a TurnPool read at most its bytes (plus one read) per turn together, and each gets its turns', { timeout: 60000 }, async () => {
+  const READERS = 4;
+  const EACH = 32768;
+  const CHUNK = 4096;
+  const turns: Array<() => void> = [];
+  const pool = new TurnPool(8192, (next) => turns.push(next));
+  const got: number[] = [];
+  const pipes: Array<[number, number]> = [];
+  const readers: PipeReader[] = [];
+  for (let i = 0; i < READERS; i++) {
+    const [rd, wr] = libc.pipe2();
+    fs.writeSync(wr, Buffer.alloc(EACH, 97 + i)); // every writer floods at once
+    pipes.push([rd, wr]);
+    got.push(0);
+    readers.push(
+      new PipeReader(rd, CHUNK, {
+        data(chunk) {
+          got[i] = (got[i] as number) + chunk.length;
+          return true;
+        },
+        end() {},
+        error() {},
+      }, pool),
+    );
+  }
+  const total = (): number => got.reduce((a, b) => a + b, 0);
+  const left = (): number => got.filter((g) => g < EACH).length;
+  // quiet: 20 loop turns (poll phases included) pass without a read; readers left waiting in the pool's line
+  const quiet = async (): Promise<void> => {
+    for (;;) {
+      const before = total();
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+      if (total() === before) break;
+    }
+    if (left() > 0) assert.ok(pool.queued > 0 && turns.length === 1, 'readers with bytes left wait for a turn');
+  };
+  await quiet();
+  // the first turn: the pool's bytes, then one read of each reader that was not waiting yet
+  assert.equal(total(), 8192 + (READERS - 1) * CHUNK);
+  assert.equal(turns.length, 1);
+  let turnsRun = 0;
+  while (left() > 0) {
+    const before = total();
+    (turns.shift() as () => void)();
+    turnsRun++;
+    await quiet();
+    // with a budget per reader, 4 readers would read 4 x 8192 here
+    assert.ok(total() - before <= 8192 + CHUNK, `turn ${turnsRun} read ${total() - before} bytes`);
+    assert.ok(total() > before, `turn ${turnsRun} read nothing`);
+    assert.ok(turnsRun < 100);
+  }
+  // every byte of every writer arrived: each reader got its turns
+  assert.deepEqual(got, Array(READERS).fill(EACH));
+  for (const r of readers) r.close();
+  for (const [rd, wr] of pipes) {
+    fs.closeSync(rd);
+    fs.closeSync(wr);
+  }
 });
 
 function logger(linemax: number) {

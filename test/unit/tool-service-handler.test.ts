@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createHandler, envObject, type HandlerDeps } from '../../src/tool-service/handler.ts';
+import { createHandler, envObject, SERVED_TOOLS, type HandlerDeps } from '../../src/tool-service/handler.ts';
 import type { CallChannel } from '../../src/tool-service/transport.ts';
 import type { CallRequest, PeerCred, Reply } from '../../src/tool-service/protocol.ts';
 import { tools } from '../../src/dispatch.ts';
@@ -371,9 +371,10 @@ test('while stopping: runsvdir is refused (exit 111), sv still runs', async (t) 
   assert.deepEqual(sv.last(), { kind: 'exit', code: 1 });
 });
 
-test('tools not yet driven by their context alone (svlogd, runsvdir), and utmpset (a blocking flock), fall back by default', async (t) => {
+test('utmpset (a blocking flock) falls back by default; svlogd and runsvdir are served', async (t) => {
   const dir = tmp(t);
-  for (const argv of [['svlogd', 'log'], ['runsvdir', '/etc/service'], ['utmpset', '-w', 'tty1']]) {
+  assert.ok(SERVED_TOOLS.has('svlogd') && SERVED_TOOLS.has('runsvdir'));
+  for (const argv of [['utmpset', '-w', 'tty1']]) {
     const c = await handler()(call({ argv, cwd: dir }));
     assert.deepEqual(c.replies, [{ kind: 'fallback' }], argv[0]);
   }
