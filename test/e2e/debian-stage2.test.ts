@@ -15,10 +15,9 @@
 //
 // Checked: each service process leads its own session; at rest no Node
 // process runs besides PID 1 (no process but PID 1 has /sbin/tsinit as its
-// executable: every tool call was served by PID 1 - a todo until svlogd and
-// runsvdir are served, which fall back to the full executable today); after
-// `podman stop` no service was started again, each finish ran once, tsinit
-// exited 0 with no SIGKILL.
+// executable: stage 2's runsvdir and chrony's svlogd are clients served by
+// PID 1, not the full executable); after `podman stop` no service was
+// started again, each finish ran once, tsinit exited 0 with no SIGKILL.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -27,11 +26,6 @@ import path from 'node:path';
 import { e2eImage, podmanOk } from '../helpers/image.ts';
 import { cleanup, Container } from '../helpers/container.ts';
 import { debianPackage } from '../../testkit/debian.ts';
-import { SERVED_TOOLS } from '../../src/tool-service/handler.ts';
-
-/** Why "no Node process besides PID 1" cannot hold yet, while a tool of the tree falls back to the full executable. */
-const notServed = (['runsvdir', 'svlogd'] as const).filter((t) => !SERVED_TOOLS.has(t));
-const nodeAtRestTodo = notServed.length > 0 ? `${notServed.join(' and ')} not served by PID 1 yet: the client falls back to the full executable, a Node process` : false;
 
 const tmp: string[] = [];
 after(async () => {
@@ -135,7 +129,7 @@ const starts = (counts: string, name: string): number => {
   }
 };
 
-test("podman stop, Debian's /etc/runit/2 with runit-services' cron and chrony: own sessions, nothing restarted, each finish once", { timeout: 600_000 }, async (t) => {
+test("podman stop, Debian's /etc/runit/2 with runit-services' cron and chrony: own sessions, nothing restarted, each finish once", { timeout: 600_000 }, async () => {
   const image = await e2eImage();
   const { args, counts } = debianMounts();
   const c = await Container.start(image, args);
@@ -159,9 +153,7 @@ test("podman stop, Debian's /etc/runit/2 with runit-services' cron and chrony: o
   const nodes = await c.shOk('for p in /proc/[0-9]*; do [ "$(readlink $p/exe)" = /sbin/tsinit ] && echo "${p#/proc/} $(tr "\\0\\n" "  " < $p/cmdline)"; done; true');
   const others = nodes.split('\n').filter((l) => l !== '' && !l.startsWith('1 '));
   assert.ok(nodes.split('\n').some((l) => l.startsWith('1 ')), `PID 1 is not /sbin/tsinit:\n${nodes}`);
-  await t.test('at rest no Node process besides PID 1', { todo: nodeAtRestTodo }, () => {
-    assert.deepEqual(others, [], `Node processes besides PID 1:\n${others.join('\n')}`);
-  });
+  assert.deepEqual(others, [], `Node processes besides PID 1:\n${others.join('\n')}`);
 
   const res = await c.stop(10);
   assert.equal(res.exitCode, 0, res.logs);
