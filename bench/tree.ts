@@ -190,22 +190,31 @@ function ppidOf(pid: number): number {
 }
 
 /**
- * Not a Node process: PID 1's posix_spawn child between its clone and its
- * exec (vfork-style, it shares PID 1's memory and runs no Node): PID 1's
- * child with PID 1's very command line. A tool that fell back to the full
- * executable has its own command line (`sv status ...`).
+ * A Node process besides PID 1 (its argv for the report), or undefined. Not
+ * one: PID 1's posix_spawn child between its clone and its exec (vfork-style,
+ * it shares PID 1's memory and runs no Node): PID 1's child with PID 1's very
+ * command line. A tool that fell back to the full executable has its own
+ * (`chpst -u ...`). The command line is read before the exe link: the other
+ * way round, a spawn child seen just before its exec (exe still PID 1's) and
+ * read just after (the run script's `exec chpst ...` already) passed for a
+ * fallback.
  */
-function preExecChild(pid: number, root: number, rootCmdline: string): boolean {
-  return ppidOf(pid) === root && read(`/proc/${pid}/cmdline`) === rootCmdline;
+function nodeArgv(pid: number, root: number, rootCmdline: string): string | undefined {
+  const cmdline = read(`/proc/${pid}/cmdline`);
+  const ppid = ppidOf(pid);
+  if (!isNode(exeOf(pid))) return undefined;
+  if (ppid === root && cmdline === rootCmdline) return undefined; // preExecChild's case
+  return cmdline.split('\0').slice(0, 2).join(' ');
 }
 
 function scan(root: number): Scan {
   const s: Scan = { nodes: 0, nobodySleeps: 0, nodeArgv: [] };
   const rootCmdline = read(`/proc/${root}/cmdline`);
   for (const proc of processTree(root)) {
-    if (proc.pid !== root && isNode(exeOf(proc.pid)) && !preExecChild(proc.pid, root, rootCmdline)) {
+    const argv = proc.pid === root ? undefined : nodeArgv(proc.pid, root, rootCmdline);
+    if (argv !== undefined) {
       s.nodes++;
-      s.nodeArgv.push(read(`/proc/${proc.pid}/cmdline`).split('\0').slice(0, 2).join(' '));
+      s.nodeArgv.push(argv);
     }
     if (proc.comm === 'sleep' && /^Uid:\s+65534\s/m.test(read(`/proc/${proc.pid}/status`))) s.nobodySleeps++;
   }

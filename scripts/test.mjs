@@ -5,14 +5,20 @@
 //      (private temp dirs, PID namespaces, their own names), several at once;
 //   2. the serial group: one file at a time with nothing beside it (files that
 //      check a duration, or share podman images, containers or a global name).
+//   3. the client pass: the interop files (test/interop/) once more with
+//      TSINIT_TEST_TOOLS=client - their tools are the thin tool client, served
+//      by a tsinit of each file's own (test/helpers/client-mode.ts) - parallel
+//      ones several at once, then serial ones alone; it prints how many calls
+//      the tool service served, answered FALLBACK, or never saw.
 // Then it prints the slowest 10 files and one "N passed, N failed" line, and
 // exits non-zero on any failure. Which files are serial, and why, is below;
 // docs/design.md ("Test suite") explains the rule.
 //
 //   node scripts/test.mjs                 every test/**/*.test.ts
-//   node scripts/test.mjs FILE...         only these (each in its group)
+//   node scripts/test.mjs FILE...         only these (each in its group; the interop ones in the client pass too)
 //   node scripts/test.mjs --list          print the groups and exit
-//   node scripts/test.mjs --only=parallel one group only (or --only=serial)
+//   node scripts/test.mjs --only=parallel one group only (or --only=serial, --only=client)
+//   node scripts/test.mjs --no-client     without the client pass
 //   TEST_CONCURRENCY=N                    files at once in the parallel group
 //                                         (default: 2 per core, at least 2)
 import fs from 'node:fs';
@@ -60,7 +66,8 @@ function allFiles() {
 const args = process.argv.slice(2);
 const listOnly = args.includes('--list');
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
-if (only !== undefined && only !== 'parallel' && only !== 'serial') throw new Error(`test: --only=parallel or --only=serial, not ${only}`);
+if (only !== undefined && only !== 'parallel' && only !== 'serial' && only !== 'client') throw new Error(`test: --only=parallel, --only=serial or --only=client, not ${only}`);
+const noClient = args.includes('--no-client');
 const picked = args.filter((a) => !a.startsWith('--')).map((f) => path.relative(root, path.resolve(f)));
 const files = picked.length ? picked : allFiles();
 for (const f of files) if (!fs.existsSync(f)) throw new Error(`test: no such file ${f}`);
@@ -97,12 +104,20 @@ const weight = (f) => previous[f] ?? (SLOW_FIRST.includes(f) ? 1e9 - SLOW_FIRST.
 const parallel = files.filter((f) => !isSerial(f)).sort((a, b) => weight(b) - weight(a));
 const serial = files.filter((f) => isSerial(f));
 const concurrency = Math.max(2, Number(process.env.TEST_CONCURRENCY) || 2 * os.availableParallelism());
+// The client pass: interop files, whose tools are the client (their tools, not their timing, change).
+const CLIENT_DIR = 'test/interop/';
+const clientFiles = noClient ? [] : files.filter((f) => f.startsWith(CLIENT_DIR));
+const clientWeight = (f) => previous[`client:${f}`] ?? weight(f);
+const clientParallel = clientFiles.filter((f) => !isSerial(f)).sort((a, b) => clientWeight(b) - clientWeight(a));
+const clientSerial = clientFiles.filter((f) => isSerial(f));
 
 if (listOnly) {
   console.log(`parallel group (${parallel.length} files, ${concurrency} at once):`);
   for (const f of parallel) console.log(`  ${f}`);
   console.log(`serial group (${serial.length} files, one at a time):`);
   for (const f of serial) console.log(`  ${f}  (${SERIAL[Object.keys(SERIAL).find((k) => (k.endsWith('/') ? f.startsWith(k) : f === k))]})`);
+  console.log(`client pass (${clientFiles.length} files with TSINIT_TEST_TOOLS=client: ${clientParallel.length} ${concurrency} at once, then ${clientSerial.length} one at a time):`);
+  for (const f of [...clientParallel, ...clientSerial]) console.log(`  ${f}`);
   process.exit(0);
 }
 
@@ -129,21 +144,56 @@ async function runGroup(name, groupFiles, n) {
 }
 
 const t0 = Date.now();
-const parallelMs = only === 'serial' ? 0 : await runGroup('parallel', parallel, concurrency);
-const serialMs = only === 'parallel' ? 0 : await runGroup('serial', serial, 1);
+const parallelMs = only === 'serial' || only === 'client' ? 0 : await runGroup('parallel', parallel, concurrency);
+const serialMs = only === 'parallel' || only === 'client' ? 0 : await runGroup('serial', serial, 1);
+let clientMs = 0;
+let clientCalls;
+if ((only === undefined || only === 'client') && clientFiles.length > 0) {
+  // every test process of the pass appends its counts here (client-mode.ts)
+  const report = path.join(root, '.cache', 'client-calls.jsonl');
+  fs.mkdirSync(path.dirname(report), { recursive: true });
+  fs.writeFileSync(report, '');
+  process.env.TSINIT_TEST_TOOLS = 'client';
+  process.env.TSINIT_TEST_CLIENT_REPORT = report;
+  const c0 = Date.now();
+  await runGroup('client (parallel)', clientParallel, concurrency);
+  await runGroup('client (serial)', clientSerial, 1);
+  clientMs = Date.now() - c0;
+  delete process.env.TSINIT_TEST_TOOLS;
+  delete process.env.TSINIT_TEST_CLIENT_REPORT;
+  clientCalls = fs.readFileSync(report, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
 
 fs.mkdirSync(path.dirname(timesFile), { recursive: true });
 const known = durations.filter((d) => d.file.startsWith('test/'));
-fs.writeFileSync(timesFile, JSON.stringify({ ...previous, ...Object.fromEntries(known.map((d) => [d.file, Math.round(d.ms)])) }, null, 1));
+const timeKey = (d) => (d.group.startsWith('client') ? `client:${d.file}` : d.file);
+fs.writeFileSync(timesFile, JSON.stringify({ ...previous, ...Object.fromEntries(known.map((d) => [timeKey(d), Math.round(d.ms)])) }, null, 1));
+
+const sum = (o) => Object.values(o).reduce((a, b) => a + b, 0);
+let clientBroken = false;
+if (clientCalls) {
+  console.log('\n# client pass: calls per file (served by the tool service / answered FALLBACK / fell back without reaching it)');
+  const total = { served: 0, fellBack: 0, unreached: 0 };
+  for (const c of clientCalls.sort((a, b) => a.file.localeCompare(b.file))) {
+    console.log(`  ${String(sum(c.served)).padStart(5)} / ${String(sum(c.fellBack)).padStart(4)} / ${String(sum(c.unreached)).padStart(4)}  ${c.file}`);
+    for (const k of Object.keys(total)) total[k] += sum(c[k]);
+  }
+  console.log(`# client pass: ${total.served} calls served, ${total.fellBack} answered FALLBACK, ${total.unreached} fell back without reaching the tool service`);
+  // a pass in which nothing was served tested no client at all
+  if (total.served === 0) {
+    console.log('# client pass: no call was served: the client mode is broken');
+    clientBroken = true;
+  }
+}
 
 const s = (ms) => `${(ms / 1000).toFixed(1)} s`;
 console.log('\n# slowest 10 test files');
 for (const d of [...durations].sort((a, b) => b.ms - a.ms).slice(0, 10)) {
   console.log(`  ${s(d.ms).padStart(8)}  ${d.file} (${d.group})${d.ok ? '' : ' FAILED'}`);
 }
-console.log(`# parallel group ${s(parallelMs)} (${parallel.length} files), serial group ${s(serialMs)} (${serial.length} files), total ${s(Date.now() - t0)}`);
-const failedFiles = durations.filter((d) => !d.ok).map((d) => d.file);
+console.log(`# parallel group ${s(parallelMs)} (${parallel.length} files), serial group ${s(serialMs)} (${serial.length} files), client pass ${s(clientMs)} (${clientFiles.length} files), total ${s(Date.now() - t0)}`);
+const failedFiles = durations.filter((d) => !d.ok).map((d) => `${d.file}${d.group.startsWith('client') ? ' (client pass)' : ''}`);
 if (failedFiles.length) console.log(`# failed files: ${failedFiles.join(' ')}`);
 const bad = totals.failed + totals.cancelled;
 console.log(`${totals.passed} passed, ${bad} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}${totals.todo ? `, ${totals.todo} todo` : ''}`);
-process.exitCode = bad > 0 || failedFiles.length > 0 ? 1 : 0;
+process.exitCode = bad > 0 || failedFiles.length > 0 || clientBroken ? 1 : 0;

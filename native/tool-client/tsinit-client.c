@@ -118,6 +118,7 @@ static char **gArgv;
 static i64 gArgc;
 static char **gEnvp;
 static u64 oldMask;
+static int gSock = -1, gSignalFd = -1; /* ours: closed before EXEC's operations */
 static unsigned char request[REQUEST_MAX];
 static unsigned char answer[ANSWER_MAX + 1];
 static char *words[WORDS_MAX + 1];
@@ -323,6 +324,10 @@ static void act(u64 n) {
     }
     words[count] = 0;
     restoreMask();
+    /* close-on-exec would close them only after the operations: a lock file
+       opened by them must get the number runit's chpst gives it (the lowest free) */
+    sys(NR_close, gSock, 0, 0);
+    sys(NR_close, gSignalFd, 0, 0);
     runOps(words, count, gEnvp);
   } else if (type == T_FALLBACK) {
     if (n != 4) badAnswer();
@@ -351,9 +356,11 @@ __attribute__((used)) void cmain(u64 *sp) {
   if (sys4(NR_rt_sigprocmask, SIG_BLOCK, &mask, &oldMask, 8) < 0) fallback();
   int sfd = (int)high(sys4(NR_signalfd4, -1, &mask, 8, O_CLOEXEC));
   if (sfd < 0) fallback();
+  gSignalFd = sfd;
 
   int s = (int)high(sys(NR_socket, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
   if (s < 0) fallback();
+  gSock = s;
   int sndbuf = REQUEST_MAX;
   sys6(NR_setsockopt, s, SOL_SOCKET, SO_SNDBUF, (i64)&sndbuf, 4);
   static struct sockaddr_un addr; /* static: zeroed without a memset */

@@ -7,6 +7,7 @@
 // RELRO data, .data, .bss) are never touched.
 import fs from 'node:fs';
 import * as libc from '../../native/libc.ts';
+import { fullGc } from '../util/full-gc.ts';
 
 export interface CleanMapping {
   start: bigint;
@@ -87,22 +88,38 @@ export function scheduleTrim(onError: (e: unknown) => void = () => {}): void {
 
 let soon: NodeJS.Timeout | undefined;
 
+/** After the collection, how long V8's helper threads get to finish their part (sweeping) before the trim. */
+export const SETTLE_SWEEP_MS = 1000;
+
 /**
  * Trim once a start-up inside this process is over: a runsvdir served inside
  * PID 1 (Debian's stage 2) starts every service after the init's own 2 s
- * trim, and faults in the pages of the tools it serves meanwhile. One timer
- * at most: calls while one is pending change nothing.
+ * trim, and faults in the pages of the tools it serves meanwhile. First a
+ * full collection that gives the boot's heap back (V8 otherwise keeps the
+ * pages its old generation grew to, and its memory reducer collects some 8 s
+ * later, faulting its code back in after a trim); then, once V8's helper
+ * threads are done with it (they run the same code concurrently),
+ * malloc_trim and the clean-page trim. One timer at most: calls while one
+ * is pending change nothing.
  */
 export function trimSoon(delayMs = 2000): void {
   if (soon !== undefined) return;
   soon = setTimeout(() => {
-    soon = undefined;
     try {
-      trimCleanPages();
-      libc.mallocTrim();
+      fullGc();
     } catch {
-      // the next periodic trim tries again
+      // trimmed all the same
     }
+    soon = setTimeout(() => {
+      soon = undefined;
+      try {
+        libc.mallocTrim();
+        trimCleanPages();
+      } catch {
+        // the next periodic trim tries again
+      }
+    }, SETTLE_SWEEP_MS);
+    soon.unref();
   }, delayMs);
   soon.unref();
 }

@@ -34,30 +34,55 @@ export interface HandlerDeps {
   loaders?: Readonly<Record<ToolName, () => Promise<ToolMain>>>;
   /** default the real file system (chpst's planning) */
   files?: PlanFiles;
-  /** PID 1's own `/` (dev/ino); default: stat("/") */
-  root?: () => { dev: number; ino: number } | undefined;
+  /** PID 1's own `/` (dev/ino, and the id of its mount); default: "/" opened and looked at */
+  root?: () => FileAt | undefined;
+}
+
+/** A file, and the mount it was reached on (an id unique to that mount, so to one mount namespace). */
+interface FileAt {
+  dev: number;
+  ino: number;
+  mnt?: number;
 }
 
 const FORWARDED_NO_DEATH = new Set(['SIGCONT']);
 
-function realRoot(): { dev: number; ino: number } | undefined {
+function realRoot(): FileAt | undefined {
+  let fd: number | undefined;
   try {
-    const st = fs.statSync('/');
-    return { dev: st.dev, ino: st.ino };
+    fd = fs.openSync('/', fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+    return fdId(fd);
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+function sameFile(a: FileAt | undefined, b: FileAt | undefined): boolean {
+  return a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino;
+}
+
+function sameMount(a: FileAt | undefined, b: FileAt | undefined): boolean {
+  return a?.mnt !== undefined && a.mnt === b?.mnt;
+}
+
+/** The mount an open descriptor was reached on: mnt_id in /proc/self/fdinfo (Linux 3.15+). */
+function mountOf(fd: number): number | undefined {
+  try {
+    const m = /^mnt_id:\s*(\d+)$/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1'));
+    return m ? Number(m[1]) : undefined;
   } catch {
     return undefined;
   }
 }
 
-function sameFile(a: { dev: number; ino: number } | undefined, b: { dev: number; ino: number } | undefined): boolean {
-  return a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino;
-}
-
-function fdId(fd: number | undefined): { dev: number; ino: number } | undefined {
+function fdId(fd: number | undefined): FileAt | undefined {
   if (fd === undefined) return undefined;
   try {
     const st = fs.fstatSync(fd);
-    return { dev: st.dev, ino: st.ino };
+    const mnt = mountOf(fd);
+    return mnt === undefined ? { dev: st.dev, ino: st.ino } : { dev: st.dev, ino: st.ino, mnt };
   } catch {
     return undefined;
   }
@@ -160,10 +185,13 @@ export function createHandler(deps: HandlerDeps): CallHandler {
             return false;
           };
     const asked: Asked = isText ? ask(args, linksToSv) : { kind: 'text', stream: 2, text: '', code: 0 };
+    const callerRoot = fdId(request.fds.root);
+    const ourRoot = rootOf();
     const facts: CallFacts = {
       pid: cred.pid,
       uid: cred.uid,
-      sameRoot: sameFile(fdId(request.fds.root), rootOf()),
+      sameRoot: sameFile(callerRoot, ourRoot),
+      sameMounts: sameMount(callerRoot, ourRoot),
       hasDir: request.fds.cwd !== undefined,
       linkUnread,
       text: isText,
@@ -177,6 +205,14 @@ export function createHandler(deps: HandlerDeps): CallHandler {
       send({ kind: 'fallback' });
       return;
     }
+    if (decision.kind === 'run' && asked.kind === 'tool' && LONG_RUNNING.has(asked.tool) && !call.markLongRunning()) {
+      // the uid has its most long-running calls in PID 1: this one runs in a process of its own
+      deps.log.debug(`tool call of pid ${cred.pid} (uid ${cred.uid}): fallback: ${asked.tool}: the uid's long-running calls are at their bound`);
+      send({ kind: 'fallback' });
+      return;
+    }
+    // One line per answered call too: with the fallback lines, a test (or an operator) can count what PID 1 served.
+    deps.log.debug(`tool call of pid ${cred.pid} (uid ${cred.uid}): served: ${asked.kind === 'text' ? 'a text answer' : asked.tool}`);
     if (decision.kind === 'refuse') {
       send({ kind: 'out', stream: 2, data: Buffer.from(decision.message) });
       send({ kind: 'exit', code: decision.code });
@@ -185,11 +221,6 @@ export function createHandler(deps: HandlerDeps): CallHandler {
     if (asked.kind === 'text') {
       if (asked.text !== '') send({ kind: 'out', stream: asked.stream, data: Buffer.from(asked.text) });
       send({ kind: 'exit', code: asked.code });
-      return;
-    }
-    if (LONG_RUNNING.has(asked.tool) && !call.markLongRunning()) {
-      // the uid has its most long-running calls in PID 1: this one runs in a process of its own
-      send({ kind: 'fallback' });
       return;
     }
     return runTool(call, asked.tool, asked.inv, env as string[], send);

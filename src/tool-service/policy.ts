@@ -46,6 +46,12 @@ export interface CallFacts {
   /** the caller's root directory (the root fd) is PID 1's `/` */
   sameRoot: boolean;
   /**
+   * the caller's `/` is on PID 1's own mount of it: a caller in another mount
+   * namespace (unshare -m) has copies of every mount, under other ids, and
+   * paths that PID 1 would resolve in its own namespace, not the caller's
+   */
+  sameMounts: boolean;
+  /**
    * argv0 could be sv's LSB link (/etc/init.d/NAME), which is read for root
    * callers only: what dispatch made of it is then not certain
    */
@@ -83,6 +89,7 @@ export function chpstReadsFiles(argv0: string, args: readonly string[]): boolean
 export function decide(f: CallFacts): Decision {
   if (f.pid === 0) return fallback('caller outside our PID namespace');
   if (!f.sameRoot) return fallback('caller in another root directory');
+  if (!f.sameMounts) return fallback('caller in another mount namespace');
   if (!f.hasDir) return fallback('no directory descriptor');
   if (!f.text) return fallback('arguments, environment or directory not UTF-8');
   if (f.linkUnread) return fallback('argv0 may be a link to sv (not read for a non-root caller)');

@@ -10,9 +10,14 @@
 // /etc/group gains Debian's adm group (svlogd/run's `install -g adm`), and
 // busybox gets the two forms of coreutils' install that Debian's scripts use.
 //
-// Checked: each service process leads its own session; after `podman stop`
-// no service was started again, each finish ran once, tsinit exited 0 with
-// no SIGKILL.
+// The image's tools are the thin tool client (`tsinit install /usr/local/bin`):
+// stage 2's runsvdir and svlogd/run's `chpst -u ... svlogd` go through it.
+//
+// Checked: each service process leads its own session; at rest no Node
+// process runs besides PID 1 (no process but PID 1 has /sbin/tsinit as its
+// executable: stage 2's runsvdir and chrony's svlogd are clients served by
+// PID 1, not the full executable); after `podman stop` no service was
+// started again, each finish ran once, tsinit exited 0 with no SIGKILL.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -142,6 +147,13 @@ test("podman stop, Debian's /etc/runit/2 with runit-services' cron and chrony: o
   for (const r of rows) assert.equal(r.session, r.pid, `not a session leader: ${r.line}`);
   assert.equal(starts(counts, 'cron'), 1);
   assert.equal(starts(counts, 'chronyd'), 1);
+
+  // at rest: the Node processes are those whose executable is /sbin/tsinit (the clients are not);
+  // one line each (runsvdir's title holds the log's newlines)
+  const nodes = await c.shOk('for p in /proc/[0-9]*; do [ "$(readlink $p/exe)" = /sbin/tsinit ] && echo "${p#/proc/} $(tr "\\0\\n" "  " < $p/cmdline)"; done; true');
+  const others = nodes.split('\n').filter((l) => l !== '' && !l.startsWith('1 '));
+  assert.ok(nodes.split('\n').some((l) => l.startsWith('1 ')), `PID 1 is not /sbin/tsinit:\n${nodes}`);
+  assert.deepEqual(others, [], `Node processes besides PID 1:\n${others.join('\n')}`);
 
   const res = await c.stop(10);
   assert.equal(res.exitCode, 0, res.logs);

@@ -67,15 +67,19 @@ function snapshot(dir: string): Record<string, unknown> {
   return { main: side(false), log: side(true) };
 }
 
-type Side = { stat: string; pidFile: string; pidSet: boolean; state: number } | null;
+type Side = { stat: string; pidFile: string; pidSet: boolean; paused: boolean; state: number } | null;
 
-/** status, stat and pid are three files written one after the other: do they tell the same story? */
+/**
+ * status, stat and pid are three files written one after the other: do they
+ * tell the same story (state, pid, and the paused flag: a runsv stalled on a
+ * loaded machine between stat's ", paused" and status's byte 16 is not at rest)?
+ */
 function consistent(snap: Record<string, unknown>): boolean {
   return [snap.main, snap.log].every((v) => {
     const side = v as Side;
     if (side === null) return true;
     const word = ['down', 'run', 'finish'][side.state];
-    return side.stat.split(',')[0]?.trim() === word && side.pidFile === (side.pidSet ? 'pid' : 'empty');
+    return side.stat.split(',')[0]?.trim() === word && side.pidFile === (side.pidSet ? 'pid' : 'empty') && side.stat.includes(', paused') === side.paused;
   });
 }
 

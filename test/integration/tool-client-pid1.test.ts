@@ -3,9 +3,10 @@
 // command's script. The client's fallback slot names a file that does not
 // exist, so a call that was not served by PID 1 shows: `sv status` answered
 // in-process, `chpst -u nobody` carried out from PID 1's plan (EXEC), and a
-// uid-65534 `sv` sent back (FALLBACK), which here ends in the client's
-// "unable to run" line. svlogd (not served in-process yet: FALLBACK) goes
-// through a client whose slot names dist/tsinit: its stdin reaches the logger.
+// uid-65534 `sv` and an `sv` in another mount namespace sent back (FALLBACK),
+// which here ends in the client's "unable to run" line. svlogd (not served
+// in-process yet: FALLBACK) goes through a client whose slot names
+// dist/tsinit: its stdin reaches the logger.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -53,6 +54,8 @@ test('the client served by PID 1: sv status and chpst -u nobody in-process; a no
     `chpst -u nobody id -u >${o('chpst.out')} 2>${o('chpst.err')}; echo $? >${o('chpst.code')}`,
     `printf 'one\\ntwo\\n' | ${real}/svlogd ${logDir} 2>${o('svlogd.err')}; echo $? >${o('svlogd.code')}`,
     `setpriv --reuid=65534 --regid=65534 --clear-groups sv status web >${o('nobody.out')} 2>${o('nobody.err')}; echo $? >${o('nobody.code')}`,
+    // another mount namespace: PID 1 would read its own /etc/service, not the caller's
+    `unshare --mount sv status web >${o('mntns.out')} 2>${o('mntns.err')}; echo $? >${o('mntns.code')}`,
   ].join('; ');
   const r = run([tsinit(), '--', 'sh', '-c', script], { TSINIT_RUN_DIR: runDir, SVDIR: path.join(dir, 'service'), PATH: `${bin}:/usr/bin:/bin` });
   const exit = await r.exit;
@@ -70,4 +73,7 @@ test('the client served by PID 1: sv status and chpst -u nobody in-process; a no
   // PID 1 answered FALLBACK for uid 65534's sv; the slot names nothing here
   assert.equal(read('nobody.err'), `tsinit: fatal: unable to run ${NOWHERE}: file does not exist\n`);
   assert.equal(read('nobody.code'), '111\n');
+  // a caller in its own mount namespace: FALLBACK as well
+  assert.equal(read('mntns.err'), `tsinit: fatal: unable to run ${NOWHERE}: file does not exist\n`);
+  assert.equal(read('mntns.code'), '111\n');
 });

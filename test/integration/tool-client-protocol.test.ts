@@ -97,6 +97,13 @@ test('EXEC: the operations (environment edits, chdir, candidates) carried out, t
   assert.equal(bad.stderr.toString(), 'chpst: fatal: unable to run: x: file does not exist\n');
 });
 
+test('EXEC: the client\'s own descriptors are closed before the operations, so a lock file gets the lowest free number as under runit\'s chpst (3)', async () => {
+  const lock = path.join(tmp, 'exec-lock');
+  const r = await call([send(EXEC, words('O', lock, 'F', '2', 'X', '/bin/sh', '--', 'sh', '-c', 'readlink /proc/$$/fd/3; for n in 4 5; do [ -e /proc/$$/fd/$n ] && echo "fd $n open"; done; true'))], 'chpst', ['-l', lock, 'sh']);
+  assert.equal(r.code, 0, `${r.stdout.toString()}${r.stderr.toString()}`);
+  assert.equal(r.stdout.toString(), `${lock}\n`);
+});
+
 test('EXEC: the program starts with the caller\'s signal mask, not the client\'s blocked set', async () => {
   // The caller's mask as the shell's children get it (grep reads its own: dash blocks every signal
   // while it forks, so /proc/PID/status may show that instead), then the shell becomes the client, whose

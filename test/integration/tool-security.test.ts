@@ -17,11 +17,11 @@ import { debianAsNobody, fakeService, NOWHERE_ERR, scratch, startPid1, until, ty
 
 const running = (pid: number): Buffer => encodeStatus({ since: wallNow(), pid, paused: false, want: 'up', termSent: false, state: 'run' });
 
-/** Waits for PID 1's debug line about the call made after `mark`, and says whether it fell back. */
-async function tookPath(p: Pid1, mark: number, tool: string): Promise<'fallback' | 'in-process'> {
-  // a fallback's line is written before the answer; other lines may lag behind the call in the pipe
-  await new Promise((r) => setImmediate(r));
-  return new RegExp(`fallback: ${tool}\\b`).test(p.log().slice(mark)) ? 'fallback' : 'in-process';
+/** Waits for PID 1's debug line about the call of `tool` by `uid` made after `mark`: served in-process or FALLBACK. */
+async function tookPath(p: Pid1, mark: number, tool: string, uid: number): Promise<'fallback' | 'in-process'> {
+  const line = new RegExp(`\\(uid ${uid}\\): (served: ${tool}|fallback: )`);
+  await until(`PID 1's line about ${tool}`, () => line.test(p.log().slice(mark)));
+  return line.exec(p.log().slice(mark))?.[1]?.startsWith('served') ? 'in-process' : 'fallback';
 }
 
 async function fallbackLogged(p: Pid1, mark: number, text: string): Promise<void> {
@@ -85,7 +85,7 @@ test('planted symlinks: sv status/up LINK into a root-only service, chpst -e LIN
   const root = await p.call(['sv', 'status', link], { nowhere: true, cwd: tree });
   assert.equal(root.err, '');
   assert.match(root.out, new RegExp(`^run: ${link}: \\(pid 4242\\) \\d+s\\n$`));
-  assert.equal(await tookPath(p, mark, 'sv'), 'in-process');
+  assert.equal(await tookPath(p, mark, 'sv', 0), 'in-process');
 });
 
 test('planted symlinks: svlogd DIR as nobody with DIR a link to a root-only directory, DIR/current or DIR/lock a link to a root file - as Debian\'s svlogd, nothing created or changed as root', async (t) => {
@@ -127,7 +127,7 @@ test('planted symlinks: svlogd DIR as nobody with DIR a link to a root-only dire
   for (const k of ['a', 'b', 'c', 'd'] as const) {
     const mark = p.log().length;
     const r1 = await p.call(['svlogd', ours[k]], { nobody: true, stdin: 'one\n', cwd: top });
-    paths.push(await tookPath(p, mark, 'svlogd'));
+    paths.push(await tookPath(p, mark, 'svlogd', 65534));
     const r2 = await debianAsNobody('svlogd', [theirs[k]], { stdin: 'one\n', cwd: top });
     assert.deepEqual(
       { code: r1.code, out: norm(r1.out, path.join(top, 'ours')), err: norm(r1.err, path.join(top, 'ours')) },

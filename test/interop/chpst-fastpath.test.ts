@@ -153,10 +153,12 @@ test('fast path: the comparison observes what it claims', { skip }, async () => 
   assert.match(r.report, /uid: 65534 gid: 65534 groups: 65534\n/);
   assert.match(r.report, /lock: held/);
   assert.match(r.report, /Max open files\s+77\s+/);
-  // and with the fast path off, the same service shows the Node start
+  // and with the fast path off, the same service shows the Node start - with
+  // no tool service in reach either: a tool client's chpst (TSINIT_TEST_TOOLS=client)
+  // would be served by it and start no Node at all
   process.env.TSINIT_CHPST_FASTPATH = '0';
   try {
-    const slow = await runService(c, 'tsinit');
+    const slow = await runService({ ...c, env: { ...c.env, TSINIT_RUN_DIR: path.join(tmp, 'no-tool-service') } }, 'tsinit');
     assert.match(slow.report, /node ran before the program: yes/);
   } finally {
     delete process.env.TSINIT_CHPST_FASTPATH;

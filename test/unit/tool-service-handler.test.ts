@@ -271,6 +271,18 @@ test('FALLBACK for a caller outside our PID namespace, in another root, or with 
   assert.deepEqual((await h(call({ argv: [Buffer.from('sv'), Buffer.from([0x78, 0xe9])], cwd: dir }))).replies, [{ kind: 'fallback' }]);
 });
 
+test('FALLBACK for a caller whose / is the same directory on another mount (another mount namespace: unshare -m)', async (t) => {
+  const dir = tmp(t);
+  const st = fs.statSync('/');
+  const mnt = Number(/^mnt_id:\s*(\d+)$/m.exec(fs.readFileSync(`/proc/self/fdinfo/${rootFd}`, 'utf8'))?.[1]);
+  assert.ok(mnt > 0);
+  const lines: string[] = [];
+  const on = (m: number): ((c: FakeCall) => Promise<FakeCall>) => handler({ root: () => ({ dev: st.dev, ino: st.ino, mnt: m }), log: { debug: (l) => lines.push(l) } });
+  assert.deepEqual((await on(mnt + 1)(call({ argv: ['sv', 'status', 'x'], cwd: dir, pid: 7 }))).replies, [{ kind: 'fallback' }]);
+  assert.deepEqual(lines, ['tool call of pid 7 (uid 0): fallback: caller in another mount namespace']);
+  assert.equal((await on(mnt)(call({ argv: ['sv', 'status', 'x'], cwd: dir }))).last()?.kind, 'exit');
+});
+
 test('a forwarded signal: to the tool\'s listener; none listening: DIE (CONT only continues); the caller gone resolves ctx.gone', async (t) => {
   const dir = tmp(t);
   const heard: string[] = [];
@@ -383,4 +395,20 @@ test('a long-running tool the transport has no room for (the uid has its most lo
   await handler({ loaders: loaders({ events }) })(c);
   assert.deepEqual(c.replies, [{ kind: 'fallback' }]);
   assert.equal(started, false);
+});
+
+test('one debug line per call saying how it was answered (served here or FALLBACK, with the caller\'s pid), so a served call can be counted', async (t) => {
+  const dir = tmp(t);
+  const lines: string[] = [];
+  const h = handler({ log: { debug: (m) => lines.push(m) } });
+  await h(call({ argv: ['sv', 'status', 'nope'], cwd: dir, pid: 101 }));
+  await h(call({ argv: ['sv', '--help'], cwd: dir, pid: 102 }));
+  await h(call({ argv: ['sv', 'status', 'nope'], cwd: dir, pid: 103, uid: 65534 }));
+  await h(call({ argv: ['chpst', '-u', 'nobody', 'true'], cwd: dir, pid: 104, uid: 65534 }));
+  assert.deepEqual(lines, [
+    'tool call of pid 101 (uid 0): served: sv',
+    'tool call of pid 102 (uid 0): served: a text answer',
+    'tool call of pid 103 (uid 65534): fallback: sv for uid 65534: the kernel judges it',
+    'tool call of pid 104 (uid 65534): served: chpst',
+  ]);
 });

@@ -11,6 +11,7 @@ function facts(over: Partial<CallFacts> & { tool?: ToolName; args?: string[]; ar
     pid: 4242,
     uid: 0,
     sameRoot: true,
+    sameMounts: true,
     hasDir: true,
     linkUnread: false,
     text: true,
@@ -30,9 +31,11 @@ test('root callers: runit\'s tools and tsinit\'s commands run in-process; the in
   }
 });
 
-test('the caller\'s situation: outside our PID namespace, another root, no directory, bytes that are not text', () => {
+test('the caller\'s situation: outside our PID namespace, another root, another mount namespace, no directory, bytes that are not text', () => {
   assert.equal(kind(facts({ pid: 0 })), 'fallback');
   assert.equal(kind(facts({ sameRoot: false })), 'fallback');
+  assert.deepEqual(decide(facts({ sameMounts: false })), { kind: 'fallback', why: 'caller in another mount namespace' });
+  assert.equal(kind(facts({ sameMounts: false, call: { kind: 'text' } })), 'fallback');
   assert.equal(kind(facts({ hasDir: false })), 'fallback');
   assert.equal(kind(facts({ text: false })), 'fallback');
   // argv0 not a tool's name, from a non-root caller: an LSB link to sv, not read for it
