@@ -1,7 +1,8 @@
 // A real tsinit as PID 1 of a PID namespace (command mode, `sleep` as its
 // command) with the tool client installed by `dist/tsinit install DIR`, and
-// callers run inside that namespace (nsenter --pid: SO_PEERCRED names them,
-// so PID 1 serves them) as root or as nobody. For the security tests of
+// callers run inside its namespaces (nsenter --pid --mount: SO_PEERCRED names
+// them and their `/` is PID 1's mount of it, so PID 1 serves them) as root or
+// as nobody. For the security tests of
 // issue 18: PID 1's debug log says which calls fell back, its descriptors and
 // RSS are read from the host's /proc.
 import { execFileSync, spawn } from 'node:child_process';
@@ -121,7 +122,7 @@ export async function startPid1(t: { after(fn: () => void | Promise<void>): void
   await init.waitFor('tool service listening');
   const env = { PATH: `${bin}:/usr/bin:/bin`, TSINIT_RUN_DIR: runDir };
   const exec = (argv: string[], o: { nobody?: boolean; stdin?: string; cwd?: string } = {}): Promise<Ran> =>
-    runProgram(['nsenter', '-t', String(pid), '-p', '--', ...(o.nobody ? NOBODY : []), ...argv], { stdin: o.stdin, cwd: o.cwd ?? dir, env });
+    runProgram(['nsenter', '-t', String(pid), '-p', '-m', '--', ...(o.nobody ? NOBODY : []), ...argv], { stdin: o.stdin, cwd: o.cwd ?? dir, env });
   return {
     dir, bin, nowhere, runDir, pid, init, exec,
     call: (argv, o = {}) => exec([path.join(o.nowhere ? nowhere : bin, argv[0] as string), ...argv.slice(1)], o),

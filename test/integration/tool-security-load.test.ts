@@ -28,7 +28,7 @@ interface Abuser {
 
 /** The raw client inside PID 1's namespace, as root or nobody, one step at a time. */
 function abuser(p: Pid1, nobody: boolean): Abuser {
-  const proc = spawn('nsenter', ['-t', String(p.pid), '-p', '--', ...(nobody ? NOBODY : []), process.execPath, '--no-warnings', cli, path.join(p.runDir, 'tools.sock')], {
+  const proc = spawn('nsenter', ['-t', String(p.pid), '-p', '-m', '--', ...(nobody ? NOBODY : []), process.execPath, '--no-warnings', cli, path.join(p.runDir, 'tools.sock')], {
     cwd: p.dir,
     env: { PATH: '/usr/bin:/bin' },
     stdio: ['pipe', 'pipe', 'inherit'],
