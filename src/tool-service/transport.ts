@@ -550,14 +550,8 @@ class Service implements ToolService {
       return;
     }
     if (conn.queue.length === 0) {
-      let sent: number | null;
-      try {
-        sent = libc.sendmsg(conn.fd, msg, [], libc.MSG_DONTWAIT | libc.MSG_NOSIGNAL);
-      } catch (e) {
-        this.clientGone(conn, describe(e));
-        return;
-      }
-      if (sent !== null) return;
+      const sent = this.trySend(conn, msg);
+      if (sent !== 'full') return;
     }
     conn.queue.push(msg);
     if (bounded) {
@@ -565,6 +559,16 @@ class Service implements ToolService {
       if (conn.queuedBytes > this.counters.outQueuePeak) this.counters.outQueuePeak = conn.queuedBytes;
     }
     this.armWrite(conn, true);
+  }
+
+  /** One non-blocking send: out, or the socket is full, or the client is gone (handled here). */
+  private trySend(conn: Conn, msg: Buffer): 'sent' | 'full' | 'gone' {
+    try {
+      return libc.sendmsg(conn.fd, msg, [], libc.MSG_DONTWAIT | libc.MSG_NOSIGNAL) === null ? 'full' : 'sent';
+    } catch (e) {
+      this.clientGone(conn, describe(e));
+      return 'gone';
+    }
   }
 
   private armWrite(conn: Conn, on: boolean): void {
@@ -577,14 +581,8 @@ class Service implements ToolService {
   private flush(conn: Conn): void {
     while (conn.queue.length > 0 && !conn.dead) {
       const msg = conn.queue[0] as Buffer;
-      let sent: number | null;
-      try {
-        sent = libc.sendmsg(conn.fd, msg, [], libc.MSG_DONTWAIT | libc.MSG_NOSIGNAL);
-      } catch (e) {
-        this.clientGone(conn, describe(e));
-        return;
-      }
-      if (sent === null) return;
+      const sent = this.trySend(conn, msg);
+      if (sent !== 'sent') return;
       conn.queue.shift();
       // the final reply is never counted: only OUT/TITLE precede it
       if (conn.queue.length > 0 || !conn.ended) this.setQueued(conn, conn.queuedBytes - msg.length);
