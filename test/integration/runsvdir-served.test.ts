@@ -14,6 +14,7 @@ import path from 'node:path';
 import type { ToolContext } from '../../src/tool.ts';
 import { main as runsvdir } from '../../src/supervise/runsvdir-main.ts';
 import { within } from '../helpers/within.ts';
+import { waitFor } from '../helpers/runsv.ts';
 
 const roots: string[] = [];
 after(() => {
@@ -82,14 +83,6 @@ function served(cwd: string, args: string[]): Served {
   };
 }
 
-async function until(what: string, cond: () => boolean, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((res) => setTimeout(res, 10));
-  }
-}
-
 const read = (f: string): string => {
   try {
     return fs.readFileSync(f, 'utf8');
@@ -127,11 +120,11 @@ test('served runsvdir: services started from ctx.cwd with the client\'s descript
   let code: number | undefined;
   const done = runsvdir(call.ctx).then((c) => (code = c));
   try {
-    await until('service a running', () => running(a));
+    await waitFor('service a running', () => running(a));
     const pid = pidOf(a);
     // its stdout is the client's; its stderr is the proctitle pipe, shown through ctx.setTitle
-    await until('its stdout', () => read(call.out) === 'to-stdout\n');
-    await until('the title', () => call.titles.some((t) => t.includes('to-the-title')));
+    await waitFor('its stdout', () => read(call.out) === 'to-stdout\n');
+    await waitFor('the title', () => call.titles.some((t) => t.includes('to-the-title')));
     assert.match(call.titles.at(-1) as string, /^runsvdir -P svc log: \.*to-the-title\n?$/);
     // -P: the service leads its own session; this process stays in its own
     const sid = fs.readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]?.split(' ')[3];
@@ -141,7 +134,7 @@ test('served runsvdir: services started from ctx.cwd with the client\'s descript
     call.signals.emit('SIGTERM');
     await within(done, 60_000, undefined);
     assert.equal(code, 0);
-    await until('the service stopped', () => !alive(pid));
+    await waitFor('the service stopped', () => !alive(pid));
     assert.equal(read(path.join(a, 'supervise', 'stat')), 'down\n');
     assert.equal(call.signals.listenerCount('SIGTERM') + call.signals.listenerCount('SIGHUP') + call.signals.listenerCount('SIGALRM'), 0);
     const after = processListeners();
@@ -162,10 +155,10 @@ test('two served runsvdirs on one directory: the second supervises nothing (supe
   const d1 = runsvdir(first.ctx);
   let d2: Promise<number> | undefined;
   try {
-    await until('service a running', () => running(a));
+    await waitFor('service a running', () => running(a));
     const pid = pidOf(a);
     d2 = runsvdir(second.ctx);
-    await until('the lock refusal', () => second.text[2].includes('runsv a: fatal: unable to lock supervise/lock: temporary failure\n'));
+    await waitFor('the lock refusal', () => second.text[2].includes('runsv a: fatal: unable to lock supervise/lock: temporary failure\n'));
     // still the first one's service, the only one
     assert.equal(pidOf(a), pid);
     const sleepers = fs
@@ -179,7 +172,7 @@ test('two served runsvdirs on one directory: the second supervises nothing (supe
     assert.ok(alive(pid));
     first.signals.emit('SIGTERM');
     assert.equal(await within(d1, 60_000, 'still running'), 0);
-    await until('the service stopped', () => !alive(pid));
+    await waitFor('the service stopped', () => !alive(pid));
   } finally {
     first.signals.emit('SIGTERM');
     second.signals.emit('SIGTERM');
@@ -198,7 +191,7 @@ test('the caller gone: main returns at once, the services stop behind it with de
   const fdsBefore = fds();
   const done = runsvdir(call.ctx);
   try {
-    await until('service a running', () => running(a));
+    await waitFor('service a running', () => running(a));
     const pid = pidOf(a);
     call.gone();
     assert.equal(await within(done, 60_000, 'still running'), 128 + 9);
@@ -207,12 +200,12 @@ test('the caller gone: main returns at once, the services stop behind it with de
     // and something else may take their numbers meanwhile
     const other = path.join(root, 'other');
     const taken = [fs.openSync(other, 'w'), fs.openSync(other, 'w')];
-    await until('the service stopped', () => !alive(pid));
-    await until('./finish wrote to the client\'s stdout', () => read(call.out) === 'finished\n');
+    await waitFor('the service stopped', () => !alive(pid));
+    await waitFor('./finish wrote to the client\'s stdout', () => read(call.out) === 'finished\n');
     assert.equal(read(other), '');
     for (const fd of taken) fs.closeSync(fd);
     // everything it held is released once the services are down
-    await until('its descriptors released', () => fds() === fdsBefore - 2);
+    await waitFor('its descriptors released', () => fds() === fdsBefore - 2);
   } finally {
     call.dispose();
   }
@@ -234,11 +227,11 @@ test('50 served runs in one process leave no listener, timer, handle or descript
     const call = served(root, ['-P', 'svc', 'log: ..........']);
     const done = runsvdir(call.ctx);
     try {
-      await until(`service a running (run ${i})`, () => running(a) && alive(pidOf(a)));
+      await waitFor(`service a running (run ${i})`, () => running(a) && alive(pidOf(a)));
       const pid = pidOf(a);
       call.signals.emit('SIGTERM');
       assert.equal(await within(done, 60_000, 'still running'), 0, `run ${i}`);
-      await until(`service a stopped (run ${i})`, () => !alive(pid));
+      await waitFor(`service a stopped (run ${i})`, () => !alive(pid));
     } finally {
       call.dispose();
     }

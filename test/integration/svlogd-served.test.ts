@@ -16,6 +16,7 @@ import type { ToolContext } from '../../src/tool.ts';
 import { main as svlogd } from '../../src/svlogd/main.ts';
 import { debianRunit } from '../../testkit/debian.ts';
 import { within } from '../helpers/within.ts';
+import { waitFor } from '../helpers/runsv.ts';
 
 const roots: string[] = [];
 after(() => {
@@ -93,14 +94,6 @@ function served(cwd: string, args: string[], ids: { uid: number; gid: number; gr
       fs.closeSync(stderr);
     },
   };
-}
-
-async function until(what: string, cond: () => boolean, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((res) => setTimeout(res, 10));
-  }
 }
 
 const read = (f: string): string => {
@@ -200,7 +193,7 @@ test('HUP, ALRM and TERM come through ctx.signals, none through the process', as
   const done = svlogd(call.ctx).then((c) => (code = c));
   try {
     fs.writeSync(call.w, 'one\n');
-    await until('the first line', () => read(path.join(log, 'current')) === 'one\n');
+    await waitFor('the first line', () => read(path.join(log, 'current')) === 'one\n');
     // listening on the context's source only
     assert.deepEqual(processListeners(), before);
     assert.equal(call.signals.listenerCount('SIGTERM'), 1);
@@ -208,15 +201,15 @@ test('HUP, ALRM and TERM come through ctx.signals, none through the process', as
     fs.writeFileSync(path.join(log, 'config'), 'pX:\n');
     call.signals.emit('SIGHUP');
     fs.writeSync(call.w, 'two\n');
-    await until('the prefixed line', () => read(path.join(log, 'current')) === 'one\nX:two\n');
+    await waitFor('the prefixed line', () => read(path.join(log, 'current')) === 'one\nX:two\n');
     // ALRM: current is rotated
     call.signals.emit('SIGALRM');
-    await until('the rotated file', () => fs.readdirSync(log).some((n) => n.endsWith('.s')));
+    await waitFor('the rotated file', () => fs.readdirSync(log).some((n) => n.endsWith('.s')));
     const rotated = fs.readdirSync(log).find((n) => n.endsWith('.s')) as string;
     assert.equal(read(path.join(log, rotated)), 'one\nX:two\n');
     // TERM with a short line in progress (the writer still there): dropped, exit 0
     fs.writeSync(call.w, 'three\npartial');
-    await until('the third line', () => read(path.join(log, 'current')) === 'X:three\n');
+    await waitFor('the third line', () => read(path.join(log, 'current')) === 'X:three\n');
     call.signals.emit('SIGTERM');
     fs.writeSync(call.w, ' end\n');
     await done;
@@ -246,7 +239,7 @@ test('the caller gone: what was read is written, nothing more is read, main retu
   });
   try {
     fs.writeSync(call.w, 'before\n');
-    await until('the line', () => read(path.join(log, 'current')) === 'before\n');
+    await waitFor('the line', () => read(path.join(log, 'current')) === 'before\n');
     call.gone();
     const code = await within(done, 60_000, 'still running');
     assert.equal(returned, true);
