@@ -14,6 +14,7 @@ import { INSTALL_NAMES } from '../../src/init/install.ts';
 import { debianRunit, repoRoot } from '../../testkit/debian.ts';
 import { run, tsinit, type Run } from './pidns.ts';
 import { binary } from './tsinit.ts';
+export { fakeService, type FakeService } from './fake-service.ts';
 
 export const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
 /** the fallback slot of the `nowhere` clients: a call PID 1 did not serve shows as this file's absence */
@@ -132,45 +133,3 @@ export async function startPid1(t: { after(fn: () => void | Promise<void>): void
   };
 }
 
-/** A service as a running runsv leaves it: status record, ok and control FIFOs held open by the test (read end). */
-export interface FakeService {
-  dir: string;
-  status: Buffer;
-  /** what was written into the control FIFO so far (read without waiting) */
-  control(): string;
-  close(): void;
-}
-
-export function fakeService(dir: string, o: { status: Buffer; fifoMode?: number; dirMode?: number }): FakeService {
-  fs.mkdirSync(path.join(dir, 'supervise'), { recursive: true, mode: o.dirMode ?? 0o755 });
-  fs.chmodSync(dir, o.dirMode ?? 0o755);
-  fs.chmodSync(path.join(dir, 'supervise'), o.dirMode ?? 0o755);
-  const fifos = ['ok', 'control'].map((n) => path.join(dir, 'supervise', n));
-  execFileSync('mkfifo', ['-m', (o.fifoMode ?? 0o600).toString(8), ...fifos]);
-  const ok = fs.openSync(fifos[0] as string, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  const control = fs.openSync(fifos[1] as string, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  fs.writeFileSync(path.join(dir, 'supervise', 'status'), o.status, { mode: 0o644 });
-  let written = '';
-  return {
-    dir,
-    status: o.status,
-    control: () => {
-      const b = Buffer.alloc(4096);
-      for (;;) {
-        let n: number;
-        try {
-          n = fs.readSync(control, b, 0, b.length, null);
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code === 'EAGAIN') return written;
-          throw e;
-        }
-        if (n <= 0) return written;
-        written += b.subarray(0, n).toString('latin1');
-      }
-    },
-    close: () => {
-      fs.closeSync(ok);
-      fs.closeSync(control);
-    },
-  };
-}

@@ -5,14 +5,12 @@
 // with TSINIT_TOOLS=off has no socket.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { run, runitDir, tsinit } from '../helpers/pidns.ts';
 import { tool } from '../helpers/tsinit.ts';
-import { encodeStatus } from '../../src/supervise/status-file.ts';
-import { wallNow } from '../../src/util/tai64n.ts';
+import { fakeService, runningStatus } from '../helpers/fake-service.ts';
 
 const cli = path.join(import.meta.dirname, '../helpers/tool-client-cli.ts');
 const client = `'${process.execPath}' --no-warnings '${cli}'`;
@@ -31,19 +29,6 @@ function tmp(t: { after(fn: () => void): void }): string {
   return d;
 }
 
-/** A service as a running runsv leaves it (status record, ok FIFO held open by this process). */
-function fakeService(dir: string, pid: number): () => void {
-  fs.mkdirSync(path.join(dir, 'supervise'), { recursive: true });
-  execFileSync('mkfifo', [path.join(dir, 'supervise', 'ok'), path.join(dir, 'supervise', 'control')]);
-  const ok = fs.openSync(path.join(dir, 'supervise', 'ok'), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  const control = fs.openSync(path.join(dir, 'supervise', 'control'), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  fs.writeFileSync(path.join(dir, 'supervise', 'status'), encodeStatus({ since: wallNow(), pid, paused: false, want: 'up', termSent: false, state: 'run' }));
-  return () => {
-    fs.closeSync(ok);
-    fs.closeSync(control);
-  };
-}
-
 async function until(what: string, check: () => boolean): Promise<void> {
   for (const end = Date.now() + 60_000; !check(); ) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -57,7 +42,8 @@ test('command mode: the command\'s `sv status` is answered by PID 1, in-process'
   const dir = tmp(t);
   const runDir = path.join(dir, 'run');
   const svc = path.join(dir, 'service');
-  t.after(fakeService(path.join(svc, 'web'), 4242));
+  const web = fakeService(path.join(svc, 'web'), { status: runningStatus(4242), fifoMode: 0o644 });
+  t.after(() => web.close());
   const out = path.join(dir, 'result.json');
   const nobody = `setpriv --reuid=65534 --regid=65534 --clear-groups ${client} ${runDir}/tools.sock`;
   const script = [
@@ -85,7 +71,8 @@ for (const entry of ['tsinit', 'runit'] as const) {
     const dir = tmp(t);
     const runDir = path.join(dir, 'run');
     const svc = path.join(dir, 'service');
-    t.after(fakeService(path.join(svc, 'web'), 4243));
+    const web = fakeService(path.join(svc, 'web'), { status: runningStatus(4243), fifoMode: 0o644 });
+    t.after(() => web.close());
     const sock = path.join(runDir, 'tools.sock');
     const stages = runitDir({
       '1': 'exit 0',

@@ -2,30 +2,18 @@
 // the waiting loop ends instead of polling inside PID 1 until its timeout.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { main } from '../../src/sv/main.ts';
-import { encodeStatus } from '../../src/supervise/status-file.ts';
 import type { ToolContext } from '../../src/tool.ts';
+import { fakeService, runningStatus } from '../helpers/fake-service.ts';
 
 test('sv -w 600 up: its caller gone, sv stops waiting and writes nothing more', async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sv-gone-'));
   const dir = path.join(root, 'svc');
-  fs.mkdirSync(path.join(dir, 'supervise'), { recursive: true });
-  // down, wanted up: `up` waits until it runs
-  fs.writeFileSync(
-    path.join(dir, 'supervise', 'status'),
-    encodeStatus({ since: { sec: Math.floor(Date.now() / 1000), usec: 0 }, pid: 0, paused: false, want: 'up', termSent: false, state: 'down' }),
-  );
-  fs.writeFileSync(path.join(dir, 'supervise', 'pid'), '');
-  const ok = path.join(dir, 'supervise', 'ok');
-  const control = path.join(dir, 'supervise', 'control');
-  execFileSync('mkfifo', [ok, control]);
-  // a runsv's ends of them
-  const reader = fs.openSync(ok, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  const controlReader = fs.openSync(control, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  // down, wanted up, a supervisor's FIFOs: `up` waits until it runs
+  const svc = fakeService(dir, { status: runningStatus(0) });
   let leave: () => void = () => {};
   const gone = new Promise<void>((r) => (leave = r));
   const written: string[] = [];
@@ -41,9 +29,8 @@ test('sv -w 600 up: its caller gone, sv stops waiting and writes nothing more', 
   assert.equal(ended, false, `sv ended early: ${written.join('')}`);
   leave();
   const code = await run;
-  assert.equal(typeof code, 'number');
+  assert.equal(code, 111);
   assert.deepEqual(written, [], 'nothing written after the caller left');
-  fs.closeSync(reader);
-  fs.closeSync(controlReader);
+  svc.close();
   fs.rmSync(root, { recursive: true, force: true });
 });

@@ -25,9 +25,8 @@ import { main as runitInit } from '../../src/init/runit-init.ts';
 import { main as tsinit } from '../../src/init/main.ts';
 import { install, INSTALL_NAMES } from '../../src/init/install.ts';
 import { SLOT_MARKER } from '../../native/tool-client.ts';
-import { encodeStatus } from '../../src/supervise/status-file.ts';
-import { wallNow } from '../../src/util/tai64n.ts';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { fakeService, runningStatus } from '../helpers/fake-service.ts';
 
 interface Run {
   ctx: ToolContext;
@@ -149,25 +148,6 @@ test('tsinit check through its context: the report on its stdout', (t) => {
   }
 });
 
-/** A service directory as a running runsv leaves it: ok FIFO with a reader, a status record. */
-function fakeService(dir: string, pid: number): { close(): void } {
-  fs.mkdirSync(path.join(dir, 'supervise'), { recursive: true });
-  execFileSync('mkfifo', [path.join(dir, 'supervise', 'ok'), path.join(dir, 'supervise', 'control')]);
-  const ok = fs.openSync(path.join(dir, 'supervise', 'ok'), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  const control = fs.openSync(path.join(dir, 'supervise', 'control'), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  const since = wallNow();
-  fs.writeFileSync(
-    path.join(dir, 'supervise', 'status'),
-    encodeStatus({ since, pid, paused: false, want: 'up', termSent: false, state: pid === 0 ? 'down' : 'run' }),
-  );
-  return {
-    close: () => {
-      fs.closeSync(ok);
-      fs.closeSync(control);
-    },
-  };
-}
-
 test('tsinit check through its context: #!/usr/bin/env PROG looked up in the context PATH', (t) => {
   const dir = tmp(t);
   fs.mkdirSync(path.join(dir, 'svc', 'web'), { recursive: true });
@@ -189,7 +169,7 @@ test('sv through its context: SVDIR from its environment, relative to its direct
   const dir = tmp(t);
   const svdir = path.join(dir, 'service');
   fs.mkdirSync(path.join(svdir, 'idle'), { recursive: true });
-  const web = fakeService(path.join(svdir, 'web'), process.pid);
+  const web = fakeService(path.join(svdir, 'web'), { status: runningStatus(process.pid), fifoMode: 0o644 });
   // ./check reports where it runs and what it was given, on sv's stderr
   fs.writeFileSync(path.join(svdir, 'web', 'check'), '#!/bin/sh\necho "check in $(pwd) with $PROBE" >&2\nexit 0\n', { mode: 0o755 });
   const before = process.cwd();

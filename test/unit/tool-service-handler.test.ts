@@ -4,7 +4,6 @@
 // DIE for a signal nobody listens to, a thrown tool -> 111).
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,12 +14,11 @@ import { tools } from '../../src/dispatch.ts';
 import type { ToolContext, ToolMain } from '../../src/tool.ts';
 import type { ToolName } from '../../src/tool-names.ts';
 import { ROOT_TOOLS } from '../../src/tool-service/policy.ts';
-import { encodeStatus } from '../../src/supervise/status-file.ts';
-import { wallNow } from '../../src/util/tai64n.ts';
 import { getpriority, getrlimit, PRIO_PROCESS } from '../../native/libc.ts';
 import { planFastChpst } from '../../src/chpst/fast-plan.ts';
 import { realFiles } from '../../src/tool-service/chpst-ops.ts';
 import { versionLine } from '../../src/version.ts';
+import { fakeService, runningStatus } from '../helpers/fake-service.ts';
 
 const TERMINAL = new Set(['exit', 'exec', 'fallback', 'die']);
 
@@ -135,19 +133,6 @@ function tmp(t: { after(fn: () => void): void }): string {
   return d;
 }
 
-/** A service directory as a running runsv leaves it: ok FIFO with a reader, a status record. */
-function fakeService(dir: string, pid: number): () => void {
-  fs.mkdirSync(path.join(dir, 'supervise'), { recursive: true });
-  execFileSync('mkfifo', [path.join(dir, 'supervise', 'ok'), path.join(dir, 'supervise', 'control')]);
-  const ok = fs.openSync(path.join(dir, 'supervise', 'ok'), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  const control = fs.openSync(path.join(dir, 'supervise', 'control'), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  fs.writeFileSync(path.join(dir, 'supervise', 'status'), encodeStatus({ since: wallNow(), pid, paused: false, want: 'up', termSent: false, state: 'run' }));
-  return () => {
-    fs.closeSync(ok);
-    fs.closeSync(control);
-  };
-}
-
 /** Loaders of dispatch.ts with some tools replaced. */
 function loaders(over: Partial<Record<ToolName, ToolMain>>): Record<ToolName, () => Promise<ToolMain>> {
   const l = { ...tools };
@@ -157,7 +142,8 @@ function loaders(over: Partial<Record<ToolName, ToolMain>>): Record<ToolName, ()
 
 test('sv status of a test service directory: SVDIR relative to the caller\'s directory, the lines as OUT, EXIT with sv\'s code', async (t) => {
   const dir = tmp(t);
-  const stop = fakeService(path.join(dir, 'service', 'web'), process.pid);
+  const web = fakeService(path.join(dir, 'service', 'web'), { status: runningStatus(process.pid), fifoMode: 0o644 });
+  const stop = (): void => web.close();
   t.after(stop);
   const c = await handler()(call({ argv: ['/usr/bin/sv', 'status', 'web', 'nope'], env: ['SVDIR=service'], cwd: dir }));
   assert.match(c.out(1), new RegExp(`^run: web: \\(pid ${process.pid}\\) \\d+s\nfail: nope: unable to change to service directory: file does not exist\n$`));
