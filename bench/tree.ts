@@ -63,6 +63,7 @@ import {
   zeroMem,
   type Mem,
 } from './lib.ts';
+import { BUSYBOX_INSTALL } from '../testkit/busybox-install.ts';
 
 const N = Math.max(1, intOption('services', 20));
 const settleMs = intOption('settle', 3000);
@@ -379,35 +380,6 @@ const DEBIAN_SERVICES = ['cron', 'atd', 'rsyslog', 'dbus', 'apache2', 'exim4', '
 
 const STANDIN = '#!/bin/sh\n# a stand-in for the daemon this file is named after\nexec sleep 2147483647\n';
 
-/**
- * busybox has no `install`: the forms Debian's scripts use here (-mMODE,
- * -m MODE, -o USER / -oUSER, -g GROUP / -gGROUP, -d; options also after the
- * operands, as dbus/run writes them), with busybox's tools (paths without spaces).
- */
-const INSTALL = `#!/bin/sh
-mode= owner= group= dir= files=
-while [ $# -gt 0 ]; do
-  case $1 in
-    -m) mode=$2; shift 2 ;;
-    -m*) mode=\${1#-m}; shift ;;
-    -o) owner=$2; shift 2 ;;
-    -o*) owner=\${1#-o}; shift ;;
-    -g) group=$2; shift 2 ;;
-    -g*) group=\${1#-g}; shift ;;
-    -d) dir=1; shift ;;
-    -*) echo "install: unsupported option $1" >&2; exit 1 ;;
-    *) files="$files $1"; shift ;;
-  esac
-done
-set -- $files
-if [ -z "$dir" ]; then cat "$1" > "$2" || exit 1; set -- "$2"; fi
-for f in "$@"; do
-  [ -n "$dir" ] && { mkdir -p "$f" || exit 1; }
-  [ -n "$mode" ] && chmod "$mode" "$f"
-  [ -n "$owner$group" ] && chown "$owner\${group:+:$group}" "$f"
-done
-exit 0
-`;
 
 interface DebianSetup {
   args: string[];
@@ -467,7 +439,7 @@ function debianSetup(impl: Impl): DebianSetup {
   // dbus/run: `mountpoint -q /proc/ || exit 162` (util-linux's; the image's busybox has none)
   fs.writeFileSync(path.join(sbin, 'mountpoint'), '#!/bin/sh\n[ "$1" = -q ] && shift\nd=${1%/}\nexec grep -q "^[^ ]* ${d:-/} " /proc/mounts\n', { mode: 0o755 });
   const install = path.join(root, 'install');
-  fs.writeFileSync(install, INSTALL, { mode: 0o755 });
+  fs.writeFileSync(install, BUSYBOX_INSTALL, { mode: 0o755 });
   const passwd = path.join(root, 'passwd');
   fs.writeFileSync(
     passwd,

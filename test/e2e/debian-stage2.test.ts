@@ -26,6 +26,7 @@ import path from 'node:path';
 import { e2eImage, podmanOk } from '../helpers/image.ts';
 import { cleanup, Container } from '../helpers/container.ts';
 import { debianPackage } from '../../testkit/debian.ts';
+import { BUSYBOX_INSTALL } from '../../testkit/busybox-install.ts';
 
 const tmp: string[] = [];
 after(async () => {
@@ -38,33 +39,6 @@ const STANDIN = `#!/bin/sh
 # runs until a signal ends it.
 echo start >> /counts/\${0##*/}.starts
 exec sleep 2147483647
-`;
-
-/**
- * The e2e image is busybox, which has no \`install\`: the forms Debian's
- * /etc/runit/1 and svlogd/run use (install -mMODE SRC DST; install -m MODE -o
- * USER -g GROUP -d DIR), with busybox's own tools.
- */
-const INSTALL = `#!/bin/sh
-mode= owner= group= dir=
-while [ $# -gt 0 ]; do
-  case $1 in
-    -m) mode=$2; shift 2 ;;
-    -m*) mode=\${1#-m}; shift ;;
-    -o) owner=$2; shift 2 ;;
-    -g) group=$2; shift 2 ;;
-    -d) dir=1; shift ;;
-    -*) echo "install: unsupported option $1" >&2; exit 1 ;;
-    *) break ;;
-  esac
-done
-if [ -n "$dir" ]; then set -- "$@"; else cat "$1" > "$2" || exit 1; set -- "$2"; fi
-for f in "$@"; do
-  [ -n "$dir" ] && { mkdir -p "$f" || exit 1; }
-  [ -n "$mode" ] && chmod "$mode" "$f"
-  [ -n "$owner$group" ] && chown "$owner\${group:+:$group}" "$f"
-done
-exit 0
 `;
 
 /** Host folders and the -v arguments that put Debian's files where Debian has them. */
@@ -103,7 +77,7 @@ function debianMounts(): { args: string[]; counts: string } {
     fs.writeFileSync(path.join(sbin, path.basename(bin)), STANDIN, { mode: 0o755 });
   }
   const install = path.join(root, 'install');
-  fs.writeFileSync(install, INSTALL, { mode: 0o755 });
+  fs.writeFileSync(install, BUSYBOX_INSTALL, { mode: 0o755 });
   const group = path.join(root, 'group');
   fs.writeFileSync(group, 'root:x:0:\nadm:x:4:\nnogroup:x:65534:\n');
   const args = [
