@@ -122,6 +122,9 @@ if (listOnly) {
 }
 
 const durations = []; // { file, ms, group, ok }
+// each failed test, kept for a summary at the very end: CI shows only the
+// tail of a long log, and the spec reporter's own list of failures is above it
+const failures = []; // { file, name, group, text }
 const totals = { passed: 0, failed: 0, cancelled: 0, skipped: 0, todo: 0 };
 
 async function runGroup(name, groupFiles, n) {
@@ -134,6 +137,14 @@ async function runGroup(name, groupFiles, n) {
     if (d.nesting === 0 && d.file && path.resolve(root, d.name) === d.file) {
       durations.push({ file: path.relative(root, d.file), ms: d.details.duration_ms, group: name, ok: d.details.passed !== false });
     }
+  });
+  stream.on('test:fail', (d) => {
+    const e = d.details?.error;
+    const cause = e?.cause ?? e;
+    const text = [cause?.message ?? String(cause), cause?.stack?.split('\n').find((l) => /\.test\.ts:\d+/.test(l))?.trim()].filter(Boolean).join('\n');
+    // a file's own entry repeats its failed tests: those are named already
+    if (d.file && path.resolve(root, d.name) === d.file && failures.some((f) => f.file === d.file)) return;
+    failures.push({ file: d.file ? path.relative(root, d.file) : '?', name: d.name, group: name, text });
   });
   stream.on('test:summary', (d) => {
     if (d.file !== undefined) return; // per-file summaries; the run's own comes last, without a file
@@ -194,6 +205,15 @@ for (const d of [...durations].sort((a, b) => b.ms - a.ms).slice(0, 10)) {
 console.log(`# parallel group ${s(parallelMs)} (${parallel.length} files), serial group ${s(serialMs)} (${serial.length} files), client pass ${s(clientMs)} (${clientFiles.length} files), total ${s(Date.now() - t0)}`);
 const failedFiles = durations.filter((d) => !d.ok).map((d) => `${d.file}${d.group.startsWith('client') ? ' (client pass)' : ''}`);
 if (failedFiles.length) console.log(`# failed files: ${failedFiles.join(' ')}`);
+if (failures.length) {
+  console.log('\n# failures (each cut to 25 lines)');
+  for (const f of failures.slice(0, 20)) {
+    console.log(`## ${f.file} (${f.group}): ${f.name}`);
+    const lines = f.text.split('\n');
+    console.log(lines.slice(0, 25).map((l) => `   ${l.slice(0, 400)}`).join('\n') + (lines.length > 25 ? `\n   ... ${lines.length - 25} more lines` : ''));
+  }
+  if (failures.length > 20) console.log(`## ... and ${failures.length - 20} more`);
+}
 const bad = totals.failed + totals.cancelled;
 console.log(`${totals.passed} passed, ${bad} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}${totals.todo ? `, ${totals.todo} todo` : ''}`);
 process.exitCode = bad > 0 || failedFiles.length > 0 || clientBroken ? 1 : 0;
