@@ -48,7 +48,7 @@ const SERIAL = {
   'test/integration/probes-http.test.ts': 'checks the stop delay and the budget by the clock (6 s <= t < 12 s)',
   'test/integration/runsvdir-200.test.ts': '200 services (400 processes) must all run within 120 s: needs the machine to itself',
   'test/integration/runsvdir-basic.test.ts': 'a new service must run within 3 s (before the 5 s periodic check)',
-  'test/integration/tool-security-load.test.ts': '1,000 tool clients at once (3,000 processes): other files would meet fork failures',
+  'test/integration/tool-security-load.test.ts': '1,000 tool clients at once (1,000 processes): other files would meet fork failures',
   'test/integration/supervisor-fake.test.ts': 'fixed waits (1.2 s, 1.3 s) must land before and after the scan clock',
   'test/interop/runsv-extensions.test.ts': "fixed settle times per step (runsv-scenario.ts) must land in runit's 1 s pauses",
   'test/interop/runsv-sv-control.test.ts': "fixed settle times per step (runsv-scenario.ts) must land in runit's 1 s pauses",
