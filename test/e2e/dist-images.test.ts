@@ -2,9 +2,10 @@
 //  - dist/tsinit-image-x64.tar (FROM scratch: /tsinit and the tool clients in
 //    /usr/local/bin) loaded and used by `COPY --from=... /tsinit /sbin/tsinit`
 //    in another image's build;
-//  - the same image with a C library and a service added on top: its own
-//    clients answer `podman exec C sv status` through PID 1, `tsinit-health`
-//    is its HEALTHCHECK, and a client that cannot reach PID 1 runs /tsinit;
+//  - `COPY --from=... / /` of the same image onto a base with a C library:
+//    the image's own clients answer `podman exec C sv status` through PID 1,
+//    `tsinit-health` is the HEALTHCHECK, and a client that cannot reach PID 1
+//    runs /tsinit;
 //  - an image holding only Node 22 (from npm), busybox and the npm package:
 //    tsinit as PID 1 supervises a service, sv status and podman stop work.
 import test, { after } from 'node:test';
@@ -58,20 +59,29 @@ test('the FROM scratch image: COPY --from puts /tsinit into another image', asyn
 test('the x64 image and its own tool clients: sv status served by PID 1, tsinit-health as HEALTHCHECK, the fallback to /tsinit', async () => {
   await podmanOk(['load', '-q', '-i', artifact('tsinit-image-x64.tar')]);
   const ref = `localhost/tsinit:${VERSION}-x64`;
-  // The image cannot run alone (no C library): busybox and the executable's
-  // libraries go on top of it, in a layer of their own; its layer, ENTRYPOINT
-  // and PATH stay as released.
+  // The image cannot run alone (no C library): docs/install.md's way, a base
+  // with glibc (busybox and the executable's libraries here) and
+  // `COPY --from=IMAGE / /`, which brings /tsinit and /usr/local/bin's clients.
   const ctx = tmpdir('tsinit-imageclients-');
   const rootfs = path.join(ctx, 'rootfs');
   buildRootfs(rootfs, artifact('tsinit-linux-x64'));
   const svc = path.join(rootfs, 'etc', 'service', 'a');
   fs.mkdirSync(svc, { recursive: true });
   fs.writeFileSync(path.join(svc, 'run'), '#!/bin/sh\nexec 2>&1\necho "a: started"\nexec sleep 1000\n', { mode: 0o755 });
-  fs.writeFileSync(path.join(ctx, 'Containerfile'), `FROM ${ref}\nCOPY rootfs/ /\nHEALTHCHECK --interval=1h CMD ["/usr/local/bin/tsinit-health"]\n`);
+  const tar = path.join(ctx, 'rootfs.tar');
+  execFileSync('tar', ['--numeric-owner', '-C', rootfs, '-cf', tar, '.']);
+  const base = `localhost/tsinit-imageclients-base:${process.pid}`;
+  images.push(base);
+  await podmanOk(['import', '--change', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', tar, base]);
+  fs.mkdirSync(path.join(ctx, 'context'));
+  fs.writeFileSync(
+    path.join(ctx, 'context', 'Containerfile'),
+    `FROM ${base}\nCOPY --from=${ref} / /\nHEALTHCHECK --interval=1h CMD ["/usr/local/bin/tsinit-health"]\nENTRYPOINT ["/tsinit"]\n`,
+  );
   const image = `localhost/tsinit-imageclients-e2e:${process.pid}`;
   images.push(image);
   // docker format: OCI images have no HEALTHCHECK
-  await podmanOk(['build', ...BUILD_FLAGS, '--format', 'docker', '-t', image, ctx], { timeoutMs: 300000 });
+  await podmanOk(['build', ...BUILD_FLAGS, '--format', 'docker', '-t', image, path.join(ctx, 'context')], { timeoutMs: 300000 });
 
   const c = await Container.start(image, ['-e', 'TSINIT_LOG_LEVEL=debug']);
   await c.waitLogs(/a: started/);
