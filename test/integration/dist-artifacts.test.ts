@@ -74,6 +74,9 @@ test('the images: one layer, /tsinit and the tool client of their architecture u
       const config = JSON.parse(fs.readFileSync(path.join(work, manifest[0]?.Config as string), 'utf8')) as { architecture: string; config: { Entrypoint: string[]; Env?: string[] } };
       assert.equal(config.architecture, arch === 'x64' ? 'amd64' : 'arm64');
       assert.deepEqual(config.config.Entrypoint, ['/tsinit']);
+      // what `docker exec` / `podman exec` search (the builder's default PATH)
+      const PATH = config.config.Env?.find((e) => e.startsWith('PATH='))?.slice(5).split(':') ?? [];
+      assert.ok(PATH.includes('/usr/local/bin'), `${arch}: /usr/local/bin on the image's PATH (${PATH.join(':')})`);
       const layer = path.join(work, manifest[0]?.Layers[0] as string);
       // every entry: type+mode, owner, size, name (and a hard link's target)
       const entries = execFileSync('tar', ['--numeric-owner', '-tvf', layer], { encoding: 'utf8' }).trim().split('\n').map((line) => {
