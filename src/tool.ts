@@ -5,6 +5,7 @@
 // become another program (chpst). The executable's dispatcher (main.ts) is
 // one caller; a unit test, or PID 1 serving a thin client, can be another.
 import { writeAllSync, writeOut } from './util/output.ts';
+import type { NextTurn } from './util/pace.ts';
 
 /** What the dispatcher decides from argv alone. */
 export interface ToolInvocation {
@@ -55,6 +56,13 @@ export interface ToolContext extends ToolInvocation {
    * as if killed: nothing more reaches the caller. Absent: never.
    */
   gone?: Promise<void>;
+  /**
+   * Ends the current event-loop turn: a tool whose work grows with its
+   * input (sv, check, health over many services) awaits it every few items
+   * (util/pace.ts), so PID 1 serving it never loops over the whole list in
+   * one turn. Absent: setImmediate. A test counts the turns through it.
+   */
+  nextTurn?: NextTurn;
 }
 
 /** Signals as a tool receives them: process.on's shape, so `process` is one. */

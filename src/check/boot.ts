@@ -47,13 +47,11 @@ export function checkInBackground(
     }
   };
   setImmediate(() => {
-    try {
-      const l = listServices(scanDir);
+    // the listing too stats a few entries per turn (util/pace.ts)
+    listServices(scanDir).then((l) => {
       names = l.names;
       listFindings = l.findings;
       next();
-    } catch (e) {
-      fail(e);
-    }
+    }, fail);
   });
 }

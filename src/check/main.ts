@@ -43,7 +43,7 @@ export function checkExitCode(errors: number, warnings: number, strict: boolean)
   return 0;
 }
 
-export function main(ctx: ToolContext): number {
+export async function main(ctx: ToolContext): Promise<number> {
   const out = writerOf(ctx, 1);
   const err = writerOf(ctx, 2);
   const a = parseCheckArgs(ctx.args);
@@ -52,7 +52,7 @@ export function main(ctx: ToolContext): number {
     return 100;
   }
   const dir = a.dir ?? readSetting('serviceDir', ctx.env);
-  const report = runCheck(dir, ctx.env, a.graceS, ctx.cwd);
+  const report = await runCheck(dir, ctx.env, a.graceS, ctx.cwd, ctx.nextTurn);
   out(a.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   return checkExitCode(report.errors, report.warnings, a.strict);
 }

@@ -7,6 +7,7 @@ import { planCheck, type PlanSettings, type ShutdownPlan } from './plan.ts';
 import type { ServiceSpec } from '../supervise/service-spec.ts';
 import { readSettings, stopDelayConflict } from '../settings.ts';
 import { errstrOf } from '../util/errstr.ts';
+import { pacer, type NextTurn } from '../util/pace.ts';
 
 export interface CheckReport {
   serviceDir: string;
@@ -22,7 +23,7 @@ export interface CheckReport {
 }
 
 /** The services of a scan directory, as runsvdir sees them: directories (or links to them), not hidden. */
-export function listServices(scanDir: string): { names: string[]; findings: Finding[] } {
+export async function listServices(scanDir: string, pace: () => Promise<void> = pacer()): Promise<{ names: string[]; findings: Finding[] }> {
   const findings: Finding[] = [];
   let entries: string[];
   try {
@@ -38,6 +39,7 @@ export function listServices(scanDir: string): { names: string[]; findings: Find
     } catch (e) {
       findings.push({ service: name, file: null, severity: 'warning', message: `unable to stat: ${errstrOf(e)} (runsvdir skips it)` });
     }
+    await pace();
   }
   return { names, findings };
 }
@@ -81,8 +83,13 @@ export function finishReport(serviceDir: string, lints: Map<string, { spec: Serv
  * Check DIR: a scan directory (its sub-directories are the services) or,
  * when DIR has a ./run, that one service (dependencies looked up beside it).
  */
-/** The report for `dir` (a relative one taken from `cwd`, the caller's directory; the report names it as given). */
-export function runCheck(dir: string, env: NodeJS.ProcessEnv, graceS: number | null, cwd?: string): CheckReport {
+/**
+ * The report for `dir` (a relative one taken from `cwd`, the caller's
+ * directory; the report names it as given). A few services per event-loop
+ * turn (nextTurn: util/pace.ts), since PID 1 serves it.
+ */
+export async function runCheck(dir: string, env: NodeJS.ProcessEnv, graceS: number | null, cwd?: string, nextTurn?: NextTurn): Promise<CheckReport> {
+  const pace = pacer(nextTurn);
   const settings = planSettingsFrom(env, graceS);
   const at = cwd === undefined ? dir : path.resolve(cwd, dir);
   let scanDir = at;
@@ -95,10 +102,13 @@ export function runCheck(dir: string, env: NodeJS.ProcessEnv, graceS: number | n
   } catch {
     // a scan directory
   }
-  const listed = listServices(scanDir);
+  const listed = await listServices(scanDir, pace);
   const lints = new Map<string, { spec: ServiceSpec; findings: Finding[] }>();
   if (only === null) {
-    for (const name of listed.names) lints.set(name, lintService(scanDir, name, env));
+    for (const name of listed.names) {
+      lints.set(name, lintService(scanDir, name, env));
+      await pace();
+    }
     return withSettings(finishReport(dir, lints, listed.findings, settings), env);
   }
   // One service: its lint, and of its siblings only its dependencies (and
@@ -111,6 +121,7 @@ export function runCheck(dir: string, env: NodeJS.ProcessEnv, graceS: number | n
     const l = lintService(scanDir, name, env);
     lints.set(name, { spec: l.spec, findings: name === only ? l.findings : [] });
     for (const d of l.spec.dependencies) if (present.has(d) && !lints.has(d)) todo.push(d);
+    await pace();
   }
   const sorted = new Map([...lints].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
   const report = finishReport(dir, sorted, [], settings);

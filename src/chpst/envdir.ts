@@ -102,7 +102,17 @@ export interface EnvdirOptions {
   skipDirs: boolean;
   verbose: boolean;
   warn: (message: string) => void;
+  /** more entries than this (names starting with "." not counted): throws, the caller falls back; default none */
+  maxEntries?: number;
 }
+
+/**
+ * Entries PID 1 reads for an envdir in one event-loop turn (readEnvdirAt: the
+ * supervisor's fast path and a served chpst -e). Each is an open and a read,
+ * so 128 stay within a few ms; a larger envdir is read by a chpst process of
+ * its own (the caller's fallback), never by a loop inside PID 1.
+ */
+export const IN_PROCESS_ENVDIR_MAX = 128;
 
 /** The directory's entries in readdir order, as changes; `at` maps a name to the path to open. */
 function readEntries(open: string, dir: string, opts: EnvdirOptions, at: (name: Buffer) => Buffer): Buffer[] {
@@ -114,6 +124,7 @@ function readEntries(open: string, dir: string, opts: EnvdirOptions, at: (name: 
   }
   const changes: Buffer[] = [];
   let sa: Buffer = Buffer.alloc(0);
+  let seen = 0;
   try {
     for (;;) {
       let ent: fs.Dirent | null;
@@ -125,6 +136,7 @@ function readEntries(open: string, dir: string, opts: EnvdirOptions, at: (name: 
       if (!ent) break;
       const name = ent.name as unknown as Buffer;
       if (name[0] === 0x2e) continue;
+      if (opts.maxEntries !== undefined && ++seen > opts.maxEntries) throw new Error(`${dir}: more than ${opts.maxEntries} entries`);
       let content: Buffer | null;
       try {
         content = readEntry(at(name));
@@ -150,9 +162,11 @@ function readEntries(open: string, dir: string, opts: EnvdirOptions, at: (name: 
  * The same reading without changing the working directory (for the
  * supervisor itself, chpst's fast path): `dir` relative to `base`. Errors
  * carry the messages readEnvdir would print, but the caller falls back to a
- * real chpst for them rather than printing.
+ * real chpst for them rather than printing. At most IN_PROCESS_ENVDIR_MAX
+ * entries unless opts say otherwise.
  */
 export function readEnvdirAt(base: string, dir: string, opts: EnvdirOptions): Buffer[] {
+  opts = { maxEntries: IN_PROCESS_ENVDIR_MAX, ...opts };
   const abs = Buffer.from(dir.startsWith('/') ? dir : `${base}/${dir}`);
   return readEntries(abs.toString(), dir, opts, (name) => Buffer.concat([abs, Buffer.from('/'), name]));
 }

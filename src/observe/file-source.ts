@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { codeOf, errstr } from '../util/errstr.ts';
 import { readExtStatus } from '../supervise/ext-status.ts';
+import { pacer, type NextTurn } from '../util/pace.ts';
 import type { ServiceSnapshot, SideRead, SnapshotSource } from './snapshot.ts';
 
 const { O_RDONLY, O_WRONLY, O_NONBLOCK } = fs.constants;
@@ -60,22 +61,39 @@ export function readServiceSnapshot(dir: string, name: string): ServiceSnapshot 
   return { name, main, log, ext };
 }
 
+/** A scan directory entry runsvdir takes for a service: a sub-directory not starting with a dot (a dangling link is none). */
+function isService(svdir: string, name: string): boolean {
+  if (name.startsWith('.')) return false;
+  try {
+    return fs.statSync(path.join(svdir, name)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /** Service names in a scan directory, as runsvdir sees them: sub-directories not starting with a dot. */
 export function listServices(svdir: string): string[] {
-  const names: string[] = [];
-  for (const name of fs.readdirSync(svdir)) {
-    if (name.startsWith('.')) continue;
-    try {
-      if (fs.statSync(path.join(svdir, name)).isDirectory()) names.push(name);
-    } catch {
-      // a dangling link is no service
-    }
-  }
-  return names.sort();
+  return fs.readdirSync(svdir).filter((name) => isService(svdir, name)).sort();
 }
 
 export function fileSource(svdir: string): SnapshotSource {
   return {
     snapshots: () => listServices(svdir).map((name) => readServiceSnapshot(path.join(svdir, name), name)),
   };
+}
+
+/** fileSource's snapshots, a few entries per event-loop turn (util/pace.ts): for a `tsinit health` PID 1 serves. */
+export async function pacedSnapshots(svdir: string, nextTurn?: NextTurn): Promise<ServiceSnapshot[]> {
+  const pace = pacer(nextTurn);
+  const names: string[] = [];
+  for (const name of fs.readdirSync(svdir)) {
+    if (isService(svdir, name)) names.push(name);
+    await pace();
+  }
+  const out: ServiceSnapshot[] = [];
+  for (const name of names.sort()) {
+    out.push(readServiceSnapshot(path.join(svdir, name), name));
+    await pace();
+  }
+  return out;
 }

@@ -5,14 +5,14 @@
 import path from 'node:path';
 import { writerOf, type ToolContext } from '../tool.ts';
 import { errstrOf } from '../util/errstr.ts';
-import { fileSource } from './file-source.ts';
+import { pacedSnapshots } from './file-source.ts';
 import { readSetting } from '../settings.ts';
 import { stoppingMarked } from '../runtime/stopping.ts';
 import { failureLine, failures } from './verdict.ts';
 
 const USAGE = 'usage: tsinit health [--ready] [SERVICEDIR]\n';
 
-export function main(ctx: ToolContext): number {
+export async function main(ctx: ToolContext): Promise<number> {
   const out = writerOf(ctx, 1);
   const err = writerOf(ctx, 2);
   let ready = false;
@@ -33,7 +33,7 @@ export function main(ctx: ToolContext): number {
   const lines: string[] = [];
   if (ready && stoppingMarked(readSetting('runDir', ctx.env), at)) lines.push('tsinit: shutting down');
   try {
-    for (const f of failures(fileSource(at).snapshots(), { ready })) lines.push(failureLine(f));
+    for (const f of failures(await pacedSnapshots(at, ctx.nextTurn), { ready })) lines.push(failureLine(f));
   } catch (e) {
     lines.push(`${dir}: unable to read the service directory: ${errstrOf(e)}`);
   }

@@ -22,6 +22,12 @@ export interface InprocessLogOptions {
   onExit: (wstat: number) => void;
   /** runsv-style warnings (e.g. an unknown chpst account) */
   warn: (msg: string) => void;
+  /**
+   * Its runsv's stdout (1) and stderr (2): where svlogd's and chpst's own
+   * messages go, as a log/run process's stderr is its runsv's (its stdout
+   * after `exec 2>&1`). Default: this process's own.
+   */
+  output?: (stream: 1 | 2, text: string) => void;
 }
 
 /** The account `chpst -u SPEC` would run as; undefined when SPEC names no account. */
@@ -46,7 +52,9 @@ export class InprocessLog {
   /** Open the log directories and start reading. Failures end in onExit(111 << 8). */
   start(): void {
     const { plan } = this.o;
-    const report = plan.stderrToStdout ? (t: string | Buffer) => out(t.toString()) : (t: string | Buffer) => err(t.toString());
+    const write = this.o.output ?? ((s: 1 | 2, t: string) => (s === 1 ? out(t) : err(t)));
+    const stderr: 1 | 2 = plan.stderrToStdout ? 1 : 2;
+    const report = (t: string | Buffer): void => write(stderr, t.toString());
     const parsed = parseOptions('svlogd', plan.args);
     if (!parsed.ok) {
       report(parsed.stderr);
@@ -57,7 +65,7 @@ export class InprocessLog {
     if (plan.user !== undefined) {
       owner = ownerOf(plan.user);
       if (!owner) {
-        err(`chpst: fatal: unknown user/group: ${plan.user}\n`);
+        report(`chpst: fatal: unknown user/group: ${plan.user}\n`);
         this.exitSoon(111 << 8);
         return;
       }

@@ -7,6 +7,7 @@
 //
 // (the one-liner rules are run-script.ts's). Anything else means "run it as
 // a process". Pure.
+import { IN_PROCESS_LOG_DIRS_MAX, logDirCount } from '../svlogd/options.ts';
 import { parseExecOneLiner } from './run-script.ts';
 
 export interface InprocessLogPlan {
@@ -45,5 +46,7 @@ export function planInprocessLog(script: string): InprocessLogPlan | undefined {
   if (prog(command[i]) !== 'svlogd') return undefined;
   const args = command.slice(i + 1);
   if (args.length === 0) return undefined;
+  // each line goes to every directory: a logger of many runs as its own process
+  if (logDirCount('svlogd', args) > IN_PROCESS_LOG_DIRS_MAX) return undefined;
   return { args, ...(user !== undefined ? { user } : {}), stderrToStdout };
 }

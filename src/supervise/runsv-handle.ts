@@ -45,6 +45,13 @@ export interface RunsvOptions {
    * inside PID 1 gives its services the client's, as a runsvdir process does.
    */
   stdio?: ChildStdio;
+  /**
+   * Text for runsv's own stdout (1) and stderr (2), where what runs inside
+   * this process in place of a child writes it: the in-process svlogd's
+   * messages (svlogd's stderr is its runsv's). Absent: this process's own 1
+   * and 2. A runsvdir served to a client: the client's (its proctitle log).
+   */
+  output?: (stream: 1 | 2, text: string) => void;
 }
 
 /** Standard descriptors for children; an absent one is this process's own. */

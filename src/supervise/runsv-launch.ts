@@ -55,6 +55,8 @@ export interface LaunchHost {
   readonly ownSession: boolean;
   /** what children inherit in place of tsinit's own 0, 1, 2 (RunsvOptions.stdio) */
   readonly stdio?: ChildStdio;
+  /** runsv's stdout and stderr text, for the in-process logger (RunsvOptions.output) */
+  readonly output?: (stream: 1 | 2, text: string) => void;
 }
 
 /** A child's standard descriptors; an absent one is tsinit's own. */
@@ -210,6 +212,7 @@ export class Launcher {
       readFd: pipe.readFd,
       cwd: path.join(this.host.base, 'log'),
       plan,
+      ...(this.host.output ? { output: this.host.output } : {}),
       warn: (msg) => this.host.warn(msg),
       onExit: (wstat) => {
         if (this.inproc === logger) this.inproc = undefined;

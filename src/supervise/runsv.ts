@@ -75,6 +75,7 @@ class Runsv implements RunsvHandle {
   private launcher: Launcher | undefined;
   private readonly ownSession: boolean;
   private readonly stdio: RunsvOptions['stdio'];
+  private readonly output: RunsvOptions['output'];
   /** the action interpreter (set up with the locks) */
   private effects: RunsvEffects | undefined;
   private readonly onEssentialEnded: ((code: number, reason: string) => void) | undefined;
@@ -94,6 +95,7 @@ class Runsv implements RunsvHandle {
     this.onEssentialEnded = opts.onEssentialEnded;
     this.ownSession = opts.ownSession === true;
     this.stdio = opts.stdio;
+    this.output = opts.output;
     const rawName = opts.rawName;
     this.report =
       opts.report ??
@@ -187,6 +189,7 @@ class Runsv implements RunsvHandle {
       exited: (pid, wstat) => this.driver?.post({ type: 'exit', pid, wstat }),
       ownSession: this.ownSession,
       ...(this.stdio ? { stdio: this.stdio } : {}),
+      ...(this.output ? { output: this.output } : {}),
     });
     this.launcher = launcher;
     this.effects = new RunsvEffects({

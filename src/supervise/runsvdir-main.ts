@@ -74,6 +74,7 @@ const LOG_DOT_MS = 900_000;
 
 export async function main(ctx: ToolContext): Promise<number> {
   const err = writerOf(ctx, 2);
+  const out = writerOf(ctx, 1);
   const parsed = parseRunsvdirArgs(ctx.args);
   if (!parsed) {
     err(`usage: ${ctx.argv0} [-P] dir\n\n`);
@@ -185,7 +186,9 @@ export async function main(ctx: ToolContext): Promise<number> {
   sup = createSupervisor({
     dir,
     cwd: ctx.cwd,
-    ...(stdio ? { stdio, report: (line: string) => say(`${line}\n`) } : {}),
+    // runsv's stderr is ours (the title pipe with a log), its stdout the caller's:
+    // where the in-process loggers' own messages go
+    ...(stdio ? { stdio, report: (line: string) => say(`${line}\n`), output: (stream: 1 | 2, text: string) => (stream === 2 ? say(text) : out(text)) } : {}),
     sessions: sessionMode,
     // Started by /etc/runit/2 under tsinit: an essential service ends the container through tsinit halt's channel.
     onEssentialEnded: (service, code, reason) => {

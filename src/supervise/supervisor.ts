@@ -54,6 +54,8 @@ export interface SupervisorOptions {
   cwd?: string;
   /** what the services inherit as 0, 1, 2 (RunsvOptions.stdio; default: this process's own) */
   stdio?: ChildStdio;
+  /** runsv's stdout and stderr text (RunsvOptions.output; default: this process's own) */
+  output?: (stream: 1 | 2, text: string) => void;
 }
 
 export interface Supervisor {
@@ -225,6 +227,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       if (hold) ropts.hold = hold;
       if (opts.sessions) ropts.ownSession = true;
       if (opts.stdio) ropts.stdio = opts.stdio;
+      if (opts.output) ropts.output = opts.output;
       slot.ready = false;
       slot.waiting = hold !== undefined && 'waitingFor' in hold;
       if (opts.report) ropts.report = opts.report;

@@ -2,6 +2,7 @@
 // and read exactly as the text `status` does; the exit code counts the same
 // failures (unreadable service or log).
 import { errstr } from '../util/errstr.ts';
+import { pacer, type NextTurn } from '../util/pace.ts';
 import { wallNow } from '../util/tai64n.ts';
 import { jsonExt, jsonLine, jsonState, type JsonState } from '../supervise/json-status.ts';
 import { readExtStatus } from '../supervise/ext-status.ts';
@@ -26,11 +27,13 @@ function readAt(dir: svc.Dir): Read {
   return { st, normallyUp: up };
 }
 
-/** Returns the number of failures; names are taken from cwd, lines written with out. */
-export function jsonStatus(services: readonly string[], svdir: string, cwd: string, out: (text: string) => void): number {
+/** Returns the number of failures; names are taken from cwd, lines written with out; a few services per turn. */
+export async function jsonStatus(services: readonly string[], svdir: string, cwd: string, out: (text: string) => void, nextTurn?: NextTurn): Promise<number> {
   const nowTai = taiOfUnix(wallNow().sec);
+  const pace = pacer(nextTurn);
   let failures = 0;
-  for (const name of services) {
+  for (const [i, name] of services.entries()) {
+    if (i > 0) await pace();
     const dir = svc.enterService(cwd, name, svdir, true);
     if ('error' in dir) {
       failures++;

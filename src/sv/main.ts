@@ -41,7 +41,7 @@ export async function main(ctx: ToolContext): Promise<number> {
   if (!command) return usage();
   if (opts.json) {
     if (command.act !== 'status') return usage();
-    return capExit(jsonStatus(services, svdir, ctx.cwd, out));
+    return capExit(await jsonStatus(services, svdir, ctx.cwd, out, ctx.nextTurn));
   }
 
   const session = new Session({
@@ -56,6 +56,7 @@ export async function main(ctx: ToolContext): Promise<number> {
     out,
     err,
     gone: ctx.gone,
+    nextTurn: ctx.nextTurn,
   });
   try {
     return capExit(await session.run(services));

@@ -4,6 +4,7 @@
 // `fail:` line) come out byte for byte as runit prints them.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errstr } from '../util/errstr.ts';
+import { pacer, type NextTurn } from '../util/pace.ts';
 import { wallNow } from '../util/tai64n.ts';
 import { runCheckScript } from './check-script.ts';
 import { checkAll, skipSend, type Command } from './commands.ts';
@@ -42,6 +43,8 @@ export interface SessionConfig {
   err: (text: string) => void;
   /** settles when the caller is gone (served by PID 1): stop waiting, write nothing more */
   gone?: Promise<void>;
+  /** ends the event-loop turn: a few services per turn (util/pace.ts) */
+  nextTurn?: NextTurn;
 }
 
 function nowSeconds(): number {
@@ -227,8 +230,10 @@ export class Session {
     if (cur !== null) this.fatal('unable to open current directory', cur);
     const { command } = this.cfg;
     const pending: Array<string | null> = [...services];
+    const pace = pacer(this.cfg.nextTurn);
 
     for (let i = 0; i < pending.length; i++) {
+      if (i > 0) await pace();
       this.name = pending[i] as string;
       const d = svc.enterService(this.cfg.cwd, this.name, this.cfg.svdir, true);
       if ('error' in d) {
@@ -254,13 +259,17 @@ export class Session {
     const gone = this.cfg.gone?.then(() => {
       left = true;
     });
+    const pace = pacer(this.cfg.nextTurn);
     for (;;) {
       if (left) throw new SvExit(111);
       const elapsed = this.now - this.start;
       let done = true;
+      let first = true;
       for (let i = 0; i < pending.length; i++) {
         const name = pending[i];
         if (name === null || name === undefined) continue;
+        if (!first) await pace();
+        first = false;
         this.name = name;
         const d = svc.enterService(this.cfg.cwd, name, this.cfg.svdir, false);
         if ('error' in d) {

@@ -114,3 +114,17 @@ export function parseOptions(argv0: string, args: string[]): OptionsResult {
   if (o.buflen <= o.linemax) return usage();
   return { ok: true, options: o };
 }
+
+/**
+ * Log directories an svlogd inside PID 1 may write (one served to a client,
+ * the supervisor's in-process logger): each line is written to each of them,
+ * so more would multiply PID 1's work per line and per turn; such an svlogd
+ * runs as a process of its own, as under runit.
+ */
+export const IN_PROCESS_LOG_DIRS_MAX = 8;
+
+/** The log directories this svlogd command line names (0 for a usage error). */
+export function logDirCount(argv0: string, args: string[]): number {
+  const r = parseOptions(argv0, args);
+  return r.ok ? r.options.dirs.length : 0;
+}

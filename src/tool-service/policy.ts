@@ -10,6 +10,7 @@
 // its own rights; reading an envdir would be PID 1 reading files for it, so
 // that falls back) and svlogd (which acts as the caller).
 import { parseCommandLine } from '../chpst/options.ts';
+import { IN_PROCESS_LOG_DIRS_MAX, logDirCount } from '../svlogd/options.ts';
 import type { ToolName } from '../tool-names.ts';
 
 /** What a root caller may have run in-process. */
@@ -98,6 +99,9 @@ export function decide(f: CallFacts): Decision {
   if (f.stopping && STARTS_SERVICES.has(tool)) return { kind: 'refuse', code: 111, message: 'tsinit: fatal: tsinit is stopping\n' };
   if (!ROOT_TOOLS.has(tool)) return fallback(`${tool} does not run in-process`);
   if (!f.served.has(tool)) return fallback(`${tool} is not served to clients by this tsinit`);
+  if (tool === 'svlogd' && logDirCount(f.call.argv0, [...f.call.args]) > IN_PROCESS_LOG_DIRS_MAX) {
+    return fallback(`svlogd with more than ${IN_PROCESS_LOG_DIRS_MAX} log directories`);
+  }
   if (f.uid === 0) return { kind: 'run' };
   if (!NON_ROOT_TOOLS.has(tool)) return fallback(`${tool} for uid ${f.uid}: the kernel judges it`);
   if (tool === 'chpst' && chpstReadsFiles(f.call.argv0, f.call.args)) return fallback('envdir read for a non-root caller');

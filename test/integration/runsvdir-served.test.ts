@@ -147,6 +147,53 @@ test('served runsvdir: services started from ctx.cwd with the client\'s descript
   }
 });
 
+/** A service whose log/run is the in-process one-liner naming a missing directory first: svlogd warns, then logs to ./main. */
+function withLogger(root: string, name: string, redirect: boolean): string {
+  const d = service(root, name, '#!/bin/sh\nexec sleep 1000\n');
+  fs.mkdirSync(path.join(d, 'log', 'main'), { recursive: true });
+  fs.writeFileSync(path.join(d, 'log', 'run'), `#!/bin/sh\n${redirect ? 'exec 2>&1\n' : ''}exec svlogd ./missing-${name}/x ./main\n`, { mode: 0o755 });
+  return d;
+}
+const warning = (name: string): string => `svlogd: warning: unable to open log directory: ./missing-${name}/x: file does not exist\n`;
+
+test('served runsvdir: an in-process logger\'s own messages go to its runsv\'s stderr (the caller\'s), or stdout after exec 2>&1', async () => {
+  const root = tmp();
+  const a = withLogger(root, 'a', false);
+  const b = withLogger(root, 'b', true);
+  // the one-liner's chpst too: its message after exec 2>&1 is on stdout
+  const c = withLogger(root, 'c', true);
+  fs.writeFileSync(path.join(c, 'log', 'run'), '#!/bin/sh\nexec 2>&1\nexec chpst -u no-such-user-h18 svlogd ./main\n', { mode: 0o755 });
+  const call = served(root, ['svc']);
+  const done = runsvdir(call.ctx);
+  try {
+    await waitFor('both running', () => running(a) && running(b));
+    await waitFor('a\'s svlogd warning on the caller\'s stderr', () => call.text[2].includes(warning('a')));
+    await waitFor('b\'s on its stdout', () => call.text[1].includes(warning('b')));
+    await waitFor('c\'s chpst message on its stdout', () => call.text[1].includes('chpst: fatal: unknown user/group: no-such-user-h18\n'));
+    assert.ok(!call.text[1].includes(warning('a')) && !call.text[2].includes(warning('b')), JSON.stringify(call.text));
+  } finally {
+    call.signals.emit('SIGTERM');
+    await within(done, 60_000, 'still running');
+    call.dispose();
+  }
+});
+
+test('served runsvdir -P with a log: an in-process logger\'s warnings reach the proctitle log, as svlogd\'s stderr does under runit', async () => {
+  const root = tmp();
+  const a = withLogger(root, 'a', false);
+  const call = served(root, ['-P', 'svc', 'log: ..........................................................................................']);
+  const done = runsvdir(call.ctx);
+  try {
+    await waitFor('running', () => running(a));
+    await waitFor('the warning in the title', () => call.titles.some((t) => t.includes('svlogd: warning: unable to open log directory: ./missing-a/x')));
+    assert.equal(call.text[2], '');
+  } finally {
+    call.signals.emit('SIGTERM');
+    await within(done, 60_000, 'still running');
+    call.dispose();
+  }
+});
+
 test('two served runsvdirs on one directory: the second supervises nothing (supervise/lock), its message to its caller', async () => {
   const root = tmp();
   const a = service(root, 'a', '#!/bin/sh\nexec sleep 1000\n');

@@ -54,8 +54,8 @@ function clean(): string {
   return root;
 }
 
-test('each mistake is reported, naming the service and the file', () => {
-  const r = runCheck(mistakes(), {}, 5);
+test('each mistake is reported, naming the service and the file', async () => {
+  const r = await runCheck(mistakes(), {}, 5);
   const has = (service: string | null, file: string | null, re: RegExp, severity = 'error'): void => {
     const f = r.findings.find((x) => x.service === service && x.file === file && re.test(x.message));
     assert.ok(f, `expected ${service}/${file} ~ ${re}; got:\n${r.findings.map((x) => JSON.stringify(x)).join('\n')}`);
@@ -80,8 +80,8 @@ test('each mistake is reported, naming the service and the file', () => {
   assert.match(text, /^noexec\/run: error: not executable/m);
 });
 
-test('a clean folder: no findings, the start order and the shutdown plan with each phase\'s time', () => {
-  const r = runCheck(clean(), { TSINIT_SHUTDOWN_TIMEOUT: '10' }, 30);
+test('a clean folder: no findings, the start order and the shutdown plan with each phase\'s time', async () => {
+  const r = await runCheck(clean(), { TSINIT_SHUTDOWN_TIMEOUT: '10' }, 30);
   assert.deepEqual(r.findings, []);
   assert.deepEqual(r.startOrder, [['cron', 'db'], ['web']]);
   assert.deepEqual(r.shutdown.stopWaves.map((w) => w.services.map((s) => s.name)), [['web'], ['cron', 'db']]);
@@ -100,28 +100,28 @@ test('a clean folder: no findings, the start order and the shutdown plan with ea
   assert.match(text, /wave 1: web QUIT kill@1\.5 s/);
 });
 
-test('a plan beyond the services\' share is a warning; --strict makes warnings exit 1', () => {
+test('a plan beyond the services\' share is a warning; --strict makes warnings exit 1', async () => {
   const root = clean();
   fs.writeFileSync(path.join(root, 'db', 'timeout-kill'), '4000\n');
-  const r = runCheck(root, { TSINIT_SHUTDOWN_TIMEOUT: '9' }, null);
+  const r = await runCheck(root, { TSINIT_SHUTDOWN_TIMEOUT: '9' }, null);
   assert.equal(r.errors, 0);
   assert.ok(r.findings.some((f) => f.severity === 'warning' && /the services get/.test(f.message)));
   assert.equal(checkExitCode(r.errors, r.warnings, false), 0);
   assert.equal(checkExitCode(r.errors, r.warnings, true), 1);
-  const g = runCheck(clean(), { TSINIT_SHUTDOWN_TIMEOUT: '9' }, 9.5);
+  const g = await runCheck(clean(), { TSINIT_SHUTDOWN_TIMEOUT: '9' }, 9.5);
   assert.ok(g.findings.some((f) => f.severity === 'warning' && /less than 1 s of the grace period/.test(f.message)));
 });
 
-test('one service directory can be checked alone', () => {
+test('one service directory can be checked alone', async () => {
   const root = mistakes();
-  const r = runCheck(path.join(root, 'noexec'), {}, null);
+  const r = await runCheck(path.join(root, 'noexec'), {}, null);
   assert.deepEqual([...new Set(r.findings.map((f) => f.service))].filter((s) => s !== null), ['noexec']);
 });
 
-test('checking one service plans that service and its dependencies only, not its siblings', () => {
+test('checking one service plans that service and its dependencies only, not its siblings', async () => {
   const root = clean();
   service(root, 'other', { 'timeout-kill': '900\n' });
-  const r = runCheck(path.join(root, 'web'), { TSINIT_SHUTDOWN_TIMEOUT: '10' }, null);
+  const r = await runCheck(path.join(root, 'web'), { TSINIT_SHUTDOWN_TIMEOUT: '10' }, null);
   assert.equal(r.only, 'web');
   assert.deepEqual(r.services, ['db', 'web']);
   assert.deepEqual(r.startOrder, [['db'], ['web']]);
@@ -130,20 +130,20 @@ test('checking one service plans that service and its dependencies only, not its
   const text = formatReport(r);
   assert.match(text, /^start order \(web and 1 dependency\):$/m);
   assert.doesNotMatch(text, /cron|other|3 services|4 services/);
-  const alone = formatReport(runCheck(path.join(root, 'cron'), {}, null));
+  const alone = formatReport(await runCheck(path.join(root, 'cron'), {}, null));
   assert.match(alone, /^start order \(cron\):\n  1\. cron$/m);
   assert.doesNotMatch(alone, /\bdb\b|\bweb\b|other/);
 });
 
-test('services that can never start (cycle, missing dependency) are in no stop wave', () => {
-  const r = runCheck(mistakes(), {}, null);
+test('services that can never start (cycle, missing dependency) are in no stop wave', async () => {
+  const r = await runCheck(mistakes(), {}, null);
   const waves = r.shutdown.stopWaves.flatMap((w) => w.services.map((s) => s.name));
   for (const n of ['cyc-a', 'cyc-b', 'lonely']) assert.ok(!waves.includes(n), `${n} in a stop wave: ${waves.join(' ')}`);
   assert.deepEqual(r.shutdown.neverStarted, ['cyc-a', 'cyc-b', 'lonely']);
   assert.ok(waves.includes('slow'));
   assert.match(formatReport(r), /never started, nothing to stop: cyc-a, cyc-b, lonely/);
   // Checked alone, a service in a cycle: its error, no wave, and only the cycle's services planned.
-  const one = runCheck(path.join(mistakes(), 'cyc-a'), {}, null);
+  const one = await runCheck(path.join(mistakes(), 'cyc-a'), {}, null);
   assert.deepEqual(one.services, ['cyc-a', 'cyc-b']);
   assert.deepEqual(one.shutdown.stopWaves, []);
   assert.deepEqual(one.startOrder, []);
@@ -182,6 +182,6 @@ test('the boot check reports the same findings, a slice per service', async () =
   assert.ok(lines.every((l) => !/: (error|warning): /.test(l)), 'the severity is the log level, not repeated in the text');
   // The extension files' problems are runsv's to report (once, at each start), not the boot check's.
   assert.ok(!lines.some((l) => /^badvalue\/(down-signal|restart-backoff):/.test(l)), lines.join('\n'));
-  assert.ok(runCheck(mistakes(), {}, null).findings.some((f) => f.service === 'badvalue' && f.file === 'down-signal'), 'tsinit check still reports them');
+  assert.ok((await runCheck(mistakes(), {}, null)).findings.some((f) => f.service === 'badvalue' && f.file === 'down-signal'), 'tsinit check still reports them');
   assert.ok(lines.some((l) => /cycle/.test(l)));
 });

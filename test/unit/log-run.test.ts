@@ -1,6 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { planInprocessLog } from '../../src/supervise/log-run.ts';
+import { IN_PROCESS_LOG_DIRS_MAX } from '../../src/svlogd/options.ts';
 
 test('the usual one-liners run in-process', () => {
   assert.deepEqual(planInprocessLog('#!/bin/sh\nexec svlogd -tt ./main\n'), { args: ['-tt', './main'], stderrToStdout: false });
@@ -27,6 +28,13 @@ test('anything else runs as a process', () => {
     '#!/bin/sh\nexec logger -t web\n',
   ];
   for (const s of no) assert.equal(planInprocessLog(s), undefined, JSON.stringify(s));
+});
+
+test('an svlogd of more than IN_PROCESS_LOG_DIRS_MAX directories runs as a process (each line goes to each)', () => {
+  const dirs = (n: number): string[] => Array.from({ length: n }, (_, i) => `./d${i}`);
+  const at = dirs(IN_PROCESS_LOG_DIRS_MAX);
+  assert.deepEqual(planInprocessLog(`#!/bin/sh\nexec svlogd -tt ${at.join(' ')}\n`), { args: ['-tt', ...at], stderrToStdout: false });
+  assert.equal(planInprocessLog(`#!/bin/sh\nexec svlogd -tt ${dirs(IN_PROCESS_LOG_DIRS_MAX + 1).join(' ')}\n`), undefined);
 });
 
 import { LinePrefixer } from '../../src/supervise/prefix-output.ts';

@@ -111,21 +111,21 @@ test('utmpset through its context: usage on its stderr', (t) => {
   }
 });
 
-test('tsinit health through its context: the service directory from its environment and directory', (t) => {
+test('tsinit health through its context: the service directory from its environment and directory', async (t) => {
   const dir = tmp(t);
   fs.mkdirSync(path.join(dir, 'svc', 'web'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'svc', 'web', 'run'), '#!/bin/sh\n', { mode: 0o755 });
   const r = context(dir, 'health', [], { TSINIT_SERVICE_DIR: 'svc' });
   try {
-    assert.equal(health(r.ctx), 1);
+    assert.equal(await health(r.ctx), 1);
     assert.match(r.stdout(), /^web: /);
     const empty = context(dir, 'health-empty', [path.join(dir, 'runsvdir-none')], {});
     fs.mkdirSync(path.join(dir, 'runsvdir-none'));
-    assert.equal(health(empty.ctx), 0);
+    assert.equal(await health(empty.ctx), 0);
     assert.equal(empty.stdout(), '');
     empty.close();
     const bad = context(dir, 'health-bad', ['--bogus'], {});
-    assert.equal(health(bad.ctx), 100);
+    assert.equal(await health(bad.ctx), 100);
     assert.match(bad.stderr(), /unknown argument: --bogus/);
     bad.close();
   } finally {
@@ -133,13 +133,13 @@ test('tsinit health through its context: the service directory from its environm
   }
 });
 
-test('tsinit check through its context: the report on its stdout', (t) => {
+test('tsinit check through its context: the report on its stdout', async (t) => {
   const dir = tmp(t);
   fs.mkdirSync(path.join(dir, 'svc', 'web'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'svc', 'web', 'run'), '#!/bin/sh\nexec sleep 1\n', { mode: 0o755 });
   const r = context(dir, 'check', ['--json'], { TSINIT_SERVICE_DIR: path.join(dir, 'svc'), PATH: '/usr/bin:/bin' });
   try {
-    const code = check(r.ctx);
+    const code = await check(r.ctx);
     const report = JSON.parse(r.stdout()) as { errors: number; warnings: number };
     assert.equal(code, report.errors > 0 ? 2 : 0);
     assert.equal(r.stderr(), '');
@@ -148,7 +148,7 @@ test('tsinit check through its context: the report on its stdout', (t) => {
   }
 });
 
-test('tsinit check through its context: #!/usr/bin/env PROG looked up in the context PATH', (t) => {
+test('tsinit check through its context: #!/usr/bin/env PROG looked up in the context PATH', async (t) => {
   const dir = tmp(t);
   fs.mkdirSync(path.join(dir, 'svc', 'web'), { recursive: true });
   fs.mkdirSync(path.join(dir, 'bin'));
@@ -156,11 +156,11 @@ test('tsinit check through its context: #!/usr/bin/env PROG looked up in the con
   fs.writeFileSync(path.join(dir, 'svc', 'web', 'run'), '#!/usr/bin/env tsinit-ctx-prog\n', { mode: 0o755 });
   const notFound = /tsinit-ctx-prog is not found in PATH/;
   const found = context(dir, 'check-found', [path.join(dir, 'svc')], { PATH: `/usr/bin:${path.join(dir, 'bin')}` });
-  check(found.ctx);
+  await check(found.ctx);
   assert.doesNotMatch(found.stdout(), notFound);
   found.close();
   const missing = context(dir, 'check-missing', [path.join(dir, 'svc')], { PATH: '/usr/bin' });
-  check(missing.ctx);
+  await check(missing.ctx);
   assert.match(missing.stdout(), notFound);
   missing.close();
 });
@@ -496,7 +496,7 @@ test('tsinit events ends when its caller is gone (ctx.gone), following a socket 
   }
 });
 
-test('tsinit check through its context: a relative SERVICEDIR is the caller\'s, named as given', (t) => {
+test('tsinit check through its context: a relative SERVICEDIR is the caller\'s, named as given', async (t) => {
   const dir = tmp(t);
   fs.mkdirSync(path.join(dir, 'svc', 'web'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'svc', 'web', 'run'), '#!/bin/sh\nexec sleep 1\n', { mode: 0o755 });
@@ -508,7 +508,7 @@ test('tsinit check through its context: a relative SERVICEDIR is the caller\'s, 
   ] as const) {
     const r = context(dir, `check-rel-${label.replace(/ /g, '-')}`, [...args], { PATH: '/usr/bin:/bin', ...env });
     try {
-      check(r.ctx);
+      await check(r.ctx);
       const report = JSON.parse(r.stdout()) as { dir: string; order?: unknown; services?: Record<string, unknown> };
       assert.ok(JSON.stringify(report).includes('"web"'), `${label}: ${r.stdout()}`);
       assert.equal(r.stderr(), '');

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { cases, probe as probeScript, tmp, type Case } from '../helpers/chpst-cases.ts';
 import { planChpst, planFastChpst, type FastPlanSystem } from '../../src/chpst/fast-plan.ts';
 import { chpstOps, realFiles, type PlanFiles } from '../../src/tool-service/chpst-ops.ts';
+import { IN_PROCESS_ENVDIR_MAX } from '../../src/chpst/envdir.ts';
 import { main as chpstMain } from '../../src/chpst/main.ts';
 import { getpriority, getrlimit, PRIO_PROCESS } from '../../native/libc.ts';
 import type { ExecPlan } from '../../src/tool.ts';
@@ -128,4 +129,22 @@ test('for a non-root caller PID 1 probes no file: a chpst in a directory it may 
   const root = chpstOps(plan, { cwd: tmp, env: [Buffer.from('PATH=/usr/bin:/bin')], nice, limits, uid: 0 }, spy);
   assert.ok(probed.includes(hidden));
   assert.ok((root as { words: Buffer[] }).words.map(String).includes('u'));
+});
+
+test('an envdir of more than IN_PROCESS_ENVDIR_MAX entries is not read inside PID 1: the client and the fast path fall back', () => {
+  const big = path.join(tmp, 'big-envdir');
+  fs.mkdirSync(big, { recursive: true });
+  for (let i = 0; i < IN_PROCESS_ENVDIR_MAX; i++) fs.writeFileSync(path.join(big, `V${i}`), `${i}\n`);
+  fs.writeFileSync(path.join(big, '.hidden'), 'not counted\n');
+  const c: Case = { name: 'big envdir', args: ['-e', big] };
+  // at the bound: read and planned, every variable set
+  const atBound = clientAnswer(c, 0);
+  assert.ok('exec' in atBound, JSON.stringify(atBound));
+  assert.equal(atBound.exec.filter((w) => /^V\d+=/.test(w)).length, IN_PROCESS_ENVDIR_MAX);
+  assert.deepEqual(atBound.exec, planFastChpst(words(c), envOf(c), fastSystem(true)));
+  // one more: a chpst process of its own reads it
+  fs.writeFileSync(path.join(big, 'ONE_MORE'), 'x\n');
+  const over = clientAnswer(c, 0);
+  assert.ok('fallback' in over, JSON.stringify(over));
+  assert.equal(planFastChpst(words(c), envOf(c), fastSystem(true)), undefined);
 });

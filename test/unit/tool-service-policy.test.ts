@@ -4,6 +4,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { decide, ROOT_TOOLS, type CallFacts } from '../../src/tool-service/policy.ts';
 import { toolNamesOwn, type ToolName } from '../../src/tool-names.ts';
+import { IN_PROCESS_LOG_DIRS_MAX } from '../../src/svlogd/options.ts';
 
 function facts(over: Partial<CallFacts> & { tool?: ToolName; args?: string[]; argv0?: string } = {}): CallFacts {
   const { tool = 'sv', args = ['status', 'web'], argv0 = tool, ...rest } = over;
@@ -81,4 +82,15 @@ test('a tool this tsinit does not serve to clients falls back', () => {
   assert.equal(kind(facts({ tool: 'sv', served })), 'run');
   assert.equal(kind(facts({ tool: 'svlogd', args: ['x'], served })), 'fallback');
   assert.equal(kind(facts({ tool: 'svlogd', args: ['x'], uid: 9, served })), 'fallback');
+});
+
+test('svlogd with more than IN_PROCESS_LOG_DIRS_MAX log directories runs as a process of its own, for any caller', () => {
+  const dirs = (n: number): string[] => Array.from({ length: n }, (_, i) => `/var/log/d${i}`);
+  for (const uid of [0, 65534]) {
+    assert.equal(kind(facts({ uid, tool: 'svlogd', args: ['-tt', ...dirs(IN_PROCESS_LOG_DIRS_MAX)] })), 'run', `uid ${uid}`);
+    assert.deepEqual(decide(facts({ uid, tool: 'svlogd', args: ['-tt', ...dirs(IN_PROCESS_LOG_DIRS_MAX + 1)] })), {
+      kind: 'fallback',
+      why: `svlogd with more than ${IN_PROCESS_LOG_DIRS_MAX} log directories`,
+    });
+  }
 });
