@@ -20,6 +20,9 @@ if (sock === undefined || argv.length === 0 || !(calls >= 1)) {
   process.stderr.write('usage: tool-client-cli.ts [--calls N] SOCKET ARGV...\n');
   process.exit(100);
 }
+// A call may end its caller's world (`tsinit halt`: stage 2, and this process
+// with it, is sent TERM right after the answer): the result is printed first
+process.on('SIGTERM', () => {});
 const cwd = fs.openSync('.', O_PATH | fs.constants.O_DIRECTORY);
 const root = fs.openSync('/', O_PATH | fs.constants.O_DIRECTORY);
 const pending: Array<{ client: ToolClient; first: CallResult }> = [];
@@ -54,3 +57,4 @@ for (const { client, first } of pending) {
   results.push({ final, out: out.toString('latin1'), err: err.toString('latin1'), eof: rest.eof });
 }
 process.stdout.write(JSON.stringify(multi ? results : results[0]));
+process.exit(0);
