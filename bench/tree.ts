@@ -39,7 +39,7 @@
 import { spawnSync } from 'node:child_process';
 import { debianPackage } from '../testkit/debian.ts';
 // the e2e tests' image (busybox, the libraries, tsinit with its tools in /usr/local/bin), built once per dist/tsinit
-import { e2eImage, RUN_FLAGS } from '../test/helpers/image.ts';
+import { e2eImage, RUN_FLAGS } from '../testkit/image.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import {

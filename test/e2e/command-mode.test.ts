@@ -2,7 +2,7 @@
 // + CMD) in a real container: the container's exit code is the command's.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { e2eImage } from '../helpers/image.ts';
+import { e2eImage } from '../../testkit/image.ts';
 import { cleanup, Container } from '../helpers/container.ts';
 
 after(cleanup);

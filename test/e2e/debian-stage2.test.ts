@@ -23,7 +23,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { e2eImage, podmanOk } from '../helpers/image.ts';
+import { e2eImage, podmanOk } from '../../testkit/image.ts';
 import { cleanup, Container } from '../helpers/container.ts';
 import { debianPackage } from '../../testkit/debian.ts';
 import { BUSYBOX_INSTALL } from '../../testkit/busybox-install.ts';

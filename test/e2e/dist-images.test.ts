@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildRootfs, BUILD_FLAGS, e2eImage, podman, podmanOk } from '../helpers/image.ts';
+import { buildRootfs, BUILD_FLAGS, e2eImage, podman, podmanOk } from '../../testkit/image.ts';
 import { cleanup, Container } from '../helpers/container.ts';
 import { artifact, node22Bin, VERSION } from '../../testkit/dist.ts';
 

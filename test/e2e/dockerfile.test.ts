@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../../testkit/debian.ts';
-import { BUILD_FLAGS, dockerfileExample, e2eContainerfile, podman, podmanOk } from '../helpers/image.ts';
+import { BUILD_FLAGS, dockerfileExample, e2eContainerfile, podman, podmanOk } from '../../testkit/image.ts';
 
 const temps: string[] = [];
 after(() => {

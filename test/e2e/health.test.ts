@@ -4,7 +4,7 @@
 // The checks are driven on demand (`podman healthcheck run`, no timer).
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { e2eImage, podman, podmanOk } from '../helpers/image.ts';
+import { e2eImage, podman, podmanOk } from '../../testkit/image.ts';
 import { cleanup, Container } from '../helpers/container.ts';
 import { removeFixtures, serviceMount } from '../helpers/e2e-fixtures.ts';
 

@@ -4,7 +4,7 @@
 // finish script sets it.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { e2eImage } from '../helpers/image.ts';
+import { e2eImage } from '../../testkit/image.ts';
 import { cleanup, Container } from '../helpers/container.ts';
 import { removeFixtures, serviceMount, type ServiceFiles } from '../helpers/e2e-fixtures.ts';
 

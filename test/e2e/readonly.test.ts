@@ -3,7 +3,7 @@
 // service that runs as the non-root user nobody through chpst.
 import test, { after } from 'node:test';
 import assert from 'node:assert/strict';
-import { e2eImage } from '../helpers/image.ts';
+import { e2eImage } from '../../testkit/image.ts';
 import { cleanup, Container } from '../helpers/container.ts';
 import { parsePs, PS_COMMAND, removeFixtures, serviceMount } from '../helpers/e2e-fixtures.ts';
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../../testkit/debian.ts';
-import { e2eImage } from '../helpers/image.ts';
+import { e2eImage } from '../../testkit/image.ts';
 import { cleanup, Container } from '../helpers/container.ts';
 import { LIVENESS_PROBE, parsePs, PS_COMMAND, READINESS_PROBE, removeFixtures, serviceMount } from '../helpers/e2e-fixtures.ts';
 

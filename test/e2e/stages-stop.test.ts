@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { e2eImage, podmanOk } from '../helpers/image.ts';
+import { e2eImage, podmanOk } from '../../testkit/image.ts';
 import { cleanup, Container } from '../helpers/container.ts';
 import { removeFixtures, serviceMount } from '../helpers/e2e-fixtures.ts';
 

@@ -1,7 +1,7 @@
 // One running container of the e2e image: start, exec, logs, stop, and
 // removal of every container a test file started (after() hooks call cleanup).
 import { execFile } from 'node:child_process';
-import { podman, podmanOk, RUN_FLAGS, type Result } from './image.ts';
+import { podman, podmanOk, RUN_FLAGS, type Result } from '../../testkit/image.ts';
 
 const started = new Set<string>();
 let counter = 0;

@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { repoRoot } from '../../testkit/debian.ts';
+import { repoRoot } from './debian.ts';
 
 export const dockerfileExample = path.join(repoRoot, 'Dockerfile.example');
 const binary = path.join(repoRoot, 'dist', 'tsinit');
