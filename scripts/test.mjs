@@ -131,7 +131,9 @@ async function runGroup(name, groupFiles, n) {
   if (groupFiles.length === 0) return 0;
   console.log(`\n# ${name} group: ${groupFiles.length} files, ${n} at once`);
   const t0 = Date.now();
-  const stream = run({ files: groupFiles.map((f) => path.join(root, f)), concurrency: n, isolation: 'process' });
+  // forceExit: a file whose tests are done exits even if a failed test left a
+  // child behind (its pipes would keep the file, and the run, waiting forever)
+  const stream = run({ files: groupFiles.map((f) => path.join(root, f)), concurrency: n, isolation: 'process', forceExit: true });
   stream.on('test:complete', (d) => {
     // the event that closes a whole file: nesting 0, named by the file's path
     if (d.nesting === 0 && d.file && path.resolve(root, d.name) === d.file) {

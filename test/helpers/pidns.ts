@@ -19,6 +19,23 @@ export interface Run {
   startedAt: number;
 }
 
+/**
+ * What run() started and is still running. A test that fails before its own
+ * cleanup leaves its tsinit behind; when the file's process exits (the
+ * runner's --test-force-exit ends it once its tests are done) they are killed
+ * (with unshare's --kill-child, the namespace goes with it).
+ */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const p of live) {
+    try {
+      p.kill('SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+});
+
 export function run(cmd: string[], env: NodeJS.ProcessEnv = {}, opts: { pidns?: boolean } = {}): Run {
   const pidns = opts.pidns ?? true;
   const argv = pidns ? ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child', ...cmd] : cmd;
@@ -31,6 +48,8 @@ export function run(cmd: string[], env: NodeJS.ProcessEnv = {}, opts: { pidns?: 
     env: { PATH: process.env.PATH, ...runDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  live.add(proc);
+  proc.on('exit', () => live.delete(proc));
   let out = '';
   const waiters: Array<() => void> = [];
   const onData = (d: Buffer): void => {
