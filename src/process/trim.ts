@@ -8,6 +8,8 @@
 import fs from 'node:fs';
 import * as libc from '../../native/libc.ts';
 import { fullGc } from '../util/full-gc.ts';
+import { clampDelay } from '../util/timers.ts';
+import { FIRST_TRIM_MS, runQuietTrims } from './quiet-trim.ts';
 
 export interface CleanMapping {
   start: bigint;
@@ -86,40 +88,54 @@ export function scheduleTrim(onError: (e: unknown) => void = () => {}): void {
   setInterval(trimHeap, HEAP_TRIM_MS).unref();
 }
 
-let soon: NodeJS.Timeout | undefined;
+let soon = false;
 
-/** After the collection, how long V8's helper threads get to finish their part (sweeping) before the trim. */
-export const SETTLE_SWEEP_MS = 1000;
+/** Event-loop utilization above which a window counts as busy (an idle init's scans: well under 1%). */
+const BUSY_UTILIZATION = 0.05;
 
 /**
  * Trim once a start-up inside this process is over: a runsvdir served inside
  * PID 1 (Debian's stage 2) starts every service after the init's own 2 s
  * trim, and faults in the pages of the tools it serves meanwhile. First a
  * full collection that gives the boot's heap back (V8 otherwise keeps the
- * pages its old generation grew to, and its memory reducer collects some 8 s
- * later, faulting its code back in after a trim); then, once V8's helper
- * threads are done with it (they run the same code concurrently),
- * malloc_trim and the clean-page trim. One timer at most: calls while one
- * is pending change nothing.
+ * pages its old generation grew to), then, once V8's helper threads are done
+ * with it (they run the same code concurrently), malloc_trim and the
+ * clean-page trim; once more 10 s later, past V8's memory reducer. Each waits
+ * for a quiet second (process/quiet-trim.ts). One schedule at a time: calls
+ * while one runs change nothing.
  */
-export function trimSoon(delayMs = 2000): void {
-  if (soon !== undefined) return;
-  soon = setTimeout(() => {
-    try {
-      fullGc();
-    } catch {
-      // trimmed all the same
-    }
-    soon = setTimeout(() => {
-      soon = undefined;
-      try {
-        libc.mallocTrim();
-        trimCleanPages();
-      } catch {
-        // the next periodic trim tries again
-      }
-    }, SETTLE_SWEEP_MS);
-    soon.unref();
-  }, delayMs);
-  soon.unref();
+export function trimSoon(delayMs = FIRST_TRIM_MS): void {
+  if (soon) return;
+  soon = true;
+  let last = performance.eventLoopUtilization();
+  runQuietTrims(
+    {
+      after: (ms, fn) => void setTimeout(fn, clampDelay(ms)).unref(),
+      busySinceLastAsk: () => {
+        const now = performance.eventLoopUtilization();
+        const busy = performance.eventLoopUtilization(now, last).utilization > BUSY_UTILIZATION;
+        last = now;
+        return busy;
+      },
+      collect: () => {
+        try {
+          fullGc();
+        } catch {
+          // trimmed all the same
+        }
+      },
+      trim: () => {
+        try {
+          libc.mallocTrim();
+          trimCleanPages();
+        } catch {
+          // the next periodic trim tries again
+        }
+      },
+    },
+    () => {
+      soon = false;
+    },
+    delayMs,
+  );
 }
