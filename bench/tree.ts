@@ -39,7 +39,10 @@
 // each is a coin toss. For tsinit also PID 1's own CPU (utime+stime) at the
 // moment all are up: PID 1 does the supervision, the tools' work and the
 // loggers, so that is where tsinit's boot goes. The memory, sv and
-// HEALTHCHECK figures come from the last boot of each.
+// HEALTHCHECK figures come from the last boot of each. The other tsinit boots
+// then add a second batch of N services to the running tree: PID 1's CPU for
+// the same work with its code warm (what the boot's CPU is beyond start-up
+// and first runs).
 // Options: --services N (BENCH_SERVICES, 20), --boot-runs N (5), --settle MS
 // (3000: idle time before the memory is read), --sv-runs N (15 rounds of 10
 // calls, median), --health-runs N (50 probes); BENCH_PARTS (tree,debian);
@@ -118,6 +121,21 @@ interface Tree {
   runitDir: string;
 }
 
+/** Service number first + i of a batch (its dependency in the same batch) in dir, its log folder in logs. */
+function addService(dir: string, logs: string, i: number, first: number): { svc: string; logdir: string } {
+  const svc = path.join(dir, name(first + i));
+  const logdir = path.join(logs, name(first + i));
+  fs.mkdirSync(path.join(svc, 'log'), { recursive: true });
+  fs.mkdirSync(logdir);
+  fs.chownSync(logdir, NOBODY, NOBODY);
+  const dep = depOf(i);
+  const check = dep === undefined ? '' : `sv check ../${name(first + dep)} >/dev/null || exit 1\n`;
+  fs.writeFileSync(path.join(svc, 'conf'), `OPTS=${1_000_000 + first + i}\n`);
+  fs.writeFileSync(path.join(svc, 'run'), `#!/bin/sh\nexec 2>&1\n[ -r conf ] && . ./conf\n${check}exec chpst -u nobody sleep $OPTS\n`, { mode: 0o755 });
+  fs.writeFileSync(path.join(svc, 'log', 'run'), `#!/bin/sh\nLOGDIR=${logdir}\nexec chpst -u nobody svlogd -tt "$LOGDIR"\n`, { mode: 0o755 });
+  return { svc, logdir };
+}
+
 function makeTree(impl: Impl, run: number): Tree {
   const root = path.join(tmp, `${impl}-${run}`);
   const svdir = path.join(root, 'service');
@@ -131,16 +149,7 @@ function makeTree(impl: Impl, run: number): Tree {
   const services: string[] = [];
   const logdirs: string[] = [];
   for (let i = 0; i < N; i++) {
-    const svc = path.join(svdir, name(i));
-    const logdir = path.join(logs, name(i));
-    fs.mkdirSync(path.join(svc, 'log'), { recursive: true });
-    fs.mkdirSync(logdir);
-    fs.chownSync(logdir, NOBODY, NOBODY);
-    const dep = depOf(i);
-    const check = dep === undefined ? '' : `sv check ../${name(dep)} >/dev/null || exit 1\n`;
-    fs.writeFileSync(path.join(svc, 'conf'), `OPTS=${1_000_000 + i}\n`);
-    fs.writeFileSync(path.join(svc, 'run'), `#!/bin/sh\nexec 2>&1\n[ -r conf ] && . ./conf\n${check}exec chpst -u nobody sleep $OPTS\n`, { mode: 0o755 });
-    fs.writeFileSync(path.join(svc, 'log', 'run'), `#!/bin/sh\nLOGDIR=${logdir}\nexec chpst -u nobody svlogd -tt "$LOGDIR"\n`, { mode: 0o755 });
+    const { svc, logdir } = addService(svdir, logs, i, 0);
     services.push(svc);
     logdirs.push(logdir);
   }
@@ -254,6 +263,32 @@ function cpuMs(pid: number): number {
   return (Number(f[11] ?? 0) + Number(f[12] ?? 0)) * TICK_MS;
 }
 
+/** stime of a process (CPU in the kernel on its behalf), ms. */
+function sysMs(pid: number): number {
+  const text = read(`/proc/${pid}/stat`);
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return Number(f[12] ?? 0) * TICK_MS;
+}
+
+/** CPU ms per thread of a process (name: comm of the thread), for the profile notes. */
+function threadsCpuMs(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  let tids: string[] = [];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    const text = read(`/proc/${pid}/task/${tid}/stat`);
+    const comm = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    const key = tid === String(pid) ? 'main' : comm;
+    out[key] = (out[key] ?? 0) + (Number(f[11] ?? 0) + Number(f[12] ?? 0)) * TICK_MS;
+  }
+  return out;
+}
+
 /** Runs a shell script inside PID 1's namespaces (pid and mount), as `podman exec` would. */
 function inside(root: number, env: NodeJS.ProcessEnv, script: string, args: string[]): { ms: number; stdout: string } {
   const t0 = nowMs();
@@ -270,8 +305,12 @@ const LOOP = 'n=$1; shift; i=0; while [ $i -lt $n ]; do "$@" >/dev/null || exit 
 interface Boot {
   upMs: number;
   pid1CpuMs: number;
+  /** the part of it spent in the kernel (stime) */
+  pid1SysMs: number;
   /** Node processes besides PID 1 seen at once during the boot */
   peakNodes: number;
+  /** tsinit: PID 1's CPU for a second batch of N services added after the boot (its code warm) */
+  warmCpuMs?: number;
 }
 
 interface Result {
@@ -279,6 +318,7 @@ interface Result {
   boots: Boot[];
   upMs: number;
   pid1CpuMs: number;
+  pid1SysMs: number;
   peakNodes: number;
   restNodes: number;
   nodeArgv: string[];
@@ -288,6 +328,32 @@ interface Result {
   byExe: Map<string, { count: number; pss: number }>;
   svMs: number;
   health?: { form: string; probeMs: number; pid1Ms: number };
+}
+
+/**
+ * The same work again with the code warm: N more services (a copy of the
+ * tree's, numbered from 500) renamed into the running tree's dir (runsvdir
+ * finds them on its next scan, within 5 s); PID 1's CPU from just before the
+ * rename until they all are up. The boot's CPU beyond this and Node's
+ * start-up is what running code for the first time costs (lazy compilation).
+ */
+async function warmBatch(t: Tree, root: number, run: number): Promise<number> {
+  const stage = path.join(t.root, 'warm-batch');
+  fs.mkdirSync(stage);
+  const added = Array.from({ length: N }, (_, i) => addService(stage, path.join(t.root, 'logs'), i, 500).svc);
+  const c0 = cpuMs(root);
+  const t0 = nowMs();
+  for (const svc of added) fs.renameSync(svc, path.join(t.svdir, path.basename(svc)));
+  const moved = added.map((svc) => path.join(t.svdir, path.basename(svc)));
+  await waitUntil(
+    () => moved.every((d) => read(path.join(d, 'supervise', 'stat')) === 'run\n' && read(path.join(d, 'log', 'supervise', 'stat')) === 'run\n') && scan(root).nobodySleeps >= 2 * N,
+    60_000 + N * 1000,
+    `tsinit: a second batch of ${N} services up`,
+    5,
+  );
+  const warm = cpuMs(root) - c0;
+  if (profileDir) fs.writeFileSync(path.join(profileDir, `warm-${process.pid}-${run}.json`), JSON.stringify({ pid1: root, startedAtUs: t0 * 1000, upAtUs: nowMs() * 1000, upMs: nowMs() - t0, pid1CpuMs: warm, threads: threadsCpuMs(root) }));
+  return warm;
 }
 
 /** A boot of impl; with full, the rest of the measurements too (memory, sv, HEALTHCHECK). */
@@ -316,16 +382,19 @@ async function one(impl: Impl, run: number, full: boolean): Promise<Result | Boo
     const upAt = nowMs();
     const upMs = upAt - r.startedAt;
     const pid1CpuMs = cpuMs(root);
+    const pid1SysMs = sysMs(root);
     if (profileDir && impl === 'tsinit') {
-      fs.writeFileSync(path.join(profileDir, `boot-${process.pid}-${run}.json`), JSON.stringify({ pid1: root, startedAtUs: r.startedAt * 1000, upAtUs: upAt * 1000, upMs, pid1CpuMs }));
+      fs.writeFileSync(path.join(profileDir, `boot-${process.pid}-${run}.json`), JSON.stringify({ pid1: root, startedAtUs: r.startedAt * 1000, upAtUs: upAt * 1000, upMs, pid1CpuMs, threads: threadsCpuMs(root) }));
     }
+    let warmCpuMs: number | undefined;
+    if (!full && impl === 'tsinit') warmCpuMs = await warmBatch(t, root, run);
     if (!full) {
       if (pid1NodeOptions && impl === 'tsinit') {
         // a clean exit writes the profile (and flushes V8's log)
         process.kill(root, 'SIGTERM');
         await Promise.race([r.exit, sleep(30_000)]);
       }
-      return { upMs, pid1CpuMs, peakNodes };
+      return { upMs, pid1CpuMs, pid1SysMs, peakNodes, warmCpuMs };
     }
     await sleep(settleMs);
     const rest = scan(root);
@@ -350,7 +419,7 @@ async function one(impl: Impl, run: number, full: boolean): Promise<Result | Boo
     inside(root, probeEnv, LOOP, ['1', sv, 'status', ...t.services]); // warm-up, and a check that it works
     const rounds: number[] = [];
     for (let i = 0; i < svRounds; i++) rounds.push(inside(root, probeEnv, LOOP, [String(SV_CALLS), sv, 'status', ...t.services]).ms / SV_CALLS);
-    const res: Result = { impl, boots: [], upMs, pid1CpuMs, peakNodes, restNodes: rest.nodes, nodeArgv: [...new Set([...peakArgv, ...rest.nodeArgv.filter((a) => a !== '')])], tree, treeProcs, byExe, svMs: median(rounds) };
+    const res: Result = { impl, boots: [], upMs, pid1CpuMs, pid1SysMs, peakNodes, restNodes: rest.nodes, nodeArgv: [...new Set([...peakArgv, ...rest.nodeArgv.filter((a) => a !== '')])], tree, treeProcs, byExe, svMs: median(rounds) };
     if (impl === 'tsinit') {
       // The HEALTHCHECK form: `tsinit-health` where install puts one, else `tsinit health`
       const named = path.join(p.tsinitBin, 'tsinit-health');
@@ -381,7 +450,7 @@ async function treePart(): Promise<void> {
     for (const impl of ['runit', 'tsinit'] as Impl[]) {
       if (run === bootRuns - 1) {
         const res = await one(impl, run, true);
-        boots[impl].push({ upMs: res.upMs, pid1CpuMs: res.pid1CpuMs, peakNodes: res.peakNodes });
+        boots[impl].push({ upMs: res.upMs, pid1CpuMs: res.pid1CpuMs, pid1SysMs: res.pid1SysMs, peakNodes: res.peakNodes });
         full[impl] = res;
       } else {
         boots[impl].push(await one(impl, run, false));
@@ -392,15 +461,16 @@ async function treePart(): Promise<void> {
   const results: Result[] = (['runit', 'tsinit'] as Impl[]).map((impl) => {
     const res = full[impl] as Result;
     const b = boots[impl];
-    return { ...res, boots: b, upMs: median(b.map((x) => x.upMs)), pid1CpuMs: median(b.map((x) => x.pid1CpuMs)), peakNodes: Math.max(...b.map((x) => x.peakNodes)) };
+    return { ...res, boots: b, upMs: median(b.map((x) => x.upMs)), pid1CpuMs: median(b.map((x) => x.pid1CpuMs)), pid1SysMs: median(b.map((x) => x.pid1SysMs)), peakNodes: Math.max(...b.map((x) => x.peakNodes)) };
   });
   const runit = results[0] as Result;
   const ts = results[1] as Result;
 
   // runsv pauses 1 s before it restarts a run script that exited: a boot over 1 s had a `sv check` fail (both implementations pause alike)
   console.log(`\nboot, ${bootRuns} runs each (ms until all up; PID 1's CPU then, utime+stime, 10 ms ticks; a boot over 1 s had a run script restarted after runsv's 1 s pause, i.e. a failed \`sv check\`):`);
+  const warm = boots.tsinit.flatMap((b) => (b.warmCpuMs === undefined ? [] : [b.warmCpuMs]));
   printTable([
-    ['impl', 'boots', 'median', 'over 1 s', 'PID 1 CPU at up', 'median'],
+    ['impl', 'boots', 'median', 'over 1 s', 'PID 1 CPU at up', 'median', 'of it in the kernel (median)'],
     ...results.map((m) => [
       m.impl,
       m.boots.map((b) => fmtMs(b.upMs)).join(' '),
@@ -408,8 +478,15 @@ async function treePart(): Promise<void> {
       `${m.boots.filter((b) => b.upMs > 1000).length}/${m.boots.length}`,
       m.boots.map((b) => fmtMs(b.pid1CpuMs)).join(' '),
       fmtMs(m.pid1CpuMs),
+      fmtMs(m.pid1SysMs),
     ]),
   ]);
+  if (warm.length > 0) {
+    console.log(
+      `tsinit: PID 1's CPU for a second batch of ${N} services added to the running tree (code warm): ${warm.map((w) => fmtMs(w)).join(' ')}, median ${fmtMs(median(warm))} ` +
+        `(${(median(warm) / N).toFixed(1)} ms per service and its logger); the boot's median ${fmtMs(ts.pid1CpuMs)} includes Node's start-up and the first run of every function`,
+    );
+  }
 
   console.log(`\nboot (median of ${bootRuns}) until all ${N} services run as nobody and all ${N} loggers have opened their log; memory after ${settleMs} ms idle; sv status: median of ${svRounds} rounds of ${SV_CALLS} calls`);
   console.log("tree PSS = every process of the tree but the services' programs (sleep); Node = processes of the tsinit executable (or node) besides PID 1");
