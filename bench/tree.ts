@@ -51,8 +51,9 @@
 // each boot so the profile gets written, and DIR/boot-N.json notes the
 // moment all were up (CLOCK_MONOTONIC µs, the profile's clock) to cut the
 // profile at the boot (see bench/README.md); BENCH_PID1_NODE_OPTIONS adds
-// to PID 1's NODE_OPTIONS (e.g. `--log-function-events --logfile=F`).
-import { spawnSync } from 'node:child_process';
+// to PID 1's NODE_OPTIONS; BENCH_PID1_STRACE=DIR counts PID 1's system
+// calls over each boot (strace -c, DIR/strace-*.txt).
+import { spawn, spawnSync } from 'node:child_process';
 import { debianPackage } from '../testkit/debian.ts';
 // the e2e tests' image (busybox, the libraries, tsinit with its tools in /usr/local/bin), built once per dist/tsinit
 import { e2eImage, RUN_FLAGS } from '../test/helpers/image.ts';
@@ -88,7 +89,9 @@ const SV_CALLS = 10;
 const healthRuns = Math.max(1, intOption('health-runs', 50));
 const bootRuns = Math.max(1, intOption('boot-runs', 5));
 const profileDir = process.env.BENCH_PROFILE_DIR ? path.resolve(process.env.BENCH_PROFILE_DIR) : undefined;
-/** NODE_OPTIONS for tsinit's PID 1: --cpu-prof with BENCH_PROFILE_DIR, plus BENCH_PID1_NODE_OPTIONS (e.g. V8's --log-function-events) */
+/** BENCH_PID1_STRACE=DIR: `strace -c` on tsinit's PID 1 (its own threads, not its children) from its start until all are up, DIR/strace-PID-N.txt per boot */
+const straceDir = process.env.BENCH_PID1_STRACE ? path.resolve(process.env.BENCH_PID1_STRACE) : undefined;
+/** NODE_OPTIONS for tsinit's PID 1: --cpu-prof with BENCH_PROFILE_DIR, plus BENCH_PID1_NODE_OPTIONS (what NODE_OPTIONS allows: V8 flags are refused there) */
 const pid1NodeOptions = [profileDir ? `--cpu-prof --cpu-prof-dir=${profileDir} --cpu-prof-interval=250` : '', process.env.BENCH_PID1_NODE_OPTIONS ?? ''].join(' ').trim();
 const p = getPrograms();
 const tmp = benchTmp();
@@ -256,8 +259,29 @@ function allUp(t: Tree, s: Scan): boolean {
   return t.services.every((d) => read(path.join(d, 'supervise', 'stat')) === 'run\n' && read(path.join(d, 'log', 'supervise', 'stat')) === 'run\n');
 }
 
-/** utime+stime of a process, ms. */
+/**
+ * CPU of a process, ms: the scheduler's sum_exec_runtime of each of its
+ * threads (/proc/PID/task/TID/sched, exact), else utime+stime (whole 10 ms
+ * ticks, truncated per process: 40 runsv's of 2 ms each would sum to 0).
+ */
 function cpuMs(pid: number): number {
+  let sum = 0;
+  let exact = true;
+  let tids: string[] = [];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    exact = false;
+  }
+  for (const tid of tids) {
+    const m = /^se\.sum_exec_runtime\s*:\s*([\d.]+)/m.exec(read(`/proc/${pid}/task/${tid}/sched`));
+    if (!m) {
+      exact = false;
+      break;
+    }
+    sum += Number(m[1]);
+  }
+  if (exact && tids.length > 0) return sum;
   const text = read(`/proc/${pid}/stat`);
   const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11] ?? 0) + Number(f[12] ?? 0)) * TICK_MS;
@@ -270,13 +294,13 @@ function cpuMs(pid: number): number {
  * runsv's, svlogd's; tsinit: PID 1).
  */
 function treeCpuMs(root: number): number {
-  let ticks = 0;
+  let ms = 0;
   for (const proc of processTree(root)) {
     const text = read(`/proc/${proc.pid}/stat`);
     const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(f[11] ?? 0) + Number(f[12] ?? 0) + Number(f[13] ?? 0) + Number(f[14] ?? 0);
+    ms += cpuMs(proc.pid) + (Number(f[13] ?? 0) + Number(f[14] ?? 0)) * TICK_MS;
   }
-  return ticks * TICK_MS;
+  return ms;
 }
 
 /** stime of a process (CPU in the kernel on its behalf), ms. */
@@ -384,6 +408,8 @@ async function one(impl: Impl, run: number, full: boolean): Promise<Result | Boo
   const r = runPid1(argv, env);
   try {
     const root = await r.pid1();
+    // attached a few ms after PID 1's start (before Node has run any of tsinit's code)
+    const strace = straceDir && impl === 'tsinit' ? spawn('strace', ['-c', '-q', '-o', path.join(straceDir, `strace-${process.pid}-${run}.txt`), '-p', String(root)], { stdio: 'ignore' }) : undefined;
     let peakNodes = 0;
     const peakArgv = new Set<string>();
     await waitUntil(
@@ -403,6 +429,11 @@ async function one(impl: Impl, run: number, full: boolean): Promise<Result | Boo
     const pid1CpuMs = cpuMs(root);
     const pid1SysMs = sysMs(root);
     const treeCpu = treeCpuMs(root);
+    if (strace) {
+      const gone = new Promise((resolve) => strace.on('exit', resolve));
+      strace.kill('SIGINT');
+      await gone;
+    }
     if (profileDir && impl === 'tsinit') {
       fs.writeFileSync(path.join(profileDir, `boot-${process.pid}-${run}.json`), JSON.stringify({ pid1: root, startedAtUs: r.startedAt * 1000, upAtUs: upAt * 1000, upMs, pid1CpuMs, threads: threadsCpuMs(root) }));
     }
@@ -487,7 +518,7 @@ async function treePart(): Promise<void> {
   const ts = results[1] as Result;
 
   // runsv pauses 1 s before it restarts a run script that exited: a boot over 1 s had a `sv check` fail (both implementations pause alike)
-  console.log(`\nboot, ${bootRuns} runs each (ms until all up; PID 1's CPU then, utime+stime, 10 ms ticks, and the kernel's part of it; the whole tree's CPU then, reaped children included; a boot over 1 s had a run script restarted after runsv's 1 s pause, i.e. a failed \`sv check\`):`);
+  console.log(`\nboot, ${bootRuns} runs each (ms until all up; PID 1's CPU then (the scheduler's run time of its threads) and the kernel's part of it (stime, 10 ms ticks); the whole tree's CPU then, reaped children included; a boot over 1 s had a run script restarted after runsv's 1 s pause, i.e. a failed \`sv check\`):`);
   const warm = boots.tsinit.flatMap((b) => (b.warmCpuMs === undefined ? [] : [b.warmCpuMs]));
   printTable([
     ['impl', 'boots', 'median', 'over 1 s', 'PID 1 CPU at up', 'median', 'of it in the kernel', 'tree CPU at up (median)'],
