@@ -569,7 +569,12 @@ async function treePart(): Promise<void> {
 
   goal('no Node process besides PID 1 during the boot', ts.peakNodes === 0, `${ts.peakNodes} at once at most, over ${bootRuns} boots`);
   goal('no Node process besides PID 1 at rest', ts.restNodes === 0, `${ts.restNodes}`);
-  goal('boot at most 1.2x runit', ts.upMs <= 1.2 * runit.upMs, `medians of ${bootRuns} boots: ${fmtMs(ts.upMs)} vs ${fmtMs(runit.upMs)}, ${ratio(ts.upMs, runit.upMs)}`);
+  const paused = (m: Result): string => `${m.boots.filter((b) => b.upMs > 1000).length}/${m.boots.length}`;
+  goal(
+    'boot at most 1.2x runit',
+    ts.upMs <= 1.2 * runit.upMs,
+    `medians of ${bootRuns} boots: ${fmtMs(ts.upMs)} vs ${fmtMs(runit.upMs)}, ${ratio(ts.upMs, runit.upMs)}; boots over 1 s (a restart pause): tsinit ${paused(ts)}, runit ${paused(runit)}`,
+  );
   goal('tree PSS at most runit + 35 MB', ts.tree.pss <= runit.tree.pss + 35 * 1024, `${fmtKB(ts.tree.pss)} vs ${fmtKB(runit.tree.pss)}, +${fmtKB(ts.tree.pss - runit.tree.pss)}`);
   goal("sv status at most 3x Debian's C sv per call", ts.svMs <= 3 * runit.svMs, `${fmtMs(ts.svMs)} vs ${fmtMs(runit.svMs)}, ${ratio(ts.svMs, runit.svMs)}`);
   if (h) goal('HEALTHCHECK at most 5 ms CPU per probe', h.probeMs + h.pid1Ms <= 5, `${(h.probeMs + h.pid1Ms).toFixed(2)} ms (${h.form})`);
