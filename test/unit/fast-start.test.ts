@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { execHelperPath } from '../../native/exec-helper.ts';
 import { fastChpstStart, readStartScript } from '../../src/supervise/fast-start.ts';
 
 function tmp(t: test.TestContext): string {
@@ -30,6 +31,11 @@ test('readStartScript: the text of a regular executable file of at most 4096 byt
 });
 
 test('fastChpstStart: given the text it plans from it without reading the file; given null, no fast start', (t) => {
+  // no fast start at all without the exec helper (build/tsinit-exec from a checkout)
+  if (execHelperPath() === undefined) {
+    t.skip('the exec helper is not built: node build.mjs --helper');
+    return;
+  }
   const dir = tmp(t);
   // "tsinit's chpst" is this very executable (probeFile compares with process.execPath)
   fs.symlinkSync(process.execPath, path.join(dir, 'chpst'));
