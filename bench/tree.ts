@@ -33,10 +33,27 @@
 // (`exec sleep`, at the paths the run scripts exec): the packages are not
 // installed offline. Measured: supervision memory (the container's tree PSS
 // without the daemons); goal <= 60 MB.
-// Options: --services N (BENCH_SERVICES, 20), --settle MS (3000: idle time
-// before the memory is read), --sv-runs N (15 rounds of 10 calls, median),
-// --health-runs N (50 probes); BENCH_PARTS (tree,debian).
-import { spawnSync } from 'node:child_process';
+// The boot is measured over --boot-runs boots of each (alternating runit and
+// tsinit; medians compared): runit's boot is bimodal (a `sv check` that fails
+// before its dependency is up costs runsv's 1 s restart pause), one run of
+// each is a coin toss. For tsinit also PID 1's own CPU (utime+stime) at the
+// moment all are up: PID 1 does the supervision, the tools' work and the
+// loggers, so that is where tsinit's boot goes. The memory, sv and
+// HEALTHCHECK figures come from the last boot of each. The other tsinit boots
+// then add a second batch of N services to the running tree: PID 1's CPU for
+// the same work with its code warm (what the boot's CPU is beyond start-up
+// and first runs).
+// Options: --services N (BENCH_SERVICES, 20), --boot-runs N (5), --settle MS
+// (3000: idle time before the memory is read), --sv-runs N (15 rounds of 10
+// calls, median), --health-runs N (50 probes); BENCH_PARTS (tree,debian);
+// BENCH_PROFILE_DIR=DIR: tsinit's PID 1 runs with `--cpu-prof` (through
+// NODE_OPTIONS, which the executable honours), is stopped with SIGTERM after
+// each boot so the profile gets written, and DIR/boot-N.json notes the
+// moment all were up (CLOCK_MONOTONIC µs, the profile's clock) to cut the
+// profile at the boot (see bench/README.md); BENCH_PID1_NODE_OPTIONS adds
+// to PID 1's NODE_OPTIONS; BENCH_PID1_STRACE=DIR counts PID 1's system
+// calls over each boot (strace -c, DIR/strace-*.txt).
+import { spawn, spawnSync } from 'node:child_process';
 import { debianPackage } from '../testkit/debian.ts';
 // the e2e tests' image (busybox, the libraries, tsinit with its tools in /usr/local/bin), built once per dist/tsinit
 import { e2eImage, RUN_FLAGS } from '../testkit/image.ts';
@@ -70,6 +87,12 @@ const settleMs = intOption('settle', 3000);
 const svRounds = Math.max(1, intOption('sv-runs', 15));
 const SV_CALLS = 10;
 const healthRuns = Math.max(1, intOption('health-runs', 50));
+const bootRuns = Math.max(1, intOption('boot-runs', 5));
+const profileDir = process.env.BENCH_PROFILE_DIR ? path.resolve(process.env.BENCH_PROFILE_DIR) : undefined;
+/** BENCH_PID1_STRACE=DIR: `strace -c` on tsinit's PID 1 (its own threads, not its children) from its start until all are up, DIR/strace-PID-N.txt per boot */
+const straceDir = process.env.BENCH_PID1_STRACE ? path.resolve(process.env.BENCH_PID1_STRACE) : undefined;
+/** NODE_OPTIONS for tsinit's PID 1: --cpu-prof with BENCH_PROFILE_DIR, plus BENCH_PID1_NODE_OPTIONS (what NODE_OPTIONS allows: V8 flags are refused there) */
+const pid1NodeOptions = [profileDir ? `--cpu-prof --cpu-prof-dir=${profileDir} --cpu-prof-interval=250` : '', process.env.BENCH_PID1_NODE_OPTIONS ?? ''].join(' ').trim();
 const p = getPrograms();
 const tmp = benchTmp();
 // nobody must reach the tools (chpst -u nobody svlogd), the log folders and the scripts
@@ -101,8 +124,23 @@ interface Tree {
   runitDir: string;
 }
 
-function makeTree(impl: Impl): Tree {
-  const root = path.join(tmp, impl);
+/** Service number first + i of a batch (its dependency in the same batch) in dir, its log folder in logs. */
+function addService(dir: string, logs: string, i: number, first: number): { svc: string; logdir: string } {
+  const svc = path.join(dir, name(first + i));
+  const logdir = path.join(logs, name(first + i));
+  fs.mkdirSync(path.join(svc, 'log'), { recursive: true });
+  fs.mkdirSync(logdir);
+  fs.chownSync(logdir, NOBODY, NOBODY);
+  const dep = depOf(i);
+  const check = dep === undefined ? '' : `sv check ../${name(first + dep)} >/dev/null || exit 1\n`;
+  fs.writeFileSync(path.join(svc, 'conf'), `OPTS=${1_000_000 + first + i}\n`);
+  fs.writeFileSync(path.join(svc, 'run'), `#!/bin/sh\nexec 2>&1\n[ -r conf ] && . ./conf\n${check}exec chpst -u nobody sleep $OPTS\n`, { mode: 0o755 });
+  fs.writeFileSync(path.join(svc, 'log', 'run'), `#!/bin/sh\nLOGDIR=${logdir}\nexec chpst -u nobody svlogd -tt "$LOGDIR"\n`, { mode: 0o755 });
+  return { svc, logdir };
+}
+
+function makeTree(impl: Impl, run: number): Tree {
+  const root = path.join(tmp, `${impl}-${run}`);
   const svdir = path.join(root, 'service');
   const logs = path.join(root, 'logs');
   const runitDir = path.join(root, 'etc-runit');
@@ -114,16 +152,7 @@ function makeTree(impl: Impl): Tree {
   const services: string[] = [];
   const logdirs: string[] = [];
   for (let i = 0; i < N; i++) {
-    const svc = path.join(svdir, name(i));
-    const logdir = path.join(logs, name(i));
-    fs.mkdirSync(path.join(svc, 'log'), { recursive: true });
-    fs.mkdirSync(logdir);
-    fs.chownSync(logdir, NOBODY, NOBODY);
-    const dep = depOf(i);
-    const check = dep === undefined ? '' : `sv check ../${name(dep)} >/dev/null || exit 1\n`;
-    fs.writeFileSync(path.join(svc, 'conf'), `OPTS=${1_000_000 + i}\n`);
-    fs.writeFileSync(path.join(svc, 'run'), `#!/bin/sh\nexec 2>&1\n[ -r conf ] && . ./conf\n${check}exec chpst -u nobody sleep $OPTS\n`, { mode: 0o755 });
-    fs.writeFileSync(path.join(svc, 'log', 'run'), `#!/bin/sh\nLOGDIR=${logdir}\nexec chpst -u nobody svlogd -tt "$LOGDIR"\n`, { mode: 0o755 });
+    const { svc, logdir } = addService(svdir, logs, i, 0);
     services.push(svc);
     logdirs.push(logdir);
   }
@@ -146,6 +175,7 @@ function command(impl: Impl, t: Tree): { argv: string[]; env: NodeJS.ProcessEnv 
   const run = 'mount --make-rprivate / && mount -t tmpfs -o mode=0755 tmpfs /run';
   if (impl === 'tsinit') {
     env.TSINIT_RUNIT_DIR = t.runitDir;
+    if (pid1NodeOptions) env.NODE_OPTIONS = pid1NodeOptions;
     return { argv: ['sh', '-c', `${run} && exec "$0"`, p.tsinit], env };
   }
   // Debian's runit reads /etc/runit/1, 2, 3: a folder `runit` overlaid on /etc
@@ -229,11 +259,74 @@ function allUp(t: Tree, s: Scan): boolean {
   return t.services.every((d) => read(path.join(d, 'supervise', 'stat')) === 'run\n' && read(path.join(d, 'log', 'supervise', 'stat')) === 'run\n');
 }
 
-/** utime+stime of a process, ms. */
+/**
+ * CPU of a process, ms: the scheduler's sum_exec_runtime of each of its
+ * threads (/proc/PID/task/TID/sched, exact), else utime+stime (whole 10 ms
+ * ticks, truncated per process: 40 runsv's of 2 ms each would sum to 0).
+ */
 function cpuMs(pid: number): number {
+  let sum = 0;
+  let exact = true;
+  let tids: string[] = [];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    exact = false;
+  }
+  for (const tid of tids) {
+    const m = /^se\.sum_exec_runtime\s*:\s*([\d.]+)/m.exec(read(`/proc/${pid}/task/${tid}/sched`));
+    if (!m) {
+      exact = false;
+      break;
+    }
+    sum += Number(m[1]);
+  }
+  if (exact && tids.length > 0) return sum;
   const text = read(`/proc/${pid}/stat`);
   const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11] ?? 0) + Number(f[12] ?? 0)) * TICK_MS;
+}
+
+/**
+ * CPU of the whole tree, ms: every live process's utime+stime plus that of
+ * its reaped children (cutime+cstime): run scripts, sv check, chpst and the
+ * tools are in there whichever process did the work (runit: runsvdir, 20+20
+ * runsv's, svlogd's; tsinit: PID 1).
+ */
+function treeCpuMs(root: number): number {
+  let ms = 0;
+  for (const proc of processTree(root)) {
+    const text = read(`/proc/${proc.pid}/stat`);
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    ms += cpuMs(proc.pid) + (Number(f[13] ?? 0) + Number(f[14] ?? 0)) * TICK_MS;
+  }
+  return ms;
+}
+
+/** stime of a process (CPU in the kernel on its behalf), ms. */
+function sysMs(pid: number): number {
+  const text = read(`/proc/${pid}/stat`);
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return Number(f[12] ?? 0) * TICK_MS;
+}
+
+/** CPU ms per thread of a process (name: comm of the thread), for the profile notes. */
+function threadsCpuMs(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  let tids: string[] = [];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    const text = read(`/proc/${pid}/task/${tid}/stat`);
+    const comm = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    const key = tid === String(pid) ? 'main' : comm;
+    out[key] = (out[key] ?? 0) + (Number(f[11] ?? 0) + Number(f[12] ?? 0)) * TICK_MS;
+  }
+  return out;
 }
 
 /** Runs a shell script inside PID 1's namespaces (pid and mount), as `podman exec` would. */
@@ -248,9 +341,27 @@ function inside(root: number, env: NodeJS.ProcessEnv, script: string, args: stri
 
 const LOOP = 'n=$1; shift; i=0; while [ $i -lt $n ]; do "$@" >/dev/null || exit 1; i=$((i+1)); done';
 
+/** One boot: until all are up, and PID 1's CPU then. */
+interface Boot {
+  upMs: number;
+  pid1CpuMs: number;
+  /** the part of it spent in the kernel (stime) */
+  pid1SysMs: number;
+  /** the whole tree's CPU then */
+  treeCpuMs: number;
+  /** Node processes besides PID 1 seen at once during the boot */
+  peakNodes: number;
+  /** tsinit: PID 1's CPU for a second batch of N services added after the boot (its code warm) */
+  warmCpuMs?: number;
+}
+
 interface Result {
   impl: Impl;
+  boots: Boot[];
   upMs: number;
+  pid1CpuMs: number;
+  pid1SysMs: number;
+  treeCpuMs: number;
   peakNodes: number;
   restNodes: number;
   nodeArgv: string[];
@@ -262,12 +373,43 @@ interface Result {
   health?: { form: string; probeMs: number; pid1Ms: number };
 }
 
-async function one(impl: Impl): Promise<Result> {
-  const t = makeTree(impl);
+/**
+ * The same work again with the code warm: N more services (a copy of the
+ * tree's, numbered from 500) renamed into the running tree's dir (runsvdir
+ * finds them on its next scan, within 5 s); PID 1's CPU from just before the
+ * rename until they all are up. The boot's CPU beyond this and Node's
+ * start-up is what running code for the first time costs (lazy compilation).
+ */
+async function warmBatch(t: Tree, root: number, run: number): Promise<number> {
+  const stage = path.join(t.root, 'warm-batch');
+  fs.mkdirSync(stage);
+  const added = Array.from({ length: N }, (_, i) => addService(stage, path.join(t.root, 'logs'), i, 500).svc);
+  const c0 = cpuMs(root);
+  const t0 = nowMs();
+  for (const svc of added) fs.renameSync(svc, path.join(t.svdir, path.basename(svc)));
+  const moved = added.map((svc) => path.join(t.svdir, path.basename(svc)));
+  await waitUntil(
+    () => moved.every((d) => read(path.join(d, 'supervise', 'stat')) === 'run\n' && read(path.join(d, 'log', 'supervise', 'stat')) === 'run\n') && scan(root).nobodySleeps >= 2 * N,
+    60_000 + N * 1000,
+    `tsinit: a second batch of ${N} services up`,
+    5,
+  );
+  const warm = cpuMs(root) - c0;
+  if (profileDir) fs.writeFileSync(path.join(profileDir, `warm-${process.pid}-${run}.json`), JSON.stringify({ pid1: root, startedAtUs: t0 * 1000, upAtUs: nowMs() * 1000, upMs: nowMs() - t0, pid1CpuMs: warm, threads: threadsCpuMs(root) }));
+  return warm;
+}
+
+/** A boot of impl; with full, the rest of the measurements too (memory, sv, HEALTHCHECK). */
+async function one(impl: Impl, run: number, full: true): Promise<Result>;
+async function one(impl: Impl, run: number, full: false): Promise<Boot>;
+async function one(impl: Impl, run: number, full: boolean): Promise<Result | Boot> {
+  const t = makeTree(impl, run);
   const { argv, env } = command(impl, t);
   const r = runPid1(argv, env);
   try {
     const root = await r.pid1();
+    // attached a few ms after PID 1's start (before Node has run any of tsinit's code)
+    const strace = straceDir && impl === 'tsinit' ? spawn('strace', ['-c', '-q', '-o', path.join(straceDir, `strace-${process.pid}-${run}.txt`), '-p', String(root)], { stdio: 'ignore' }) : undefined;
     let peakNodes = 0;
     const peakArgv = new Set<string>();
     await waitUntil(
@@ -282,7 +424,29 @@ async function one(impl: Impl): Promise<Result> {
       `${impl}: ${N} services and loggers up`,
       5,
     );
-    const upMs = nowMs() - r.startedAt;
+    const upAt = nowMs();
+    const upMs = upAt - r.startedAt;
+    const pid1CpuMs = cpuMs(root);
+    const pid1SysMs = sysMs(root);
+    const treeCpu = treeCpuMs(root);
+    if (strace) {
+      const gone = new Promise((resolve) => strace.on('exit', resolve));
+      strace.kill('SIGINT');
+      await gone;
+    }
+    if (profileDir && impl === 'tsinit') {
+      fs.writeFileSync(path.join(profileDir, `boot-${process.pid}-${run}.json`), JSON.stringify({ pid1: root, startedAtUs: r.startedAt * 1000, upAtUs: upAt * 1000, upMs, pid1CpuMs, threads: threadsCpuMs(root) }));
+    }
+    let warmCpuMs: number | undefined;
+    if (!full && impl === 'tsinit') warmCpuMs = await warmBatch(t, root, run);
+    if (!full) {
+      if (pid1NodeOptions && impl === 'tsinit') {
+        // a clean exit writes the profile (and flushes V8's log)
+        process.kill(root, 'SIGTERM');
+        await Promise.race([r.exit, sleep(30_000)]);
+      }
+      return { upMs, pid1CpuMs, pid1SysMs, treeCpuMs: treeCpu, peakNodes, warmCpuMs };
+    }
     await sleep(settleMs);
     const rest = scan(root);
     let tree = zeroMem();
@@ -306,7 +470,7 @@ async function one(impl: Impl): Promise<Result> {
     inside(root, probeEnv, LOOP, ['1', sv, 'status', ...t.services]); // warm-up, and a check that it works
     const rounds: number[] = [];
     for (let i = 0; i < svRounds; i++) rounds.push(inside(root, probeEnv, LOOP, [String(SV_CALLS), sv, 'status', ...t.services]).ms / SV_CALLS);
-    const res: Result = { impl, upMs, peakNodes, restNodes: rest.nodes, nodeArgv: [...new Set([...peakArgv, ...rest.nodeArgv.filter((a) => a !== '')])], tree, treeProcs, byExe, svMs: median(rounds) };
+    const res: Result = { impl, boots: [], upMs, pid1CpuMs, pid1SysMs, treeCpuMs: treeCpu, peakNodes, restNodes: rest.nodes, nodeArgv: [...new Set([...peakArgv, ...rest.nodeArgv.filter((a) => a !== '')])], tree, treeProcs, byExe, svMs: median(rounds) };
     if (impl === 'tsinit') {
       // The HEALTHCHECK form: `tsinit-health` where install puts one, else `tsinit health`
       const named = path.join(p.tsinitBin, 'tsinit-health');
@@ -330,18 +494,56 @@ async function one(impl: Impl): Promise<Result> {
 
 async function treePart(): Promise<void> {
   heading(`a Void/Debian-style tree of ${N} services (exec 2>&1, conf, sv check, exec chpst -u nobody, log scripts with chpst + svlogd), stage 2 \`exec env - PATH=$PATH runsvdir -P DIR 'log: ...'\``);
-  const results: Result[] = [];
-  for (const impl of ['runit', 'tsinit'] as Impl[]) {
-    results.push(await one(impl));
-    process.stderr.write(`  done: ${impl}\n`);
+  // boots alternate between the two, so a load on the machine hits both alike; the last boot of each measures the rest
+  const boots: Record<Impl, Boot[]> = { runit: [], tsinit: [] };
+  const full: Partial<Record<Impl, Result>> = {};
+  for (let run = 0; run < bootRuns; run++) {
+    for (const impl of ['runit', 'tsinit'] as Impl[]) {
+      if (run === bootRuns - 1) {
+        const res = await one(impl, run, true);
+        boots[impl].push({ upMs: res.upMs, pid1CpuMs: res.pid1CpuMs, pid1SysMs: res.pid1SysMs, treeCpuMs: res.treeCpuMs, peakNodes: res.peakNodes });
+        full[impl] = res;
+      } else {
+        boots[impl].push(await one(impl, run, false));
+      }
+      process.stderr.write(`  done: ${impl} boot ${run + 1}/${bootRuns}\n`);
+    }
   }
+  const results: Result[] = (['runit', 'tsinit'] as Impl[]).map((impl) => {
+    const res = full[impl] as Result;
+    const b = boots[impl];
+    return { ...res, boots: b, upMs: median(b.map((x) => x.upMs)), pid1CpuMs: median(b.map((x) => x.pid1CpuMs)), pid1SysMs: median(b.map((x) => x.pid1SysMs)), treeCpuMs: median(b.map((x) => x.treeCpuMs)), peakNodes: Math.max(...b.map((x) => x.peakNodes)) };
+  });
   const runit = results[0] as Result;
   const ts = results[1] as Result;
 
-  console.log(`\nboot until all ${N} services run as nobody and all ${N} loggers have opened their log; memory after ${settleMs} ms idle; sv status: median of ${svRounds} rounds of ${SV_CALLS} calls`);
+  // runsv pauses 1 s before it restarts a run script that exited: a boot over 1 s had a `sv check` fail (both implementations pause alike)
+  console.log(`\nboot, ${bootRuns} runs each (ms until all up; PID 1's CPU then (the scheduler's run time of its threads) and the kernel's part of it (stime, 10 ms ticks); the whole tree's CPU then, reaped children included; a boot over 1 s had a run script restarted after runsv's 1 s pause, i.e. a failed \`sv check\`):`);
+  const warm = boots.tsinit.flatMap((b) => (b.warmCpuMs === undefined ? [] : [b.warmCpuMs]));
+  printTable([
+    ['impl', 'boots', 'median', 'over 1 s', 'PID 1 CPU at up', 'median', 'of it in the kernel', 'tree CPU at up (median)'],
+    ...results.map((m) => [
+      m.impl,
+      m.boots.map((b) => fmtMs(b.upMs)).join(' '),
+      fmtMs(m.upMs),
+      `${m.boots.filter((b) => b.upMs > 1000).length}/${m.boots.length}`,
+      m.boots.map((b) => fmtMs(b.pid1CpuMs)).join(' '),
+      fmtMs(m.pid1CpuMs),
+      fmtMs(m.pid1SysMs),
+      fmtMs(m.treeCpuMs),
+    ]),
+  ]);
+  if (warm.length > 0) {
+    console.log(
+      `tsinit: PID 1's CPU for a second batch of ${N} services added to the running tree (code warm): ${warm.map((w) => fmtMs(w)).join(' ')}, median ${fmtMs(median(warm))} ` +
+        `(${(median(warm) / N).toFixed(1)} ms per service and its logger); the boot's median ${fmtMs(ts.pid1CpuMs)} includes Node's start-up and the first run of every function`,
+    );
+  }
+
+  console.log(`\nboot (median of ${bootRuns}) until all ${N} services run as nobody and all ${N} loggers have opened their log; memory after ${settleMs} ms idle; sv status: median of ${svRounds} rounds of ${SV_CALLS} calls`);
   console.log("tree PSS = every process of the tree but the services' programs (sleep); Node = processes of the tsinit executable (or node) besides PID 1");
   printTable([
-    ['impl', 'boot', 'vs runit', 'Node at boot (max)', 'Node at rest', 'tree PSS', 'vs runit', 'processes', 'sv status', 'vs runit'],
+    ['impl', 'boot (median)', 'vs runit', 'Node at boot (max)', 'Node at rest', 'tree PSS', 'vs runit', 'processes', 'sv status', 'vs runit'],
     ...results.map((m) => [
       m.impl,
       fmtMs(m.upMs),
@@ -365,9 +567,14 @@ async function treePart(): Promise<void> {
     console.log(`\nHEALTHCHECK \`${h.form}\`: ${h.probeMs.toFixed(2)} ms CPU in the probe process + ${h.pid1Ms.toFixed(2)} ms in PID 1 per probe (${healthRuns} probes)`);
   }
 
-  goal('no Node process besides PID 1 during the boot', ts.peakNodes === 0, `${ts.peakNodes} at once at most`);
+  goal('no Node process besides PID 1 during the boot', ts.peakNodes === 0, `${ts.peakNodes} at once at most, over ${bootRuns} boots`);
   goal('no Node process besides PID 1 at rest', ts.restNodes === 0, `${ts.restNodes}`);
-  goal('boot at most 1.2x runit', ts.upMs <= 1.2 * runit.upMs, `${fmtMs(ts.upMs)} vs ${fmtMs(runit.upMs)}, ${ratio(ts.upMs, runit.upMs)}`);
+  const paused = (m: Result): string => `${m.boots.filter((b) => b.upMs > 1000).length}/${m.boots.length}`;
+  goal(
+    'boot at most 1.2x runit',
+    ts.upMs <= 1.2 * runit.upMs,
+    `medians of ${bootRuns} boots: ${fmtMs(ts.upMs)} vs ${fmtMs(runit.upMs)}, ${ratio(ts.upMs, runit.upMs)}; boots over 1 s (a restart pause): tsinit ${paused(ts)}, runit ${paused(runit)}`,
+  );
   goal('tree PSS at most runit + 35 MB', ts.tree.pss <= runit.tree.pss + 35 * 1024, `${fmtKB(ts.tree.pss)} vs ${fmtKB(runit.tree.pss)}, +${fmtKB(ts.tree.pss - runit.tree.pss)}`);
   goal("sv status at most 3x Debian's C sv per call", ts.svMs <= 3 * runit.svMs, `${fmtMs(ts.svMs)} vs ${fmtMs(runit.svMs)}, ${ratio(ts.svMs, runit.svMs)}`);
   if (h) goal('HEALTHCHECK at most 5 ms CPU per probe', h.probeMs + h.pid1Ms <= 5, `${(h.probeMs + h.pid1Ms).toFixed(2)} ms (${h.form})`);

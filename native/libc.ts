@@ -118,6 +118,7 @@ interface Bindings {
   madvise: (addr: bigint, len: bigint, advice: number) => number;
   /** glibc only: null where the C library has none (musl) */
   malloc_trim: ((pad: number) => number) | null;
+  statx: ((dirfd: number, path: string, flags: number, mask: number, buf: Buffer) => number) | null;
   tcsetpgrp: (fd: number, pgrp: number) => number;
   getpgrp: () => number;
   fchdir: (fd: number) => number;
@@ -196,6 +197,8 @@ function lib(): Bindings {
     tcgetpgrp: f('int tcgetpgrp(int fd)'),
     madvise: f('int madvise(uintptr_t addr, size_t len, int advice)'),
     malloc_trim: optional('int malloc_trim(size_t pad)'),
+    // glibc 2.28+, musl 1.2.5+
+    statx: optional('int statx(int dirfd, const char *path, int flags, unsigned int mask, void *buf)'),
     tcsetpgrp: f('int tcsetpgrp(int fd, int pgrp)'),
     getpgrp: f('int getpgrp()'),
     fchdir: f('int fchdir(int fd)'),
@@ -443,6 +446,42 @@ export const MADV_DONTNEED = 4;
 
 export function madvise(addr: bigint, len: bigint, advice: number): void {
   check('madvise', lib().madvise(addr, len, advice));
+}
+
+const AT_FDCWD = -100;
+const AT_EMPTY_PATH = 0x1000;
+const STATX_INO = 0x100;
+const STATX_MNT_ID = 0x1000;
+const STATX_SIZE = 256;
+
+/** A file's identity: st_dev as stat() reports it (glibc's makedev), st_ino, and the id of the mount it was reached on. */
+export interface FileIdentity {
+  dev: number;
+  ino: number;
+  mnt: number;
+}
+
+/** glibc's makedev(), as libuv (and so fs.stat's dev) builds st_dev from statx's major/minor. */
+function makedev(major: number, minor: number): number {
+  return (major & 0xfffff000) * 2 ** 32 + (major & 0xfff) * 2 ** 8 + (minor & 0xffffff00) * 2 ** 12 + (minor & 0xff);
+}
+
+/**
+ * statx(2) of an open descriptor (path undefined) or of a path: dev, ino and
+ * mount id in one system call. undefined when the C library has no statx or
+ * the kernel reports no mount id (Linux < 5.8): the caller then reads
+ * /proc/self/fdinfo. Throws LibcError when the call fails.
+ */
+export function statxIdentity(fd: number | undefined, path?: string): FileIdentity | undefined {
+  const call = lib().statx;
+  if (!call) return undefined;
+  const buf = Buffer.alloc(STATX_SIZE);
+  const ret = fd === undefined ? call(AT_FDCWD, path ?? '', 0, STATX_INO | STATX_MNT_ID, buf) : call(fd, '', AT_EMPTY_PATH, STATX_INO | STATX_MNT_ID, buf);
+  check('statx', ret, path);
+  // struct statx: stx_mask u32 @0, stx_ino u64 @32, stx_dev_major/minor u32 @136/140, stx_mnt_id u64 @144
+  const mask = buf.readUInt32LE(0);
+  if ((mask & STATX_MNT_ID) === 0 || (mask & STATX_INO) === 0) return undefined;
+  return { dev: makedev(buf.readUInt32LE(136), buf.readUInt32LE(140)), ino: Number(buf.readBigUInt64LE(32)), mnt: Number(buf.readBigUInt64LE(144)) };
 }
 
 /** glibc's malloc_trim(0): free pages of every malloc arena go back to the kernel; true if any did. */

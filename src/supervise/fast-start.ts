@@ -65,20 +65,31 @@ function realSystem(cwd: string): FastPlanSystem {
 }
 
 /**
+ * A start script's text when it is worth looking at for a fast or in-process
+ * start (a regular, executable file of at most 4096 bytes), else null (the
+ * real exec then reports what is wrong). log/run's start reads it once for
+ * both looks (runsv-launch.ts).
+ */
+export function readStartScript(file: string): string | null {
+  try {
+    const st = fs.statSync(file);
+    if (!st.isFile() || (st.mode & 0o111) === 0 || st.size > MAX_SCRIPT) return null;
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/**
  * The fast start for script `file` (run, finish, log/run) in directory `cwd`
- * with environment `env`; 'slow-chpst' when it is the one-liner of tsinit's
+ * with environment `env` (`text`: the script as readStartScript read it, when
+ * the caller did already); 'slow-chpst' when it is the one-liner of tsinit's
  * chpst but the fast path cannot reproduce it (the script runs as usual and
  * execs a Node chpst); undefined: run the script as usual.
  */
-export function fastChpstStart(file: string, cwd: string, env: readonly string[]): FastStart | 'slow-chpst' | undefined {
-  let script: string;
-  try {
-    const st = fs.statSync(file);
-    if (!st.isFile() || (st.mode & 0o111) === 0 || st.size > MAX_SCRIPT) return undefined;
-    script = fs.readFileSync(file, 'utf8');
-  } catch {
-    return undefined; // let the real exec report what is wrong
-  }
+export function fastChpstStart(file: string, cwd: string, env: readonly string[], text?: string | null): FastStart | 'slow-chpst' | undefined {
+  const script = text === undefined ? readStartScript(file) : text;
+  if (script === null) return undefined;
   const one = parseExecOneLiner(script);
   if (!one) return undefined;
   const helper = execHelperPath();

@@ -12,7 +12,7 @@ import { decodeWaitStatus } from '../process/wait-status.ts';
 import { emitEvent } from '../events/bus.ts';
 import { codeOf, errstrOf } from '../util/errstr.ts';
 import { signalNameOf } from '../util/signal-names.ts';
-import { fastChpstStart } from './fast-start.ts';
+import { fastChpstStart, readStartScript } from './fast-start.ts';
 import type { Reply, Side } from './service-machine.ts';
 import { LogPipe } from './log-pipe.ts';
 import { InprocessLog } from './inprocess-log.ts';
@@ -147,9 +147,17 @@ export class Launcher {
     // ./run of the main service: readiness (notification pipe) and health follow it.
     const probes = side === 'main' && prog === './run' ? host.probes : undefined;
     let extraFds: Array<[number, number]> = [];
+    const cwd = side === 'log' ? path.join(host.base, 'log') : host.base;
+    const file = path.join(cwd, prog);
+    // log/run read once for both looks (in-process svlogd, then the chpst fast path)
+    let script: string | null | undefined;
     try {
       if (pipe && side === 'log' && pipe.isOpen && inprocessLogEnabled) {
-        const plan = this.inprocessPlan();
+        // is log/run the usual svlogd one-liner (and executable, as exec requires)?
+        const logRun = path.join(host.base, 'log', 'run');
+        const text = readStartScript(logRun);
+        if (file === logRun) script = text;
+        const plan = text === null ? undefined : planInprocessLog(text);
         if (plan) return this.startInprocessLog(plan, pipe);
       }
       const stdio = stdioFor(side, pipe, host.prefixed, host.stdio);
@@ -157,9 +165,8 @@ export class Launcher {
         const what = side === 'log' ? './log/run' : './run';
         return this.spawnFailed(`unable to setup filedescriptor for ${what}: ${errstrOf({ code: 'EBADF' })}`);
       }
-      const cwd = side === 'log' ? path.join(host.base, 'log') : host.base;
       const env = envArray(undefined);
-      const start = chpstFastPathEnabled ? fastChpstStart(path.join(cwd, prog), cwd, env) : undefined;
+      const start = chpstFastPathEnabled ? fastChpstStart(file, cwd, env, script) : undefined;
       const fast = typeof start === 'object' ? start : undefined;
       if (fast && fast.stderrToStdout) stdio.stderr = stdio.stdout ?? 1;
       if (probes) extraFds = probes.prepareSpawn();
@@ -190,18 +197,6 @@ export class Launcher {
         return false;
       }
       return this.spawnFailed(`unable to start ${shown}: ${errstrOf(e)}`);
-    }
-  }
-
-  /** log/run is the usual svlogd one-liner (and executable, as exec requires)? */
-  private inprocessPlan(): InprocessLogPlan | undefined {
-    const file = path.join(this.host.base, 'log', 'run');
-    try {
-      const st = fs.statSync(file);
-      if (!st.isFile() || (st.mode & 0o111) === 0 || st.size > 4096) return undefined;
-      return planInprocessLog(fs.readFileSync(file, 'utf8'));
-    } catch {
-      return undefined; // let the real exec report what is wrong
     }
   }
 

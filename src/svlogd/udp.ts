@@ -2,7 +2,7 @@
 // datagram. runit opens a non-blocking socket per line and writes a warning
 // into the log when sendto() fails; Node reports failures asynchronously, so
 // the warning reaches the log a little later than runit would write it.
-import dgram from 'node:dgram';
+import type dgram from 'node:dgram';
 
 export type UdpFailure = 'no-socket' | 'send';
 
@@ -14,7 +14,8 @@ export class UdpOut {
     if (this.broken) return undefined;
     if (!this.sock) {
       try {
-        const s = dgram.createSocket('udp4');
+        // loaded on the first datagram, not at import: few logs send UDP, and every svlogd start paid for compiling node:dgram
+        const s = process.getBuiltinModule('node:dgram').createSocket('udp4');
         s.on('error', () => {
           this.broken = true;
         });
