@@ -131,9 +131,10 @@ async function runGroup(name, groupFiles, n) {
   if (groupFiles.length === 0) return 0;
   console.log(`\n# ${name} group: ${groupFiles.length} files, ${n} at once`);
   const t0 = Date.now();
-  // forceExit: a file whose tests are done exits even if a failed test left a
-  // child behind (its pipes would keep the file, and the run, waiting forever)
-  const stream = run({ files: groupFiles.map((f) => path.join(root, f)), concurrency: n, isolation: 'process', forceExit: true });
+  // (not forceExit: a file's last results, still in its pipe to this process,
+  // were lost when it exited; test/helpers/pidns.ts ends what a failed test
+  // left behind instead)
+  const stream = run({ files: groupFiles.map((f) => path.join(root, f)), concurrency: n, isolation: 'process' });
   stream.on('test:complete', (d) => {
     // the event that closes a whole file: nesting 0, named by the file's path
     if (d.nesting === 0 && d.file && path.resolve(root, d.name) === d.file) {

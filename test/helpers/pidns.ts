@@ -1,6 +1,7 @@
 // Running tsinit as PID 1 of a fresh PID namespace (unshare --pid --fork
 // --mount-proc), with its output captured and its host pid at hand.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { after } from 'node:test';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,12 +22,13 @@ export interface Run {
 
 /**
  * What run() started and is still running. A test that fails before its own
- * cleanup leaves its tsinit behind; when the file's process exits (the
- * runner's --test-force-exit ends it once its tests are done) they are killed
- * (with unshare's --kill-child, the namespace goes with it).
+ * cleanup leaves its tsinit behind, whose pipes would keep the file's process
+ * (and the whole test run) waiting forever: once every test of the file is
+ * done, what is left is killed (with unshare's --kill-child, the namespace
+ * goes with it).
  */
 const live = new Set<ChildProcess>();
-process.once('exit', () => {
+after(() => {
   for (const p of live) {
     try {
       p.kill('SIGKILL');
