@@ -13,7 +13,7 @@ import type { ToolContext, ToolMain } from '../../src/tool.ts';
 import { main as sv } from '../../src/sv/main.ts';
 import { main as check } from '../../src/check/main.ts';
 import { main as health } from '../../src/observe/health-main.ts';
-import { SLICE_MAX_ITEMS } from '../../src/util/turn-slicer.ts';
+import { PACE_MAX_ITEMS } from '../../src/util/pace.ts';
 import { runningStatus } from '../helpers/fake-service.ts';
 
 const N = 500;
@@ -82,8 +82,8 @@ test('sv status over 500 services: a few services per turn, every line in order'
   const got = r.out.split('\n').slice(0, -1);
   assert.equal(got.length, N);
   got.forEach((l, i) => assert.match(l, new RegExp(`^run: ${names[i]}: \\(pid ${process.pid}\\) \\d+s$`)));
-  assert.ok(r.maxLinesPerTurn <= SLICE_MAX_ITEMS, `${r.maxLinesPerTurn} services in one turn`);
-  assert.ok(r.turns >= Math.floor(N / SLICE_MAX_ITEMS) - 1, `${r.turns} turns`);
+  assert.ok(r.maxLinesPerTurn <= PACE_MAX_ITEMS, `${r.maxLinesPerTurn} services in one turn`);
+  assert.ok(r.turns >= Math.floor(N / PACE_MAX_ITEMS) - 1, `${r.turns} turns`);
 });
 
 test('sv --json status over 500 services: a few services per turn', async (t) => {
@@ -92,7 +92,7 @@ test('sv --json status over 500 services: a few services per turn', async (t) =>
   assert.equal(r.code, 0, r.err);
   const got = r.out.split('\n').slice(0, -1).map((l) => (JSON.parse(l) as { name: string }).name);
   assert.deepEqual(got, names);
-  assert.ok(r.maxLinesPerTurn <= SLICE_MAX_ITEMS, `${r.maxLinesPerTurn} services in one turn`);
+  assert.ok(r.maxLinesPerTurn <= PACE_MAX_ITEMS, `${r.maxLinesPerTurn} services in one turn`);
 });
 
 test('sv check over 500 services (its waiting loop): a few services per turn', async (t) => {
@@ -102,7 +102,7 @@ test('sv check over 500 services (its waiting loop): a few services per turn', a
   const got = r.out.split('\n').slice(0, -1);
   assert.equal(got.length, N);
   got.forEach((l, i) => assert.ok(l.startsWith(`ok: run: ${names[i]}: `), l));
-  assert.ok(r.maxLinesPerTurn <= SLICE_MAX_ITEMS, `${r.maxLinesPerTurn} services in one turn`);
+  assert.ok(r.maxLinesPerTurn <= PACE_MAX_ITEMS, `${r.maxLinesPerTurn} services in one turn`);
 });
 
 test('sv down over 500 services (no waiting): the control loop too is paced', async (t) => {
@@ -111,7 +111,7 @@ test('sv down over 500 services (no waiting): the control loop too is paced', as
   // reader there, so each one fails with a line: one line per service
   const r = await run(sv, 'sv', ['down', ...names], svdir);
   assert.equal(r.out.split('\n').length - 1, N, r.out.slice(0, 200));
-  assert.ok(r.maxLinesPerTurn <= SLICE_MAX_ITEMS, `${r.maxLinesPerTurn} services in one turn`);
+  assert.ok(r.maxLinesPerTurn <= PACE_MAX_ITEMS, `${r.maxLinesPerTurn} services in one turn`);
 });
 
 test('tsinit check over 500 services: the listing and the lints take many turns', async (t) => {
@@ -119,8 +119,8 @@ test('tsinit check over 500 services: the listing and the lints take many turns'
   const r = await run(check, 'check', ['--json'], svdir);
   const report = JSON.parse(r.out) as { services: string[] };
   assert.deepEqual(report.services, names);
-  // every service is listed (a stat) and linted, each at most SLICE_MAX_ITEMS per turn
-  assert.ok(r.turns >= (2 * N) / SLICE_MAX_ITEMS - 2, `${r.turns} turns for ${N} services`);
+  // every service is listed (a stat) and linted, each at most PACE_MAX_ITEMS per turn
+  assert.ok(r.turns >= (2 * N) / PACE_MAX_ITEMS - 2, `${r.turns} turns for ${N} services`);
 });
 
 test('tsinit check of one service with 500 dependencies: its dependencies are linted a few per turn', async (t) => {
@@ -131,7 +131,7 @@ test('tsinit check of one service with 500 dependencies: its dependencies are li
   const report = JSON.parse(r.out) as { services: string[]; only: string };
   assert.equal(report.only, 's000');
   assert.equal(report.services.length, N);
-  assert.ok(r.turns >= (2 * N) / SLICE_MAX_ITEMS - 2, `${r.turns} turns for ${N} services`);
+  assert.ok(r.turns >= (2 * N) / PACE_MAX_ITEMS - 2, `${r.turns} turns for ${N} services`);
 });
 
 test('tsinit health over 500 services: many turns, one line per failing service in order', async (t) => {
@@ -142,7 +142,7 @@ test('tsinit health over 500 services: many turns, one line per failing service 
   const r = await run(health, 'health', [], svdir);
   assert.equal(r.code, 1);
   assert.deepEqual(r.out.split('\n').slice(0, -1), names.map((n) => `${n}: down, want up`));
-  assert.ok(r.turns >= (2 * N) / SLICE_MAX_ITEMS - 2, `${r.turns} turns for ${N} services`);
+  assert.ok(r.turns >= (2 * N) / PACE_MAX_ITEMS - 2, `${r.turns} turns for ${N} services`);
 });
 
 test('without ctx.nextTurn (the default): an immediate queued before a 500-service check runs long before its end', async (t) => {
@@ -163,5 +163,5 @@ test('without ctx.nextTurn (the default): an immediate queued before a 500-servi
   ticking = false;
   assert.equal((JSON.parse(out) as { services: string[] }).services.length, N);
   assert.ok(code === 0 || code === 2);
-  assert.ok(ticks >= N / SLICE_MAX_ITEMS, `${ticks} turns of the event loop during the check`);
+  assert.ok(ticks >= N / PACE_MAX_ITEMS, `${ticks} turns of the event loop during the check`);
 });
