@@ -17,6 +17,7 @@ import { main as svlogd } from '../../src/svlogd/main.ts';
 import { debianRunit } from '../../testkit/debian.ts';
 import { within } from '../helpers/within.ts';
 import { waitFor } from '../helpers/runsv.ts';
+import { normalise, snapshot } from '../helpers/svlogd-files.ts';
 
 const roots: string[] = [];
 after(() => {
@@ -105,25 +106,6 @@ const read = (f: string): string => {
 };
 
 // ---- the files are the standalone svlogd's ---------------------------------
-
-function normalise(text: string): string {
-  return text.replace(/@4000[0-9a-f]{20}/g, '@TAI').replace(/\d{4}-\d\d-\d\d([_T])\d\d:\d\d:\d\d\.\d{5}/g, 'DATE$1TIME');
-}
-
-function snapshot(root: string, dirs: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const d of dirs) {
-    const full = path.join(root, d);
-    const names = fs.readdirSync(full).sort();
-    let k = 0;
-    for (const n of names) {
-      const st = fs.statSync(path.join(full, n));
-      const key = n.startsWith('@') ? `${d}/@${k++}${n.slice(25)}` : `${d}/${n}`;
-      out[key] = `${(st.mode & 0o777).toString(8)} ${normalise(fs.readFileSync(path.join(full, n), 'latin1'))}`;
-    }
-  }
-  return out;
-}
 
 interface Setup {
   args: string[];
