@@ -104,6 +104,23 @@ async function stillServing(p: Pid1, svc: string, pid: number): Promise<void> {
   assert.match(r.out, new RegExp(`^run: ${svc}: \\(pid ${pid}\\) \\d+s\\n$`));
 }
 
+/**
+ * SIGSTOP and SIGCONT for PID 1, to let callers queue up in the kernel while
+ * it cannot accept; a test that fails while it is stopped continues it at
+ * its end, so that it can be stopped and the namespace goes.
+ */
+function stopper(t: { after(fn: () => void): void }, p: Pid1): { stop(): void; cont(): void } {
+  const cont = (): void => void process.kill(p.pid, 'SIGCONT');
+  t.after(() => {
+    try {
+      cont();
+    } catch {
+      // PID 1 has exited already
+    }
+  });
+  return { stop: () => void process.kill(p.pid, 'SIGSTOP'), cont };
+}
+
 test('a raw client as nobody: garbage, a disconnect after connect and after the request, a connection that never sends one - closed, every descriptor back, others served', async (t) => {
   const p = await startPid1(t);
   const web = fakeService(path.join(p.dir, 'web'), { status: status(4545, true), fifoMode: 0o644 });
@@ -185,16 +202,10 @@ test('a flood of connections from nobody that send nothing holds at most its 64 
   // PID 1 stopped while they connect: all wait in the listener's backlog and
   // are accepted at once when it continues, so that the first 64 cannot reach
   // their deadline before the last is accepted, however slow the machine
-  t.after(() => {
-    try {
-      process.kill(p.pid, 'SIGCONT');
-    } catch {
-      // PID 1 has exited already
-    }
-  });
-  process.kill(p.pid, 'SIGSTOP');
+  const pid1 = stopper(t, p);
+  pid1.stop();
   const held = await a.step('hold', N);
-  process.kill(p.pid, 'SIGCONT');
+  pid1.cont();
   assert.deepEqual(held, { held: N });
   const count = (re: RegExp): number => (p.log().match(re) ?? []).length;
   const answered = /uid 65534 has 64 calls in flight: FALLBACK/g;
@@ -329,13 +340,7 @@ test('1,000 concurrent calls of the real client (sv status as root and as nobody
   const base = await quietFds(p);
   const rss: number[] = [p.rssKb()];
   let peak = base;
-  t.after(() => {
-    try {
-      process.kill(p.pid, 'SIGCONT');
-    } catch {
-      // PID 1 has exited already
-    }
-  });
+  const pid1 = stopper(t, p);
   // Two floods: the first grows PID 1's heap to what 1,000 calls at once
   // need; the second must find it so (what a call leaves behind would add up)
   for (const round of [1, 2]) {
@@ -347,7 +352,7 @@ test('1,000 concurrent calls of the real client (sv status as root and as nobody
     // PID 1 stopped while they connect and send their requests: all 1,000 are
     // in flight at once (queued in the listener's backlog, each client waiting
     // for its answer), then PID 1 continues and takes them all
-    process.kill(p.pid, 'SIGSTOP');
+    pid1.stop();
     fs.closeSync(fs.openSync(gate, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
     await until(`${N} clients waiting for their answer, round ${round} (${waitingClients(p.dir)})`, () => waitingClients(p.dir) === N, 300_000);
     const sampler = setInterval(() => {
@@ -357,7 +362,7 @@ test('1,000 concurrent calls of the real client (sv status as root and as nobody
         // PID 1 between two reads: the next sample
       }
     }, 2);
-    process.kill(p.pid, 'SIGCONT');
+    pid1.cont();
     const done = await flood;
     clearInterval(sampler);
     assert.equal(done.code, 0, done.err);
